@@ -1,0 +1,37 @@
+# Set-up and everyday commands. `make demo` and `make test` are the two a new user needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+
+.PHONY: install demo test lint bench clean-demo lock
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(PY) --require-hashes -r requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps --editable .
+	touch $@
+
+demo: install
+	$(PY) scripts/demo.py
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check archive_lib dags tests bench scripts
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) bench/capture_bench.py
+
+clean-demo:
+	rm -rf .demo
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: install
+	$(UV) pip compile --python-version 3.11 pyproject.toml --extra dev --generate-hashes -o requirements.lock

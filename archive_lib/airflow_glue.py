@@ -1,0 +1,125 @@
+"""The one module that imports Airflow: settings, tokens and task bodies for the DAGs.
+
+Task bodies live here rather than in the DAG files so the DAG files stay declarations and
+every decision stays testable. Settings are read inside tasks, never at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import asdict
+from typing import Any
+
+from airflow.sdk import Connection, Variable, get_current_context
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.log import mask_secret
+
+from archive_lib.capture import CaptureOptions, capture_account, env_tokens
+from archive_lib.clock import stockholm_date
+from archive_lib.errors import ArchiveError, MissingTokenError
+from archive_lib.inventory import load_inventory
+from archive_lib.models import Account, Inventory, RunResult
+from archive_lib.runs import runs_of_night
+from archive_lib.storage import open_store
+from archive_lib.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+class CaptureFailed(RuntimeError):
+    """An account's night failed in a way a later attempt may fix (Airflow retries it)."""
+
+
+def setting(env_name: str, variable: str) -> str:
+    """A setting from the environment, else from an Airflow Variable; fails the task if neither."""
+    value = os.environ.get(env_name) or Variable.get(variable, default=None)
+    if not value:
+        raise AirflowFailException(f"set the environment variable {env_name} or the Airflow Variable {variable}")
+    return str(value)
+
+
+def open_inventory() -> Inventory:
+    try:
+        return load_inventory(setting("ARCHIVE_INVENTORY", "archive_inventory"))
+    except ArchiveError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def open_archive_store() -> ObjectStore:
+    try:
+        return open_store(setting("ARCHIVE_STORE", "archive_store"))
+    except ArchiveError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def run_date() -> dt.date:
+    """The night being captured: the run's logical date (or, for manual runs, its start) in Stockholm."""
+    context = get_current_context()
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return stockholm_date(moment)
+
+
+def airflow_tokens(account: Account) -> str | None:
+    """The account's token from its Airflow Connection (password field) or its environment variable."""
+    if account.token_connection:
+        try:
+            connection = Connection.get(account.token_connection)
+        except Exception as exc:  # Airflow raises its own not-found type, which may change
+            raise MissingTokenError(
+                f"the Airflow connection {account.token_connection!r} cannot be read: {exc}") from exc
+        token = (connection.password or "").strip() if connection else ""
+        if not token:
+            raise MissingTokenError(f"the Airflow connection {account.token_connection!r} has no password (token)")
+    else:
+        token = env_tokens(account) or ""
+    if token:
+        mask_secret(token)
+    return token or None
+
+
+def accounts_for_night() -> list[str]:
+    """Ids of the inventory's accounts active on this night (the mapped task's input)."""
+    inventory = open_inventory()
+    night = run_date()
+    active = [a.id for a in inventory.active_on(night)]
+    log.info("%d of %d inventoried accounts are active on %s", len(active), len(inventory.accounts), night)
+    return active
+
+
+def capture_one(account_id: str) -> dict[str, Any]:
+    """Capture one account's night; the task fails (and alerts) when the account fails."""
+    get_current_context()["account_label"] = account_id  # type: ignore[typeddict-unknown-key]
+    inventory = open_inventory()
+    account = inventory.account(account_id)
+    options = CaptureOptions(contact=inventory.contact, operator=inventory.organisation)
+    result = capture_account(account, open_archive_store(), run_date(), tokens=airflow_tokens, options=options)
+    summary = result_dict(result)
+    if result.status == "failed":
+        message = f"{account_id} failed: {result.error} (responsible: {account.responsible}, " \
+                  f"substitute: {account.substitute})"
+        if result.retryable:
+            raise CaptureFailed(message)
+        raise AirflowFailException(message)
+    return summary
+
+
+def summarize_night() -> dict[str, Any]:
+    """Log the night's outcome per account, read back from the store (the source of truth)."""
+    night = run_date()
+    rows = runs_of_night(open_archive_store(), night)
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        latest[row["account_id"]] = row
+    for account_id, row in sorted(latest.items()):
+        log.info("%s: %s %s", account_id, row["status"], row["error"] or "")
+    failed = sorted(a for a, r in latest.items() if r["status"] != "ok")
+    return {"run_date": night.isoformat(), "accounts": len(latest), "failed": failed}
+
+
+def result_dict(result: RunResult) -> dict[str, Any]:
+    data = asdict(result)
+    data["run_date"] = result.run_date.isoformat()
+    data["objects"] = list(result.objects)
+    return data

@@ -1,0 +1,310 @@
+"""One account's night: walk the platform, write WARC and Parquet, account for it in a manifest.
+
+Order of writes, which is what makes a killed run safe to repeat:
+
+1. WARC files, each stored as soon as it is full or at a checkpoint;
+2. after each checkpoint's WARC is stored, one items part with the versions pointing into it
+   (a part never points into a WARC file that is not stored yet);
+3. the runs row;
+4. the manifest, last.
+
+A run killed at any point leaves only whole objects. The next run reads the items parts as
+state (nothing recorded is recorded again), captures what is missing, and completes the
+interrupted run's manifest (see :mod:`archive_lib.recovery`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from archive_lib import PRODUCT, __version__, layout
+from archive_lib.clock import Clock, IdFactory, SystemClock, local_day_start
+from archive_lib.connectors import connector_class
+from archive_lib.connectors.base import (
+    CapturePlan,
+    Gone,
+    HighWater,
+    Incomplete,
+    MediaArchiver,
+    Seen,
+    ThreadChecked,
+    Trouble,
+)
+from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
+from archive_lib.errors import ArchiveError, MissingTokenError, PlatformError, StoreError
+from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
+from archive_lib.metadata.parquet import to_parquet_bytes
+from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
+from archive_lib.models import Account, RunCounts, RunResult
+from archive_lib.recovery import complete_interrupted
+from archive_lib.state import KnownState, load_state
+from archive_lib.storage.base import ObjectStore, StoredObject
+from archive_lib.versions import Versioner
+from archive_lib.warc.redact import Redactor
+from archive_lib.warc.writer import DEFAULT_MAX_BYTES, WarcRecorder
+
+log = logging.getLogger(__name__)
+
+TokenSource = Callable[[Account], "str | None"]
+Progress = Callable[[str, dict[str, int]], None]
+
+
+def env_tokens(account: Account) -> str | None:
+    """The account's token from the environment variable the inventory names, if any."""
+    if not account.token_env:
+        return None
+    token = os.environ.get(account.token_env, "").strip()
+    if not token:
+        raise MissingTokenError(
+            f"the inventory says the token is in ${account.token_env}, but that variable is not set"
+        )
+    return token
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    """Knobs of a night; the defaults suit production."""
+
+    warc_max_bytes: int = DEFAULT_MAX_BYTES
+    checkpoint_items: int = 1000  # versions per items part (and WARC flush) at most
+    http: HttpPolicy = field(default_factory=HttpPolicy)
+    contact: str | None = None  # put in the User-Agent so platform operators can reach us
+    operator: str | None = None  # the organisation, named in every WARC file's warcinfo
+    recheck_days: int | None = None  # overrides the inventory's re-check window
+
+
+def capture_account(
+    account: Account,
+    store: ObjectStore,
+    run_date: dt.date,
+    *,
+    tokens: TokenSource = env_tokens,
+    clock: Clock | None = None,
+    ids: IdFactory | None = None,
+    options: CaptureOptions | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Capture one account for the night of ``run_date``; never raises for platform trouble.
+
+    A night that already has a successful run is not captured again (the result says
+    ``skipped``). Store failures raise :class:`~archive_lib.errors.StoreError`: the run is then
+    interrupted, and the next run completes it.
+    """
+    clock = clock or SystemClock()
+    ids = ids or IdFactory()
+    options = options or CaptureOptions()
+    done = completed_run(store, account.id, run_date)
+    if done is not None:
+        log.info("%s: the night of %s was already captured by %s", account.id, run_date, done["run_id"],
+                 extra={"account_id": account.id, "run_id": done["run_id"]})
+        return RunResult(
+            run_id=done["run_id"], account_id=account.id, platform=account.platform, run_date=run_date,
+            status="ok", http_requests=0, bytes_stored=0, skipped=True,
+        )
+    return _Night(account, store, run_date, tokens, clock, ids, options, progress).run()
+
+
+class _Night:
+    def __init__(
+        self, account: Account, store: ObjectStore, run_date: dt.date, tokens: TokenSource,
+        clock: Clock, ids: IdFactory, options: CaptureOptions, progress: Progress | None,
+    ) -> None:
+        self.account = account
+        self.store = store
+        self.run_date = run_date
+        self.tokens = tokens
+        self.clock = clock
+        self.options = options
+        self.progress = progress
+        self.started_at = clock.now()
+        self.run_id = ids.run_id(account.id, self.started_at)
+        self.retention = account.retention.for_night(run_date)
+        recheck_days = options.recheck_days or account.recheck_days
+        self.recheck_from = local_day_start(run_date - dt.timedelta(days=recheck_days))
+        self.redactor = Redactor()
+        self.recorder = WarcRecorder(
+            store,
+            key_for=lambda n: layout.warc_key(account.platform, account.id, run_date, self.run_id, n),
+            warcinfo=self._warcinfo(),
+            retention=self.retention,
+            tags=object_tags(account, "warc"),
+            redactor=self.redactor,
+            ids=ids,
+            now=clock.now,
+            max_bytes=options.warc_max_bytes,
+        )
+        self.rows: list[dict[str, Any]] = []
+        self.parts: list[StoredObject] = []
+        self.troubles: list[str] = []
+        self.warnings: list[str] = []
+        self.high_water: str | None = None
+        self.threads = 0
+        self.http: HttpClient | None = None
+        self.versioner: Versioner | None = None
+        self.media: MediaArchiver | None = None
+
+    def _log_extra(self) -> dict[str, str]:
+        return {"account_id": self.account.id, "run_id": self.run_id}
+
+    def _warcinfo(self) -> dict[str, str]:
+        return {
+            "software": f"{PRODUCT}/{__version__} (warcio)",
+            "operator": self.options.operator or "",
+            "isPartOf": self.run_id,
+            "description": f"Nightly capture of {self.account.platform} account {self.account.handle} "
+                           f"({self.account.id}, {self.account.board}) for {self.run_date}",
+            "run-id": self.run_id,
+            "run-date": self.run_date.isoformat(),
+            "account-id": self.account.id,
+            "board": self.account.board,
+            "platform": self.account.platform,
+            "handle": self.account.handle,
+            "http-header-user-agent": user_agent(self.options.contact),
+        }
+
+    def run(self) -> RunResult:
+        account = self.account
+        log.info("capturing %s (%s) for %s", account.id, account.platform, self.run_date, extra=self._log_extra())
+        status, error, retryable = "ok", None, False
+        try:
+            state = self._prepare()
+            self._walk(state)
+        except PlatformError as exc:
+            status, error, retryable = "failed", str(exc), exc.retryable
+            log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
+        except StoreError:
+            self.recorder.close()
+            raise
+        except ArchiveError as exc:
+            status, error, retryable = "failed", str(exc), exc.retryable
+            log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
+        except Exception as exc:  # a defect: record the failed night, keep what was captured
+            status, error, retryable = "failed", f"internal error: {type(exc).__name__}: {exc}", False
+            log.exception("%s failed with an internal error", account.id, extra=self._log_extra())
+        if status == "ok" and self.troubles:
+            status, retryable = "failed", True
+            error = f"{len(self.troubles)} part(s) of the walk failed: " + "; ".join(self.troubles[:5])
+        self._checkpoint()
+        return self._finish(status, error, retryable)
+
+    def _prepare(self) -> KnownState:
+        # Interrupted runs are accounted for before anything else, so that even a night that
+        # fails at once leaves every stored object under a manifest.
+        state_dates = self._recovery_dates()
+        complete_interrupted(self.store, self.account, state_dates, current_run=self.run_id, clock=self.clock)
+        token = self.tokens(self.account)
+        if token:
+            self.redactor.add(token)
+        state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
+        self.http = HttpClient(
+            self.recorder.record, clock=self.clock, agent=user_agent(self.options.contact),
+            policy=self.options.http, token=token, token_origin=self.account.api_base,
+        )
+        self.media = MediaArchiver(self.http, state.media)
+        self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)
+        self.state = state
+        self.authenticated = bool(token)
+        return state
+
+    def _recovery_dates(self) -> list[dt.date]:
+        recheck_days = self.options.recheck_days or self.account.recheck_days
+        first = self.run_date - dt.timedelta(days=recheck_days + 2)
+        return [first + dt.timedelta(days=n) for n in range((self.run_date - first).days + 1)]
+
+    def _walk(self, state: KnownState) -> None:
+        assert self.http is not None and self.media is not None and self.versioner is not None
+        account = self.account
+        plan = CapturePlan(
+            account=account,
+            run_date=self.run_date,
+            recheck_from=self.recheck_from,
+            capture_from=local_day_start(account.active_from) if account.active_from else None,
+            capture_until=local_day_start(account.active_to + dt.timedelta(days=1)) if account.active_to else None,
+            known=state,
+        )
+        connector = connector_class(account.platform)(account, self.http, self.media, self.authenticated)
+        for observation in connector.capture(plan):
+            row = None
+            if isinstance(observation, Seen):
+                row = self.versioner.seen(observation.snapshot)
+            elif isinstance(observation, Gone):
+                row = self.versioner.gone(observation.item_id, observation.record)
+            elif isinstance(observation, Trouble):
+                self.troubles.append(observation.message)
+                log.warning("%s: %s", account.id, observation.message, extra=self._log_extra())
+            elif isinstance(observation, Incomplete):
+                self.warnings.append(observation.message)
+                log.warning("%s: %s", account.id, observation.message, extra=self._log_extra())
+            elif isinstance(observation, HighWater):
+                self.high_water = observation.value
+            elif isinstance(observation, ThreadChecked):
+                self.threads += 1
+                self._report()
+            if row is not None:
+                self.rows.append(row)
+                if len(self.rows) >= self.options.checkpoint_items:
+                    self._checkpoint()
+
+    def _report(self) -> None:
+        if self.progress is None or self.versioner is None or self.http is None:
+            return
+        counts = self.versioner.counts
+        self.progress(self.account.id, {
+            "threads": self.threads, "versions": counts.versions, "requests": self.http.requests,
+        })
+
+    def _checkpoint(self) -> None:
+        """Store the WARC file in progress, then the versions that point into it."""
+        self.recorder.flush()
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        created = [r["created_at"] for r in rows]
+        key = layout.items_key(self.account.id, self.run_date, self.run_id, len(self.parts) + 1,
+                               min(created), max(created))
+        data = to_parquet_bytes(rows, ITEMS_SCHEMA, {"run_id": self.run_id, "account_id": self.account.id})
+        self.parts.append(self.store.put(key, data, retention=self.retention,
+                                         tags=object_tags(self.account, "items")))
+
+    def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
+        account = self.account
+        finished = self.clock.now()
+        counts = self.versioner.counts if self.versioner else None
+        if counts is not None and self.media is not None:
+            counts = replace(counts, media_files=self.media.downloaded, threads_checked=self.threads)
+        counts = counts or RunCounts()
+        written = [*self.recorder.stored, *self.parts]
+        requests = self.http.requests if self.http else 0
+        bytes_stored = sum(o.size for o in written)
+        row: dict[str, Any] = {
+            "run_id": self.run_id, "account_id": account.id, "platform": account.platform,
+            "board": account.board, "run_date": self.run_date, "started_at": self.started_at,
+            "finished_at": finished, "status": status, "error": error, "warnings": self.warnings,
+            "counts": asdict(counts),
+            "http_requests": requests, "bytes_stored": bytes_stored,
+            "high_water": self.high_water if status == "ok" else None,
+            "recheck_from": self.recheck_from, "software": f"{PRODUCT}/{__version__}",
+            "retention_class": self.retention.retention_class, "retain_until": self.retention.retain_until,
+        }
+        runs_obj = put_once(self.store, layout.runs_key(self.run_date, self.run_id),
+                            to_parquet_bytes([row], RUNS_SCHEMA), retention=self.retention,
+                            tags=object_tags(account, "runs"))
+        objects = [*written, *([runs_obj] if runs_obj else [])]
+        manifest = build_manifest(
+            run_id=self.run_id, account=account, run_date=self.run_date, status=status, error=error,
+            started_at=self.started_at, finished_at=finished, counts=counts, http_requests=requests,
+            objects=objects, retention=self.retention, warnings=self.warnings,
+        )
+        write_manifest(self.store, manifest, account, self.retention)
+        log.info("%s: %s, %d new versions, %d requests, %d bytes stored", account.id, status,
+                 counts.versions, requests, bytes_stored, extra=self._log_extra())
+        return RunResult(
+            run_id=self.run_id, account_id=account.id, platform=account.platform, run_date=self.run_date,
+            status="ok" if status == "ok" else "failed", error=error, counts=counts, http_requests=requests,
+            bytes_stored=bytes_stored, retryable=retryable, objects=tuple(o.key for o in objects),
+        )

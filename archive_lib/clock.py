@@ -1,0 +1,75 @@
+"""Time and identity, injectable.
+
+Every timestamp the archive writes comes from a :class:`Clock` and every identifier from an
+:class:`IdFactory`, so tests can fix both and write expected bytes literally, and so that a
+night's partitions follow the run date rather than the wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+import uuid
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+UTC = dt.UTC
+
+
+class Clock(Protocol):
+    """Tells the time (UTC, timezone-aware) and waits."""
+
+    def now(self) -> dt.datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class IdFactory:
+    """Makes run ids and WARC record ids; subclass or replace in tests for fixed values."""
+
+    def run_id(self, account_id: str, started_at: dt.datetime) -> str:
+        """``{account_id}_{YYYYMMDDTHHMMSSZ}_{4 hex}``: unique, sortable, names its account."""
+        stamp = started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return f"{account_id}_{stamp}_{secrets.token_hex(2)}"
+
+    def record_id(self) -> str:
+        return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def local_day_start(day: dt.date) -> dt.datetime:
+    """Midnight in Stockholm at the start of ``day``, as a UTC datetime."""
+    return dt.datetime.combine(day, dt.time(0), STOCKHOLM).astimezone(UTC)
+
+
+def stockholm_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in Stockholm at ``moment``."""
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def parse_utc(value: str) -> dt.datetime:
+    """An ISO 8601 timestamp from a platform as an aware UTC datetime (naive means UTC)."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def run_id_account(run_id: str) -> str:
+    """The account id a run id names."""
+    return run_id.split("_", 1)[0]

@@ -1,0 +1,37 @@
+"""Platform connectors: one module per platform behind one interface (:mod:`.base`).
+
+To add a platform, write ``archive_lib/connectors/<platform>.py`` with a class implementing
+:class:`~archive_lib.connectors.base.Connector`, and register it in :data:`PLATFORMS` below.
+The registry is plain data so the inventory can be validated without importing any connector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.base import Connector
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """What the rest of the archive needs to know about a platform before connecting."""
+
+    name: str
+    connector: str  # "module:Class"
+    needs_api_base: bool  # the API host varies per account (Mastodon instances)
+
+
+PLATFORMS: dict[str, PlatformSpec] = {
+    "mastodon": PlatformSpec("mastodon", "archive_lib.connectors.mastodon:MastodonConnector", True),
+}
+
+
+def connector_class(platform: str) -> type[Connector]:
+    """The connector class for ``platform`` (imported on first use)."""
+    module_name, _, class_name = PLATFORMS[platform].connector.partition(":")
+    module = importlib.import_module(module_name)
+    cls: type[Connector] = getattr(module, class_name)
+    return cls

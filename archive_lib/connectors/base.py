@@ -1,0 +1,174 @@
+"""The connector interface: what every platform module provides.
+
+A connector walks one account on one platform for one night and *reports what it saw*; it
+never decides what is new, what is an edit or what to store. It yields observations:
+
+* :class:`Seen`: an item (post or comment) in the state the platform showed in one response.
+  Yield older states first when the platform reveals them (an edit history), then the current.
+* :class:`Gone`: the platform confirmed an item no longer exists. Yield it only when a complete
+  listing no longer held the item *and* a direct lookup of the item answered "gone" (Mastodon
+  404, Graph error 100/33 ...). A throttled, failed or truncated walk must never yield Gone.
+* :class:`Trouble`: part of the walk failed but the rest could go on (one thread could not be
+  read). The night is recorded as failed with these reasons, after everything else is kept.
+* :class:`Incomplete`: the platform would not show everything (a documented API limit). The
+  night stays successful, but the reason is recorded as a warning for the archivist.
+* :class:`HighWater`: the listing walk completed; the value lets the next night ask only for
+  newer posts. Platform-specific and opaque to the rest of the archive.
+* :class:`ThreadChecked`: one thread was read in full (for the night's counts).
+
+The capture core (:mod:`archive_lib.capture`) turns observations into versions by comparing
+content digests with what the store already holds (:class:`~archive_lib.state.KnownState`,
+available to the connector as ``plan.known`` to decide what to re-check and what to look up).
+
+Errors that end the walk are raised: :class:`~archive_lib.errors.AuthError` (bad token),
+:class:`~archive_lib.errors.RateLimitedError`, :class:`~archive_lib.errors.TransientPlatformError`.
+Everything received before the error is kept.
+
+To add a platform: subclass nothing, implement :class:`Connector` in
+``archive_lib/connectors/<platform>.py``, build every request through the given
+:class:`~archive_lib.connectors.http.HttpClient` (so it is recorded, redacted and rate-limited),
+download media through :class:`MediaArchiver`, and register the module in
+:data:`archive_lib.connectors.PLATFORMS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.http import HttpClient
+    from archive_lib.state import KnownState
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    """What one night of one account must cover."""
+
+    account: Account
+    run_date: dt.date
+    recheck_from: dt.datetime  # items created at or after this are re-checked tonight (UTC)
+    capture_from: dt.datetime | None  # nothing older is captured (active_from), UTC
+    capture_until: dt.datetime | None  # nothing newer is captured (end of active_to), UTC
+    known: KnownState
+
+    @property
+    def first_night(self) -> bool:
+        return self.known.high_water is None
+
+
+@dataclass(frozen=True)
+class Seen:
+    snapshot: ItemSnapshot
+
+
+@dataclass(frozen=True)
+class Gone:
+    item_id: str
+    record: RecordRef
+
+
+@dataclass(frozen=True)
+class Trouble:
+    message: str
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    message: str
+
+
+@dataclass(frozen=True)
+class HighWater:
+    value: str
+
+
+@dataclass(frozen=True)
+class ThreadChecked:
+    post_id: str
+
+
+Observation = Seen | Gone | Trouble | Incomplete | HighWater | ThreadChecked
+
+
+class Connector(Protocol):
+    """One platform's walk of one account for one night. See the module docstring."""
+
+    platform: ClassVar[str]
+
+    def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None: ...
+
+    def capture(self, plan: CapturePlan) -> Iterator[Observation]:
+        """Walk the account and yield what was seen, in the order it was seen."""
+        ...
+
+
+class MediaArchiver:
+    """Downloads attachment files once and remembers where each one went.
+
+    A file already archived (by an earlier night, or earlier tonight) is not fetched again: the
+    new item version points to the existing record. A file the platform refuses for good
+    (404, 410, 403) is recorded with that response as its evidence; a transient failure raises.
+    """
+
+    def __init__(self, http: HttpClient, known: dict[str, MediaFile]) -> None:
+        self._http = http
+        self._known = known
+        self.downloaded = 0
+
+    def fetch(self, media_id: str, media_type: str, url: str | None, description: str | None) -> MediaFile:
+        known = self._known.get(media_id)
+        if known is not None and known.record is not None and known.record.status == 200:
+            if known.description == description and known.url == url:
+                return known
+            return MediaFile(media_id, media_type, url, description, known.record, known.sha256, known.size)
+        if not url:
+            return MediaFile(media_id, media_type, url, description)
+        response = self._http.get(url, accept="*/*", allow=(403, 404, 410))
+        sha = size = None
+        if response.status == 200:
+            data = response.exchange.body
+            data.seek(0)
+            digest = hashlib.sha256()
+            size = 0
+            while chunk := data.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+            data.seek(0)
+            sha = digest.hexdigest()
+            self.downloaded += 1
+        media = MediaFile(media_id, media_type, url, description, response.record, sha, size)
+        self._known[media_id] = media
+        return media
+
+
+def content_digest(
+    *,
+    text: str,
+    content_warning: str | None = None,
+    sensitive: bool = False,
+    media: Sequence[MediaFile] = (),
+    poll_options: Sequence[str] = (),
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """SHA-256 over what the author controls, so that only a real edit changes it.
+
+    Counters (replies, favourites), rendering details (HTML markup, CDN URLs) and the time of
+    capture are left out on purpose.
+    """
+    canonical = {
+        "text": text,
+        "content_warning": content_warning or "",
+        "sensitive": bool(sensitive),
+        "media": [{"id": m.media_id, "type": m.media_type, "description": m.description or ""} for m in media],
+        "poll": list(poll_options),
+        **(extra or {}),
+    }
+    encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()

@@ -1,0 +1,388 @@
+"""The one HTTP door every connector goes through.
+
+Retry and rate-limit policy live here and nowhere else:
+
+* ``429``: wait for ``Retry-After`` (seconds or a date) when the server sends it, else for the
+  rate-limit reset header (``X-RateLimit-Reset`` as Mastodon's ISO 8601 or an epoch, or
+  ``RateLimit-Reset`` in seconds), measured against the server's own ``Date`` so a skewed local
+  clock does not matter; then try again. A wait longer than ``max_rate_wait`` gives up with
+  :class:`RateLimitedError` (retryable: Airflow may try the account later).
+* When a response says no requests remain, the next request waits for the reset first.
+* ``5xx``, ``408``, timeouts and broken connections: exponential backoff with jitter, then
+  :class:`TransientPlatformError`.
+* ``401``/``403``: :class:`AuthError` at once; retrying a refused token changes nothing.
+* ``404``/``410`` are answers, not failures: the caller decides (usually "deleted").
+
+Every response received, failures included, is handed to the recorder (the run's WARC writer)
+before anything else looks at it, so the archive holds the evidence of what each night saw.
+Credentials go only to the origin they belong to; redirects to another host lose them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import gzip
+import json
+import logging
+import random
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from archive_lib import PRODUCT, __version__
+from archive_lib.clock import Clock, parse_utc
+from archive_lib.errors import (
+    AuthError,
+    ProtocolError,
+    RateLimitedError,
+    TransientPlatformError,
+)
+from archive_lib.models import Exchange, RecordRef
+
+log = logging.getLogger(__name__)
+
+Recorder = Callable[[Exchange], RecordRef]
+SPOOL_BYTES = 8 * 1024 * 1024
+_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+_REL = re.compile(r'rel\s*=\s*"?([^";]+)"?', re.I)
+
+
+def user_agent(contact: str | None = None) -> str:
+    """An honest User-Agent: the product, its version, and whom to contact."""
+    suffix = f"; +{contact}" if contact else ""
+    return f"{PRODUCT}/{__version__} (records archive{suffix})"
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Timeouts, retries and patience; the defaults suit a nightly batch."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+    backoff_base: float = 2.0
+    backoff_max: float = 120.0
+    max_rate_wait: float = 900.0
+    max_rate_retries: int = 20
+    max_redirects: int = 5
+    reset_margin: float = 1.0
+
+
+class Response:
+    """A received response: its status, headers, the WARC pointer to it, and its body."""
+
+    def __init__(self, exchange: Exchange, record: RecordRef) -> None:
+        self.exchange = exchange
+        self.record = record
+        self.status = exchange.status
+        self.url = exchange.url
+        self._content: bytes | None = None
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        for key, value in self.exchange.response_headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+    @property
+    def content(self) -> bytes:
+        """The entity body with its content encoding (gzip, deflate) undone."""
+        if self._content is None:
+            body = self.exchange.body
+            body.seek(0)
+            data = body.read()
+            body.seek(0)
+            encoding = (self.header("Content-Encoding") or "").strip().lower()
+            try:
+                if encoding in ("gzip", "x-gzip"):
+                    data = gzip.decompress(data)
+                elif encoding == "deflate":
+                    data = zlib.decompress(data)
+            except (OSError, zlib.error, EOFError) as exc:
+                raise ProtocolError(f"{self.url}: body is not valid {encoding}: {exc}") from exc
+            self._content = data
+        return self._content
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except ValueError as exc:
+            raise ProtocolError(f"{self.url}: expected JSON, got {self.content[:80]!r}") from exc
+
+    def links(self) -> dict[str, str]:
+        """The RFC 8288 ``Link`` header as ``{rel: absolute URL}``."""
+        value = self.header("Link")
+        out: dict[str, str] = {}
+        if not value:
+            return out
+        for match in _LINK.finditer(value):
+            target, params = match.group(1), match.group(2)
+            for rel in _REL.findall(params):
+                for name in rel.split():
+                    out.setdefault(name.lower(), urljoin(self.url, target))
+        return out
+
+
+class HttpClient:
+    """GET with the archive's retry, rate-limit and recording rules. One per account and run."""
+
+    def __init__(
+        self,
+        record: Recorder,
+        *,
+        clock: Clock,
+        agent: str | None = None,
+        policy: HttpPolicy | None = None,
+        token: str | None = None,
+        token_origin: str | None = None,
+        pool: urllib3.PoolManager | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._record = record
+        self._clock = clock
+        self._agent = agent or user_agent()
+        self._policy = policy or HttpPolicy()
+        self._token = token
+        self._token_origin = _origin(token_origin) if token_origin else None
+        self._pool = pool or urllib3.PoolManager(num_pools=4, maxsize=2)
+        self._rng = rng or random.Random()
+        self._resume_at: dt.datetime | None = None
+        self.requests = 0
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        accept: str = "application/json",
+        allow: tuple[int, ...] = (404, 410),
+    ) -> Response:
+        """GET ``url``; returns 2xx responses and those whose status is in ``allow``."""
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+        attempt = rate_waits = redirects = 0
+        while True:
+            self._wait_for_reset(url)
+            try:
+                response = self._send(url, accept)
+            except (Urllib3Error, OSError) as exc:
+                attempt += 1
+                self._backoff(url, attempt, f"{type(exc).__name__}: {exc}")
+                continue
+            status = response.status
+            self._note_rate_limit(response)
+            if 200 <= status < 300 or status in allow:
+                return response
+            if status in (301, 302, 303, 307, 308) and response.header("Location"):
+                redirects += 1
+                if redirects > self._policy.max_redirects:
+                    raise ProtocolError(f"{url}: more than {self._policy.max_redirects} redirects")
+                url = urljoin(url, response.header("Location") or "")
+                continue
+            if status == 429:
+                rate_waits += 1
+                self._rate_limited(url, response, rate_waits)
+                continue
+            if status in (401, 403):
+                raise AuthError(f"HTTP {status} from {_short(url)}: {_error_text(response)}")
+            if status >= 500 or status == 408:
+                attempt += 1
+                self._backoff(url, attempt, f"HTTP {status}: {_error_text(response)}")
+                continue
+            raise ProtocolError(f"HTTP {status} from {_short(url)}: {_error_text(response)}")
+
+    def _send(self, url: str, accept: str) -> Response:
+        headers = {
+            "User-Agent": self._agent,
+            "Accept": accept,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        if self._token and self._token_origin == _origin(url):
+            headers["Authorization"] = f"Bearer {self._token}"
+        policy = self._policy
+        sent_at = self._clock.now()
+        raw = self._pool.request(
+            "GET", url, headers=headers, preload_content=False, decode_content=False,
+            redirect=False, retries=False,
+            timeout=urllib3.Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
+        )
+        body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        try:
+            peer_ip = _peer_ip(raw)
+            length = 0
+            for chunk in raw.stream(64 * 1024, decode_content=False):
+                body.write(chunk)
+                length += len(chunk)
+            received_at = self._clock.now()
+        except BaseException:
+            body.close()
+            raise
+        finally:
+            raw.release_conn()
+        body.seek(0)
+        exchange = Exchange(
+            method="GET", url=url, request_headers=tuple(headers.items()),
+            http_version=_http_version(raw.version), status=raw.status, reason=raw.reason or "",
+            response_headers=tuple(_header_items(raw)), body=body,  # type: ignore[arg-type]
+            body_length=length, sent_at=sent_at, received_at=received_at, peer_ip=peer_ip,
+        )
+        self.requests += 1
+        record = self._record(exchange)
+        return Response(exchange, record)
+
+    def _wait_for_reset(self, url: str) -> None:
+        if self._resume_at is None:
+            return
+        wait = (self._resume_at - self._clock.now()).total_seconds()
+        self._resume_at = None
+        if wait <= 0:
+            return
+        if wait > self._policy.max_rate_wait:
+            raise RateLimitedError(
+                f"{_short(url)}: rate limit exhausted; it resets in {wait:.0f} s, "
+                f"longer than the {self._policy.max_rate_wait:.0f} s we wait"
+            )
+        log.info("rate limit exhausted; waiting %.1f s for the reset before %s", wait, _short(url))
+        self._clock.sleep(wait)
+
+    def _note_rate_limit(self, response: Response) -> None:
+        remaining = response.header("X-RateLimit-Remaining") or response.header("RateLimit-Remaining")
+        if remaining is None or response.status == 429:
+            return
+        try:
+            left = int(float(remaining))
+        except ValueError:
+            return
+        if left <= 0:
+            wait = _reset_wait(response, self._clock.now())
+            if wait is not None:
+                self._resume_at = self._clock.now() + dt.timedelta(seconds=wait + self._policy.reset_margin)
+
+    def _rate_limited(self, url: str, response: Response, count: int) -> None:
+        policy = self._policy
+        wait = _retry_after(response, self._clock.now())
+        if wait is None:
+            wait = _reset_wait(response, self._clock.now())
+        if wait is None:
+            wait = min(policy.backoff_base * 2 ** count, policy.backoff_max)
+        wait += policy.reset_margin
+        if count > policy.max_rate_retries or wait > policy.max_rate_wait:
+            raise RateLimitedError(
+                f"{_short(url)}: rate limited (HTTP 429); the limit resets in {wait:.0f} s, "
+                f"beyond the {policy.max_rate_wait:.0f} s this run waits"
+            )
+        log.warning("HTTP 429 from %s; waiting %.1f s as the server asks", _short(url), wait)
+        self._clock.sleep(wait)
+
+    def _backoff(self, url: str, attempt: int, reason: str) -> None:
+        policy = self._policy
+        if attempt >= policy.max_attempts:
+            raise TransientPlatformError(f"{_short(url)}: gave up after {attempt} attempts; last: {reason}")
+        wait = min(policy.backoff_base * 2 ** (attempt - 1), policy.backoff_max)
+        wait *= 0.5 + self._rng.random() / 2
+        log.warning("%s from %s; attempt %d of %d, retrying in %.1f s",
+                    reason, _short(url), attempt, policy.max_attempts, wait)
+        self._clock.sleep(wait)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _short(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _http_version(version: int) -> str:
+    return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(version, "HTTP/1.1")
+
+
+def _header_items(raw: urllib3.BaseHTTPResponse) -> list[tuple[str, str]]:
+    original = getattr(raw, "_original_response", None)
+    if original is not None and hasattr(original, "msg"):
+        # http.client keeps the headers as they came: names' case, order and repeats intact.
+        return [(str(k), str(v)) for k, v in original.msg.items()]
+    return [(str(k), str(v)) for k, v in raw.headers.items()]
+
+
+def _peer_ip(raw: urllib3.BaseHTTPResponse) -> str | None:
+    try:
+        sock = raw.connection.sock if raw.connection else None  # type: ignore[attr-defined]
+        return str(sock.getpeername()[0]) if sock else None
+    except (AttributeError, OSError):
+        return None
+
+
+def _error_text(response: Response) -> str:
+    try:
+        data = response.json()
+    except ProtocolError:
+        text = response.content[:200].decode("utf-8", "replace").strip()
+        return text or response.exchange.reason
+    if isinstance(data, dict):
+        for key in ("error_description", "error", "message", "detail"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+    return json.dumps(data)[:200]
+
+
+def _server_now(response: Response, fallback: dt.datetime) -> dt.datetime:
+    value = response.header("Date")
+    if value:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        except (TypeError, ValueError):
+            pass
+    return fallback
+
+
+def _retry_after(response: Response, now: dt.datetime) -> float | None:
+    value = (response.header("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - _server_now(response, now)).total_seconds())
+
+
+def _reset_wait(response: Response, now: dt.datetime) -> float | None:
+    """Seconds until the rate limit resets, by the server's clock."""
+    server_now = _server_now(response, now)
+    value = response.header("X-RateLimit-Reset")
+    if value is None:
+        delta = response.header("RateLimit-Reset")  # IETF draft form: seconds from now
+        if delta is not None and delta.strip().isdigit():
+            return float(delta.strip())
+        return None
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d+(\.\d+)?", value):
+            number = float(value)
+            if number < 1e9:  # small numbers are a delta, as some servers send
+                return number
+            reset = dt.datetime.fromtimestamp(number, dt.UTC)
+        else:
+            reset = parse_utc(value)
+    except ValueError:
+        return None
+    return max(0.0, (reset - server_now).total_seconds())

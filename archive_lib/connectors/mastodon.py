@@ -1,0 +1,460 @@
+"""Mastodon (and compatible servers) through the public v1 REST API.
+
+What a night reads, for one account:
+
+1. ``GET /api/v1/accounts/lookup?acct=HANDLE`` for the account's id.
+2. ``GET /api/v1/accounts/:id/statuses?limit=40&exclude_reblogs=true``, newest first, following
+   the ``Link: rel="next"`` URLs verbatim, down to the older of the last night's high-water
+   mark and the start of the re-check window (the first night: to the end, or ``active_from``).
+   Every top-level status of the account is a *post*; the account's replies are *comments*.
+3. ``GET /api/v1/statuses/:id/context`` for every listed post: its whole thread (replies from
+   anyone at any depth, the account's own answers included). Anonymous callers get at most
+   60 descendants and depth 20, so a thread that hits those limits is completed by reading
+   the context of each status whose ``replies_count`` exceeds the replies seen.
+4. The account's replies that were not in one of those threads (answers in older threads, or in
+   someone else's thread) get ``context`` too: an old own thread is re-read whole; in a foreign
+   thread the account's reply and the replies below it are captured.
+5. ``GET /api/v1/statuses/:id/history`` when an item is new and edited, or changed since the
+   archived version: every version the platform still knows becomes a version row.
+6. ``GET /api/v1/statuses/:id`` to confirm that an archived item missing from a complete
+   listing or thread is gone (404/410 means deleted; anything else leaves it alone).
+7. Attachment files, once each, from wherever ``url`` points (usually a media host without the
+   token).
+
+Only ``public`` and ``unlisted`` statuses become items. Boosts (reblogs) are not captured.
+Known blind spot: replies from other servers that this instance never fetched are not in
+``context`` (Mastodon's documented limitation); nothing on the API reveals them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from archive_lib.clock import parse_utc
+from archive_lib.connectors.base import (
+    CapturePlan,
+    Gone,
+    HighWater,
+    Incomplete,
+    MediaArchiver,
+    Observation,
+    Seen,
+    ThreadChecked,
+    Trouble,
+    content_digest,
+)
+from archive_lib.connectors.http import HttpClient, Response
+from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
+from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.state import KnownState
+from archive_lib.text import html_to_text
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 40
+PUBLIC = frozenset({"public", "unlisted"})
+Status = dict[str, Any]
+
+
+@dataclass
+class _Fetched:
+    """A status and the response it came in."""
+
+    status: Status
+    record: RecordRef
+
+
+class MastodonConnector:
+    """The Mastodon walk of one account for one night (see the module docstring)."""
+
+    platform: ClassVar[str] = "mastodon"
+
+    def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
+        if not account.api_base:
+            raise ValueError(f"{account.id}: a Mastodon account needs api_base")
+        self.account = account
+        self.http = http
+        self.media = media
+        self.api = f"{account.api_base.rstrip('/')}/api/v1"
+        self.me = ""
+        self.threads_read: set[str] = set()
+        self.reply_counts: dict[str, int] = {}
+        self.children_seen: dict[str, set[str]] = defaultdict(set)
+        self.post_of: dict[str, str] = {}
+        self.plan: CapturePlan
+        self.known: KnownState
+        self.seen_tonight: set[str] = set()
+
+    # -- the walk -------------------------------------------------------------------------
+
+    def capture(self, plan: CapturePlan) -> Iterator[Observation]:
+        self.plan, self.known = plan, plan.known
+        self.me = self._lookup_account()
+        listed: dict[str, Status] = {}
+        replies: list[_Fetched] = []
+        newest = plan.known.high_water
+        for fetched in self._listing():
+            status = fetched.status
+            if _newer(status["id"], newest):
+                newest = status["id"]
+            if not self._in_scope(status):
+                continue
+            listed[status["id"]] = status
+            if status.get("in_reply_to_id") is None:
+                yield from self._item(fetched, "post", status["id"])
+                yield from self._thread(fetched.status)
+            else:
+                replies.append(fetched)
+        for fetched in reversed(replies):  # oldest first: earlier answers often open the thread
+            if fetched.status["id"] not in self.seen_tonight:
+                yield from self._reply(fetched)
+        yield from self._gaps()
+        yield from self._confirm_missing_own(listed)
+        yield HighWater(newest or "0")
+
+    def _lookup_account(self) -> str:
+        handle = self.account.handle
+        response = self.http.get(f"{self.api}/accounts/lookup", {"acct": handle})
+        if response.status in (404, 410):
+            host = urlsplit(self.api).netloc
+            raise AccountNotFoundError(f"{host} has no account @{handle} (HTTP {response.status})")
+        data = _mapping(response)
+        return str(data["id"])
+
+    def _listing(self) -> Iterator[_Fetched]:
+        """The account's statuses, newest first, down to where tonight's walk may stop."""
+        plan = self.plan
+        url: str | None = f"{self.api}/accounts/{quote(self.me)}/statuses"
+        params: dict[str, str | int] | None = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
+        while url:
+            response = self.http.get(url, params, allow=())
+            params = None
+            page = response.json()
+            if not isinstance(page, list):
+                raise ProtocolError(f"{response.url}: expected a list of statuses")
+            if not page:
+                return
+            for status in page:
+                created = parse_utc(status["created_at"])
+                if plan.capture_from and created < plan.capture_from:
+                    return
+                if (plan.known.high_water is not None and not _newer(status["id"], plan.known.high_water)
+                        and created < plan.recheck_from):
+                    return
+                yield _Fetched(status, response.record)
+            # Mastodon sends rel="next" only after a full page: its absence ends the walk.
+            url = response.links().get("next")
+
+    def _in_scope(self, status: Status) -> bool:
+        if status.get("reblog") or status.get("visibility") not in PUBLIC:
+            return False
+        until = self.plan.capture_until
+        return not (until and parse_utc(status["created_at"]) >= until)
+
+    # -- threads --------------------------------------------------------------------------
+
+    def _thread(self, root: Status) -> Iterator[Observation]:
+        """A post of the account and every reply below it, read once a night."""
+        root_id = str(root["id"])
+        if root_id in self.threads_read:
+            return
+        self.threads_read.add(root_id)
+        try:
+            descendants = self._descendants(root)
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"thread {root_id}: {exc}")
+            return
+        if descendants is None:
+            return  # the post went between the listing and now; the next night confirms it
+        for fetched in descendants:
+            yield from self._item(fetched, "comment", root_id)
+        seen = {str(f.status["id"]) for f in descendants} | {root_id}
+        expected = {k.item_id for k in self.known.thread(root_id) if not k.deleted} - seen
+        yield from self._confirm(expected)
+        yield ThreadChecked(root_id)
+
+    def _reply(self, reply: _Fetched) -> Iterator[Observation]:
+        """An answer of the account that tonight's threads did not show.
+
+        In an older thread of the account the whole thread is read again (new comments may have
+        come in since it left the re-check window). In someone else's thread, or where even the
+        whole thread does not show the answer (context limits), the answer, the statuses above
+        it in the account's thread, and the branch below it are captured.
+        """
+        reply_id = str(reply.status["id"])
+        try:
+            context = self._context(reply_id)
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"thread of reply {reply_id}: {exc}")
+            return
+        if context is None:
+            return
+        data, record = context
+        ancestors = [a for a in data.get("ancestors", []) if isinstance(a, dict)]
+        root = ancestors[0] if ancestors else None
+        if root is not None and root.get("in_reply_to_id") is None and _author(root) == self.me:
+            post_id = str(root["id"])
+            if post_id not in self.threads_read:
+                if self._in_scope(root):
+                    yield from self._item(_Fetched(root, record), "post", post_id)
+                yield from self._thread(root)
+            if reply_id in self.seen_tonight:
+                return
+            for ancestor in ancestors:
+                if str(ancestor["id"]) not in self.seen_tonight:
+                    kind: ItemType = "post" if ancestor is root else "comment"
+                    yield from self._item(_Fetched(ancestor, record), kind, post_id)
+        else:
+            post_id = str(root["id"]) if root is not None else str(reply.status.get("in_reply_to_id"))
+        yield from self._item(reply, "comment", post_id)
+        try:
+            branch = self._descendants(reply.status, first=(data, record)) or []
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"branch of reply {reply_id}: {exc}")
+            return
+        for fetched in branch:
+            yield from self._item(fetched, "comment", post_id)
+        seen = {str(f.status["id"]) for f in branch}
+        yield from self._confirm(self._known_below(reply_id) - seen)
+        yield ThreadChecked(post_id)
+
+    def _gaps(self) -> Iterator[Observation]:
+        """Replies the platform counts but never showed tonight, one warning per thread."""
+        missing: dict[str, list[str]] = defaultdict(list)
+        for status_id, count in self.reply_counts.items():
+            short = count - len(self.children_seen.get(status_id, ()))
+            if short > 0:
+                missing[self.post_of[status_id]].append(f"{short} below {status_id}")
+        for post_id, parts in sorted(missing.items()):
+            yield Incomplete(
+                f"thread {post_id}: Mastodon counts public replies it did not return ({', '.join(parts)}); "
+                "anonymous readers see at most 60 replies per context, a user token of the account lifts that"
+            )
+
+    def _known_below(self, item_id: str) -> set[str]:
+        """Archived live items in the branch below ``item_id``."""
+        children = self.known.children()
+        below: set[str] = set()
+        stack = [item_id]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child not in below:
+                    below.add(child)
+                    stack.append(child)
+        return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
+
+    def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
+        response = self.http.get(f"{self.api}/statuses/{quote(status_id)}/context")
+        if response.status in (404, 410):
+            return None
+        return _mapping(response), response.record
+
+    def _descendants(
+        self, anchor: Status, first: tuple[dict[str, Any], RecordRef] | None = None
+    ) -> list[_Fetched] | None:
+        """Every public reply below ``anchor``, completing contexts the server cut short.
+
+        Anonymous readers get at most 60 descendants (counted before hidden ones are dropped)
+        and depth 20, and an app-only token does not lift that. So, whatever the token: any
+        status whose ``replies_count`` exceeds the replies seen below it gets a context of its
+        own. What even that cannot reach (more direct replies than the limit) is reported.
+        """
+        anchor_id = str(anchor["id"])
+        context = first or self._context(anchor_id)
+        if context is None:
+            return None
+        data, record = context
+        found: dict[str, _Fetched] = {}
+        for status in data.get("descendants", []):
+            if isinstance(status, dict):
+                found.setdefault(str(status["id"]), _Fetched(status, record))
+        expanded = {anchor_id}
+        while True:
+            short = self._short_of_replies(anchor, found)
+            pending = [i for i in short if i not in expanded]
+            if not pending:
+                break
+            for status_id in pending:
+                expanded.add(status_id)
+                more = self._context(status_id)
+                if more is None:
+                    continue
+                more_data, more_record = more
+                for status in more_data.get("descendants", []):
+                    if isinstance(status, dict):
+                        found.setdefault(str(status["id"]), _Fetched(status, more_record))
+        return list(found.values())
+
+    @staticmethod
+    def _short_of_replies(anchor: Status, found: dict[str, _Fetched]) -> dict[str, int]:
+        """Statuses (anchor included) with fewer replies seen than their ``replies_count``."""
+        children: dict[str, int] = defaultdict(int)
+        for fetched in found.values():
+            parent = fetched.status.get("in_reply_to_id")
+            if parent is not None:
+                children[str(parent)] += 1
+        short = {}
+        for status in [anchor, *(f.status for f in found.values())]:
+            missing = int(status.get("replies_count") or 0) - children[str(status["id"])]
+            if missing > 0:
+                short[str(status["id"])] = missing
+        return short
+
+    # -- deletions ------------------------------------------------------------------------
+
+    def _confirm_missing_own(self, listed: dict[str, Status]) -> Iterator[Observation]:
+        """The account's archived statuses in the window that the complete listing lacked."""
+        until = self.plan.capture_until
+        for known in self.known.account_items_since(self.plan.recheck_from):
+            if known.item_id in listed or known.item_id in self.seen_tonight:
+                continue
+            if until and known.created_at >= until:
+                continue
+            gone = yield from self._confirm({known.item_id})
+            if gone and known.item_type == "post":
+                rest = {k.item_id for k in self.known.thread(known.item_id)
+                        if not k.deleted and k.item_id != known.item_id}
+                yield from self._confirm(rest)
+
+    def _confirm(self, item_ids: set[str]) -> Generator[Observation, None, bool]:
+        """Look up items missing from a complete walk; yield Gone only for a 404/410."""
+        gone = False
+        for item_id in sorted(item_ids, key=_id_key):
+            response = self.http.get(f"{self.api}/statuses/{quote(item_id)}")
+            if response.status in (404, 410):
+                gone = True
+                yield Gone(item_id, response.record)
+                continue
+            status = _mapping(response)
+            known = self.known.latest(item_id)
+            if known is not None and status.get("visibility") in PUBLIC:
+                yield from self._item(_Fetched(status, response.record), known.item_type,  # type: ignore[arg-type]
+                                      known.post_id)
+        return gone
+
+    # -- items ----------------------------------------------------------------------------
+
+    def _item(self, fetched: _Fetched, item_type: ItemType, post_id: str) -> Iterator[Observation]:
+        """The versions of one status that the archive may lack, oldest first."""
+        status = fetched.status
+        if status.get("visibility") not in PUBLIC:
+            return
+        created = parse_utc(status["created_at"])
+        if self.plan.capture_from and created < self.plan.capture_from:
+            return
+        status_id = str(status["id"])
+        self.seen_tonight.add(status_id)
+        self.reply_counts[status_id] = int(status.get("replies_count") or 0)
+        self.post_of[status_id] = post_id
+        if status.get("in_reply_to_id") is not None:
+            self.children_seen[str(status["in_reply_to_id"])].add(status_id)
+        current = self._snapshot(status, status, fetched.record, item_type, post_id, with_media=False)
+        known = self.known.latest(status["id"], created)
+        if known is not None and not known.deleted and known.content_sha256 == current.content_sha256:
+            yield Seen(current)
+            return
+        if status.get("edited_at"):
+            since = known.version_time if known is not None and not known.deleted else None
+            yield from self._history(status, item_type, post_id, since)
+        yield Seen(self._snapshot(status, status, fetched.record, item_type, post_id, with_media=True))
+
+    def _history(
+        self, status: Status, item_type: ItemType, post_id: str, since: dt.datetime | None
+    ) -> Iterator[Observation]:
+        response = self.http.get(f"{self.api}/statuses/{quote(status['id'])}/history")
+        if response.status in (404, 410):
+            return
+        edits = response.json()
+        if not isinstance(edits, list):
+            raise ProtocolError(f"{response.url}: expected a list of edits")
+        for index, edit in enumerate(edits[:-1]):  # the last one is the current version
+            if not isinstance(edit, dict):
+                continue
+            version = dict(status)
+            version.update({k: edit.get(k) for k in ("content", "spoiler_text", "sensitive", "poll")})
+            version["media_attachments"] = edit.get("media_attachments") or []
+            version["edited_at"] = None if index == 0 else edit.get("created_at")
+            when = parse_utc(version["edited_at"] or status["created_at"])
+            if since is not None and when <= since:
+                continue
+            yield Seen(self._snapshot(version, status, response.record, item_type, post_id, with_media=True))
+
+    def _snapshot(
+        self, version: Status, status: Status, record: RecordRef, item_type: ItemType, post_id: str,
+        *, with_media: bool,
+    ) -> ItemSnapshot:
+        author = status.get("account") or {}
+        media = tuple(self._media(m, with_media) for m in version.get("media_attachments") or []
+                      if isinstance(m, dict))
+        poll = version.get("poll") or {}
+        options = tuple(str(o.get("title", "")) for o in poll.get("options") or [] if isinstance(o, dict))
+        text = html_to_text(version.get("content"))
+        warning = version.get("spoiler_text") or None
+        sensitive = bool(version.get("sensitive"))
+        return ItemSnapshot(
+            item_id=str(status["id"]),
+            item_type=item_type,
+            post_id=post_id,
+            parent_id=_str_or_none(status.get("in_reply_to_id")),
+            author_id=str(author.get("id", "")),
+            author_name=str(author.get("display_name") or author.get("username") or ""),
+            author_handle=str(author.get("acct") or ""),
+            author_is_account=str(author.get("id", "")) == self.me,
+            text=text,
+            url=status.get("url") or status.get("uri"),
+            created_at=parse_utc(status["created_at"]),
+            edited_at=parse_utc(version["edited_at"]) if version.get("edited_at") else None,
+            content_sha256=content_digest(text=text, content_warning=warning, sensitive=sensitive,
+                                          media=media, poll_options=options),
+            record=record,
+            language=status.get("language"),
+            content_warning=warning,
+            sensitive=sensitive,
+            visibility=status.get("visibility"),
+            media=media,
+            poll_options=options,
+        )
+
+    def _media(self, attachment: dict[str, Any], download: bool) -> MediaFile:
+        media_id = str(attachment.get("id") or attachment.get("url") or "")
+        media_type = str(attachment.get("type") or "unknown")
+        url = attachment.get("url") or attachment.get("remote_url")
+        description = attachment.get("description")
+        if not download:
+            return MediaFile(media_id, media_type, url, description)
+        return self.media.fetch(media_id, media_type, url, description)
+
+
+def _mapping(response: Response) -> dict[str, Any]:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{response.url}: expected a JSON object")
+    return data
+
+
+def _author(status: Status) -> str:
+    return str((status.get("account") or {}).get("id", ""))
+
+
+def _id_key(status_id: str) -> tuple[int, str]:
+    return (len(status_id), status_id)
+
+
+def _newer(status_id: str, than: str | None) -> bool:
+    """Whether ``status_id`` sorts after ``than``; ids are numeric strings that sort by time."""
+    if than is None:
+        return True
+    try:
+        return int(status_id) > int(than)
+    except ValueError:
+        return _id_key(status_id) > _id_key(than)
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,105 @@
+"""Where every object lives in the store. The layout is part of the product (see README.md).
+
+::
+
+    warc/{platform}/{account_id}/{YYYY}/{MM}/{DD}/{run_id}-{n}.warc.gz
+    metadata/items/account_id={account_id}/run_date={YYYY-MM-DD}/{run_id}-{n}.c{FIRST}-{LAST}.parquet
+    metadata/runs/run_date={YYYY-MM-DD}/{run_id}.parquet
+    manifests/{YYYY-MM-DD}/{run_id}.json
+
+``FIRST``/``LAST`` in an items part's name are the earliest and latest ``created_at`` of the
+items in it (UTC, ``YYYYMMDDTHHMMSS``). They let a night find the parts that can hold a given
+item by listing names, without opening every part the archive has ever written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+ITEMS = "metadata/items"
+RUNS = "metadata/runs"
+MANIFESTS = "manifests"
+WARC = "warc"
+_STAMP = "%Y%m%dT%H%M%S"
+_PART = re.compile(
+    r"^metadata/items/account_id=(?P<account>[^/]+)/run_date=(?P<date>\d{4}-\d{2}-\d{2})/"
+    r"(?P<run_id>[^/]+)-(?P<seq>\d{5})\.c(?P<first>\d{8}T\d{6})-(?P<last>\d{8}T\d{6})\.parquet$"
+)
+
+
+def warc_key(platform: str, account_id: str, run_date: dt.date, run_id: str, seq: int) -> str:
+    return f"{warc_prefix(platform, account_id, run_date)}{run_id}-{seq:05d}.warc.gz"
+
+
+def warc_prefix(platform: str, account_id: str, run_date: dt.date) -> str:
+    return f"{WARC}/{platform}/{account_id}/{run_date:%Y/%m/%d}/"
+
+
+def items_prefix(account_id: str) -> str:
+    return f"{ITEMS}/account_id={account_id}/"
+
+
+def items_key(
+    account_id: str, run_date: dt.date, run_id: str, seq: int, first: dt.datetime, last: dt.datetime
+) -> str:
+    first_s = first.astimezone(dt.UTC).strftime(_STAMP)
+    # Round the upper bound up so the range in the name always contains the true value.
+    last_s = (last.astimezone(dt.UTC) + dt.timedelta(seconds=1)).strftime(_STAMP)
+    return f"{items_prefix(account_id)}run_date={run_date:%Y-%m-%d}/{run_id}-{seq:05d}.c{first_s}-{last_s}.parquet"
+
+
+def runs_key(run_date: dt.date, run_id: str) -> str:
+    return f"{RUNS}/run_date={run_date:%Y-%m-%d}/{run_id}.parquet"
+
+
+def runs_prefix(run_date: dt.date) -> str:
+    return f"{RUNS}/run_date={run_date:%Y-%m-%d}/"
+
+
+def manifest_key(run_date: dt.date, run_id: str) -> str:
+    return f"{MANIFESTS}/{run_date:%Y-%m-%d}/{run_id}.json"
+
+
+def manifest_prefix(run_date: dt.date) -> str:
+    return f"{MANIFESTS}/{run_date:%Y-%m-%d}/"
+
+
+@dataclass(frozen=True)
+class ItemsPart:
+    """An items part as described by its key alone."""
+
+    key: str
+    account_id: str
+    run_date: dt.date
+    run_id: str
+    seq: int
+    first_created: dt.datetime
+    last_created: dt.datetime
+
+    def may_hold(self, created_at: dt.datetime) -> bool:
+        return self.first_created <= created_at <= self.last_created
+
+
+def parse_items_key(key: str) -> ItemsPart | None:
+    """The description of an items part from its key, or ``None`` for any other key."""
+    match = _PART.match(key)
+    if not match:
+        return None
+    return ItemsPart(
+        key=key,
+        account_id=match["account"],
+        run_date=dt.date.fromisoformat(match["date"]),
+        run_id=match["run_id"],
+        seq=int(match["seq"]),
+        first_created=dt.datetime.strptime(match["first"], _STAMP).replace(tzinfo=dt.UTC),
+        last_created=dt.datetime.strptime(match["last"], _STAMP).replace(tzinfo=dt.UTC),
+    )
+
+
+def run_id_of(key: str) -> str | None:
+    """The run id a WARC, items, runs or manifest key belongs to."""
+    name = key.rsplit("/", 1)[-1]
+    match = re.match(r"^([a-z0-9-]+_\d{8}T\d{6}Z_[0-9a-f]+)", name)
+    return match.group(1) if match else None

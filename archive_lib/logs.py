@@ -1,0 +1,43 @@
+"""Logging set-up for the command line, keeping secrets out of every log line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+class Secrets:
+    """The secret values no log line may show."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        if secret:
+            self.values.add(secret)
+
+    def scrub(self, text: str) -> str:
+        for secret in sorted(self.values, key=len, reverse=True):
+            text = text.replace(secret, "REDACTED")
+        return text
+
+
+SECRETS = Secrets()
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then replaces known secrets, tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return SECRETS.scrub(super().format(record))
+
+
+def configure(level: int) -> None:
+    """Logs to stderr, one line each, secrets replaced."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("urllib3", "botocore", "boto3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

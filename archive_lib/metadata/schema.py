@@ -1,0 +1,98 @@
+"""Arrow schemas of the archive's Parquet tables. Every column is documented in README.md.
+
+``items``: one row per captured version of a post or comment.
+``runs``: one row per account and night.
+Ids are strings as the platforms give them; timestamps are UTC with microseconds.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+WARC_POINTER = [
+    pa.field("warc_key", pa.string()),
+    pa.field("warc_offset", pa.int64()),
+    pa.field("warc_length", pa.int64()),
+    pa.field("warc_record_id", pa.string()),
+]
+
+MEDIA = pa.struct([
+    pa.field("media_id", pa.string()),
+    pa.field("media_type", pa.string()),
+    pa.field("url", pa.string()),
+    pa.field("description", pa.string()),
+    pa.field("http_status", pa.int32()),
+    pa.field("sha256", pa.string()),
+    pa.field("size", pa.int64()),
+    *WARC_POINTER,
+])
+
+ITEMS_SCHEMA = pa.schema([
+    pa.field("platform", pa.string(), nullable=False),
+    pa.field("account_id", pa.string(), nullable=False),
+    pa.field("board", pa.string(), nullable=False),
+    pa.field("item_id", pa.string(), nullable=False),
+    pa.field("item_type", pa.string(), nullable=False),
+    pa.field("parent_id", pa.string()),
+    pa.field("post_id", pa.string(), nullable=False),
+    pa.field("author_id", pa.string(), nullable=False),
+    pa.field("author_name", pa.string(), nullable=False),
+    pa.field("author_handle", pa.string()),
+    pa.field("author_is_account", pa.bool_(), nullable=False),
+    pa.field("text", pa.string(), nullable=False),
+    pa.field("content_warning", pa.string()),
+    pa.field("sensitive", pa.bool_()),
+    pa.field("language", pa.string()),
+    pa.field("visibility", pa.string()),
+    pa.field("url", pa.string()),
+    pa.field("created_at", TS, nullable=False),
+    pa.field("edited_at", TS),
+    pa.field("observed_at", TS, nullable=False),
+    pa.field("event", pa.string(), nullable=False),
+    pa.field("version", pa.int32(), nullable=False),
+    pa.field("content_sha256", pa.string(), nullable=False),
+    pa.field("media", pa.list_(MEDIA)),
+    pa.field("poll_options", pa.list_(pa.string())),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("warc_key", pa.string(), nullable=False),
+    pa.field("warc_offset", pa.int64(), nullable=False),
+    pa.field("warc_length", pa.int64(), nullable=False),
+    pa.field("warc_record_id", pa.string(), nullable=False),
+    pa.field("source_url", pa.string(), nullable=False),
+    pa.field("retention_class", pa.string(), nullable=False),
+    pa.field("retain_until", pa.date32()),
+])
+
+COUNTS = pa.struct([
+    pa.field("posts_new", pa.int32()),
+    pa.field("comments_new", pa.int32()),
+    pa.field("edited", pa.int32()),
+    pa.field("deleted", pa.int32()),
+    pa.field("restored", pa.int32()),
+    pa.field("unchanged", pa.int32()),
+    pa.field("media_files", pa.int32()),
+    pa.field("threads_checked", pa.int32()),
+])
+
+RUNS_SCHEMA = pa.schema([
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("account_id", pa.string(), nullable=False),
+    pa.field("platform", pa.string(), nullable=False),
+    pa.field("board", pa.string(), nullable=False),
+    pa.field("run_date", pa.date32(), nullable=False),
+    pa.field("started_at", TS, nullable=False),
+    pa.field("finished_at", TS, nullable=False),
+    pa.field("status", pa.string(), nullable=False),
+    pa.field("error", pa.string()),
+    pa.field("warnings", pa.list_(pa.string())),
+    pa.field("counts", COUNTS, nullable=False),
+    pa.field("http_requests", pa.int32(), nullable=False),
+    pa.field("bytes_stored", pa.int64(), nullable=False),
+    pa.field("high_water", pa.string()),
+    pa.field("recheck_from", TS),
+    pa.field("software", pa.string(), nullable=False),
+    pa.field("retention_class", pa.string(), nullable=False),
+    pa.field("retain_until", pa.date32()),
+])

@@ -1,0 +1,230 @@
+"""What the store already holds about an account: the state that makes nights incremental.
+
+There is no side file to keep in step: the state is read from the store's own Parquet parts
+each night. A night reads only
+
+* the *names* of the account's items parts (one listing request per thousand parts),
+* the parts whose items were created inside the re-check window (named by their creation
+  range, see :mod:`archive_lib.layout`),
+* on demand, the parts that can hold an older item the platform shows again (an old thread
+  the account answered in tonight), and
+* the runs row of the newest successful night, for the listing's high-water mark,
+
+so its cost follows the new and re-checked items, not the size of the archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from archive_lib import layout
+from archive_lib.errors import ObjectNotFoundError
+from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.models import MediaFile, RecordRef
+from archive_lib.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    """The latest archived version of one item."""
+
+    row: Mapping[str, Any]
+
+    @property
+    def item_id(self) -> str:
+        return str(self.row["item_id"])
+
+    @property
+    def version(self) -> int:
+        return int(self.row["version"])
+
+    @property
+    def event(self) -> str:
+        return str(self.row["event"])
+
+    @property
+    def deleted(self) -> bool:
+        return self.event == "deleted"
+
+    @property
+    def content_sha256(self) -> str:
+        return str(self.row["content_sha256"])
+
+    @property
+    def created_at(self) -> dt.datetime:
+        value: dt.datetime = self.row["created_at"]
+        return value
+
+    @property
+    def version_time(self) -> dt.datetime:
+        value: dt.datetime = self.row["edited_at"] or self.row["created_at"]
+        return value
+
+    @property
+    def post_id(self) -> str:
+        return str(self.row["post_id"])
+
+    @property
+    def parent_id(self) -> str | None:
+        value = self.row["parent_id"]
+        return str(value) if value is not None else None
+
+    @property
+    def item_type(self) -> str:
+        return str(self.row["item_type"])
+
+    @property
+    def author_is_account(self) -> bool:
+        return bool(self.row["author_is_account"])
+
+
+class KnownState:
+    """The latest version of every item a night may meet, and the account's high-water mark."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        parts: Iterable[layout.ItemsPart],
+        *,
+        high_water: str | None,
+        last_ok_run: tuple[dt.date, str] | None,
+    ) -> None:
+        self._store = store
+        self._parts = sorted(parts, key=lambda p: (p.run_date, p.run_id, p.seq))
+        self._loaded: set[str] = set()
+        self._covered_from: dt.datetime | None = None
+        self.items: dict[str, KnownItem] = {}
+        self.media: dict[str, MediaFile] = {}
+        self.high_water = high_water
+        self.last_ok_run = last_ok_run
+        self.parts_read = 0
+
+    @property
+    def parts(self) -> list[layout.ItemsPart]:
+        return list(self._parts)
+
+    def load_created_since(self, moment: dt.datetime) -> None:
+        """Read every part that may hold items created at or after ``moment``."""
+        self._read(p for p in self._parts if p.last_created >= moment)
+        self._covered_from = moment if self._covered_from is None else min(self._covered_from, moment)
+
+    def latest(self, item_id: str, created_at: dt.datetime | None = None) -> KnownItem | None:
+        """The latest archived version of ``item_id``.
+
+        Give the item's ``created_at`` when it may be older than the re-check window: the parts
+        that can hold it are then read first, so an old item is never mistaken for a new one.
+        """
+        known = self.items.get(item_id)
+        if known is None and created_at is not None and not self._covers(created_at):
+            self._read(p for p in self._parts if p.may_hold(created_at))
+            known = self.items.get(item_id)
+        return known
+
+    def apply(self, row: Mapping[str, Any]) -> None:
+        """Take a version written tonight into account."""
+        current = self.items.get(row["item_id"])
+        if current is None or int(row["version"]) >= current.version:
+            self.items[row["item_id"]] = KnownItem(row)
+        self._remember_media(row)
+
+    def account_items_since(self, moment: dt.datetime) -> list[KnownItem]:
+        """Live items written by the account itself and created at or after ``moment``."""
+        return [k for k in self.items.values()
+                if k.author_is_account and not k.deleted and k.created_at >= moment]
+
+    def thread(self, post_id: str) -> list[KnownItem]:
+        return [k for k in self.items.values() if k.post_id == post_id]
+
+    def children(self) -> dict[str, list[str]]:
+        """Known item ids by parent id."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for known in self.items.values():
+            if known.parent_id:
+                out[known.parent_id].append(known.item_id)
+        return out
+
+    def _covers(self, created_at: dt.datetime) -> bool:
+        if self._covered_from is not None and created_at >= self._covered_from:
+            return True
+        return all(p.key in self._loaded for p in self._parts if p.may_hold(created_at))
+
+    def _read(self, parts: Iterable[layout.ItemsPart]) -> None:
+        for part in parts:
+            if part.key in self._loaded:
+                continue
+            with self._store.open(part.key) as handle:
+                table = read_parquet_bytes(handle.read())
+            self._loaded.add(part.key)
+            self.parts_read += 1
+            for row in table.to_pylist():
+                self.apply(row)
+
+    def _remember_media(self, row: Mapping[str, Any]) -> None:
+        for media in row.get("media") or ():
+            if media.get("http_status") != 200 or not media.get("warc_key"):
+                continue
+            record = RecordRef(
+                warc_key=media["warc_key"], offset=media["warc_offset"], length=media["warc_length"],
+                record_id=media["warc_record_id"], target_uri=media["url"] or "",
+                date=row["observed_at"], status=200,
+            )
+            self.media[media["media_id"]] = MediaFile(
+                media["media_id"], media["media_type"], media["url"], media["description"],
+                record, media["sha256"], media["size"],
+            )
+
+
+def list_parts(store: ObjectStore, account_id: str) -> list[layout.ItemsPart]:
+    """Every items part of the account, from key names alone."""
+    parts = []
+    for key in store.list(layout.items_prefix(account_id)):
+        part = layout.parse_items_key(key)
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def load_state(
+    store: ObjectStore, account_id: str, recheck_from: dt.datetime, *, run_id: str | None = None
+) -> KnownState:
+    """The state a night of ``account_id`` starts from (``run_id`` names the night, for the log)."""
+    parts = list_parts(store, account_id)
+    high_water, last_ok = find_high_water(store, parts)
+    state = KnownState(store, parts, high_water=high_water, last_ok_run=last_ok)
+    # Two days of slack: a part is named by creation times in UTC, the window by Stockholm days.
+    state.load_created_since(recheck_from - dt.timedelta(days=2))
+    log.info(
+        "state of %s: %d parts listed, %d read, %d items known, high water %s",
+        account_id, len(parts), state.parts_read, len(state.items), high_water,
+        extra={"account_id": account_id, "run_id": run_id},
+    )
+    return state
+
+
+def find_high_water(
+    store: ObjectStore, parts: list[layout.ItemsPart]
+) -> tuple[str | None, tuple[dt.date, str] | None]:
+    """The high-water mark of the newest successful run that wrote items, newest first."""
+    runs = sorted({(p.run_date, p.run_id) for p in parts}, reverse=True)
+    for run_date, run_id in runs:
+        row = read_run_row(store, run_date, run_id)
+        if row is not None and row["status"] == "ok" and row.get("high_water"):
+            return str(row["high_water"]), (run_date, run_id)
+    return None, None
+
+
+def read_run_row(store: ObjectStore, run_date: dt.date, run_id: str) -> dict[str, Any] | None:
+    """The runs row of one run, or ``None`` when the run never wrote one (interrupted)."""
+    try:
+        with store.open(layout.runs_key(run_date, run_id)) as handle:
+            rows = read_parquet_bytes(handle.read()).to_pylist()
+    except ObjectNotFoundError:
+        return None
+    return rows[0] if rows else None

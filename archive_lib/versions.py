@@ -1,0 +1,126 @@
+"""From observations to versions: decide what is new, edited, deleted or unchanged.
+
+The rule is the same for every platform: an item gets a new version row when its content
+digest differs from the latest archived version (``edited``), when it was never archived
+(``new``), when the platform confirmed it gone (``deleted``, the earlier versions stay), and when
+an item archived as deleted shows up again (``restored``, e.g. a suspended account reinstated).
+Seeing an item unchanged writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef, RunCounts
+from archive_lib.state import KnownState
+
+
+class Versioner:
+    """Turns one night's observations into item version rows, keeping ``known`` up to date."""
+
+    def __init__(self, known: KnownState, *, account: Account, run_id: str, run_date: dt.date) -> None:
+        self._known = known
+        self._account = account
+        self._run_id = run_id
+        self._retain_until = account.retention.retain_until(run_date)
+        self.counts = RunCounts()
+
+    def seen(self, snapshot: ItemSnapshot) -> dict[str, Any] | None:
+        """The row for ``snapshot`` if it is a version the archive does not hold yet."""
+        known = self._known.latest(snapshot.item_id, snapshot.created_at)
+        if known is None:
+            event, version = "new", 1
+            field = "posts_new" if snapshot.item_type == "post" else "comments_new"
+        elif known.deleted:
+            event, version, field = "restored", known.version + 1, "restored"
+        elif known.content_sha256 == snapshot.content_sha256:
+            self._count("unchanged")
+            return None
+        elif snapshot.version_time < known.version_time:
+            return None  # an older state than the one archived (from an edit history): nothing new
+        else:
+            event, version, field = "edited", known.version + 1, "edited"
+        row = self._row(snapshot, event, version)
+        self._known.apply(row)
+        self._count(field)
+        return row
+
+    def gone(self, item_id: str, record: RecordRef) -> dict[str, Any] | None:
+        """A ``deleted`` row for an archived item the platform confirmed gone."""
+        known = self._known.latest(item_id)
+        if known is None or known.deleted:
+            return None
+        row = dict(known.row)
+        row.update(
+            event="deleted", version=known.version + 1, observed_at=record.date, run_id=self._run_id,
+            retain_until=self._retain_until, **_pointer(record),
+        )
+        self._known.apply(row)
+        self._count("deleted")
+        return row
+
+    def _row(self, snap: ItemSnapshot, event: str, version: int) -> dict[str, Any]:
+        account = self._account
+        return {
+            "platform": account.platform,
+            "account_id": account.id,
+            "board": account.board,
+            "item_id": snap.item_id,
+            "item_type": snap.item_type,
+            "parent_id": snap.parent_id,
+            "post_id": snap.post_id,
+            "author_id": snap.author_id,
+            "author_name": snap.author_name,
+            "author_handle": snap.author_handle,
+            "author_is_account": snap.author_is_account,
+            "text": snap.text,
+            "content_warning": snap.content_warning,
+            "sensitive": snap.sensitive,
+            "language": snap.language,
+            "visibility": snap.visibility,
+            "url": snap.url,
+            "created_at": snap.created_at,
+            "edited_at": snap.edited_at,
+            "observed_at": snap.record.date,
+            "event": event,
+            "version": version,
+            "content_sha256": snap.content_sha256,
+            "media": [_media_row(m) for m in snap.media],
+            "poll_options": list(snap.poll_options),
+            "run_id": self._run_id,
+            "retention_class": account.retention.name,
+            "retain_until": self._retain_until,
+            **_pointer(snap.record),
+        }
+
+    def _count(self, field: str) -> None:
+        self.counts = dataclasses.replace(self.counts, **{field: getattr(self.counts, field) + 1})
+
+
+def _pointer(record: RecordRef) -> dict[str, Any]:
+    return {
+        "warc_key": record.warc_key,
+        "warc_offset": record.offset,
+        "warc_length": record.length,
+        "warc_record_id": record.record_id,
+        "source_url": record.target_uri,
+    }
+
+
+def _media_row(media: MediaFile) -> dict[str, Any]:
+    record = media.record
+    return {
+        "media_id": media.media_id,
+        "media_type": media.media_type,
+        "url": media.url,
+        "description": media.description,
+        "http_status": record.status if record else None,
+        "sha256": media.sha256,
+        "size": media.size,
+        "warc_key": record.warc_key if record else None,
+        "warc_offset": record.offset if record else None,
+        "warc_length": record.length if record else None,
+        "warc_record_id": record.record_id if record else None,
+    }

@@ -1,0 +1,281 @@
+"""Writing HTTP exchanges as WARC records, rolling files and handing each finished file to the store.
+
+Every exchange becomes a ``response`` record followed by its ``request`` record (linked by
+``WARC-Concurrent-To``), each gzip-compressed on its own so a pointer (key, offset, length)
+opens one record without reading the file. Each file starts with a ``warcinfo`` record saying
+which software, version, account and run made it. Every record carries ``WARC-Block-Digest``
+and ``WARC-Payload-Digest`` (SHA-256).
+
+The response is stored as it came over the wire: status line, headers and entity body (still
+gzip-compressed when the server compressed it). Only the framing is normalised: a body that
+arrived chunked is stored whole, with ``Content-Length`` set and the original
+``Transfer-Encoding`` kept as ``X-Archive-Orig-Transfer-Encoding`` (pywb's convention), so every
+WARC reader replays it. Credentials are redacted first (see :mod:`.redact`).
+
+The writer knows nothing of where bytes end up beyond the :class:`ObjectStore` it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import logging
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, BinaryIO
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from archive_lib.clock import IdFactory
+from archive_lib.models import Exchange, RecordRef
+from archive_lib.retention import ObjectRetention
+from archive_lib.storage.base import ObjectStore, StoredObject
+from archive_lib.warc.redact import Redactor
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+_HOP_BY_HOP = "transfer-encoding"
+
+
+class _Sha256WARCWriter(WARCWriter):  # type: ignore[misc]
+    """warcio's writer with SHA-256 digests instead of SHA-1."""
+
+    @staticmethod
+    def _create_digester() -> Digester:
+        return Digester("sha256")
+
+
+def sha256_digest(data: bytes) -> str:
+    """A WARC digest value (``sha256:BASE32``) for ``data``."""
+    digester = Digester("sha256")
+    digester.update(data)
+    return str(digester)
+
+
+class WarcRecorder:
+    """Writes exchanges into WARC files of at most ``max_bytes`` and stores each finished file.
+
+    ``key_for(n)`` names the n-th file (1-based). Files are assembled in anonymous temporary
+    files and written to the store in one create-only put when they roll or on :meth:`flush`.
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        key_for: Callable[[int], str],
+        warcinfo: Mapping[str, str],
+        retention: ObjectRetention,
+        tags: Mapping[str, str],
+        redactor: Redactor,
+        ids: IdFactory,
+        now: Callable[[], dt.datetime],
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self._store = store
+        self._key_for = key_for
+        self._warcinfo = dict(warcinfo)
+        self._retention = retention
+        self._tags = dict(tags)
+        self._redactor = redactor
+        self._ids = ids
+        self._now = now
+        self._max_bytes = max_bytes
+        self._seq = 0
+        self._file: IO[bytes] | None = None
+        self._writer: _Sha256WARCWriter | None = None
+        self._key: str | None = None
+        self._records_in_file = 0
+        self.stored: list[StoredObject] = []
+
+    @property
+    def pending(self) -> bool:
+        """Whether records are waiting in a file not yet stored."""
+        return self._records_in_file > 0
+
+    def record(self, exchange: Exchange) -> RecordRef:
+        """Write ``exchange`` and return the pointer to its response record."""
+        if self._file is None:
+            self._open()
+        assert self._file is not None and self._writer is not None and self._key is not None
+        url = self._redactor.url(exchange.url)
+        response_id = self._ids.record_id()
+        response = self._response_record(exchange, url, response_id)
+        request = self._request_record(exchange, url, response_id)
+        offset = self._file.tell()
+        self._writer.write_record(response)
+        length = self._file.tell() - offset
+        self._writer.write_record(request)
+        self._records_in_file += 1
+        ref = RecordRef(
+            warc_key=self._key, offset=offset, length=length, record_id=response_id,
+            target_uri=url, date=exchange.received_at, status=exchange.status,
+        )
+        if self._file.tell() >= self._max_bytes:
+            self.flush()
+        return ref
+
+    def flush(self) -> StoredObject | None:
+        """Store the current file if it holds any exchange; the next record starts a new file."""
+        if self._file is None:
+            return None
+        handle, key, count = self._file, self._key, self._records_in_file
+        self._file = self._writer = self._key = None
+        self._records_in_file = 0
+        try:
+            if not count:
+                return None
+            assert key is not None
+            handle.flush()
+            handle.seek(0)
+            stored = self._store.put(key, handle, retention=self._retention, tags=self._tags)  # type: ignore[arg-type]
+            self.stored.append(stored)
+            log.info("stored %s (%d exchanges, %d bytes)", key, count, stored.size, extra={"key": key})
+            return stored
+        finally:
+            handle.close()
+
+    def close(self) -> None:
+        """Discard an unstored file without storing it (used when a run is abandoned)."""
+        if self._file is not None:
+            self._file.close()
+        self._file = self._writer = self._key = None
+        self._records_in_file = 0
+
+    def _open(self) -> None:
+        self._seq += 1
+        self._key = self._key_for(self._seq)
+        self._file = tempfile.TemporaryFile(prefix="warc-")
+        self._writer = _Sha256WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._writer.write_record(self._warcinfo_record(self._key.rsplit("/", 1)[-1]))
+
+    def _warcinfo_record(self, filename: str) -> object:
+        assert self._writer is not None
+        fields = {**self._warcinfo, "format": "WARC File Format 1.1",
+                  "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}
+        body = "".join(f"{name}: {value}\r\n" for name, value in fields.items() if value).encode()
+        self._redactor.ensure_clean(body, "a warcinfo record")
+        headers = {
+            "WARC-Record-ID": self._ids.record_id(),
+            "WARC-Date": _warc_date(self._now()),
+            "WARC-Filename": filename,
+            "WARC-Payload-Digest": sha256_digest(body),
+        }
+        return self._writer.create_warc_record(
+            "", "warcinfo", payload=io.BytesIO(body), length=len(body),
+            warc_content_type="application/warc-fields", warc_headers_dict=headers,
+        )
+
+    def _response_record(self, exchange: Exchange, url: str, record_id: str) -> object:
+        assert self._writer is not None
+        headers = self._redactor.headers(exchange.response_headers)
+        body: BinaryIO = exchange.body
+        length = exchange.body_length
+        body.seek(0)
+        if self._redactor.find_in_chunks(_decoded_chunks(exchange)):
+            # A platform echoed a secret in its body (Graph API does, in paging links): store the
+            # decoded body with the secret replaced rather than the original bytes.
+            log.warning("a secret in the response body of %s was redacted", url)
+            clean = self._redactor.body(_decode(exchange.body.read(), headers))
+            headers = [(n, v) for n, v in headers if n.lower() != "content-encoding"]
+            headers += [("X-Archive-Orig-Content-Encoding", v) for n, v in exchange.response_headers
+                        if n.lower() == "content-encoding"]
+            body, length = io.BytesIO(clean), len(clean)
+        headers = _fix_framing(headers, length)
+        status = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(), headers,
+                                  protocol=exchange.http_version)
+        self._redactor.ensure_clean(str(status).encode("utf-8", "replace"), f"the response headers of {url}")
+        warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": _warc_date(exchange.received_at)}
+        if exchange.peer_ip:
+            warc_headers["WARC-IP-Address"] = exchange.peer_ip
+        return self._writer.create_warc_record(
+            url, "response", payload=body, length=length, http_headers=status,
+            warc_headers_dict=warc_headers,
+        )
+
+    def _request_record(self, exchange: Exchange, url: str, response_id: str) -> object:
+        assert self._writer is not None
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = self._redactor.headers(exchange.request_headers)
+        if not any(name.lower() == "host" for name, _ in headers):
+            headers.insert(0, ("Host", parts.netloc))
+        status = StatusAndHeaders(f"{exchange.method} {target} {exchange.http_version}", headers,
+                                  is_http_request=True)
+        self._redactor.ensure_clean(str(status).encode("utf-8", "replace"), f"the request to {url}")
+        warc_headers = {
+            "WARC-Record-ID": self._ids.record_id(),
+            "WARC-Date": _warc_date(exchange.sent_at),
+            "WARC-Concurrent-To": response_id,
+        }
+        return self._writer.create_warc_record(
+            url, "request", payload=io.BytesIO(b""), length=0, http_headers=status,
+            warc_headers_dict=warc_headers,
+        )
+
+
+def _fix_framing(headers: list[tuple[str, str]], length: int) -> list[tuple[str, str]]:
+    """Headers consistent with a body of ``length`` bytes stored whole (no chunking)."""
+    chunked = any(n.lower() == _HOP_BY_HOP for n, _ in headers)
+    if not chunked:
+        if not any(n.lower() == "content-length" for n, _ in headers):
+            headers = [*headers, ("Content-Length", str(length))]
+        return headers
+    out = [(f"X-Archive-Orig-{n}", v) if n.lower() == _HOP_BY_HOP else (n, v)
+           for n, v in headers if n.lower() != "content-length"]
+    out.append(("Content-Length", str(length)))
+    return out
+
+
+def _decoded_chunks(exchange: Exchange, size: int = 1 << 20) -> Iterator[bytes]:
+    """The response body, content-decoded, in chunks; the body is rewound afterwards."""
+    encoding = _content_encoding(exchange.response_headers)
+    decoder = None
+    if encoding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj()
+    exchange.body.seek(0)
+    try:
+        while chunk := exchange.body.read(size):
+            if decoder is None:
+                yield chunk
+                continue
+            try:
+                yield decoder.decompress(chunk)
+            except zlib.error:
+                decoder = None  # not what the header claims: scan the raw bytes instead
+                yield chunk
+    finally:
+        exchange.body.seek(0)
+
+
+def _content_encoding(headers: Sequence[tuple[str, str]]) -> str:
+    return next((v.strip().lower() for n, v in headers if n.lower() == "content-encoding"), "")
+
+
+def _decode(data: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
+    encoding = _content_encoding(headers)
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(data)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(data)
+            except zlib.error:
+                return zlib.decompress(data, -zlib.MAX_WBITS)
+    except (OSError, zlib.error, EOFError):
+        return data
+    return data
+
+
+def _warc_date(moment: dt.datetime) -> str:
+    return str(datetime_to_iso_date(moment.astimezone(dt.UTC).replace(tzinfo=None), use_micros=True))
+

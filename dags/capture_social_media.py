@@ -1,0 +1,57 @@
+"""Nightly capture of every inventoried social media account into the records archive.
+
+One mapped task per account active on the night; an account that fails (bad token, platform
+down) fails its own task only. Settings: ``ARCHIVE_INVENTORY`` and ``ARCHIVE_STORE`` (environment
+or Airflow Variables ``archive_inventory`` / ``archive_store``). Tokens: the environment
+variable or Airflow Connection each account names in the inventory. All logic lives in
+``archive_lib``; see README.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+STOCKHOLM = "Europe/Stockholm"
+
+
+@dag(
+    dag_id="capture_social_media",
+    schedule=CronTriggerTimetable("30 1 * * *", timezone=STOCKHOLM),
+    start_date=pendulum.datetime(2026, 1, 1, tz=STOCKHOLM),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=15),
+        "retry_exponential_backoff": True,
+    },
+    tags=["archive", "capture"],
+    doc_md=__doc__,
+)
+def capture_social_media() -> None:
+    @task
+    def list_accounts() -> list[str]:
+        from archive_lib.airflow_glue import accounts_for_night
+
+        return accounts_for_night()
+
+    @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=4)
+    def capture(account_id: str) -> dict[str, object]:
+        from archive_lib.airflow_glue import capture_one
+
+        return capture_one(account_id)
+
+    @task(trigger_rule="all_done")
+    def summarize() -> dict[str, object]:
+        from archive_lib.airflow_glue import summarize_night
+
+        return summarize_night()
+
+    captured = capture.expand(account_id=list_accounts())
+    captured >> summarize()
+
+
+dag_object = capture_social_media()
