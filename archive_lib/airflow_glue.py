@@ -106,16 +106,25 @@ def capture_one(account_id: str) -> dict[str, Any]:
 
 
 def summarize_night() -> dict[str, Any]:
-    """Log the night's outcome per account, read back from the store (the source of truth)."""
+    """Log the night's outcome per account, read back from the store (the source of truth).
+
+    Fails when any active account failed or has no run at all, so the DAG run itself is marked
+    failed and alerts fire.
+    """
     night = run_date()
-    rows = runs_of_night(open_archive_store(), night)
+    active = [a.id for a in open_inventory().active_on(night)]
     latest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        latest[row["account_id"]] = row
-    for account_id, row in sorted(latest.items()):
-        log.info("%s: %s %s", account_id, row["status"], row["error"] or "")
-    failed = sorted(a for a, r in latest.items() if r["status"] != "ok")
-    return {"run_date": night.isoformat(), "accounts": len(latest), "failed": failed}
+    for row in runs_of_night(open_archive_store(), night):
+        latest[row["account_id"]] = row  # rows come sorted by start time: the last attempt wins
+    for account_id in active:
+        last = latest.get(account_id)
+        log.info("%s: %s %s", account_id, last["status"] if last else "missing", (last or {}).get("error") or "")
+    failed = [a for a in active if a in latest and latest[a]["status"] != "ok"]
+    missing = [a for a in active if a not in latest]
+    if failed or missing:
+        parts = [f"failed: {', '.join(failed)}" if failed else "", f"no run: {', '.join(missing)}" if missing else ""]
+        raise AirflowFailException(f"the night of {night} is incomplete; " + "; ".join(p for p in parts if p))
+    return {"run_date": night.isoformat(), "accounts": len(active), "failed": []}
 
 
 def result_dict(result: RunResult) -> dict[str, Any]:

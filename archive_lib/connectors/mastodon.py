@@ -84,6 +84,7 @@ class MastodonConnector:
         self.api = f"{account.api_base.rstrip('/')}/api/v1"
         self.me = ""
         self.threads_read: set[str] = set()
+        self.expanded: set[str] = set()  # statuses whose context was read tonight
         self.reply_counts: dict[str, int] = {}
         self.children_seen: dict[str, set[str]] = defaultdict(set)
         self.post_of: dict[str, str] = {}
@@ -114,6 +115,7 @@ class MastodonConnector:
         for fetched in reversed(replies):  # oldest first: earlier answers often open the thread
             if fetched.status["id"] not in self.seen_tonight:
                 yield from self._reply(fetched)
+        yield from self._complete_threads()
         yield from self._gaps()
         yield from self._confirm_missing_own(listed)
         yield HighWater(newest or "0")
@@ -224,6 +226,28 @@ class MastodonConnector:
         yield from self._confirm(self._known_below(reply_id) - seen)
         yield ThreadChecked(post_id)
 
+    def _complete_threads(self) -> Iterator[Observation]:
+        """Read the context of any status still showing fewer replies than it counts.
+
+        Answers found through the account's own replies can reveal statuses that the thread's
+        first context had cut off; their other replies are only reachable from them.
+        """
+        while pending := [s for s, count in self.reply_counts.items()
+                          if s not in self.expanded and count > len(self.children_seen.get(s, ()))]:
+            for status_id in pending:
+                self.expanded.add(status_id)
+                try:
+                    context = self._context(status_id)
+                except (TransientPlatformError, ProtocolError) as exc:
+                    yield Trouble(f"replies below {status_id}: {exc}")
+                    continue
+                if context is None:
+                    continue
+                data, record = context
+                for status in data.get("descendants", []):
+                    if isinstance(status, dict):
+                        yield from self._item(_Fetched(status, record), "comment", self.post_of[status_id])
+
     def _gaps(self) -> Iterator[Observation]:
         """Replies the platform counts but never showed tonight, one warning per thread."""
         missing: dict[str, list[str]] = defaultdict(list)
@@ -274,14 +298,14 @@ class MastodonConnector:
         for status in data.get("descendants", []):
             if isinstance(status, dict):
                 found.setdefault(str(status["id"]), _Fetched(status, record))
-        expanded = {anchor_id}
+        self.expanded.add(anchor_id)
         while True:
             short = self._short_of_replies(anchor, found)
-            pending = [i for i in short if i not in expanded]
+            pending = [i for i in short if i not in self.expanded]
             if not pending:
                 break
             for status_id in pending:
-                expanded.add(status_id)
+                self.expanded.add(status_id)
                 more = self._context(status_id)
                 if more is None:
                     continue

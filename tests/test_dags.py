@@ -1,0 +1,89 @@
+"""The Airflow DAGs: they load without errors, and a real ``dag.test()`` run captures a night.
+
+``dag.test()`` runs every task in this process against Airflow's own SQLite metadata database
+(see conftest.py), the fake Mastodon server over loopback and a file store in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import pytest
+
+from archive_lib.runs import runs_of_night
+from archive_lib.storage import open_store
+from tests.conftest import REPO
+from tests.fakes.mastodon import FakeMastodon
+from tests.helpers import all_bytes, write_inventory
+
+DAGS = REPO / "dags"
+
+
+@pytest.fixture(scope="module")
+def airflow_db() -> None:
+    from airflow.utils import db
+
+    db.resetdb()
+
+
+def test_dag_folder_imports_without_errors(airflow_db: None) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    dag = bag.get_dag("capture_social_media")
+    assert dag is not None
+    assert {t.task_id for t in dag.tasks} == {"list_accounts", "capture", "summarize"}
+    assert dag.timetable.expression == "30 1 * * *"
+    assert str(dag.timetable.timezone) == "Europe/Stockholm"
+    assert dag.catchup is False
+
+
+def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
+    airflow_db: None, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, fake_mastodon: FakeMastodon
+) -> None:
+    fake = fake_mastodon
+    town = fake.add_account("kristianstad", "Kristianstads kommun")
+    library = fake.add_account("bibliotek", "Biblioteken i Kristianstad")
+    fake.add_account("anna", "Anna Lindqvist")
+    post = fake.post(town, fake.html("Badhuset öppnar igen på måndag! #kristianstad"))
+    fake.post("anna", fake.html("Äntligen! Vilka tider gäller?"), in_reply_to=post["id"])
+    fake.post(library, fake.html("Sagostund på lördag kl 11."))
+    fake.add_token("library-token-0123456789abcdef", account=library)
+    inventory = write_inventory(tmp_path, fake.base_url, [
+        {"id": "ks-mastodon", "handle": "kristianstad"},
+        {"id": "bibliotek-mastodon", "handle": "bibliotek", "board": "Kultur- och fritidsnämnden",
+         "token_env": "BIBLIOTEK_TOKEN"},
+        {"id": "gone-mastodon", "handle": "nobody-here"},
+    ])
+    store_url = f"file://{tmp_path / 'archive'}"
+    monkeypatch.setenv("ARCHIVE_INVENTORY", str(inventory))
+    monkeypatch.setenv("ARCHIVE_STORE", store_url)
+    monkeypatch.setenv("BIBLIOTEK_TOKEN", "library-token-0123456789abcdef")
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).get_dag("capture_social_media")
+    run = dag.test(logical_date=dt.datetime(2026, 11, 24, 0, 30, tzinfo=dt.UTC))
+
+    states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
+    assert states[("list_accounts", -1)] == "success"
+    assert sorted(s for (task, _), s in states.items() if task == "capture") == ["failed", "success", "success"]
+    assert states[("summarize", -1)] == "failed"  # it names the failed accounts
+    assert run.state == "failed"  # a failed account fails the night, so the alert reaches people
+
+    rows = {r["account_id"]: r for r in runs_of_night(open_store(store_url), dt.date(2026, 11, 24))}
+    assert rows["ks-mastodon"]["status"] == "ok"
+    assert rows["ks-mastodon"]["counts"]["posts_new"] == 1
+    assert rows["ks-mastodon"]["counts"]["comments_new"] == 1
+    assert rows["bibliotek-mastodon"]["status"] == "ok"
+    assert rows["gone-mastodon"]["status"] == "failed"
+    assert "nobody-here" in rows["gone-mastodon"]["error"]
+    # The token reached the platform as a header, and nowhere in the store.
+    assert any(r.authorization == "Bearer library-token-0123456789abcdef" for r in fake.requests)
+    for path in (tmp_path / "archive").rglob("*"):
+        if path.is_file():
+            assert b"library-token-0123456789abcdef" not in all_bytes(path)
+
+
