@@ -342,9 +342,10 @@ def _account(
     if active_from and active_to and active_to < active_from:
         checker.problem(entry.lines["active_to"], f"{where}.active_to",
                         f"{active_to} is before active_from {active_from}")
-    if len(checker.problems) > before:
+    if len(checker.problems) > before or retention is None:
+        # No retention without a problem of its own: retention_classes is broken and reported.
         return None
-    assert account_id and board and platform and handle and retention
+    assert account_id and board and platform and handle
     return Account(
         id=account_id, board=board, platform=platform, handle=handle.lstrip("@"), retention=retention,
         api_base=api_base.rstrip("/") if api_base else None, token_env=token_env,

@@ -1,0 +1,210 @@
+"""``archivectl`` as an operator runs it: real processes, exit codes, what they print.
+
+Exit codes: 0 every account succeeded; 1 an account failed (the others completed); 2 bad usage
+or configuration, with nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from archive_lib.storage import FileStore, S3Store
+from tests.fakes.mastodon import FakeMastodon
+from tests.helpers import all_bytes, assert_pointers_resolve, read_items, write_inventory
+
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+GOOD_TOKEN = "ks-read-token-" + "a1" * 20
+BAD_TOKEN = "expired-token-" + "b2" * 20
+
+
+def archivectl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive_lib.cli", *args], capture_output=True, text=True,
+                          timeout=120, check=False, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def platform() -> Iterator[FakeMastodon]:
+    with FakeMastodon(now=NOW) as fake:
+        town = fake.add_account("kristianstad", "Kristianstads kommun")
+        library = fake.add_account("bibliotek", "Biblioteken i Kristianstad")
+        anna = fake.add_account("anna", "Anna Lindqvist")
+        post = fake.post(town, fake.html("Badhuset öppnar igen! #badhuset"), at=NOW - dt.timedelta(days=1))
+        fake.post(anna, fake.html("Äntligen!"), in_reply_to=post["id"], at=NOW - dt.timedelta(hours=20))
+        fake.post(library, fake.html("Nya ljudböcker i appen."), at=NOW - dt.timedelta(days=2))
+        fake.add_token(GOOD_TOKEN, account=town)
+        yield fake
+
+
+def two_accounts(folder: pathlib.Path, fake: FakeMastodon, **library: Any) -> pathlib.Path:
+    return write_inventory(folder, fake.base_url, [
+        {"id": "ks-mastodon", "handle": "kristianstad", "token_env": "KS_TOKEN"},
+        {"id": "bibliotek-mastodon", "handle": "bibliotek", "board": "Kultur- och fritidsnämnden",
+         "responsible": "Cecilia Ek", "substitute": "Dan Dahl", **library},
+    ])
+
+
+def test_a_night_with_every_account_ok_exits_0(tmp_path: pathlib.Path, platform: FakeMastodon) -> None:
+    inventory = two_accounts(tmp_path, platform)
+    store = f"file://{tmp_path / 'archive'}"
+
+    result = archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", "2026-11-20",
+                        env={"KS_TOKEN": GOOD_TOKEN})
+
+    assert result.returncode == 0, result.stderr
+    assert "ks-mastodon" in result.stdout and "bibliotek-mastodon" in result.stdout
+    assert "FAILED" not in result.stdout
+    again = archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", "2026-11-20",
+                       env={"KS_TOKEN": GOOD_TOKEN})
+    assert again.returncode == 0 and "already captured" in again.stdout
+    runs = archivectl("runs", "--store", store)
+    assert runs.returncode == 0 and "2026-11-20" in runs.stdout and runs.stdout.count(" ok ") == 2
+
+
+def test_one_account_failing_does_not_stop_the_others(tmp_path: pathlib.Path, platform: FakeMastodon) -> None:
+    inventory = two_accounts(tmp_path, platform, token_env="LIB_TOKEN")
+    store = f"file://{tmp_path / 'archive'}"
+
+    result = archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", "2026-11-20",
+                        env={"KS_TOKEN": GOOD_TOKEN, "LIB_TOKEN": BAD_TOKEN})
+
+    assert result.returncode == 1
+    assert "FAILED bibliotek-mastodon" in result.stdout
+    assert "401" in result.stdout and "access token is invalid" in result.stdout
+    assert "Cecilia Ek" in result.stdout and "Dan Dahl" in result.stdout  # who must act
+    rows = read_items(FileStore(store))
+    assert {r["account_id"] for r in rows} == {"ks-mastodon"}
+    # The refused token never reached a stored byte or a log line, the good one neither.
+    for path in (tmp_path / "archive").rglob("*"):
+        if path.is_file():
+            data = all_bytes(path)
+            assert BAD_TOKEN.encode() not in data and GOOD_TOKEN.encode() not in data
+    assert BAD_TOKEN not in result.stderr + result.stdout and GOOD_TOKEN not in result.stderr + result.stdout
+
+
+def test_a_token_variable_that_is_not_set_fails_only_that_account(
+    tmp_path: pathlib.Path, platform: FakeMastodon
+) -> None:
+    inventory = two_accounts(tmp_path, platform)
+    env = {k: v for k, v in os.environ.items() if k != "KS_TOKEN"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "archive_lib.cli", "capture", "--inventory", str(inventory),
+         "--store", f"file://{tmp_path / 'archive'}", "--run-date", "2026-11-20"],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )
+
+    assert result.returncode == 1
+    assert "FAILED ks-mastodon" in result.stdout and "$KS_TOKEN" in result.stdout
+    assert "bibliotek-mastodon" in result.stdout
+
+
+def test_a_broken_inventory_exits_2_naming_the_line_and_writes_nothing(tmp_path: pathlib.Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        "organisation: Kristianstads kommun\n"
+        "retention_classes:\n"
+        "  bevaras: {keep: permanent}\n"
+        "accounts:\n"
+        "  - id: ks-mastodon\n"
+        "    board: Kommunstyrelsen\n"
+        "    platform: mastodon\n"
+        "    handle: kristianstad\n"
+        "    api_base: https://social.example\n"
+        "    retention: bevara\n",
+        encoding="utf-8",
+    )
+
+    result = archivectl("capture", "--inventory", str(inventory), "--store", f"file://{tmp_path / 'archive'}")
+
+    assert result.returncode == 2
+    assert f"{inventory}, line 10: accounts[0].retention: 'bevara' is not a retention class" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "archive").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--account", "no-such-account"], "no account with id 'no-such-account'"),
+        (["--run-date", "2999-01-01"], "is in the future"),
+        (["--run-date", "2026-13-01"], "is not a date"),
+        (["--store", "ftp://archive.example/x"], "unknown object store URL"),
+    ],
+)
+def test_bad_usage_exits_2(tmp_path: pathlib.Path, platform: FakeMastodon, args: list[str], message: str) -> None:
+    inventory = two_accounts(tmp_path, platform)
+    base = ["capture", "--inventory", str(inventory), "--store", f"file://{tmp_path / 'archive'}"]
+    if "--store" in args:
+        base = base[:3]
+
+    result = archivectl(*base, *args)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_inventory_lists_accounts_and_their_people(tmp_path: pathlib.Path, platform: FakeMastodon) -> None:
+    inventory = two_accounts(tmp_path, platform)
+
+    result = archivectl("check-inventory", str(inventory), env={"KS_TOKEN": GOOD_TOKEN})
+
+    assert result.returncode == 0
+    assert "Kristianstads kommun, 2 accounts" in result.stdout
+    assert "$KS_TOKEN set" in result.stdout and "Cecilia Ek / Dan Dahl" in result.stdout
+
+
+def test_capture_into_s3_with_object_lock(
+    tmp_path: pathlib.Path, platform: FakeMastodon, s3_endpoint: str, locked_bucket: str
+) -> None:
+    inventory = two_accounts(tmp_path, platform)
+    store_url = f"s3://{locked_bucket}/kristianstad"
+
+    result = archivectl("capture", "--inventory", str(inventory), "--store", store_url, "--run-date", "2026-11-20",
+                        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=locked_bucket)["Contents"]]
+    kinds = {k.split("/")[1] for k in keys}
+    assert kinds == {"warc", "metadata", "manifests"}
+    for key in keys:
+        head = client.head_object(Bucket=locked_bucket, Key=key, ChecksumMode="ENABLED")
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert head["ObjectLockLegalHoldStatus"] == "ON"  # bevaras: permanent
+        assert head["ChecksumSHA256"]
+        tags = {t["Key"]: t["Value"] for t in client.get_object_tagging(Bucket=locked_bucket, Key=key)["TagSet"]}
+        assert tags["retention-class"] == "bevaras" and tags["platform"] == "mastodon"
+        assert tags["account"] in ("ks-mastodon", "bibliotek-mastodon")
+        assert tags["kind"] in ("warc", "items", "runs", "manifest")
+    store = S3Store(store_url, client=client)
+    rows = read_items(store)
+    assert len(rows) == 3
+    assert_pointers_resolve(store, rows)
+    version = client.list_object_versions(Bucket=locked_bucket, Prefix=keys[0])["Versions"][0]["VersionId"]
+    with pytest.raises(client.exceptions.ClientError):
+        client.delete_object(Bucket=locked_bucket, Key=keys[0], VersionId=version)
+
+
+def test_a_bucket_without_object_lock_is_refused_with_nothing_written(
+    tmp_path: pathlib.Path, platform: FakeMastodon, s3_endpoint: str, plain_bucket: str
+) -> None:
+    inventory = two_accounts(tmp_path, platform)
+
+    result = archivectl("capture", "--inventory", str(inventory), "--store", f"s3://{plain_bucket}/x",
+                        "--run-date", "2026-11-20", env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint})
+
+    assert result.returncode == 2
+    assert "Object Lock" in result.stderr
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    assert client.list_objects_v2(Bucket=plain_bucket).get("KeyCount", 0) == 0
+    assert not [r for r in platform.requests if r.path.startswith("/api/")]  # the platform was not even asked
