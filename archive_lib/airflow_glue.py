@@ -36,7 +36,9 @@ def setting(env_name: str, variable: str) -> str:
     """A setting from the environment, else from an Airflow Variable; fails the task if neither."""
     value = os.environ.get(env_name) or Variable.get(variable, default=None)
     if not value:
-        raise AirflowFailException(f"set the environment variable {env_name} or the Airflow Variable {variable}")
+        raise AirflowFailException(
+            f"set the environment variable {env_name} or the Airflow Variable {variable}"
+        )
     return str(value)
 
 
@@ -68,10 +70,13 @@ def airflow_tokens(account: Account) -> str | None:
             connection = Connection.get(account.token_connection)
         except Exception as exc:  # Airflow raises its own not-found type, which may change
             raise MissingTokenError(
-                f"the Airflow connection {account.token_connection!r} cannot be read: {exc}") from exc
+                f"the Airflow connection {account.token_connection!r} cannot be read: {exc}"
+            ) from exc
         token = (connection.password or "").strip() if connection else ""
         if not token:
-            raise MissingTokenError(f"the Airflow connection {account.token_connection!r} has no password (token)")
+            raise MissingTokenError(
+                f"the Airflow connection {account.token_connection!r} has no password (token)"
+            )
     else:
         token = env_tokens(account) or ""
     if token:
@@ -94,11 +99,15 @@ def capture_one(account_id: str) -> dict[str, Any]:
     inventory = open_inventory()
     account = inventory.account(account_id)
     options = CaptureOptions(contact=inventory.contact, operator=inventory.organisation)
-    result = capture_account(account, open_archive_store(), run_date(), tokens=airflow_tokens, options=options)
+    result = capture_account(
+        account, open_archive_store(), run_date(), tokens=airflow_tokens, options=options
+    )
     summary = result_dict(result)
     if result.status == "failed":
-        message = f"{account_id} failed: {result.error} (responsible: {account.responsible}, " \
-                  f"substitute: {account.substitute})"
+        message = (
+            f"{account_id} failed: {result.error} (responsible: {account.responsible}, "
+            f"substitute: {account.substitute})"
+        )
         if result.retryable:
             raise CaptureFailed(message)
         raise AirflowFailException(message)
@@ -118,11 +127,16 @@ def summarize_night() -> dict[str, Any]:
         latest[row["account_id"]] = row  # rows come sorted by start time: the last attempt wins
     for account_id in active:
         last = latest.get(account_id)
-        log.info("%s: %s %s", account_id, last["status"] if last else "missing", (last or {}).get("error") or "")
+        log.info(
+            "%s: %s %s", account_id, last["status"] if last else "missing", (last or {}).get("error") or ""
+        )
     failed = [a for a in active if a in latest and latest[a]["status"] != "ok"]
     missing = [a for a in active if a not in latest]
     if failed or missing:
-        parts = [f"failed: {', '.join(failed)}" if failed else "", f"no run: {', '.join(missing)}" if missing else ""]
+        parts = [
+            f"failed: {', '.join(failed)}" if failed else "",
+            f"no run: {', '.join(missing)}" if missing else "",
+        ]
         raise AirflowFailException(f"the night of {night} is incomplete; " + "; ".join(p for p in parts if p))
     return {"run_date": night.isoformat(), "accounts": len(active), "failed": []}
 

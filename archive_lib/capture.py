@@ -100,19 +100,37 @@ def capture_account(
     options = options or CaptureOptions()
     done = completed_run(store, account.id, run_date)
     if done is not None:
-        log.info("%s: the night of %s was already captured by %s", account.id, run_date, done["run_id"],
-                 extra={"account_id": account.id, "run_id": done["run_id"]})
+        log.info(
+            "%s: the night of %s was already captured by %s",
+            account.id,
+            run_date,
+            done["run_id"],
+            extra={"account_id": account.id, "run_id": done["run_id"]},
+        )
         return RunResult(
-            run_id=done["run_id"], account_id=account.id, platform=account.platform, run_date=run_date,
-            status="ok", http_requests=0, bytes_stored=0, skipped=True,
+            run_id=done["run_id"],
+            account_id=account.id,
+            platform=account.platform,
+            run_date=run_date,
+            status="ok",
+            http_requests=0,
+            bytes_stored=0,
+            skipped=True,
         )
     return _Night(account, store, run_date, tokens, clock, ids, options, progress).run()
 
 
 class _Night:
     def __init__(
-        self, account: Account, store: ObjectStore, run_date: dt.date, tokens: TokenSource,
-        clock: Clock, ids: IdFactory, options: CaptureOptions, progress: Progress | None,
+        self,
+        account: Account,
+        store: ObjectStore,
+        run_date: dt.date,
+        tokens: TokenSource,
+        clock: Clock,
+        ids: IdFactory,
+        options: CaptureOptions,
+        progress: Progress | None,
     ) -> None:
         self.account = account
         self.store = store
@@ -157,7 +175,7 @@ class _Night:
             "operator": self.options.operator or "",
             "isPartOf": self.run_id,
             "description": f"Nightly capture of {self.account.platform} account {self.account.handle} "
-                           f"({self.account.id}, {self.account.board}) for {self.run_date}",
+            f"({self.account.id}, {self.account.board}) for {self.run_date}",
             "run-id": self.run_id,
             "run-date": self.run_date.isoformat(),
             "account-id": self.account.id,
@@ -169,7 +187,9 @@ class _Night:
 
     def run(self) -> RunResult:
         account = self.account
-        log.info("capturing %s (%s) for %s", account.id, account.platform, self.run_date, extra=self._log_extra())
+        log.info(
+            "capturing %s (%s) for %s", account.id, account.platform, self.run_date, extra=self._log_extra()
+        )
         status, error, retryable = "ok", None, False
         try:
             state = self._prepare()
@@ -202,8 +222,12 @@ class _Night:
             self.redactor.add(token)
         state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
         self.http = HttpClient(
-            self.recorder.record, clock=self.clock, agent=user_agent(self.options.contact),
-            policy=self.options.http, token=token, token_origin=self.account.api_base,
+            self.recorder.record,
+            clock=self.clock,
+            agent=user_agent(self.options.contact),
+            policy=self.options.http,
+            token=token,
+            token_origin=self.account.api_base,
         )
         self.media = MediaArchiver(self.http, state.media)
         self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)
@@ -224,7 +248,9 @@ class _Night:
             run_date=self.run_date,
             recheck_from=self.recheck_from,
             capture_from=local_day_start(account.active_from) if account.active_from else None,
-            capture_until=local_day_start(account.active_to + dt.timedelta(days=1)) if account.active_to else None,
+            capture_until=local_day_start(account.active_to + dt.timedelta(days=1))
+            if account.active_to
+            else None,
             known=state,
         )
         connector = connector_class(account.platform)(account, self.http, self.media, self.authenticated)
@@ -254,9 +280,14 @@ class _Night:
         if self.progress is None or self.versioner is None or self.http is None:
             return
         counts = self.versioner.counts
-        self.progress(self.account.id, {
-            "threads": self.threads, "versions": counts.versions, "requests": self.http.requests,
-        })
+        self.progress(
+            self.account.id,
+            {
+                "threads": self.threads,
+                "versions": counts.versions,
+                "requests": self.http.requests,
+            },
+        )
 
     def _checkpoint(self) -> None:
         """Store the WARC file in progress, then the versions that point into it."""
@@ -265,11 +296,13 @@ class _Night:
             return
         rows, self.rows = self.rows, []
         created = [r["created_at"] for r in rows]
-        key = layout.items_key(self.account.id, self.run_date, self.run_id, len(self.parts) + 1,
-                               min(created), max(created))
+        key = layout.items_key(
+            self.account.id, self.run_date, self.run_id, len(self.parts) + 1, min(created), max(created)
+        )
         data = to_parquet_bytes(rows, ITEMS_SCHEMA, {"run_id": self.run_id, "account_id": self.account.id})
-        self.parts.append(self.store.put(key, data, retention=self.retention,
-                                         tags=object_tags(self.account, "items")))
+        self.parts.append(
+            self.store.put(key, data, retention=self.retention, tags=object_tags(self.account, "items"))
+        )
 
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account
@@ -282,29 +315,67 @@ class _Night:
         requests = self.http.requests if self.http else 0
         bytes_stored = sum(o.size for o in written)
         row: dict[str, Any] = {
-            "run_id": self.run_id, "account_id": account.id, "platform": account.platform,
-            "board": account.board, "run_date": self.run_date, "started_at": self.started_at,
-            "finished_at": finished, "status": status, "error": error, "warnings": self.warnings,
+            "run_id": self.run_id,
+            "account_id": account.id,
+            "platform": account.platform,
+            "board": account.board,
+            "run_date": self.run_date,
+            "started_at": self.started_at,
+            "finished_at": finished,
+            "status": status,
+            "error": error,
+            "warnings": self.warnings,
             "counts": asdict(counts),
-            "http_requests": requests, "bytes_stored": bytes_stored,
+            "http_requests": requests,
+            "bytes_stored": bytes_stored,
             "high_water": self.high_water if status == "ok" else None,
-            "recheck_from": self.recheck_from, "software": f"{PRODUCT}/{__version__}",
-            "retention_class": self.retention.retention_class, "retain_until": self.retention.retain_until,
+            "recheck_from": self.recheck_from,
+            "software": f"{PRODUCT}/{__version__}",
+            "retention_class": self.retention.retention_class,
+            "retain_until": self.retention.retain_until,
         }
-        runs_obj = put_once(self.store, layout.runs_key(self.run_date, self.run_id),
-                            to_parquet_bytes([row], RUNS_SCHEMA), retention=self.retention,
-                            tags=object_tags(account, "runs"))
+        runs_obj = put_once(
+            self.store,
+            layout.runs_key(self.run_date, self.run_id),
+            to_parquet_bytes([row], RUNS_SCHEMA),
+            retention=self.retention,
+            tags=object_tags(account, "runs"),
+        )
         objects = [*written, *([runs_obj] if runs_obj else [])]
         manifest = build_manifest(
-            run_id=self.run_id, account=account, run_date=self.run_date, status=status, error=error,
-            started_at=self.started_at, finished_at=finished, counts=counts, http_requests=requests,
-            objects=objects, retention=self.retention, warnings=self.warnings,
+            run_id=self.run_id,
+            account=account,
+            run_date=self.run_date,
+            status=status,
+            error=error,
+            started_at=self.started_at,
+            finished_at=finished,
+            counts=counts,
+            http_requests=requests,
+            objects=objects,
+            retention=self.retention,
+            warnings=self.warnings,
         )
         write_manifest(self.store, manifest, account, self.retention)
-        log.info("%s: %s, %d new versions, %d requests, %d bytes stored", account.id, status,
-                 counts.versions, requests, bytes_stored, extra=self._log_extra())
+        log.info(
+            "%s: %s, %d new versions, %d requests, %d bytes stored",
+            account.id,
+            status,
+            counts.versions,
+            requests,
+            bytes_stored,
+            extra=self._log_extra(),
+        )
         return RunResult(
-            run_id=self.run_id, account_id=account.id, platform=account.platform, run_date=self.run_date,
-            status="ok" if status == "ok" else "failed", error=error, counts=counts, http_requests=requests,
-            bytes_stored=bytes_stored, retryable=retryable, objects=tuple(o.key for o in objects),
+            run_id=self.run_id,
+            account_id=account.id,
+            platform=account.platform,
+            run_date=self.run_date,
+            status="ok" if status == "ok" else "failed",
+            error=error,
+            counts=counts,
+            http_requests=requests,
+            bytes_stored=bytes_stored,
+            retryable=retryable,
+            objects=tuple(o.key for o in objects),
         )

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from archive_lib import PRODUCT, __version__
 from archive_lib.capture import CaptureOptions, env_tokens
 from archive_lib.clock import SystemClock, stockholm_date
-from archive_lib.errors import ArchiveError, ConfigError, InventoryError, StoreError
+from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inventory import load_inventory
 from archive_lib.logs import SECRETS, configure
 from archive_lib.models import Account, Inventory
@@ -48,23 +48,40 @@ def _date(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="archivectl", description="Records archive of a municipality's public social media.")
+    parser = _Parser(
+        prog="archivectl", description="Records archive of a municipality's public social media."
+    )
     parser.add_argument("--version", action="version", version=f"{PRODUCT} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     capture = sub.add_parser("capture", help="capture every inventoried account for one night")
-    capture.add_argument("--inventory", default=os.environ.get("ARCHIVE_INVENTORY"),
-                         help="inventory YAML file (default: $ARCHIVE_INVENTORY)")
-    capture.add_argument("--store", default=os.environ.get("ARCHIVE_STORE"),
-                         help="store URL, file:///path or s3://bucket/prefix (default: $ARCHIVE_STORE)")
+    capture.add_argument(
+        "--inventory",
+        default=os.environ.get("ARCHIVE_INVENTORY"),
+        help="inventory YAML file (default: $ARCHIVE_INVENTORY)",
+    )
+    capture.add_argument(
+        "--store",
+        default=os.environ.get("ARCHIVE_STORE"),
+        help="store URL, file:///path or s3://bucket/prefix (default: $ARCHIVE_STORE)",
+    )
     capture.add_argument("--run-date", type=_date, help="the night, YYYY-MM-DD (default: today in Stockholm)")
-    capture.add_argument("--account", action="append", default=[], metavar="ID",
-                         help="capture only this account (repeatable)")
+    capture.add_argument(
+        "--account", action="append", default=[], metavar="ID", help="capture only this account (repeatable)"
+    )
     capture.add_argument("--recheck-days", type=int, help="override the re-check window (days)")
-    capture.add_argument("--checkpoint-items", type=int, default=CaptureOptions.checkpoint_items,
-                         help="versions per items part; a WARC file is stored at each checkpoint")
-    capture.add_argument("--warc-max-bytes", type=int, default=CaptureOptions.warc_max_bytes,
-                         help="roll WARC files at this size")
+    capture.add_argument(
+        "--checkpoint-items",
+        type=int,
+        default=CaptureOptions.checkpoint_items,
+        help="versions per items part; a WARC file is stored at each checkpoint",
+    )
+    capture.add_argument(
+        "--warc-max-bytes",
+        type=int,
+        default=CaptureOptions.warc_max_bytes,
+        help="roll WARC files at this size",
+    )
     _verbosity(capture)
 
     check = sub.add_parser("check-inventory", help="validate an inventory and list its accounts")
@@ -115,7 +132,9 @@ def _require(value: str | None, what: str) -> str:
 
 
 def _capture(args: argparse.Namespace, tty: bool) -> int:
-    inventory = load_inventory(_require(args.inventory, "no inventory: give --inventory or set ARCHIVE_INVENTORY"))
+    inventory = load_inventory(
+        _require(args.inventory, "no inventory: give --inventory or set ARCHIVE_INVENTORY")
+    )
     store = open_store(_require(args.store, "no store: give --store or set ARCHIVE_STORE"))
     today = stockholm_date(SystemClock().now())
     run_date = args.run_date or today
@@ -125,12 +144,21 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
         raise ConfigError("--recheck-days must be at least 1")
     _register_secrets(inventory)
     options = CaptureOptions(
-        checkpoint_items=max(1, args.checkpoint_items), warc_max_bytes=max(1024, args.warc_max_bytes),
-        recheck_days=args.recheck_days, contact=inventory.contact, operator=inventory.organisation,
+        checkpoint_items=max(1, args.checkpoint_items),
+        warc_max_bytes=max(1024, args.warc_max_bytes),
+        recheck_days=args.recheck_days,
+        contact=inventory.contact,
+        operator=inventory.organisation,
     )
     progress = _Progress(sys.stderr) if tty else None
-    night = capture_night(inventory, store, run_date, args.account, options=options,
-                          progress=progress.update if progress else None)
+    night = capture_night(
+        inventory,
+        store,
+        run_date,
+        args.account,
+        options=options,
+        progress=progress.update if progress else None,
+    )
     if progress:
         progress.clear()
     _print_night(night, inventory, store.url, sys.stdout)
@@ -151,8 +179,10 @@ def _check_inventory(args: argparse.Namespace) -> int:
         state = "active" if account.is_active(today) else "inactive"
         token = _token_state(account)
         people = f"{account.responsible or 'NO RESPONSIBLE'} / {account.substitute or 'NO SUBSTITUTE'}"
-        print(f"  {account.id:<24} {account.platform:<9} {account.board:<28} {state:<8} "
-              f"{account.retention.name:<20} {token:<18} {people}")
+        print(
+            f"  {account.id:<24} {account.platform:<9} {account.board:<28} {state:<8} "
+            f"{account.retention.name:<20} {token:<18} {people}"
+        )
     return EXIT_OK
 
 
@@ -181,23 +211,30 @@ def _runs(args: argparse.Namespace) -> int:
     print(f"{store.url}: runs of the night of {report['run_date']}")
     for run in report["runs"]:
         counts = run["counts"] or {}
-        print(f"  {run['account_id']:<24} {run['status']:<11} posts +{counts.get('posts_new', 0):<4} "
-              f"comments +{counts.get('comments_new', 0):<5} edited {counts.get('edited', 0):<4} "
-              f"deleted {counts.get('deleted', 0):<4} {run['run_id']}"
-              + (f"\n      {run['error']}" if run.get("error") else ""))
+        print(
+            f"  {run['account_id']:<24} {run['status']:<11} posts +{counts.get('posts_new', 0):<4} "
+            f"comments +{counts.get('comments_new', 0):<5} edited {counts.get('edited', 0):<4} "
+            f"deleted {counts.get('deleted', 0):<4} {run['run_id']}"
+            + (f"\n      {run['error']}" if run.get("error") else "")
+        )
     return EXIT_OK
 
 
 def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: TextIO) -> None:
     print(f"Night of {night.run_date}, store {store_url}", file=out)
-    header = f"  {'account':<24} {'status':<8} {'posts':>6} {'comments':>9} {'edited':>7} {'deleted':>8} " \
-             f"{'media':>6} {'requests':>9} {'bytes':>11}"
+    header = (
+        f"  {'account':<24} {'status':<8} {'posts':>6} {'comments':>9} {'edited':>7} {'deleted':>8} "
+        f"{'media':>6} {'requests':>9} {'bytes':>11}"
+    )
     print(header, file=out)
     for result in night.results:
         c = result.counts
         status = "done" if result.skipped else result.status
-        print(f"  {result.account_id:<24} {status:<8} {c.posts_new:>6} {c.comments_new:>9} {c.edited:>7} "
-              f"{c.deleted:>8} {c.media_files:>6} {result.http_requests:>9} {result.bytes_stored:>11}", file=out)
+        print(
+            f"  {result.account_id:<24} {status:<8} {c.posts_new:>6} {c.comments_new:>9} {c.edited:>7} "
+            f"{c.deleted:>8} {c.media_files:>6} {result.http_requests:>9} {result.bytes_stored:>11}",
+            file=out,
+        )
     for result in night.results:
         if result.skipped:
             print(f"  {result.account_id}: already captured this night by run {result.run_id}", file=out)
@@ -208,7 +245,9 @@ def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: 
     for account_id in night.inactive:
         print(f"  {account_id}: not active on {night.run_date} (active_from/active_to)", file=out)
     if night.store_error:
-        print(f"  STORE FAILED: {night.store_error}; not captured: {', '.join(night.not_attempted)}", file=out)
+        print(
+            f"  STORE FAILED: {night.store_error}; not captured: {', '.join(night.not_attempted)}", file=out
+        )
 
 
 class _Progress:
@@ -218,8 +257,10 @@ class _Progress:
         self._stream = stream
 
     def update(self, account_id: str, counts: dict[str, int]) -> None:
-        line = (f"{account_id}: {counts['threads']} threads, {counts['versions']} new versions, "
-                f"{counts['requests']} requests")
+        line = (
+            f"{account_id}: {counts['threads']} threads, {counts['versions']} new versions, "
+            f"{counts['requests']} requests"
+        )
         self._stream.write("\r\033[K" + line[:200])
         self._stream.flush()
 

@@ -51,8 +51,19 @@ DEFAULT_RECHECK_DAYS = 30
 TOP_FIELDS = {"organisation", "contact", "retention_classes", "accounts", "recheck_days"}
 CLASS_FIELDS = {"keep", "keep_years", "decision"}
 ACCOUNT_FIELDS = {
-    "id", "board", "platform", "handle", "api_base", "token_env", "token_connection",
-    "responsible", "substitute", "retention", "active_from", "active_to", "recheck_days",
+    "id",
+    "board",
+    "platform",
+    "handle",
+    "api_base",
+    "token_env",
+    "token_connection",
+    "responsible",
+    "substitute",
+    "retention",
+    "active_from",
+    "active_to",
+    "recheck_days",
 }
 
 
@@ -128,7 +139,12 @@ class _Checker:
                 self.problem(mapping.lines[key], _join(where, key), f"unknown field{extra}")
 
     def text(
-        self, mapping: _Mapping, key: str, where: str, *, required: bool,
+        self,
+        mapping: _Mapping,
+        key: str,
+        where: str,
+        *,
+        required: bool,
         check: Callable[[str], str | None] | None = None,
     ) -> str | None:
         if key not in mapping or mapping[key] is None:
@@ -173,7 +189,9 @@ class _Checker:
             return None
         value = mapping[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.problem(mapping.lines[key], _join(where, key), f"must be a whole number of at least 1, not {value!r}")
+            self.problem(
+                mapping.lines[key], _join(where, key), f"must be a whole number of at least 1, not {value!r}"
+            )
             return None
         return value
 
@@ -188,7 +206,9 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
         with open(name, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
-        raise InventoryError(name, [InventoryProblem(name, None, None, f"cannot be read: {exc.strerror}")]) from exc
+        raise InventoryError(
+            name, [InventoryProblem(name, None, None, f"cannot be read: {exc.strerror}")]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InventoryError(name, [InventoryProblem(name, None, None, "is not UTF-8 text")]) from exc
     return parse_inventory(text, name)
@@ -204,7 +224,9 @@ def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise InventoryError(path, [InventoryProblem(path, line, None, f"not valid YAML: {exc.problem}")]) from exc
+        raise InventoryError(
+            path, [InventoryProblem(path, line, None, f"not valid YAML: {exc.problem}")]
+        ) from exc
     except yaml.YAMLError as exc:
         raise InventoryError(path, [InventoryProblem(path, None, None, f"not valid YAML: {exc}")]) from exc
     finally:
@@ -230,7 +252,9 @@ def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
         if not account.responsible or not account.substitute:
             log.warning(
                 "%s, line %s: account %s has no %s; the guideline asks for both",
-                path, account.line, account.id,
+                path,
+                account.line,
+                account.id,
                 "responsible person" if not account.responsible else "substitute",
                 extra={"account_id": account.id},
             )
@@ -243,8 +267,11 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
         checker.problem(document.line, "retention_classes", "is required")
         return {}
     if not isinstance(raw, _Mapping) or not raw:
-        checker.problem(document.lines["retention_classes"], "retention_classes",
-                        "must map class names to {keep: permanent} or {keep_years: N}")
+        checker.problem(
+            document.lines["retention_classes"],
+            "retention_classes",
+            "must map class names to {keep: permanent} or {keep_years: N}",
+        )
         return {}
     classes: dict[str, RetentionClass] = {}
     for name, spec in raw.items():
@@ -264,8 +291,11 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
             continue
         if has_keep:
             if spec["keep"] != "permanent":
-                checker.problem(spec.lines["keep"], f"{where}.keep",
-                                f"the only value is 'permanent', not {spec['keep']!r}")
+                checker.problem(
+                    spec.lines["keep"],
+                    f"{where}.keep",
+                    f"the only value is 'permanent', not {spec['keep']!r}",
+                )
                 continue
             classes[name] = RetentionClass(name, None, decision)
         else:
@@ -298,13 +328,19 @@ def _accounts(
         if account is None:
             continue
         if account.id in first_line:
-            checker.problem(entry.lines["id"], f"{where}.id",
-                            f"{account.id!r} is already used on line {first_line[account.id]}")
+            checker.problem(
+                entry.lines["id"],
+                f"{where}.id",
+                f"{account.id!r} is already used on line {first_line[account.id]}",
+            )
             continue
         source = (account.platform, (account.api_base or "").lower(), account.handle.lower().lstrip("@"))
         if source in first_source:
-            checker.problem(entry.lines["handle"], f"{where}.handle",
-                            f"the same {account.platform} account is already inventoried on line {first_source[source]}")
+            checker.problem(
+                entry.lines["handle"],
+                f"{where}.handle",
+                f"the same {account.platform} account is already inventoried on line {first_source[source]}",
+            )
             continue
         first_line[account.id] = entry.lines["id"]
         first_source[source] = entry.lines["handle"]
@@ -337,20 +373,34 @@ def _account(
         retention = classes.get(retention_name)
         if retention is None and classes:
             defined = ", ".join(sorted(classes))
-            checker.problem(entry.lines["retention"], f"{where}.retention",
-                            f"{retention_name!r} is not a retention class (defined: {defined})")
+            checker.problem(
+                entry.lines["retention"],
+                f"{where}.retention",
+                f"{retention_name!r} is not a retention class (defined: {defined})",
+            )
     if active_from and active_to and active_to < active_from:
-        checker.problem(entry.lines["active_to"], f"{where}.active_to",
-                        f"{active_to} is before active_from {active_from}")
+        checker.problem(
+            entry.lines["active_to"], f"{where}.active_to", f"{active_to} is before active_from {active_from}"
+        )
     if len(checker.problems) > before or retention is None:
         # No retention without a problem of its own: retention_classes is broken and reported.
         return None
     assert account_id and board and platform and handle
     return Account(
-        id=account_id, board=board, platform=platform, handle=handle.lstrip("@"), retention=retention,
-        api_base=api_base.rstrip("/") if api_base else None, token_env=token_env,
-        token_connection=token_connection, responsible=responsible, substitute=substitute,
-        active_from=active_from, active_to=active_to, recheck_days=recheck_days, line=entry.line,
+        id=account_id,
+        board=board,
+        platform=platform,
+        handle=handle.lstrip("@"),
+        retention=retention,
+        api_base=api_base.rstrip("/") if api_base else None,
+        token_env=token_env,
+        token_connection=token_connection,
+        responsible=responsible,
+        substitute=substitute,
+        active_from=active_from,
+        active_to=active_to,
+        recheck_days=recheck_days,
+        line=entry.line,
     )
 
 

@@ -47,7 +47,8 @@ def items_key(
     first_s = first.astimezone(dt.UTC).strftime(_STAMP)
     # Round the upper bound up so the range in the name always contains the true value.
     last_s = (last.astimezone(dt.UTC) + dt.timedelta(seconds=1)).strftime(_STAMP)
-    return f"{items_prefix(account_id)}run_date={run_date:%Y-%m-%d}/{run_id}-{seq:05d}.c{first_s}-{last_s}.parquet"
+    name = f"{run_id}-{seq:05d}.c{first_s}-{last_s}.parquet"
+    return f"{items_prefix(account_id)}run_date={run_date:%Y-%m-%d}/{name}"
 
 
 def runs_key(run_date: dt.date, run_id: str) -> str:

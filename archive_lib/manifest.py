@@ -91,8 +91,9 @@ def write_manifest(
 ) -> StoredObject | None:
     """Store ``manifest``; ``None`` if another process already wrote it."""
     key = layout.manifest_key(dt.date.fromisoformat(manifest["run_date"]), manifest["run_id"])
-    return put_once(store, key, manifest_bytes(manifest), retention=retention,
-                    tags=object_tags(account, "manifest"))
+    return put_once(
+        store, key, manifest_bytes(manifest), retention=retention, tags=object_tags(account, "manifest")
+    )
 
 
 def read_manifest(store: ObjectStore, key: str) -> dict[str, Any]:

@@ -62,17 +62,28 @@ def capture_night(
 ) -> NightResult:
     accounts = select_accounts(inventory, account_ids)
     options = options or CaptureOptions()
-    options = replace(options, contact=options.contact or inventory.contact,
-                      operator=options.operator or inventory.organisation)
+    options = replace(
+        options,
+        contact=options.contact or inventory.contact,
+        operator=options.operator or inventory.organisation,
+    )
     results: list[RunResult] = []
     inactive = [a.id for a in accounts if not a.is_active(run_date)]
     todo = [a for a in accounts if a.is_active(run_date)]
     for index, account in enumerate(todo):
         try:
-            results.append(capture_account(
-                account, store, run_date, tokens=tokens, clock=clock, ids=ids, options=options,
-                progress=progress,
-            ))
+            results.append(
+                capture_account(
+                    account,
+                    store,
+                    run_date,
+                    tokens=tokens,
+                    clock=clock,
+                    ids=ids,
+                    options=options,
+                    progress=progress,
+                )
+            )
         except StoreError as exc:
             log.error("the store failed while capturing %s: %s", account.id, exc)
             rest = tuple(a.id for a in todo[index:])

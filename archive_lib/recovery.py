@@ -67,25 +67,55 @@ def complete_interrupted(
         objects = [store.stat(key) for key in keys]
         if read_run_row(store, day, run_id) is None:
             row = {
-                "run_id": run_id, "account_id": account.id, "platform": account.platform,
-                "board": account.board, "run_date": day, "started_at": started, "finished_at": now,
-                "status": "failed", "error": error, "warnings": [], "counts": _zero_counts(), "http_requests": 0,
-                "bytes_stored": sum(o.size for o in objects), "high_water": None, "recheck_from": None,
-                "software": "", "retention_class": retention.retention_class,
+                "run_id": run_id,
+                "account_id": account.id,
+                "platform": account.platform,
+                "board": account.board,
+                "run_date": day,
+                "started_at": started,
+                "finished_at": now,
+                "status": "failed",
+                "error": error,
+                "warnings": [],
+                "counts": _zero_counts(),
+                "http_requests": 0,
+                "bytes_stored": sum(o.size for o in objects),
+                "high_water": None,
+                "recheck_from": None,
+                "software": "",
+                "retention_class": retention.retention_class,
                 "retain_until": retention.retain_until,
             }
-            stored = put_once(store, layout.runs_key(day, run_id), to_parquet_bytes([row], RUNS_SCHEMA),
-                              retention=retention, tags=object_tags(account, "runs"))
+            stored = put_once(
+                store,
+                layout.runs_key(day, run_id),
+                to_parquet_bytes([row], RUNS_SCHEMA),
+                retention=retention,
+                tags=object_tags(account, "runs"),
+            )
             if stored is not None:
                 objects.append(stored)
         manifest = build_manifest(
-            run_id=run_id, account=account, run_date=day, status="interrupted", error=error,
-            started_at=started, finished_at=now, counts=RunCounts(), http_requests=0,
-            objects=objects, retention=retention, completed_by=current_run,
+            run_id=run_id,
+            account=account,
+            run_date=day,
+            status="interrupted",
+            error=error,
+            started_at=started,
+            finished_at=now,
+            counts=RunCounts(),
+            http_requests=0,
+            objects=objects,
+            retention=retention,
+            completed_by=current_run,
         )
         write_manifest(store, manifest, account, retention)
-        log.warning("run %s was interrupted; its %d objects are now accounted for", run_id, len(keys),
-                    extra={"account_id": account.id, "run_id": current_run})
+        log.warning(
+            "run %s was interrupted; its %d objects are now accounted for",
+            run_id,
+            len(keys),
+            extra={"account_id": account.id, "run_id": current_run},
+        )
         completed.append(run_id)
     return completed
 

@@ -17,7 +17,7 @@ def latest_night(store: ObjectStore) -> dt.date | None:
         last = key
     if last is None:
         return None
-    return dt.date.fromisoformat(last[len(f"{layout.RUNS}/run_date="):].split("/", 1)[0])
+    return dt.date.fromisoformat(last[len(f"{layout.RUNS}/run_date=") :].split("/", 1)[0])
 
 
 def runs_of_night(store: ObjectStore, run_date: dt.date) -> list[dict[str, Any]]:

@@ -102,6 +102,10 @@ class KnownState:
         self._covered_from: dt.datetime | None = None
         self.items: dict[str, KnownItem] = {}
         self.media: dict[str, MediaFile] = {}
+        # Indexes kept in step with ``items``: a night asks these once per thread.
+        self._by_post: dict[str, set[str]] = defaultdict(set)
+        self._by_parent: dict[str, set[str]] = defaultdict(set)
+        self._by_account: set[str] = set()
         self.high_water = high_water
         self.last_ok_run = last_ok_run
         self.parts_read = 0
@@ -128,27 +132,42 @@ class KnownState:
         return known
 
     def apply(self, row: Mapping[str, Any]) -> None:
-        """Take a version written tonight into account."""
-        current = self.items.get(row["item_id"])
+        """Take a version (read from the store, or written tonight) into account."""
+        item_id = row["item_id"]
+        current = self.items.get(item_id)
         if current is None or int(row["version"]) >= current.version:
-            self.items[row["item_id"]] = KnownItem(row)
+            if current is not None:
+                self._by_post[current.post_id].discard(item_id)
+                if current.parent_id:
+                    self._by_parent[current.parent_id].discard(item_id)
+            known = KnownItem(row)
+            self.items[item_id] = known
+            self._by_post[known.post_id].add(item_id)
+            if known.parent_id:
+                self._by_parent[known.parent_id].add(item_id)
+            if known.author_is_account:
+                self._by_account.add(item_id)
         self._remember_media(row)
 
     def account_items_since(self, moment: dt.datetime) -> list[KnownItem]:
         """Live items written by the account itself and created at or after ``moment``."""
-        return [k for k in self.items.values()
-                if k.author_is_account and not k.deleted and k.created_at >= moment]
+        items = (self.items[i] for i in self._by_account)
+        return [k for k in items if not k.deleted and k.created_at >= moment]
 
     def thread(self, post_id: str) -> list[KnownItem]:
-        return [k for k in self.items.values() if k.post_id == post_id]
+        """Known items of the thread rooted at ``post_id``."""
+        return [self.items[i] for i in self._by_post.get(post_id, ())]
 
-    def children(self) -> dict[str, list[str]]:
-        """Known item ids by parent id."""
-        out: dict[str, list[str]] = defaultdict(list)
-        for known in self.items.values():
-            if known.parent_id:
-                out[known.parent_id].append(known.item_id)
-        return out
+    def below(self, item_id: str) -> set[str]:
+        """Ids of every known item in the branch below ``item_id``."""
+        found: set[str] = set()
+        stack = [item_id]
+        while stack:
+            for child in self._by_parent.get(stack.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
 
     def _covers(self, created_at: dt.datetime) -> bool:
         if self._covered_from is not None and created_at >= self._covered_from:
@@ -171,13 +190,22 @@ class KnownState:
             if media.get("http_status") != 200 or not media.get("warc_key"):
                 continue
             record = RecordRef(
-                warc_key=media["warc_key"], offset=media["warc_offset"], length=media["warc_length"],
-                record_id=media["warc_record_id"], target_uri=media["url"] or "",
-                date=row["observed_at"], status=200,
+                warc_key=media["warc_key"],
+                offset=media["warc_offset"],
+                length=media["warc_length"],
+                record_id=media["warc_record_id"],
+                target_uri=media["url"] or "",
+                date=row["observed_at"],
+                status=200,
             )
             self.media[media["media_id"]] = MediaFile(
-                media["media_id"], media["media_type"], media["url"], media["description"],
-                record, media["sha256"], media["size"],
+                media["media_id"],
+                media["media_type"],
+                media["url"],
+                media["description"],
+                record,
+                media["sha256"],
+                media["size"],
             )
 
 
@@ -202,7 +230,11 @@ def load_state(
     state.load_created_since(recheck_from - dt.timedelta(days=2))
     log.info(
         "state of %s: %d parts listed, %d read, %d items known, high water %s",
-        account_id, len(parts), state.parts_read, len(state.items), high_water,
+        account_id,
+        len(parts),
+        state.parts_read,
+        len(state.items),
+        high_water,
         extra={"account_id": account_id, "run_id": run_id},
     )
     return state

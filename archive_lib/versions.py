@@ -54,8 +54,12 @@ class Versioner:
             return None
         row = dict(known.row)
         row.update(
-            event="deleted", version=known.version + 1, observed_at=record.date, run_id=self._run_id,
-            retain_until=self._retain_until, **_pointer(record),
+            event="deleted",
+            version=known.version + 1,
+            observed_at=record.date,
+            run_id=self._run_id,
+            retain_until=self._retain_until,
+            **_pointer(record),
         )
         self._known.apply(row)
         self._count("deleted")

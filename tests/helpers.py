@@ -137,7 +137,9 @@ def assert_pointers_resolve(store: Any, rows: Sequence[Mapping[str, Any]]) -> No
         else:
             assert record.status == 200
             # A status's edit history names the status in its URL, not in its body.
-            where = record.payload if not row["source_url"].endswith("/history") else row["source_url"].encode()
+            where = (
+                record.payload if not row["source_url"].endswith("/history") else row["source_url"].encode()
+            )
             assert row["item_id"].encode() in where, (row["item_id"], row["source_url"])
         for media in row["media"] or []:
             if media["warc_key"] is None:

@@ -53,8 +53,13 @@ class World:
         return load_inventory(write_inventory(self.folder, self.fake.base_url, [fields]))
 
     def night(self, day: dt.date, inventory: Inventory | None = None, **options: Any) -> NightResult:
-        return capture_night(inventory or self.inventory(), self.store, day, clock=self.clock,
-                             options=CaptureOptions(**options))
+        return capture_night(
+            inventory or self.inventory(),
+            self.store,
+            day,
+            clock=self.clock,
+            options=CaptureOptions(**options),
+        )
 
     def post(self, text: str, *, days_ago: float = 0, **kw: Any) -> str:
         at = self.fake.clock.now() - dt.timedelta(days=days_ago)
@@ -68,7 +73,9 @@ class World:
         return read_items(self.store)
 
     def files(self) -> list[str]:
-        return sorted(str(p.relative_to(self.folder)) for p in (self.folder / "archive").rglob("*") if p.is_file())
+        return sorted(
+            str(p.relative_to(self.folder)) for p in (self.folder / "archive").rglob("*") if p.is_file()
+        )
 
 
 @pytest.fixture
@@ -122,8 +129,11 @@ def test_first_night_captures_posts_and_every_comment_at_any_depth(world: World)
 
 def test_first_night_keeps_edit_history_and_media(world: World) -> None:
     png = make_png(4, 3, (10, 120, 200))
-    post = world.post("Kommunfullmäktige sammanträder kl 18.00.", days_ago=2,
-                      media=[("karta.png", png, "image/png", "Karta över rådhuset")])
+    post = world.post(
+        "Kommunfullmäktige sammanträder kl 18.00.",
+        days_ago=2,
+        media=[("karta.png", png, "image/png", "Karta över rådhuset")],
+    )
     world.fake.advance(hours=1)
     world.fake.edit(post, world.fake.html("Kommunfullmäktige sammanträder kl 18.30."))
     world.fake.advance(hours=1)
@@ -144,7 +154,11 @@ def test_first_night_keeps_edit_history_and_media(world: World) -> None:
     assert len({v["content_sha256"] for v in versions}) == 3
     assert all(v["retain_until"] == dt.date(2028, 11, 20) for v in versions)
     media = versions[-1]["media"]
-    assert len(media) == 1 and media[0]["http_status"] == 200 and media[0]["description"] == "Karta över rådhuset"
+    assert (
+        len(media) == 1
+        and media[0]["http_status"] == 200
+        and media[0]["description"] == "Karta över rådhuset"
+    )
     assert media[0]["size"] == len(png)
     assert result.counts.media_files == 1  # the same file is not fetched again for every version
     assert_pointers_resolve(world.store, world.rows())
@@ -224,8 +238,10 @@ def test_a_quiet_night_writes_no_versions_but_accounts_for_itself(world: World) 
     assert quiet.status == "ok"
     assert quiet.counts.versions == 0 and quiet.counts.threads_checked == 1
     assert len(world.rows()) == count
-    kinds = Counter(key.split("/")[0] + ("/" + key.split("/")[1] if key.startswith("metadata") else "")
-                    for key in quiet.objects)
+    kinds = Counter(
+        key.split("/")[0] + ("/" + key.split("/")[1] if key.startswith("metadata") else "")
+        for key in quiet.objects
+    )
     assert kinds == Counter({"warc": 1, "metadata/runs": 1})  # evidence of the check, no items part
 
 

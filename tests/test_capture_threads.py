@@ -38,7 +38,9 @@ def test_threads_past_the_anonymous_context_limits_are_completed(world: World) -
     deep = _chain(world, post, 26, days_ago=2.9)  # deeper than the anonymous depth limit of 20
     wide = [world.reply(world.mats, f"Åsikt {n}", post, days_ago=2.5) for n in range(20)]
     nested = [world.reply(world.anna, f"Håller med om {n}", w, days_ago=2.4) for n, w in enumerate(wide)]
-    nested += [world.reply(world.town, f"Tack för synpunkten {n}", w, days_ago=2.3) for n, w in enumerate(wide)]
+    nested += [
+        world.reply(world.town, f"Tack för synpunkten {n}", w, days_ago=2.3) for n, w in enumerate(wide)
+    ]
     assert len(deep) + len(wide) + len(nested) > 60
 
     result = only(world.night(NIGHT_1))
@@ -104,8 +106,9 @@ def test_an_answer_in_an_old_thread_brings_the_thread_back_without_duplicates(wo
 
 
 def test_an_answer_in_someone_elses_thread_is_captured_with_its_branch(world: World) -> None:
-    foreign = world.fake.post(world.anna, world.fake.html("Varför är det så mörkt i Tivoliparken?"),
-                              at=NOW - dt.timedelta(days=1))["id"]
+    foreign = world.fake.post(
+        world.anna, world.fake.html("Varför är det så mörkt i Tivoliparken?"), at=NOW - dt.timedelta(days=1)
+    )["id"]
     answer = world.reply(world.town, "Vi byter belysningen nästa vecka.", foreign, days_ago=0.9)
     thanks = world.reply(world.anna, "Tack för svaret!", answer, days_ago=0.8)
 
@@ -122,7 +125,9 @@ def test_an_answer_in_someone_elses_thread_is_captured_with_its_branch(world: Wo
 def test_private_replies_and_boosts_are_not_captured(world: World) -> None:
     post = world.post("Öppet hus på räddningstjänsten i lördag.", days_ago=1)
     private = world.reply(world.anna, "Får barn följa med?", post, days_ago=0.9, visibility="private")
-    boosted = world.fake.post(world.mats, world.fake.html("Loppis i Åhus på söndag"), at=NOW - dt.timedelta(days=1))
+    boosted = world.fake.post(
+        world.mats, world.fake.html("Loppis i Åhus på söndag"), at=NOW - dt.timedelta(days=1)
+    )
     world.fake.reblog(world.town, boosted["id"])
 
     only(world.night(NIGHT_1))
@@ -159,7 +164,9 @@ def test_rate_limits_are_waited_out_on_the_platforms_clock(tmp_path: pathlib.Pat
         assert result.http_requests == len(fake.requests)
 
 
-def test_a_rate_limit_that_outlasts_our_patience_fails_the_account_as_retryable(tmp_path: pathlib.Path) -> None:
+def test_a_rate_limit_that_outlasts_our_patience_fails_the_account_as_retryable(
+    tmp_path: pathlib.Path,
+) -> None:
     with FakeMastodon(now=NOW, paging_limit=1, paging_period=3600) as fake:
         world = World(fake, tmp_path)
         for n in range(90):

@@ -27,8 +27,14 @@ BAD_TOKEN = "expired-token-" + "b2" * 20
 
 
 def archivectl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive_lib.cli", *args], capture_output=True, text=True,
-                          timeout=120, check=False, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "archive_lib.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -45,25 +51,51 @@ def platform() -> Iterator[FakeMastodon]:
 
 
 def two_accounts(folder: pathlib.Path, fake: FakeMastodon, **library: Any) -> pathlib.Path:
-    return write_inventory(folder, fake.base_url, [
-        {"id": "ks-mastodon", "handle": "kristianstad", "token_env": "KS_TOKEN"},
-        {"id": "bibliotek-mastodon", "handle": "bibliotek", "board": "Kultur- och fritidsnämnden",
-         "responsible": "Cecilia Ek", "substitute": "Dan Dahl", **library},
-    ])
+    return write_inventory(
+        folder,
+        fake.base_url,
+        [
+            {"id": "ks-mastodon", "handle": "kristianstad", "token_env": "KS_TOKEN"},
+            {
+                "id": "bibliotek-mastodon",
+                "handle": "bibliotek",
+                "board": "Kultur- och fritidsnämnden",
+                "responsible": "Cecilia Ek",
+                "substitute": "Dan Dahl",
+                **library,
+            },
+        ],
+    )
 
 
 def test_a_night_with_every_account_ok_exits_0(tmp_path: pathlib.Path, platform: FakeMastodon) -> None:
     inventory = two_accounts(tmp_path, platform)
     store = f"file://{tmp_path / 'archive'}"
 
-    result = archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", "2026-11-20",
-                        env={"KS_TOKEN": GOOD_TOKEN})
+    result = archivectl(
+        "capture",
+        "--inventory",
+        str(inventory),
+        "--store",
+        store,
+        "--run-date",
+        "2026-11-20",
+        env={"KS_TOKEN": GOOD_TOKEN},
+    )
 
     assert result.returncode == 0, result.stderr
     assert "ks-mastodon" in result.stdout and "bibliotek-mastodon" in result.stdout
     assert "FAILED" not in result.stdout
-    again = archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", "2026-11-20",
-                       env={"KS_TOKEN": GOOD_TOKEN})
+    again = archivectl(
+        "capture",
+        "--inventory",
+        str(inventory),
+        "--store",
+        store,
+        "--run-date",
+        "2026-11-20",
+        env={"KS_TOKEN": GOOD_TOKEN},
+    )
     assert again.returncode == 0 and "already captured" in again.stdout
     runs = archivectl("runs", "--store", store)
     assert runs.returncode == 0 and "2026-11-20" in runs.stdout and runs.stdout.count(" ok ") == 2
@@ -73,8 +105,16 @@ def test_one_account_failing_does_not_stop_the_others(tmp_path: pathlib.Path, pl
     inventory = two_accounts(tmp_path, platform, token_env="LIB_TOKEN")
     store = f"file://{tmp_path / 'archive'}"
 
-    result = archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", "2026-11-20",
-                        env={"KS_TOKEN": GOOD_TOKEN, "LIB_TOKEN": BAD_TOKEN})
+    result = archivectl(
+        "capture",
+        "--inventory",
+        str(inventory),
+        "--store",
+        store,
+        "--run-date",
+        "2026-11-20",
+        env={"KS_TOKEN": GOOD_TOKEN, "LIB_TOKEN": BAD_TOKEN},
+    )
 
     assert result.returncode == 1
     assert "FAILED bibliotek-mastodon" in result.stdout
@@ -97,9 +137,23 @@ def test_a_token_variable_that_is_not_set_fails_only_that_account(
     env = {k: v for k, v in os.environ.items() if k != "KS_TOKEN"}
 
     result = subprocess.run(
-        [sys.executable, "-m", "archive_lib.cli", "capture", "--inventory", str(inventory),
-         "--store", f"file://{tmp_path / 'archive'}", "--run-date", "2026-11-20"],
-        capture_output=True, text=True, timeout=120, check=False, env=env,
+        [
+            sys.executable,
+            "-m",
+            "archive_lib.cli",
+            "capture",
+            "--inventory",
+            str(inventory),
+            "--store",
+            f"file://{tmp_path / 'archive'}",
+            "--run-date",
+            "2026-11-20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
 
     assert result.returncode == 1
@@ -140,7 +194,9 @@ def test_a_broken_inventory_exits_2_naming_the_line_and_writes_nothing(tmp_path:
         (["--store", "ftp://archive.example/x"], "unknown object store URL"),
     ],
 )
-def test_bad_usage_exits_2(tmp_path: pathlib.Path, platform: FakeMastodon, args: list[str], message: str) -> None:
+def test_bad_usage_exits_2(
+    tmp_path: pathlib.Path, platform: FakeMastodon, args: list[str], message: str
+) -> None:
     inventory = two_accounts(tmp_path, platform)
     base = ["capture", "--inventory", str(inventory), "--store", f"file://{tmp_path / 'archive'}"]
     if "--store" in args:
@@ -153,7 +209,9 @@ def test_bad_usage_exits_2(tmp_path: pathlib.Path, platform: FakeMastodon, args:
     assert "Traceback" not in result.stderr
 
 
-def test_check_inventory_lists_accounts_and_their_people(tmp_path: pathlib.Path, platform: FakeMastodon) -> None:
+def test_check_inventory_lists_accounts_and_their_people(
+    tmp_path: pathlib.Path, platform: FakeMastodon
+) -> None:
     inventory = two_accounts(tmp_path, platform)
 
     result = archivectl("check-inventory", str(inventory), env={"KS_TOKEN": GOOD_TOKEN})
@@ -169,8 +227,16 @@ def test_capture_into_s3_with_object_lock(
     inventory = two_accounts(tmp_path, platform)
     store_url = f"s3://{locked_bucket}/kristianstad"
 
-    result = archivectl("capture", "--inventory", str(inventory), "--store", store_url, "--run-date", "2026-11-20",
-                        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint})
+    result = archivectl(
+        "capture",
+        "--inventory",
+        str(inventory),
+        "--store",
+        store_url,
+        "--run-date",
+        "2026-11-20",
+        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint},
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
@@ -182,7 +248,9 @@ def test_capture_into_s3_with_object_lock(
         assert head["ObjectLockMode"] == "COMPLIANCE"
         assert head["ObjectLockLegalHoldStatus"] == "ON"  # bevaras: permanent
         assert head["ChecksumSHA256"]
-        tags = {t["Key"]: t["Value"] for t in client.get_object_tagging(Bucket=locked_bucket, Key=key)["TagSet"]}
+        tags = {
+            t["Key"]: t["Value"] for t in client.get_object_tagging(Bucket=locked_bucket, Key=key)["TagSet"]
+        }
         assert tags["retention-class"] == "bevaras" and tags["platform"] == "mastodon"
         assert tags["account"] in ("ks-mastodon", "bibliotek-mastodon")
         assert tags["kind"] in ("warc", "items", "runs", "manifest")
@@ -200,8 +268,16 @@ def test_a_bucket_without_object_lock_is_refused_with_nothing_written(
 ) -> None:
     inventory = two_accounts(tmp_path, platform)
 
-    result = archivectl("capture", "--inventory", str(inventory), "--store", f"s3://{plain_bucket}/x",
-                        "--run-date", "2026-11-20", env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint})
+    result = archivectl(
+        "capture",
+        "--inventory",
+        str(inventory),
+        "--store",
+        f"s3://{plain_bucket}/x",
+        "--run-date",
+        "2026-11-20",
+        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint},
+    )
 
     assert result.returncode == 2
     assert "Object Lock" in result.stderr

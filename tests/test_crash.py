@@ -41,12 +41,29 @@ def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> 
             posts.append(post)
             expected.add(post)
             for m in range(3):
-                expected.add(fake.post(anna, fake.html(f"Kommentar {m} på nyhet {n}"), in_reply_to=post,
-                                       at=at + dt.timedelta(minutes=m + 1))["id"])
-        inventory = write_inventory(tmp_path, fake.base_url, [{"id": "ks-mastodon", "handle": "kristianstad"}])
+                expected.add(
+                    fake.post(
+                        anna,
+                        fake.html(f"Kommentar {m} på nyhet {n}"),
+                        in_reply_to=post,
+                        at=at + dt.timedelta(minutes=m + 1),
+                    )["id"]
+                )
+        inventory = write_inventory(
+            tmp_path, fake.base_url, [{"id": "ks-mastodon", "handle": "kristianstad"}]
+        )
         store_url = f"file://{tmp_path / 'archive'}"
-        command = _archivectl("capture", "--inventory", str(inventory), "--store", store_url,
-                              "--run-date", "2026-11-20", "--checkpoint-items", "10")
+        command = _archivectl(
+            "capture",
+            "--inventory",
+            str(inventory),
+            "--store",
+            store_url,
+            "--run-date",
+            "2026-11-20",
+            "--checkpoint-items",
+            "10",
+        )
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
         # Newest posts come first: hold the thread of the 8th newest, well past a few checkpoints.

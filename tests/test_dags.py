@@ -51,12 +51,20 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
     fake.post("anna", fake.html("Äntligen! Vilka tider gäller?"), in_reply_to=post["id"])
     fake.post(library, fake.html("Sagostund på lördag kl 11."))
     fake.add_token("library-token-0123456789abcdef", account=library)
-    inventory = write_inventory(tmp_path, fake.base_url, [
-        {"id": "ks-mastodon", "handle": "kristianstad"},
-        {"id": "bibliotek-mastodon", "handle": "bibliotek", "board": "Kultur- och fritidsnämnden",
-         "token_env": "BIBLIOTEK_TOKEN"},
-        {"id": "gone-mastodon", "handle": "nobody-here"},
-    ])
+    inventory = write_inventory(
+        tmp_path,
+        fake.base_url,
+        [
+            {"id": "ks-mastodon", "handle": "kristianstad"},
+            {
+                "id": "bibliotek-mastodon",
+                "handle": "bibliotek",
+                "board": "Kultur- och fritidsnämnden",
+                "token_env": "BIBLIOTEK_TOKEN",
+            },
+            {"id": "gone-mastodon", "handle": "nobody-here"},
+        ],
+    )
     store_url = f"file://{tmp_path / 'archive'}"
     monkeypatch.setenv("ARCHIVE_INVENTORY", str(inventory))
     monkeypatch.setenv("ARCHIVE_STORE", store_url)
@@ -69,7 +77,11 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
 
     states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
     assert states[("list_accounts", -1)] == "success"
-    assert sorted(s for (task, _), s in states.items() if task == "capture") == ["failed", "success", "success"]
+    assert sorted(s for (task, _), s in states.items() if task == "capture") == [
+        "failed",
+        "success",
+        "success",
+    ]
     assert states[("summarize", -1)] == "failed"  # it names the failed accounts
     assert run.state == "failed"  # a failed account fails the night, so the alert reaches people
 
@@ -85,5 +97,3 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
     for path in (tmp_path / "archive").rglob("*"):
         if path.is_file():
             assert b"library-token-0123456789abcdef" not in all_bytes(path)
-
-

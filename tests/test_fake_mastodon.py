@@ -126,8 +126,7 @@ def test_link_header_matches_mastodon_and_walks_to_an_empty_page(
     first = get(http, statuses_url(fake, account_id, "limit=2"))
     base = statuses_url(fake, account_id)
     assert first.headers["Link"] == (
-        f'<{base}?limit=2&max_id={ids[5]}>; rel="next", '
-        f'<{base}?limit=2&min_id={ids[6]}>; rel="prev"'
+        f'<{base}?limit=2&max_id={ids[5]}>; rel="next", <{base}?limit=2&min_id={ids[6]}>; rel="prev"'
     )
     seen: list[int] = []
     url: str | None = statuses_url(fake, account_id, "limit=2")
@@ -168,9 +167,7 @@ def test_link_keeps_permitted_params_sorted_and_uses_the_request_host(
     )
 
 
-def test_limit_defaults_to_20_and_is_capped_at_40(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_limit_defaults_to_20_and_is_capped_at_40(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     account = fake.add_account("kommun", "Kommunen")
     for minute in range(45):
         fake.post(account, "<p>x</p>", at=NOW - dt.timedelta(minutes=minute))
@@ -217,9 +214,7 @@ def test_exclude_replies_keeps_self_replies_and_exclude_reblogs_drops_boosts(
     anna = fake.add_account("anna", "Anna")
     post = fake.post(kommun, "<p>Inlägg</p>", at=NOW - dt.timedelta(minutes=9))
     question = fake.post(anna, "<p>Fråga</p>", in_reply_to=post, at=NOW - dt.timedelta(minutes=8))
-    answer = fake.post(
-        kommun, "<p>Svar</p>", in_reply_to=question, at=NOW - dt.timedelta(minutes=7)
-    )
+    answer = fake.post(kommun, "<p>Svar</p>", in_reply_to=question, at=NOW - dt.timedelta(minutes=7))
     thread = fake.post(kommun, "<p>2/2</p>", in_reply_to=post, at=NOW - dt.timedelta(minutes=6))
     other = fake.post(anna, "<p>Annas inlägg</p>", at=NOW - dt.timedelta(minutes=5))
     boost = fake.reblog(kommun, other, at=NOW - dt.timedelta(minutes=4))
@@ -350,9 +345,7 @@ def test_anonymous_context_has_at_most_60_descendants_counted_before_filtering(
 # ------------------------------------------------------------------------- history
 
 
-def test_history_lists_every_version_oldest_first(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_history_lists_every_version_oldest_first(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     kommun = fake.add_account("kommun", "Kommunen")
     status = fake.post(kommun, "<p>KF kl 18.00</p>", at=NOW - dt.timedelta(hours=3))
     url = f"{fake.base_url}/api/v1/statuses/{status['id']}/history"
@@ -363,9 +356,7 @@ def test_history_lists_every_version_oldest_first(
     assert "id" not in single[0] and "poll" not in single[0]
 
     fake.edit(status, "<p>KF kl 18.30</p>", at=NOW - dt.timedelta(hours=2))
-    fake.edit(
-        status, poll_options=["Ja", "Nej"], spoiler_text="Ny tid", at=NOW - dt.timedelta(hours=1)
-    )
+    fake.edit(status, poll_options=["Ja", "Nej"], spoiler_text="Ny tid", at=NOW - dt.timedelta(hours=1))
     versions = get(http, url).json()
     assert [item["content"] for item in versions] == [
         "<p>KF kl 18.00</p>",
@@ -383,15 +374,11 @@ def test_history_lists_every_version_oldest_first(
 # ------------------------------------------------------------------------ deletion
 
 
-def test_deleted_status_is_gone_but_its_replies_stay(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_deleted_status_is_gone_but_its_replies_stay(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     kommun = fake.add_account("kommun", "Kommunen")
     anna = fake.add_account("anna", "Anna")
     root = fake.post(kommun, "<p>Inlägg</p>", at=NOW - dt.timedelta(hours=3))
-    comment = fake.post(
-        anna, "<p>Arg kommentar</p>", in_reply_to=root, at=NOW - dt.timedelta(hours=2)
-    )
+    comment = fake.post(anna, "<p>Arg kommentar</p>", in_reply_to=root, at=NOW - dt.timedelta(hours=2))
     answer = fake.post(kommun, "<p>Svar</p>", in_reply_to=comment, at=NOW - dt.timedelta(hours=1))
     fake.delete(comment)
 
@@ -465,9 +452,7 @@ def test_private_reply_is_hidden_from_anonymous_readers(
 # --------------------------------------------------------------------------- media
 
 
-def test_media_is_served_from_another_host_name(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_media_is_served_from_another_host_name(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     fake.add_token("secret")
     kommun = fake.add_account("kommun", "Kommunen")
     picture = make_png(64, 48, (10, 120, 200), (250, 250, 250))
@@ -557,9 +542,7 @@ def test_date_header_follows_the_fake_clock(fake: FakeMastodon, http: urllib3.Po
 # --------------------------------------------------------------------- rate limits
 
 
-def test_429_after_the_limit_with_an_aligned_reset(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_429_after_the_limit_with_an_aligned_reset(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     fake.set_time(NOW + dt.timedelta(minutes=1, seconds=30, microseconds=250_000))
     fake.limiter.api_limit = 3
     url = f"{fake.base_url}/api/v1/accounts/lookup?acct=nobody"
@@ -599,9 +582,7 @@ def test_paging_requests_have_their_own_15_minute_limit(
     assert unpaged.status == 200 and unpaged.headers["X-RateLimit-Limit"] == "300"
 
 
-def test_tokens_are_limited_separately_from_the_ip(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_tokens_are_limited_separately_from_the_ip(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     fake.add_token("user-token")
     fake.limiter.api_limit = 1
     url = f"{fake.base_url}/api/v1/accounts/lookup?acct=nobody"
@@ -620,8 +601,7 @@ def test_invalid_and_revoked_tokens_get_401(fake: FakeMastodon, http: urllib3.Po
     assert invalid.status == 401
     assert invalid.json() == {"error": "The access token is invalid"}
     assert invalid.headers["WWW-Authenticate"] == (
-        'Bearer realm="Doorkeeper", error="invalid_token", '
-        'error_description="The access token is invalid"'
+        'Bearer realm="Doorkeeper", error="invalid_token", error_description="The access token is invalid"'
     )
     assert invalid.headers["X-RateLimit-Remaining"] == "299"
     fake.add_token("good")
@@ -676,9 +656,7 @@ def test_injected_errors_answer_the_next_matching_requests(
     assert get(http, f"{fake.base_url}/api/v1/statuses/{ids[1]}/history").status == 200
 
 
-def _request_in_thread(
-    http: urllib3.PoolManager, url: str
-) -> tuple[threading.Thread, dict[str, Any]]:
+def _request_in_thread(http: urllib3.PoolManager, url: str) -> tuple[threading.Thread, dict[str, Any]]:
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -719,9 +697,7 @@ def test_stop_does_not_hang_on_a_held_request(http: urllib3.PoolManager) -> None
     assert isinstance(outcome.get("error"), ProtocolError)
 
 
-def test_stall_outlasts_the_client_read_timeout(
-    fake: FakeMastodon, http: urllib3.PoolManager
-) -> None:
+def test_stall_outlasts_the_client_read_timeout(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
     account_id, ids = six_statuses(fake)
     stall = fake.stall(r"/statuses/\d+$")
     url = f"{fake.base_url}/api/v1/statuses/{ids[1]}"
@@ -798,17 +774,12 @@ def test_demo_content_has_every_case_the_connector_must_handle(
     assert town["display_name"] == "Kristianstads kommun"
     assert "Kommunstyrelsen" in town["note"]
     assert "Kultur- och fritidsnämnden" in library["note"]
-    assert (
-        len(info["posts"]["kristianstad"]) == 12
-        and len(info["posts"]["kristianstadbibliotek"]) == 12
-    )
+    assert len(info["posts"]["kristianstad"]) == 12 and len(info["posts"]["kristianstadbibliotek"]) == 12
     remote = [acct for acct in info["accounts"] if "@" in acct]
     assert len(info["accounts"]) - 2 == 8 and len(remote) == 3
 
     listing = get(http, statuses_url(fake, town["id"], "limit=40&exclude_replies=true")).json()
-    created = [
-        dt.datetime.fromisoformat(item["created_at"].replace("Z", "+00:00")) for item in listing
-    ]
+    created = [dt.datetime.fromisoformat(item["created_at"].replace("Z", "+00:00")) for item in listing]
     assert all(moment < info["now"] for moment in created)
     assert info["now"] - min(created) > dt.timedelta(days=35)
     boosts = [item for item in listing if item["reblog"] is not None]
@@ -879,9 +850,7 @@ def _contract_fixture(fake: FakeMastodon) -> dict[str, Any]:
     picture = make_png(40, 30, (200, 10, 10))
     root = fake.post(
         kommun,
-        fake.html(
-            "Vårflod! https://www.kristianstad.se/vattenrike #vattenrike @anna@other.example"
-        ),
+        fake.html("Vårflod! https://www.kristianstad.se/vattenrike #vattenrike @anna@other.example"),
         media=[("bild.png", picture, "image/png", "Hammarsjön")],
         at=NOW - dt.timedelta(hours=3),
     )

@@ -149,8 +149,10 @@ def test_a_top_level_recheck_days_is_the_default_for_every_account(tmp_path: pat
 def test_missing_responsible_or_substitute_loads_with_a_warning(
     tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    text = HEAD + KS.replace("    responsible: Anna Andersson\n", "") + KFN.replace(
-        "    substitute: Örjan Åkesson\n", ""
+    text = (
+        HEAD
+        + KS.replace("    responsible: Anna Andersson\n", "")
+        + KFN.replace("    substitute: Örjan Åkesson\n", "")
     )
     path = write(tmp_path, text)
     with caplog.at_level(logging.WARNING, logger="archive_lib.inventory"):
@@ -213,7 +215,10 @@ def test_missing_responsible_or_substitute_loads_with_a_warning(
             id="api-base-without-scheme",
         ),
         pytest.param(
-            HEAD + KS.replace("api_base: https://social.kristianstad.se", "api_base: https://social.kristianstad.se/?x=1"),
+            HEAD
+            + KS.replace(
+                "api_base: https://social.kristianstad.se", "api_base: https://social.kristianstad.se/?x=1"
+            ),
             "line 10: accounts[0].api_base: 'https://social.kristianstad.se/?x=1' must not carry a "
             "query or fragment",
             id="api-base-with-query",
@@ -297,8 +302,12 @@ def test_an_unknown_top_level_field_suggests_the_right_one(tmp_path: pathlib.Pat
 def test_every_problem_is_reported_together_in_line_order(tmp_path: pathlib.Path) -> None:
     text = (
         HEAD.replace("gallras-efter-2-ar: {keep_years: 2}", "gallras-efter-2-ar: {keep_years: 0}")
-        + KS.replace("platform: mastodon", "platform: mastodn").replace("retention: bevaras", "retention: evigt")
-        + KFN.replace("id: kfn-mastodon", "id: kfn_mastodon").replace("    board: Kultur- och fritidsnämnden\n", "")
+        + KS.replace("platform: mastodon", "platform: mastodn").replace(
+            "retention: bevaras", "retention: evigt"
+        )
+        + KFN.replace("id: kfn-mastodon", "id: kfn_mastodon").replace(
+            "    board: Kultur- och fritidsnämnden\n", ""
+        )
         + "organisationsnummer: 212000-0951\n"
     )
     path, error = refused(tmp_path, text)

@@ -102,7 +102,9 @@ class Connector(Protocol):
 
     platform: ClassVar[str]
 
-    def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None: ...
+    def __init__(
+        self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool
+    ) -> None: ...
 
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         """Walk the account and yield what was seen, in the order it was seen."""
@@ -166,7 +168,9 @@ def content_digest(
         "text": text,
         "content_warning": content_warning or "",
         "sensitive": bool(sensitive),
-        "media": [{"id": m.media_id, "type": m.media_type, "description": m.description or ""} for m in media],
+        "media": [
+            {"id": m.media_id, "type": m.media_type, "description": m.description or ""} for m in media
+        ],
         "poll": list(poll_options),
         **(extra or {}),
     }

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 Recorder = Callable[[Exchange], RecordRef]
 SPOOL_BYTES = 8 * 1024 * 1024
-_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?', re.I)
 
 
@@ -154,7 +154,7 @@ class HttpClient:
         self._token = token
         self._token_origin = _origin(token_origin) if token_origin else None
         self._pool = pool or urllib3.PoolManager(num_pools=4, maxsize=2)
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 -- backoff jitter, not a secret
         self._resume_at: dt.datetime | None = None
         self.requests = 0
 
@@ -211,11 +211,16 @@ class HttpClient:
         policy = self._policy
         sent_at = self._clock.now()
         raw = self._pool.request(
-            "GET", url, headers=headers, preload_content=False, decode_content=False,
-            redirect=False, retries=False,
+            "GET",
+            url,
+            headers=headers,
+            preload_content=False,
+            decode_content=False,
+            redirect=False,
+            retries=False,
             timeout=urllib3.Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
         )
-        body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- handed to the Response
         try:
             peer_ip = _peer_ip(raw)
             length = 0
@@ -230,10 +235,18 @@ class HttpClient:
             raw.release_conn()
         body.seek(0)
         exchange = Exchange(
-            method="GET", url=url, request_headers=tuple(headers.items()),
-            http_version=_http_version(raw.version), status=raw.status, reason=raw.reason or "",
-            response_headers=tuple(_header_items(raw)), body=body,  # type: ignore[arg-type]
-            body_length=length, sent_at=sent_at, received_at=received_at, peer_ip=peer_ip,
+            method="GET",
+            url=url,
+            request_headers=tuple(headers.items()),
+            http_version=_http_version(raw.version),
+            status=raw.status,
+            reason=raw.reason or "",
+            response_headers=tuple(_header_items(raw)),
+            body=body,  # type: ignore[arg-type]
+            body_length=length,
+            sent_at=sent_at,
+            received_at=received_at,
+            peer_ip=peer_ip,
         )
         self.requests += 1
         record = self._record(exchange)
@@ -273,7 +286,7 @@ class HttpClient:
         if wait is None:
             wait = _reset_wait(response, self._clock.now())
         if wait is None:
-            wait = min(policy.backoff_base * 2 ** count, policy.backoff_max)
+            wait = min(policy.backoff_base * 2**count, policy.backoff_max)
         wait += policy.reset_margin
         if count > policy.max_rate_retries or wait > policy.max_rate_wait:
             raise RateLimitedError(
@@ -289,8 +302,14 @@ class HttpClient:
             raise TransientPlatformError(f"{_short(url)}: gave up after {attempt} attempts; last: {reason}")
         wait = min(policy.backoff_base * 2 ** (attempt - 1), policy.backoff_max)
         wait *= 0.5 + self._rng.random() / 2
-        log.warning("%s from %s; attempt %d of %d, retrying in %.1f s",
-                    reason, _short(url), attempt, policy.max_attempts, wait)
+        log.warning(
+            "%s from %s; attempt %d of %d, retrying in %.1f s",
+            reason,
+            _short(url),
+            attempt,
+            policy.max_attempts,
+            wait,
+        )
         self._clock.sleep(wait)
 
 

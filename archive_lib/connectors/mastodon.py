@@ -146,8 +146,11 @@ class MastodonConnector:
                 created = parse_utc(status["created_at"])
                 if plan.capture_from and created < plan.capture_from:
                     return
-                if (plan.known.high_water is not None and not _newer(status["id"], plan.known.high_water)
-                        and created < plan.recheck_from):
+                if (
+                    plan.known.high_water is not None
+                    and not _newer(status["id"], plan.known.high_water)
+                    and created < plan.recheck_from
+                ):
                     return
                 yield _Fetched(status, response.record)
             # Mastodon sends rel="next" only after a full page: its absence ends the walk.
@@ -232,8 +235,11 @@ class MastodonConnector:
         Answers found through the account's own replies can reveal statuses that the thread's
         first context had cut off; their other replies are only reachable from them.
         """
-        while pending := [s for s, count in self.reply_counts.items()
-                          if s not in self.expanded and count > len(self.children_seen.get(s, ()))]:
+        while pending := [
+            s
+            for s, count in self.reply_counts.items()
+            if s not in self.expanded and count > len(self.children_seen.get(s, ()))
+        ]:
             for status_id in pending:
                 self.expanded.add(status_id)
                 try:
@@ -263,14 +269,7 @@ class MastodonConnector:
 
     def _known_below(self, item_id: str) -> set[str]:
         """Archived live items in the branch below ``item_id``."""
-        children = self.known.children()
-        below: set[str] = set()
-        stack = [item_id]
-        while stack:
-            for child in children.get(stack.pop(), []):
-                if child not in below:
-                    below.add(child)
-                    stack.append(child)
+        below = self.known.below(item_id)
         return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
 
     def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
@@ -342,8 +341,11 @@ class MastodonConnector:
                 continue
             gone = yield from self._confirm({known.item_id})
             if gone and known.item_type == "post":
-                rest = {k.item_id for k in self.known.thread(known.item_id)
-                        if not k.deleted and k.item_id != known.item_id}
+                rest = {
+                    k.item_id
+                    for k in self.known.thread(known.item_id)
+                    if not k.deleted and k.item_id != known.item_id
+                }
                 yield from self._confirm(rest)
 
     def _confirm(self, item_ids: set[str]) -> Generator[Observation, None, bool]:
@@ -358,8 +360,11 @@ class MastodonConnector:
             status = _mapping(response)
             known = self.known.latest(item_id)
             if known is not None and status.get("visibility") in PUBLIC:
-                yield from self._item(_Fetched(status, response.record), known.item_type,  # type: ignore[arg-type]
-                                      known.post_id)
+                yield from self._item(
+                    _Fetched(status, response.record),
+                    known.item_type,  # type: ignore[arg-type]
+                    known.post_id,
+                )
         return gone
 
     # -- items ----------------------------------------------------------------------------
@@ -410,12 +415,19 @@ class MastodonConnector:
             yield Seen(self._snapshot(version, status, response.record, item_type, post_id, with_media=True))
 
     def _snapshot(
-        self, version: Status, status: Status, record: RecordRef, item_type: ItemType, post_id: str,
-        *, with_media: bool,
+        self,
+        version: Status,
+        status: Status,
+        record: RecordRef,
+        item_type: ItemType,
+        post_id: str,
+        *,
+        with_media: bool,
     ) -> ItemSnapshot:
         author = status.get("account") or {}
-        media = tuple(self._media(m, with_media) for m in version.get("media_attachments") or []
-                      if isinstance(m, dict))
+        media = tuple(
+            self._media(m, with_media) for m in version.get("media_attachments") or [] if isinstance(m, dict)
+        )
         poll = version.get("poll") or {}
         options = tuple(str(o.get("title", "")) for o in poll.get("options") or [] if isinstance(o, dict))
         text = html_to_text(version.get("content"))
@@ -434,8 +446,9 @@ class MastodonConnector:
             url=status.get("url") or status.get("uri"),
             created_at=parse_utc(status["created_at"]),
             edited_at=parse_utc(version["edited_at"]) if version.get("edited_at") else None,
-            content_sha256=content_digest(text=text, content_warning=warning, sensitive=sensitive,
-                                          media=media, poll_options=options),
+            content_sha256=content_digest(
+                text=text, content_warning=warning, sensitive=sensitive, media=media, poll_options=options
+            ),
             record=record,
             language=status.get("language"),
             content_warning=warning,

@@ -3,9 +3,10 @@
 The embedded default, for a single machine and for development. Each object is a file at
 ``root/key`` with mode 0o444, and its retention and tags sit beside it in a sidecar
 ``.NAME.meta.json`` in the same folder (also create-only, also 0o444; hidden, so that tools
-reading a folder of Parquet files, such as pyarrow datasets, Hive, Trino or Athena, skip it). Writes go to a hidden temporary file in the
-target folder, are fsynced, and are published with ``os.link``, which fails when the name is
-taken: that is what makes ``put`` atomic and create-only even between racing writers.
+reading a folder of Parquet files, such as pyarrow datasets, Hive, Trino or Athena, skip it).
+Writes go to a hidden temporary file in the target folder, are fsynced, and are published with
+``os.link``, which fails when the name is taken: that is what makes ``put`` atomic and
+create-only even between racing writers.
 
 Read-only files are a guard against accidents, not a lock: root, or the owner after a chmod, can
 still change them. Use S3 with Object Lock where the records must be tamper-proof.

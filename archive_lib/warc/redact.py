@@ -16,13 +16,33 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from archive_lib.errors import SecretLeakError
 
 MARK = "REDACTED"
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-csrf-token", "x-api-key",
-})
-SECRET_PARAMS = frozenset({
-    "access_token", "token", "api_key", "key", "client_secret", "password", "refresh_token",
-    "code", "fb_exchange_token", "input_token", "appsecret_proof", "sig", "signature",
-})
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-csrf-token",
+        "x-api-key",
+    }
+)
+SECRET_PARAMS = frozenset(
+    {
+        "access_token",
+        "token",
+        "api_key",
+        "key",
+        "client_secret",
+        "password",
+        "refresh_token",
+        "code",
+        "fb_exchange_token",
+        "input_token",
+        "appsecret_proof",
+        "sig",
+        "signature",
+    }
+)
 _AUTH_SCHEME = re.compile(r"^(\s*[A-Za-z][A-Za-z0-9._~+/-]*\s+)")
 
 

@@ -115,8 +115,13 @@ class WarcRecorder:
         self._writer.write_record(request)
         self._records_in_file += 1
         ref = RecordRef(
-            warc_key=self._key, offset=offset, length=length, record_id=response_id,
-            target_uri=url, date=exchange.received_at, status=exchange.status,
+            warc_key=self._key,
+            offset=offset,
+            length=length,
+            record_id=response_id,
+            target_uri=url,
+            date=exchange.received_at,
+            status=exchange.status,
         )
         if self._file.tell() >= self._max_bytes:
             self.flush()
@@ -152,14 +157,17 @@ class WarcRecorder:
     def _open(self) -> None:
         self._seq += 1
         self._key = self._key_for(self._seq)
-        self._file = tempfile.TemporaryFile(prefix="warc-")
+        self._file = tempfile.TemporaryFile(prefix="warc-")  # noqa: SIM115 -- lives until flush()
         self._writer = _Sha256WARCWriter(self._file, gzip=True, warc_version="1.1")
         self._writer.write_record(self._warcinfo_record(self._key.rsplit("/", 1)[-1]))
 
     def _warcinfo_record(self, filename: str) -> object:
         assert self._writer is not None
-        fields = {**self._warcinfo, "format": "WARC File Format 1.1",
-                  "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}
+        fields = {
+            **self._warcinfo,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        }
         body = "".join(f"{name}: {value}\r\n" for name, value in fields.items() if value).encode()
         self._redactor.ensure_clean(body, "a warcinfo record")
         headers = {
@@ -169,8 +177,12 @@ class WarcRecorder:
             "WARC-Payload-Digest": sha256_digest(body),
         }
         return self._writer.create_warc_record(
-            "", "warcinfo", payload=io.BytesIO(body), length=len(body),
-            warc_content_type="application/warc-fields", warc_headers_dict=headers,
+            "",
+            "warcinfo",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict=headers,
         )
 
     def _response_record(self, exchange: Exchange, url: str, record_id: str) -> object:
@@ -184,19 +196,25 @@ class WarcRecorder:
             # decoded body with the secret replaced rather than the original bytes.
             log.warning("a secret in the response body of %s was redacted", url)
             clean = self._redactor.body(_decode(exchange.body.read(), headers))
-            headers = [(n, v) for n, v in headers if n.lower() != "content-encoding"]
-            headers += [("X-Archive-Orig-Content-Encoding", v) for n, v in exchange.response_headers
-                        if n.lower() == "content-encoding"]
+            # The original encoding and length no longer describe the stored body: keep them as
+            # X-Archive-Orig-*; _fix_framing then sets the Content-Length of the clean body.
+            changed = ("content-encoding", "content-length")
+            headers = [(f"X-Archive-Orig-{n}", v) if n.lower() in changed else (n, v) for n, v in headers]
             body, length = io.BytesIO(clean), len(clean)
         headers = _fix_framing(headers, length)
-        status = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(), headers,
-                                  protocol=exchange.http_version)
+        status = StatusAndHeaders(
+            f"{exchange.status} {exchange.reason}".strip(), headers, protocol=exchange.http_version
+        )
         self._redactor.ensure_clean(str(status).encode("utf-8", "replace"), f"the response headers of {url}")
         warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": _warc_date(exchange.received_at)}
         if exchange.peer_ip:
             warc_headers["WARC-IP-Address"] = exchange.peer_ip
         return self._writer.create_warc_record(
-            url, "response", payload=body, length=length, http_headers=status,
+            url,
+            "response",
+            payload=body,
+            length=length,
+            http_headers=status,
             warc_headers_dict=warc_headers,
         )
 
@@ -207,8 +225,9 @@ class WarcRecorder:
         headers = self._redactor.headers(exchange.request_headers)
         if not any(name.lower() == "host" for name, _ in headers):
             headers.insert(0, ("Host", parts.netloc))
-        status = StatusAndHeaders(f"{exchange.method} {target} {exchange.http_version}", headers,
-                                  is_http_request=True)
+        status = StatusAndHeaders(
+            f"{exchange.method} {target} {exchange.http_version}", headers, is_http_request=True
+        )
         self._redactor.ensure_clean(str(status).encode("utf-8", "replace"), f"the request to {url}")
         warc_headers = {
             "WARC-Record-ID": self._ids.record_id(),
@@ -216,7 +235,11 @@ class WarcRecorder:
             "WARC-Concurrent-To": response_id,
         }
         return self._writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""), length=0, http_headers=status,
+            url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=status,
             warc_headers_dict=warc_headers,
         )
 
@@ -228,8 +251,11 @@ def _fix_framing(headers: list[tuple[str, str]], length: int) -> list[tuple[str,
         if not any(n.lower() == "content-length" for n, _ in headers):
             headers = [*headers, ("Content-Length", str(length))]
         return headers
-    out = [(f"X-Archive-Orig-{n}", v) if n.lower() == _HOP_BY_HOP else (n, v)
-           for n, v in headers if n.lower() != "content-length"]
+    out = [
+        (f"X-Archive-Orig-{n}", v) if n.lower() == _HOP_BY_HOP else (n, v)
+        for n, v in headers
+        if n.lower() != "content-length"
+    ]
     out.append(("Content-Length", str(length)))
     return out
 
@@ -278,4 +304,3 @@ def _decode(data: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
 
 def _warc_date(moment: dt.datetime) -> str:
     return str(datetime_to_iso_date(moment.astimezone(dt.UTC).replace(tzinfo=None), use_micros=True))
-

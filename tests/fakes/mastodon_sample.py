@@ -13,7 +13,7 @@ All times are relative to the fake clock's *now* (set it first for deterministic
 are chosen in Swedish local time (Europe/Stockholm).
 """
 
-# ruff: noqa: RUF001 -- the Swedish sample texts use en dashes for ranges on purpose.
+
 from __future__ import annotations
 
 import datetime as dt

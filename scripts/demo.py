@@ -1,0 +1,164 @@
+"""``make demo``: one night of capture on the embedded defaults, against a bundled sample platform.
+
+1. starts the fake Mastodon server with realistic Swedish content of Kristianstads kommun
+   (two municipal accounts, citizens' questions and answers, an edit, a deletion, images);
+2. writes an inventory for it under ``.demo/``;
+3. runs the ``capture_social_media`` DAG once with Airflow's embedded defaults (SQLite metadata
+   database in ``.demo/airflow``) into the file store ``.demo/archive``;
+4. prints what was captured and where.
+
+Nothing leaves this machine: the platform is on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from archive_lib.clock import SystemClock, stockholm_date  # noqa: E402
+from archive_lib.runs import runs_of_night  # noqa: E402
+from archive_lib.storage import FileStore  # noqa: E402
+from tests.fakes.mastodon import FakeMastodon  # noqa: E402
+from tests.fakes.mastodon_sample import populate_demo  # noqa: E402
+from tests.helpers import read_items  # noqa: E402
+
+DEMO = REPO / ".demo"
+BIN = pathlib.Path(sys.executable).parent
+
+INVENTORY = """\
+# The account inventory (förteckning) of the demo: two boards' accounts on one Mastodon instance.
+organisation: Kristianstads kommun
+contact: arkiv@kristianstad.example
+retention_classes:
+  bevaras: {{keep: permanent}}
+  gallras-efter-2-ar: {{keep_years: 2, decision: "KS 2026/123"}}
+accounts:
+  - id: ks-mastodon
+    board: Kommunstyrelsen
+    platform: mastodon
+    handle: kristianstad
+    api_base: {api_base}
+    responsible: Anna Andersson
+    substitute: Bo Berg
+    retention: bevaras
+  - id: bibliotek-mastodon
+    board: Kultur- och fritidsnämnden
+    platform: mastodon
+    handle: kristianstadbibliotek
+    api_base: {api_base}
+    responsible: Cecilia Ek
+    substitute: Dan Dahl
+    retention: gallras-efter-2-ar
+"""
+
+
+def main() -> int:
+    _fresh(DEMO / "archive")
+    (DEMO / "airflow").mkdir(parents=True, exist_ok=True)
+    night = stockholm_date(SystemClock().now())
+    with FakeMastodon() as fake:
+        info = populate_demo(fake)
+        inventory = DEMO / "inventory.yaml"
+        inventory.write_text(INVENTORY.format(api_base=fake.base_url), encoding="utf-8")
+        store_url = (DEMO / "archive").as_uri()
+        env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "AIRFLOW_HOME": str(DEMO / "airflow"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "ARCHIVE_INVENTORY": str(inventory),
+            "ARCHIVE_STORE": store_url,
+        }
+        posts = sum(len(p) for p in info["posts"].values())
+        print(
+            f"Sample platform: fake Mastodon at {fake.base_url} "
+            f"({posts} posts and {len(info['comments'])} comments of Kristianstads kommun)"
+        )
+        print(f"Inventory:       {inventory.relative_to(REPO)}")
+        print(f"Store:           {store_url}")
+        print(
+            "Running the capture_social_media DAG once with Airflow's embedded defaults (SQLite) ...",
+            flush=True,
+        )
+        _run([str(BIN / "airflow"), "db", "migrate"], env, DEMO / "airflow" / "migrate.log")
+        log = DEMO / "airflow" / "dags-test.log"
+        code = _run(
+            [str(BIN / "airflow"), "dags", "test", "capture_social_media", night.isoformat()],
+            env,
+            log,
+            check=False,
+        )
+    _report(FileStore(store_url), night, log, code)
+    return 0 if code == 0 else 1
+
+
+def _fresh(folder: pathlib.Path) -> None:
+    """Remove the previous demo archive (its files are read-only by design)."""
+    if folder.exists():
+        for path in folder.rglob("*"):
+            if path.is_dir():
+                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+        shutil.rmtree(folder)
+
+
+def _run(command: list[str], env: dict[str, str], log: pathlib.Path, *, check: bool = True) -> int:
+    with log.open("w") as out:
+        code = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+    if code and check:
+        print(log.read_text()[-4000:])
+        raise SystemExit(f"{' '.join(command[1:])} failed (exit {code}); the log is {log}")
+    return code
+
+
+def _report(store: FileStore, night: dt.date, log: pathlib.Path, code: int) -> None:
+    print()
+    print(f"The night of {night}: " + ("every account captured." if code == 0 else f"see {log}"))
+    for run in runs_of_night(store, night):
+        counts = run["counts"]
+        print(
+            f"  {run['account_id']:<20} {run['status']:<6} {counts['posts_new']:>3} posts, "
+            f"{counts['comments_new']:>3} comments, {counts['edited']} edits, "
+            f"{counts['media_files']} media files, "
+            f"{run['http_requests']} requests, {run['bytes_stored']:,} bytes"
+        )
+        for warning in run["warnings"] or []:
+            print(
+                textwrap.fill(f"warning: {warning}", 100, initial_indent="      ", subsequent_indent="      ")
+            )
+        if run["error"]:
+            print(f"      error: {run['error']}")
+    rows = read_items(store)
+    print()
+    print("Store layout (read-only files; retention and tags in hidden .NAME.meta.json beside each):")
+    for key in sorted(store.list("")):
+        print(f"  {key}")
+    print()
+    print("A few captured comments (Parquet metadata, one row per item version):")
+    comments = [r for r in rows if r["item_type"] == "comment" and not r["author_is_account"]]
+    for row in sorted(comments, key=lambda r: r["created_at"])[:5]:
+        print(f"  {row['created_at']:%Y-%m-%d %H:%M} {row['author_name']}: {row['text'][:70]}")
+        print(f"      → {row['warc_key'].rsplit('/', 1)[-1]} offset {row['warc_offset']}")
+    events = Counter(r["event"] for r in rows)
+    print()
+    print(
+        f"{len(rows)} item versions ({', '.join(f'{n} {e}' for e, n in sorted(events.items()))}) "
+        f"in {store.url}"
+    )
+    print("Look closer: .venv/bin/archivectl runs --store " + store.url)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
