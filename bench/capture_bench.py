@@ -8,8 +8,8 @@ Measures, with the fake Mastodon server on loopback and the file store:
 
 The nightly capture runs as a real ``archivectl`` process; its wall time and peak resident
 memory (the kernel's ``VmHWM`` of that process alone, see ``_peak.py``) are measured. The fake
-server runs in this process on the same cores, so items/s include the platform's own time. Figures are reported as ratios
-from one run: absolute numbers depend on the machine.
+server runs in this process on the same cores, so items/s include the platform's own time.
+Figures are reported as ratios from one run: absolute numbers depend on the machine.
 
     .venv/bin/python bench/capture_bench.py            # H = 10,000, N = 10,000
     .venv/bin/python bench/capture_bench.py --history 2000 --new 2000   # a quick look
