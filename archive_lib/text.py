@@ -23,8 +23,9 @@ class _TextExtractor(HTMLParser):
         self.pre_depth = 0
 
     def _end_block(self) -> None:
-        text = "".join(self.current).strip(" ")
-        text = "\n".join(line.strip(" ") for line in text.split("\n")) if not self.pre_depth else text
+        text = "".join(self.current)
+        if not self.pre_depth:  # preformatted text keeps its spaces
+            text = "\n".join(line.strip(" ") for line in text.strip(" ").split("\n"))
         if text.strip():
             self.blocks.append(text)
         self.current = []

@@ -41,14 +41,18 @@ def write_inventory(
 
 
 class FakeClock:
-    """The fake platform's clock as the archive's clock: waiting advances it, nothing sleeps."""
+    """The fake platform's clock as the archive's clock: waiting advances it, nothing sleeps.
 
-    def __init__(self, fake: FakeMastodon) -> None:
+    ``skew`` puts the archive's clock that far from the platform's, to test skew handling.
+    """
+
+    def __init__(self, fake: FakeMastodon, skew: dt.timedelta = dt.timedelta(0)) -> None:
         self.fake = fake
+        self.skew = skew
         self.waits: list[float] = []
 
     def now(self) -> dt.datetime:
-        return self.fake.clock.now()
+        return self.fake.clock.now() + self.skew
 
     def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
@@ -61,6 +65,7 @@ def gzip_members(data: bytes) -> list[bytes]:
     while rest:
         decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out.append(decoder.decompress(rest))
+        assert decoder.eof, "a gzip member was cut short"
         rest = decoder.unused_data
     return out
 

@@ -31,6 +31,7 @@ from archive_lib.models import Exchange, RecordRef
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.mastodon_clock import format_reset
 from tests.fakes.mastodon_png import make_png
+from tests.helpers import FakeClock
 
 # Far from the machine's clock, and 100 s before a 5-minute rate-limit window ends (12:05:00).
 NOW = dt.datetime(2031, 6, 1, 12, 3, 20, tzinfo=dt.UTC)
@@ -38,22 +39,6 @@ TO_RESET = 100.0
 MARGIN = HttpPolicy().reset_margin
 TOKEN = "ks-mastodon-token-5f3a9c0e"
 LOOKUP = "/api/v1/accounts/lookup"
-
-
-class ClientClock:
-    """The client's clock: the fake's time plus ``skew``; sleeping advances the fake at once."""
-
-    def __init__(self, fake: FakeMastodon, skew: dt.timedelta = dt.timedelta(0)) -> None:
-        self.fake = fake
-        self.skew = skew
-        self.waits: list[float] = []
-
-    def now(self) -> dt.datetime:
-        return self.fake.clock.now() + self.skew
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.fake.sleep(seconds)
 
 
 class Exchanges(list[Exchange]):
@@ -95,7 +80,7 @@ def header(exchange: Exchange, name: str) -> str | None:
 @dataclass
 class Rig:
     fake: FakeMastodon
-    clock: ClientClock
+    clock: FakeClock
     exchanges: Exchanges
     town: dict[str, str]
 
@@ -131,11 +116,11 @@ class Rig:
 def rig(fake_mastodon: FakeMastodon) -> Rig:
     fake_mastodon.set_time(NOW)
     town = fake_mastodon.add_account("kristianstad", "Kristianstads kommun")
-    return Rig(fake_mastodon, ClientClock(fake_mastodon), Exchanges(), town)
+    return Rig(fake_mastodon, FakeClock(fake_mastodon), Exchanges(), town)
 
 
 @pytest.fixture
-def machine_clock(rig: Rig) -> ClientClock:
+def machine_clock(rig: Rig) -> FakeClock:
     """The client's clock set to the machine's time, years away from the server's."""
     rig.clock.skew = dt.datetime.now(dt.UTC) - NOW
     assert abs(rig.clock.skew) > dt.timedelta(days=365)
@@ -145,7 +130,7 @@ def machine_clock(rig: Rig) -> ClientClock:
 # ------------------------------------------------------------------------- rate limits
 
 
-def test_429_waits_for_the_reset_by_the_servers_clock(rig: Rig, machine_clock: ClientClock) -> None:
+def test_429_waits_for_the_reset_by_the_servers_clock(rig: Rig, machine_clock: FakeClock) -> None:
     rig.use_up_rate_limit()
     response = rig.client().get(rig.url(LOOKUP), {"acct": "kristianstad"})
 
@@ -171,7 +156,7 @@ def test_429_honours_retry_after_seconds(rig: Rig) -> None:
     assert rig.clock.waits == [pytest.approx(100 + MARGIN, abs=1e-6)]
 
 
-def test_retry_after_as_a_date_counts_from_the_servers_date(rig: Rig, machine_clock: ClientClock) -> None:
+def test_retry_after_as_a_date_counts_from_the_servers_date(rig: Rig, machine_clock: FakeClock) -> None:
     retry_at = email.utils.format_datetime(NOW + dt.timedelta(seconds=30), usegmt=True)
     far_reset = format_reset(NOW + dt.timedelta(seconds=600))
     rig.fake.inject(LOOKUP, 429, headers={"Retry-After": retry_at, "X-RateLimit-Reset": far_reset})
@@ -408,13 +393,19 @@ def test_bodies_decode_to_the_json_the_server_sent(rig: Rig, use_gzip: bool, chu
         assert "content-encoding" not in headers and wire == response.content
 
 
-def test_a_deflate_body_is_decoded(rig: Rig) -> None:
+@pytest.mark.parametrize("wrapped", [True, False], ids=["zlib-deflate", "raw-deflate"])
+def test_a_deflate_body_is_decoded(rig: Rig, wrapped: bool) -> None:
     rig.fake.gzip = False
     body = json.dumps({"note": "Välkommen till Kristianstad"}).encode()
+    if wrapped:
+        encoded = zlib.compress(body)
+    else:
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        encoded = packer.compress(body) + packer.flush()
     rig.fake.inject(
         LOOKUP,
         200,
-        body=zlib.compress(body),
+        body=encoded,
         headers={"Content-Encoding": "deflate", "Content-Type": "application/json"},
     )
     assert rig.client().get(rig.url(LOOKUP)).json() == {"note": "Välkommen till Kristianstad"}

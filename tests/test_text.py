@@ -94,3 +94,7 @@ def test_unicode_is_left_exactly_as_it_came() -> None:
 @pytest.mark.parametrize("html", [None, "", "<p></p>", "<p> </p><br>"])
 def test_nothing_gives_the_empty_string(html: str | None) -> None:
     assert html_to_text(html) == ""
+
+
+def test_preformatted_text_keeps_its_leading_spaces() -> None:
+    assert html_to_text("<pre>  a\n   b</pre>") == "  a\n   b"

@@ -18,7 +18,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -39,6 +38,7 @@ from archive_lib.warc.redact import Redactor
 from archive_lib.warc.writer import WarcRecorder
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.mastodon_png import make_png
+from tests.helpers import FakeClock, gzip_members
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 RUN_ID = "ks-mastodon_20260302T020000Z_ab12"
@@ -46,19 +46,6 @@ TOKEN = "ks-mastodon-token-5f3a9c0e71d2"
 WARCIO = pathlib.Path(sys.executable).with_name("warcio")
 PICTURE = make_png(16, 12, (10, 120, 200))
 SHA256_DIGEST = re.compile(r"^sha256:[A-Z2-7]{52}====$")  # base32 of 32 bytes
-
-
-class FakeTime:
-    """The fake's clock as the client's: waiting advances it, nothing sleeps."""
-
-    def __init__(self, fake: FakeMastodon) -> None:
-        self.fake = fake
-
-    def now(self) -> dt.datetime:
-        return self.fake.clock.now()
-
-    def sleep(self, seconds: float) -> None:
-        self.fake.sleep(seconds)
 
 
 @dataclass
@@ -130,17 +117,6 @@ def records_of(capture: Capture, key: str) -> list[Record]:
         return read_records(stream)
 
 
-def gzip_members(data: bytes) -> list[bytes]:
-    """Every gzip member of ``data``, decompressed (the writer makes one member per record)."""
-    members, rest = [], data
-    while rest:
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        members.append(decoder.decompress(rest))
-        assert decoder.eof, "a gzip member was cut short"
-        rest = decoder.unused_data
-    return members
-
-
 def every_stored_byte(capture: Capture) -> bytes:
     """Each stored WARC file's bytes as stored and with every gzip member decompressed."""
     out = []
@@ -189,7 +165,7 @@ def make_capture(fake_mastodon: FakeMastodon, tmp_path: pathlib.Path) -> Callabl
             now=fake.clock.now,
             max_bytes=max_bytes,
         )
-        client = HttpClient(recorder.record, clock=FakeTime(fake), token=TOKEN, token_origin=fake.base_url)
+        client = HttpClient(recorder.record, clock=FakeClock(fake), token=TOKEN, token_origin=fake.base_url)
         return Capture(fake, store, recorder, client, town, post)
 
     return make

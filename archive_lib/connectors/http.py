@@ -106,7 +106,7 @@ class Response:
                 if encoding in ("gzip", "x-gzip"):
                     data = gzip.decompress(data)
                 elif encoding == "deflate":
-                    data = zlib.decompress(data)
+                    data = _inflate(data)
             except (OSError, zlib.error, EOFError) as exc:
                 raise ProtocolError(f"{self.url}: body is not valid {encoding}: {exc}") from exc
             self._content = data
@@ -311,6 +311,14 @@ class HttpClient:
             wait,
         )
         self._clock.sleep(wait)
+
+
+def _inflate(data: bytes) -> bytes:
+    """``deflate`` as servers send it: zlib-wrapped per the RFC, or raw, as some do."""
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return zlib.decompress(data, -zlib.MAX_WBITS)
 
 
 def _origin(url: str) -> str:
