@@ -36,7 +36,7 @@ from archive_lib.connectors.base import (
     Trouble,
 )
 from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
-from archive_lib.errors import ArchiveError, MissingTokenError, PlatformError, StoreError
+from archive_lib.errors import ArchiveError, MissingTokenError, StoreError
 from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
@@ -142,8 +142,8 @@ class _Night:
         self.started_at = clock.now()
         self.run_id = ids.run_id(account.id, self.started_at)
         self.retention = account.retention.for_night(run_date)
-        recheck_days = options.recheck_days or account.recheck_days
-        self.recheck_from = local_day_start(run_date - dt.timedelta(days=recheck_days))
+        self.recheck_days = options.recheck_days or account.recheck_days
+        self.recheck_from = local_day_start(run_date - dt.timedelta(days=self.recheck_days))
         self.redactor = Redactor()
         self.recorder = WarcRecorder(
             store,
@@ -165,6 +165,7 @@ class _Night:
         self.http: HttpClient | None = None
         self.versioner: Versioner | None = None
         self.media: MediaArchiver | None = None
+        self.authenticated = False
 
     def _log_extra(self) -> dict[str, str]:
         return {"account_id": self.account.id, "run_id": self.run_id}
@@ -194,13 +195,10 @@ class _Night:
         try:
             state = self._prepare()
             self._walk(state)
-        except PlatformError as exc:
-            status, error, retryable = "failed", str(exc), exc.retryable
-            log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
         except StoreError:
             self.recorder.close()
             raise
-        except ArchiveError as exc:
+        except ArchiveError as exc:  # platform trouble, a missing token: this account only
             status, error, retryable = "failed", str(exc), exc.retryable
             log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
         except Exception as exc:  # a defect: record the failed night, keep what was captured
@@ -231,13 +229,11 @@ class _Night:
         )
         self.media = MediaArchiver(self.http, state.media)
         self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)
-        self.state = state
         self.authenticated = bool(token)
         return state
 
     def _recovery_dates(self) -> list[dt.date]:
-        recheck_days = self.options.recheck_days or self.account.recheck_days
-        first = self.run_date - dt.timedelta(days=recheck_days + 2)
+        first = self.run_date - dt.timedelta(days=self.recheck_days + 2)
         return [first + dt.timedelta(days=n) for n in range((self.run_date - first).days + 1)]
 
     def _walk(self, state: KnownState) -> None:

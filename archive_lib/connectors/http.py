@@ -70,7 +70,7 @@ class HttpPolicy:
     max_attempts: int = 5
     backoff_base: float = 2.0
     backoff_max: float = 120.0
-    max_rate_wait: float = 900.0
+    max_rate_wait: float = 1000.0  # Mastodon's paging limit resets every 15 minutes
     max_rate_retries: int = 20
     max_redirects: int = 5
     reset_margin: float = 1.0
