@@ -6,10 +6,11 @@ Measures, with the fake Mastodon server on loopback and the file store:
 * a later night capturing N new items on top of that archive;
 * the same later night on top of an archive ten times larger (10·H items of history).
 
-The nightly capture runs as a real ``archivectl`` process; its wall time and peak resident
-memory (the kernel's ``VmHWM`` of that process alone, see ``_peak.py``) are measured. The fake
-server runs in this process on the same cores, so items/s include the platform's own time.
-Figures are reported as ratios from one run: absolute numbers depend on the machine.
+Each night runs as a real ``archivectl`` process. Measured for that process alone: wall time,
+CPU time (user + system: the archive's own work, whatever the fake server costs), and peak
+resident memory (the kernel's ``VmHWM``, see ``_peak.py``). The fake server runs in this process
+on the same cores, so wall time and items/s include the platform's own time. Figures are
+reported as ratios from one run: absolute numbers depend on the machine.
 
     .venv/bin/python bench/capture_bench.py            # H = 10,000, N = 10,000
     .venv/bin/python bench/capture_bench.py --history 2000 --new 2000   # a quick look
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import pathlib
 import re
 import resource
@@ -38,14 +40,22 @@ from tests.fakes.mastodon import FakeMastodon  # noqa: E402
 from tests.fakes.mastodon_sample import populate_bulk  # noqa: E402
 
 COMMENTS_PER_POST = 9  # ten items per thread
+INVENTORY = """\
+organisation: Kristianstads kommun
+retention_classes: {{bevaras: {{keep: permanent}}}}
+accounts:
+  - {{id: ks-mastodon, board: Kommunstyrelsen, platform: mastodon, handle: kristianstad,
+     api_base: '{api_base}', retention: bevaras, responsible: Anna Andersson, substitute: Bo Berg}}
+"""
 
 
 @dataclass
-class Measure:
+class Night:
     label: str
     archive_items_before: int
     versions: int
     seconds: float
+    cpu_seconds: float
     items_per_second: float
     peak_rss_mib: float
     http_requests: int
@@ -53,8 +63,17 @@ class Measure:
     parts_read: int  # of those, the ones the night opened
 
 
-def capture(inventory: pathlib.Path, store: str, night: dt.date, log: pathlib.Path) -> tuple[float, float]:
-    """Run one night as a separate process; its wall time and its own peak RSS (MiB)."""
+@dataclass
+class Process:
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mib: float
+    parts_listed: int
+    parts_read: int
+
+
+def capture(inventory: pathlib.Path, store: str, night: dt.date, log: pathlib.Path) -> Process:
+    """Run one night as its own process and measure it."""
     command = [
         sys.executable,
         str(REPO / "bench" / "_peak.py"),
@@ -69,89 +88,70 @@ def capture(inventory: pathlib.Path, store: str, night: dt.date, log: pathlib.Pa
     start = time.perf_counter()
     with log.open("w") as err:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
-        code = process.wait()
+        _, status, usage = os.wait4(process.pid, 0)  # CPU times are the child's own
     seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    text = log.read_text()
     if code != 0:
         raise SystemExit(f"capture of {night} failed (exit {code}); see {log}")
-    peak = re.search(r"PEAK_RSS_KIB (\d+)", log.read_text())
-    if not peak:
-        raise SystemExit(f"no peak memory reported in {log}")
-    return seconds, int(peak.group(1)) / 1024
+    peak = re.search(r"PEAK_RSS_KIB (\d+)", text)
+    state = re.search(r"(\d+) parts listed, (\d+) read", text)
+    if not peak or not state:
+        raise SystemExit(f"the capture's log {log} lacks its peak memory or state line")
+    return Process(
+        seconds,
+        usage.ru_utime + usage.ru_stime,
+        int(peak.group(1)) / 1024,
+        int(state.group(1)),
+        int(state.group(2)),
+    )
 
 
-def _parts_read(log: pathlib.Path) -> tuple[int, int]:
-    """From the capture's log: items parts listed and read when it loaded its state."""
-    match = re.search(r"(\d+) parts listed, (\d+) read", log.read_text())
-    if not match:
-        raise SystemExit(f"no state line in {log}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def scenario(history: int, new: int, folder: pathlib.Path) -> list[Measure]:
+def scenario(history: int, new: int, folder: pathlib.Path) -> list[Night]:
     """History of ``history`` items captured on night 1; ``new`` items captured on night 2."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     night_1, night_2 = (now - dt.timedelta(days=1)).date(), now.date()
     store_url = (folder / "archive").as_uri()
     with FakeMastodon(now=now - dt.timedelta(days=200)) as fake:
         fake.limiter.enabled = False  # measure the archive, not the platform's throttle
-        populate_bulk(
-            fake,
-            "kristianstad",
-            history // (COMMENTS_PER_POST + 1),
-            COMMENTS_PER_POST,
-            spacing=dt.timedelta(minutes=30),
-        )
+        threads = history // (COMMENTS_PER_POST + 1)
+        populate_bulk(fake, "kristianstad", threads, COMMENTS_PER_POST, spacing=dt.timedelta(minutes=30))
         inventory = folder / "inventory.yaml"
-        inventory.write_text(
-            "organisation: Kristianstads kommun\n"
-            "retention_classes: {bevaras: {keep: permanent}}\n"
-            "accounts:\n"
-            "  - {id: ks-mastodon, board: Kommunstyrelsen, platform: mastodon, handle: kristianstad,\n"
-            f"     api_base: '{fake.base_url}', retention: bevaras,\n"
-            "     responsible: Anna Andersson, substitute: Bo Berg}\n",
-            encoding="utf-8",
-        )
+        inventory.write_text(INVENTORY.format(api_base=fake.base_url), encoding="utf-8")
         fake.set_time(now - dt.timedelta(days=1))
-        first_seconds, first_rss = capture(inventory, store_url, night_1, folder / "night-1.log")
+        first = capture(inventory, store_url, night_1, folder / "night-1.log")
         fake.set_time(now)
-        populate_bulk(
-            fake,
-            "kristianstad",
-            new // (COMMENTS_PER_POST + 1),
-            COMMENTS_PER_POST,
-            spacing=dt.timedelta(seconds=40),
-        )
-        second_seconds, second_rss = capture(inventory, store_url, night_2, folder / "night-2.log")
+        threads = new // (COMMENTS_PER_POST + 1)
+        populate_bulk(fake, "kristianstad", threads, COMMENTS_PER_POST, spacing=dt.timedelta(seconds=40))
+        second = capture(inventory, store_url, night_2, folder / "night-2.log")
     store = FileStore(store_url)
     runs = {r["run_date"]: r for r in runs_of_night(store, night_1) + runs_of_night(store, night_2)}
     out = []
-    for label, night, seconds, rss, before, log in (
-        (f"first night, {history:,} items of history", night_1, first_seconds, first_rss, 0, "night-1.log"),
-        (f"next night, {new:,} new items", night_2, second_seconds, second_rss, history, "night-2.log"),
+    for label, night, measured, before in (
+        (f"first night, {history:,} items of history", night_1, first, 0),
+        (f"next night, {new:,} new items", night_2, second, history),
     ):
-        listed, read = _parts_read(folder / log)
         run = runs[night]
-        versions = sum(
-            v for k, v in run["counts"].items() if k in ("posts_new", "comments_new", "edited", "deleted")
-        )
+        versions = sum(run["counts"][k] for k in ("posts_new", "comments_new", "edited", "deleted"))
         out.append(
-            Measure(
+            Night(
                 label,
                 before,
                 versions,
-                round(seconds, 2),
-                round(versions / seconds, 1),
-                round(rss, 1),
+                round(measured.seconds, 2),
+                round(measured.cpu_seconds, 2),
+                round(versions / measured.seconds, 1),
+                round(measured.peak_rss_mib, 1),
                 run["http_requests"],
-                listed,
-                read,
+                measured.parts_listed,
+                measured.parts_read,
             )
         )
     return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--history", type=int, default=10_000, help="items of history in the smaller archive")
     parser.add_argument("--new", type=int, default=10_000, help="new items in the measured night")
     parser.add_argument("--factor", type=int, default=10, help="how much larger the second archive is")
@@ -165,32 +165,31 @@ def main() -> int:
     small, large = results
     print()
     print(
-        f"{'night':<44} {'archive before':>14} {'versions':>9} {'seconds':>8} {'items/s':>8} "
+        f"{'night':<40} {'archive before':>14} {'versions':>9} {'wall s':>7} {'CPU s':>6} {'items/s':>8} "
         f"{'peak MiB':>9} {'requests':>9} {'parts read':>11}"
     )
-    for measure in small + large:
+    for n in small + large:
         print(
-            f"{measure.label:<44} {measure.archive_items_before:>14,} {measure.versions:>9,} "
-            f"{measure.seconds:>8} {measure.items_per_second:>8} {measure.peak_rss_mib:>9} "
-            f"{measure.http_requests:>9,} {measure.parts_read:>5} of {measure.parts_listed:<3}"
+            f"{n.label:<40} {n.archive_items_before:>14,} {n.versions:>9,} {n.seconds:>7} {n.cpu_seconds:>6} "
+            f"{n.items_per_second:>8} {n.peak_rss_mib:>9} {n.http_requests:>9,} "
+            f"{n.parts_read:>5} of {n.parts_listed:<4}"
         )
-    time_ratio = large[1].seconds / small[1].seconds
-    memory_ratio = large[1].peak_rss_mib / small[1].peak_rss_mib
+    ratios = {
+        "wall time": large[1].seconds / small[1].seconds,
+        "CPU time": large[1].cpu_seconds / small[1].cpu_seconds,
+        "peak memory": large[1].peak_rss_mib / small[1].peak_rss_mib,
+        "requests": large[1].http_requests / small[1].http_requests,
+    }
     print()
     print(
-        f"next night on a {args.factor}x larger archive: time x{time_ratio:.2f}, "
-        f"peak memory x{memory_ratio:.2f}, requests x{large[1].http_requests / small[1].http_requests:.2f}"
+        f"next night on a {args.factor}x larger archive: "
+        + ", ".join(f"{name} x{value:.2f}" for name, value in ratios.items())
     )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "capture_bench.json").write_text(
         json.dumps(
-            {
-                "small": [asdict(m) for m in small],
-                "large": [asdict(m) for m in large],
-                "time_ratio": time_ratio,
-                "memory_ratio": memory_ratio,
-            },
+            {"small": [asdict(n) for n in small], "large": [asdict(n) for n in large], "ratios": ratios},
             indent=2,
         )
     )
