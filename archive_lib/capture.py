@@ -36,7 +36,7 @@ from archive_lib.connectors.base import (
     Trouble,
 )
 from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
-from archive_lib.errors import ArchiveError, MissingTokenError, StoreError
+from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError
 from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
@@ -199,7 +199,7 @@ class _Night:
             self.recorder.close()
             raise
         except ArchiveError as exc:  # platform trouble, a missing token: this account only
-            status, error, retryable = "failed", str(exc), exc.retryable
+            status, error, retryable = "failed", self._explain(exc), exc.retryable
             log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
         except Exception as exc:  # a defect: record the failed night, keep what was captured
             status, error, retryable = "failed", f"internal error: {type(exc).__name__}: {exc}", False
@@ -209,6 +209,19 @@ class _Night:
             error = f"{len(self.troubles)} part(s) of the walk failed: " + "; ".join(self.troubles[:5])
         self._checkpoint()
         return self._finish(status, error, retryable)
+
+    def _explain(self, exc: ArchiveError) -> str:
+        """The error as the people responsible for the account need to read it."""
+        if not isinstance(exc, AuthError) or isinstance(exc, MissingTokenError):
+            return str(exc)
+        account = self.account
+        if account.token_connection:
+            where = f"the token in Airflow connection {account.token_connection!r}"
+        elif account.token_env:
+            where = f"the token in ${account.token_env}"
+        else:
+            where = "the capture (no token configured; this instance may require one)"
+        return f"the platform refused {where}: {exc}"
 
     def _prepare(self) -> KnownState:
         # Interrupted runs are accounted for before anything else, so that even a night that

@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     capture.add_argument("--run-date", type=_date, help="the night, YYYY-MM-DD (default: today in Stockholm)")
     capture.add_argument(
-        "--account", action="append", default=[], metavar="ID", help="capture only this account (repeatable)"
+        "--account", action="extend", nargs="+", default=[], metavar="ID", help="capture only these accounts"
     )
     capture.add_argument("--recheck-days", type=int, help="override the re-check window (days)")
     capture.add_argument(
@@ -240,8 +240,9 @@ def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: 
             print(f"  {result.account_id}: already captured this night by run {result.run_id}", file=out)
         if result.status == "failed":
             account = inventory.account(result.account_id)
-            who = ", ".join(p for p in (account.responsible, account.substitute) if p) or "nobody named"
-            print(f"  FAILED {result.account_id}: {result.error} (responsible: {who})", file=out)
+            who = f"responsible: {account.responsible or 'NOT NAMED'}, "
+            who += f"substitute: {account.substitute or 'NOT NAMED'}"
+            print(f"  FAILED {result.account_id}: {result.error} ({who})", file=out)
     for account_id in night.inactive:
         print(f"  {account_id}: not active on {night.run_date} (active_from/active_to)", file=out)
     if night.store_error:

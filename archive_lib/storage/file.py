@@ -174,7 +174,7 @@ class FileStore:
             self._write_sidecar(key, size, sha256, retention, tags)
         except OSError as e:
             raise StoreError(f"{key}: could not write to {self.root}: {e}") from e
-        log.info("stored object", extra={"key": key, "size": size, "sha256": sha256})
+        log.debug("stored %s (%d bytes)", key, size, extra={"key": key, "size": size, "sha256": sha256})
         return self.stat(key)
 
     def _put_existing(
@@ -189,7 +189,7 @@ class FileStore:
                 f"{key}: already stored with SHA-256 {existing}, refusing different bytes ({sha256})"
             )
         if meta is None:
-            log.warning("object without sidecar: writing it", extra={"key": key})
+            log.warning("%s had no sidecar (an interrupted write): writing it", key, extra={"key": key})
             self._write_sidecar(key, path.stat().st_size, sha256, retention, tags)
         elif (meta["retention_class"], meta["retain_until"], meta["tags"]) != (
             retention.retention_class,
@@ -197,7 +197,8 @@ class FileStore:
             dict(tags),
         ):
             log.warning(
-                "same bytes stored again with other retention or tags; kept the first",
+                "%s: same bytes stored again with other retention or tags; kept the first",
+                key,
                 extra={"key": key},
             )
         return self.stat(key)

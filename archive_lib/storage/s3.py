@@ -203,7 +203,7 @@ class S3Store:
                 f"{self.url}: put {key!r}: server reports checksum"
                 f" {response.get('ChecksumSHA256')!r}, we sent {checksum!r}"
             )
-        log.info("stored object", extra={"key": key, "size": size, "sha256": sha256})
+        log.debug("stored %s (%d bytes)", key, size, extra={"key": key, "size": size, "sha256": sha256})
         return StoredObject(
             key=key,
             size=size,
@@ -226,7 +226,7 @@ class S3Store:
                 f"{self.url}: {key!r} already stored with SHA-256 {existing.sha256},"
                 f" refusing different bytes ({sha256})"
             )
-        log.info("object already stored with the same bytes", extra={"key": key})
+        log.info("%s was already stored with the same bytes", key, extra={"key": key})
         return existing
 
     # -- reading -----------------------------------------------------------------------------
