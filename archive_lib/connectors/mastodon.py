@@ -97,7 +97,7 @@ class MastodonConnector:
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         self.plan, self.known = plan, plan.known
         self.me = self._lookup_account()
-        listed: dict[str, Status] = {}
+        listed: set[str] = set()
         replies: list[_Fetched] = []
         newest = plan.known.high_water
         for fetched in self._listing():
@@ -106,7 +106,7 @@ class MastodonConnector:
                 newest = status["id"]
             if not self._in_scope(status):
                 continue
-            listed[status["id"]] = status
+            listed.add(str(status["id"]))
             if status.get("in_reply_to_id") is None:
                 yield from self._item(fetched, "post", status["id"])
                 yield from self._thread(fetched.status)
@@ -331,7 +331,7 @@ class MastodonConnector:
 
     # -- deletions ------------------------------------------------------------------------
 
-    def _confirm_missing_own(self, listed: dict[str, Status]) -> Iterator[Observation]:
+    def _confirm_missing_own(self, listed: set[str]) -> Iterator[Observation]:
         """The account's archived statuses in the window that the complete listing lacked."""
         until = self.plan.capture_until
         for known in self.known.account_items_since(self.plan.recheck_from):
@@ -388,8 +388,9 @@ class MastodonConnector:
         if known is not None and not known.deleted and known.content_sha256 == current.content_sha256:
             yield Seen(current)
             return
-        if status.get("edited_at"):
-            since = known.version_time if known is not None and not known.deleted else None
+        if status.get("edited_at") and (known is None or not known.deleted):
+            # Earlier versions the archive lacks; an item back from the dead is just seen again.
+            since = known.version_time if known is not None else None
             yield from self._history(status, item_type, post_id, since)
         yield Seen(self._snapshot(status, status, fetched.record, item_type, post_id, with_media=True))
 

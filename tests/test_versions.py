@@ -1,0 +1,103 @@
+"""The versioning rule on its own: what a sighting of an item adds to the archive."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import pathlib
+
+import pytest
+
+from archive_lib.connectors.base import content_digest
+from archive_lib.models import Account, ItemSnapshot, RecordRef
+from archive_lib.retention import RetentionClass
+from archive_lib.state import KnownState
+from archive_lib.storage import FileStore
+from archive_lib.versions import Versioner
+
+T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+ACCOUNT = Account(
+    id="ks-mastodon",
+    board="Kommunstyrelsen",
+    platform="mastodon",
+    handle="kristianstad",
+    retention=RetentionClass("gallras-efter-2-ar", 2),
+    api_base="https://social.example",
+)
+
+
+def record(n: int, status: int = 200) -> RecordRef:
+    return RecordRef(
+        f"warc/x-{n}.warc.gz",
+        n * 100,
+        90,
+        f"<urn:uuid:{n}>",
+        f"https://social.example/{n}",
+        T0 + dt.timedelta(hours=n),
+        status,
+    )
+
+
+def snapshot(text: str, n: int, edited: dt.datetime | None = None) -> ItemSnapshot:
+    return ItemSnapshot(
+        item_id="111",
+        item_type="comment",
+        post_id="100",
+        parent_id="100",
+        author_id="7",
+        author_name="Anna Lindqvist",
+        author_handle="anna",
+        author_is_account=False,
+        text=text,
+        url="https://social.example/@anna/111",
+        created_at=T0,
+        edited_at=edited,
+        content_sha256=content_digest(text=text),
+        record=record(n),
+    )
+
+
+@pytest.fixture
+def versioner(tmp_path: pathlib.Path) -> Versioner:
+    known = KnownState(FileStore(f"file://{tmp_path}"), [], high_water=None, last_ok_run=None)
+    return Versioner(
+        known, account=ACCOUNT, run_id="ks-mastodon_20261125T013000Z_abcd", run_date=dt.date(2026, 11, 25)
+    )
+
+
+def test_new_unchanged_edited_deleted_restored(versioner: Versioner) -> None:
+    first = versioner.seen(snapshot("När öppnar badhuset?", 1))
+    assert first is not None and (first["event"], first["version"]) == ("new", 1)
+    assert first["retain_until"] == dt.date(2028, 11, 25)  # two years from the night, not from today
+    assert versioner.seen(snapshot("När öppnar badhuset?", 2)) is None  # seen again: nothing new
+
+    edited = versioner.seen(snapshot("När öppnar badhuset igen?", 3, edited=T0 + dt.timedelta(hours=3)))
+    assert edited is not None and (edited["event"], edited["version"]) == ("edited", 2)
+    assert edited["warc_offset"] == 300
+
+    gone = versioner.gone("111", record(4, status=404))
+    assert gone is not None and (gone["event"], gone["version"]) == ("deleted", 3)
+    assert gone["text"] == "När öppnar badhuset igen?"  # the last words stay with the deletion
+    assert gone["warc_key"] == "warc/x-4.warc.gz" and gone["observed_at"] == T0 + dt.timedelta(hours=4)
+    assert versioner.gone("111", record(5, status=404)) is None  # deleted once
+
+    back = versioner.seen(snapshot("När öppnar badhuset igen?", 6, edited=T0 + dt.timedelta(hours=3)))
+    assert back is not None and (back["event"], back["version"]) == ("restored", 4)
+    counts = versioner.counts
+    assert (counts.comments_new, counts.edited, counts.deleted, counts.restored, counts.unchanged) == (
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
+
+
+def test_an_older_state_than_the_archived_one_adds_nothing(versioner: Versioner) -> None:
+    versioner.seen(snapshot("Version två", 1, edited=T0 + dt.timedelta(hours=2)))
+    assert versioner.seen(dataclasses.replace(snapshot("Version ett", 2), edited_at=None)) is None
+
+
+def test_gone_for_an_item_never_archived_adds_nothing(versioner: Versioner) -> None:
+    assert versioner.gone("999", record(1, status=404)) is None
+    assert versioner.counts.deleted == 0
