@@ -16,7 +16,7 @@ from airflow.sdk import Connection, Variable, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
-from archive_lib.capture import CaptureOptions, capture_account, env_tokens
+from archive_lib.capture import CaptureOptions, capture_account
 from archive_lib.clock import stockholm_date
 from archive_lib.errors import ArchiveError, MissingTokenError
 from archive_lib.inventory import load_inventory
@@ -24,6 +24,7 @@ from archive_lib.models import Account, Inventory, RunResult
 from archive_lib.runs import runs_of_night
 from archive_lib.storage import open_store
 from archive_lib.storage.base import ObjectStore
+from archive_lib.tokens import env_tokens
 
 log = logging.getLogger(__name__)
 

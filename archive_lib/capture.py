@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -44,6 +43,7 @@ from archive_lib.models import Account, RunCounts, RunResult
 from archive_lib.recovery import complete_interrupted
 from archive_lib.state import KnownState, load_state
 from archive_lib.storage.base import ObjectStore, StoredObject
+from archive_lib.tokens import env_tokens
 from archive_lib.versions import Versioner
 from archive_lib.warc.redact import Redactor
 from archive_lib.warc.writer import DEFAULT_MAX_BYTES, WarcRecorder
@@ -52,18 +52,6 @@ log = logging.getLogger(__name__)
 
 TokenSource = Callable[[Account], "str | None"]
 Progress = Callable[[str, dict[str, int]], None]
-
-
-def env_tokens(account: Account) -> str | None:
-    """The account's token from the environment variable the inventory names, if any."""
-    if not account.token_env:
-        return None
-    token = os.environ.get(account.token_env, "").strip()
-    if not token:
-        raise MissingTokenError(
-            f"the inventory says the token is in ${account.token_env}, but that variable is not set"
-        )
-    return token
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from archive_lib import PRODUCT, __version__
-from archive_lib.capture import CaptureOptions, env_tokens
+from archive_lib.capture import CaptureOptions
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inventory import load_inventory
@@ -29,6 +29,7 @@ from archive_lib.models import Account, Inventory
 from archive_lib.nightly import NightResult, capture_night
 from archive_lib.runs import night_report
 from archive_lib.storage import open_store
+from archive_lib.tokens import connection_env_name, env_tokens
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -187,15 +188,18 @@ def _check_inventory(args: argparse.Namespace) -> int:
 
 
 def _token_state(account: Account) -> str:
-    if account.token_connection:
-        return f"conn:{account.token_connection}"
-    if not account.token_env:
+    """Whether this process could read the account's token (Airflow may hold more connections)."""
+    if account.token_env:
+        where = f"${account.token_env}"
+    elif account.token_connection:
+        where = f"${connection_env_name(account.token_connection)}"
+    else:
         return "no token"
     try:
         env_tokens(account)
     except ArchiveError:
-        return f"${account.token_env} UNSET"
-    return f"${account.token_env} set"
+        return f"{where} UNSET"
+    return f"{where} set"
 
 
 def _runs(args: argparse.Namespace) -> int:

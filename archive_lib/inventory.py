@@ -378,6 +378,12 @@ def _account(
                 f"{where}.retention",
                 f"{retention_name!r} is not a retention class (defined: {defined})",
             )
+    if token_env and token_connection:
+        checker.problem(
+            entry.lines["token_connection"],
+            f"{where}.token_connection",
+            "give the token either in token_env or in token_connection, not both",
+        )
     if active_from and active_to and active_to < active_from:
         checker.problem(
             entry.lines["active_to"], f"{where}.active_to", f"{active_to} is before active_from {active_from}"

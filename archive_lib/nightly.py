@@ -12,11 +12,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from archive_lib.capture import CaptureOptions, Progress, TokenSource, capture_account, env_tokens
+from archive_lib.capture import CaptureOptions, Progress, TokenSource, capture_account
 from archive_lib.clock import Clock, IdFactory
 from archive_lib.errors import ConfigError, StoreError
 from archive_lib.models import Account, Inventory, RunResult
 from archive_lib.storage.base import ObjectStore
+from archive_lib.tokens import env_tokens
 
 log = logging.getLogger(__name__)
 

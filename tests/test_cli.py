@@ -261,6 +261,18 @@ def test_capture_into_s3_with_object_lock(
     version = client.list_object_versions(Bucket=locked_bucket, Prefix=keys[0])["Versions"][0]["VersionId"]
     with pytest.raises(client.exceptions.ClientError):
         client.delete_object(Bucket=locked_bucket, Key=keys[0], VersionId=version)
+    again = archivectl(
+        "capture",
+        "--inventory",
+        str(inventory),
+        "--store",
+        store_url,
+        "--run-date",
+        "2026-11-20",
+        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint},
+    )
+    assert again.returncode == 0 and again.stdout.count("already captured") == 2
+    assert len(client.list_objects_v2(Bucket=locked_bucket)["Contents"]) == len(keys)
 
 
 def test_a_bucket_without_object_lock_is_refused_with_nothing_written(
@@ -284,3 +296,42 @@ def test_a_bucket_without_object_lock_is_refused_with_nothing_written(
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     assert client.list_objects_v2(Bucket=plain_bucket).get("KeyCount", 0) == 0
     assert not [r for r in platform.requests if r.path.startswith("/api/")]  # the platform was not even asked
+
+
+def test_progress_is_shown_on_a_terminal(tmp_path: pathlib.Path, platform: FakeMastodon) -> None:
+    import pty
+
+    inventory = two_accounts(tmp_path, platform)
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archive_lib.cli",
+            "capture",
+            "--inventory",
+            str(inventory),
+            "--store",
+            f"file://{tmp_path / 'archive'}",
+            "--run-date",
+            "2026-11-20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**os.environ, "KS_TOKEN": GOOD_TOKEN},
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process has exited
+            break
+        if not chunk:
+            break
+        shown += chunk
+    process.wait(timeout=60)
+    os.close(controller)
+    assert process.returncode == 0
+    assert b"ks-mastodon: 1 threads" in shown and b"\r" in shown  # one line, rewritten in place
+    assert b"INFO" not in shown  # on a terminal the progress line replaces the log

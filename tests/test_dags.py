@@ -60,7 +60,7 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
                 "id": "bibliotek-mastodon",
                 "handle": "bibliotek",
                 "board": "Kultur- och fritidsnämnden",
-                "token_env": "BIBLIOTEK_TOKEN",
+                "token_connection": "bibliotek_mastodon",
             },
             {"id": "gone-mastodon", "handle": "nobody-here"},
         ],
@@ -68,7 +68,9 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
     store_url = f"file://{tmp_path / 'archive'}"
     monkeypatch.setenv("ARCHIVE_INVENTORY", str(inventory))
     monkeypatch.setenv("ARCHIVE_STORE", store_url)
-    monkeypatch.setenv("BIBLIOTEK_TOKEN", "library-token-0123456789abcdef")
+    # An Airflow Connection (defined the way Airflow reads them from the environment) holds the token.
+    connection = '{"conn_type": "generic", "password": "library-token-0123456789abcdef"}'
+    monkeypatch.setenv("AIRFLOW_CONN_BIBLIOTEK_MASTODON", connection)
 
     from airflow.dag_processing.dagbag import DagBag
 

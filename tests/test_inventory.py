@@ -229,6 +229,12 @@ def test_missing_responsible_or_substitute_loads_with_a_warning(
             id="bad-token-env",
         ),
         pytest.param(
+            HEAD + KS.replace("    responsible:", "    token_connection: ks\n    responsible:"),
+            "line 12: accounts[0].token_connection: give the token either in token_env or in "
+            "token_connection, not both",
+            id="two-token-sources",
+        ),
+        pytest.param(
             HEAD + KS + KFN.replace("id: kfn-mastodon", "id: ks-mastodon"),
             "line 15: accounts[1].id: 'ks-mastodon' is already used on line 6",
             id="duplicate-id",
