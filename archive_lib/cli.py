@@ -26,7 +26,7 @@ from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inventory import load_inventory
 from archive_lib.logs import SECRETS, configure
 from archive_lib.models import Account, Inventory
-from archive_lib.nightly import NightResult, capture_night
+from archive_lib.nightly import NightResult, capture_night, select_accounts
 from archive_lib.runs import night_report
 from archive_lib.storage import open_store
 from archive_lib.tokens import connection_env_name, env_tokens
@@ -136,13 +136,14 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
     inventory = load_inventory(
         _require(args.inventory, "no inventory: give --inventory or set ARCHIVE_INVENTORY")
     )
-    store = open_store(_require(args.store, "no store: give --store or set ARCHIVE_STORE"))
     today = stockholm_date(SystemClock().now())
     run_date = args.run_date or today
     if run_date > today:
         raise ConfigError(f"--run-date {run_date} is in the future (today is {today} in Stockholm)")
     if args.recheck_days is not None and args.recheck_days < 1:
         raise ConfigError("--recheck-days must be at least 1")
+    select_accounts(inventory, args.account)  # unknown ids are refused before anything is opened
+    store = open_store(_require(args.store, "no store: give --store or set ARCHIVE_STORE"))
     _register_secrets(inventory)
     options = CaptureOptions(
         checkpoint_items=max(1, args.checkpoint_items),

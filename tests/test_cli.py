@@ -207,6 +207,7 @@ def test_bad_usage_exits_2(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "archive").exists()
 
 
 def test_check_inventory_lists_accounts_and_their_people(
