@@ -300,6 +300,8 @@ class _Night:
         self.parts.append(
             self.store.put(key, data, retention=self.retention, tags=object_tags(self.account, "items"))
         )
+        if self.versioner is not None:
+            self.versioner.stored(key, rows)
 
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account

@@ -15,6 +15,7 @@ so its cost follows the new and re-checked items, not the size of the archive.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -31,58 +32,51 @@ from archive_lib.storage.base import ObjectStore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KnownItem:
-    """The latest archived version of one item."""
+    """The latest archived version of one item, in the few fields a night compares.
 
-    row: Mapping[str, Any]
+    The whole row is kept while it is not stored yet (``row``); once stored, ``part_key`` says
+    where to read it again (only a deletion needs it: its row repeats the last version).
+    """
 
-    @property
-    def item_id(self) -> str:
-        return str(self.row["item_id"])
+    item_id: str
+    item_type: str
+    post_id: str
+    parent_id: str | None
+    author_is_account: bool
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    version: int
+    event: str
+    content_sha256: str
+    part_key: str | None = None
+    row: Mapping[str, Any] | None = None
 
-    @property
-    def version(self) -> int:
-        return int(self.row["version"])
-
-    @property
-    def event(self) -> str:
-        return str(self.row["event"])
+    @classmethod
+    def of(cls, row: Mapping[str, Any], part_key: str | None) -> KnownItem:
+        return cls(
+            item_id=str(row["item_id"]),
+            item_type=str(row["item_type"]),
+            post_id=str(row["post_id"]),
+            parent_id=None if row["parent_id"] is None else str(row["parent_id"]),
+            author_is_account=bool(row["author_is_account"]),
+            created_at=row["created_at"],
+            edited_at=row["edited_at"],
+            version=int(row["version"]),
+            event=str(row["event"]),
+            content_sha256=str(row["content_sha256"]),
+            part_key=part_key,
+            row=None if part_key else row,
+        )
 
     @property
     def deleted(self) -> bool:
         return self.event == "deleted"
 
     @property
-    def content_sha256(self) -> str:
-        return str(self.row["content_sha256"])
-
-    @property
-    def created_at(self) -> dt.datetime:
-        value: dt.datetime = self.row["created_at"]
-        return value
-
-    @property
     def version_time(self) -> dt.datetime:
-        value: dt.datetime = self.row["edited_at"] or self.row["created_at"]
-        return value
-
-    @property
-    def post_id(self) -> str:
-        return str(self.row["post_id"])
-
-    @property
-    def parent_id(self) -> str | None:
-        value = self.row["parent_id"]
-        return str(value) if value is not None else None
-
-    @property
-    def item_type(self) -> str:
-        return str(self.row["item_type"])
-
-    @property
-    def author_is_account(self) -> bool:
-        return bool(self.row["author_is_account"])
+        return self.edited_at or self.created_at
 
 
 class KnownState:
@@ -106,6 +100,7 @@ class KnownState:
         self._by_post: dict[str, set[str]] = defaultdict(set)
         self._by_parent: dict[str, set[str]] = defaultdict(set)
         self._by_account: set[str] = set()
+        self._row_cache: tuple[str | None, dict[tuple[str, int], dict[str, Any]]] = (None, {})
         self.high_water = high_water
         self.last_ok_run = last_ok_run
         self.parts_read = 0
@@ -131,8 +126,8 @@ class KnownState:
             known = self.items.get(item_id)
         return known
 
-    def apply(self, row: Mapping[str, Any]) -> None:
-        """Take a version (read from the store, or written tonight) into account."""
+    def apply(self, row: Mapping[str, Any], part_key: str | None = None) -> None:
+        """Take a version into account: one read from ``part_key``, or one written tonight."""
         item_id = row["item_id"]
         current = self.items.get(item_id)
         if current is None or int(row["version"]) >= current.version:
@@ -140,7 +135,7 @@ class KnownState:
                 self._by_post[current.post_id].discard(item_id)
                 if current.parent_id:
                     self._by_parent[current.parent_id].discard(item_id)
-            known = KnownItem(row)
+            known = KnownItem.of(row, part_key)
             self.items[item_id] = known
             self._by_post[known.post_id].add(item_id)
             if known.parent_id:
@@ -148,6 +143,25 @@ class KnownState:
             if known.author_is_account:
                 self._by_account.add(item_id)
         self._remember_media(row)
+
+    def stored(self, part_key: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Tonight's ``rows`` are now in ``part_key``: keep only where to find them again."""
+        for row in rows:
+            known = self.items.get(row["item_id"])
+            if known is not None and known.row is row:
+                self.items[known.item_id] = dataclasses.replace(known, part_key=part_key, row=None)
+
+    def full_row(self, item_id: str) -> dict[str, Any]:
+        """The whole latest row of a known item, read back from its part when no longer held."""
+        known = self.items[item_id]
+        if known.row is not None:
+            return dict(known.row)
+        assert known.part_key is not None
+        if self._row_cache[0] != known.part_key:
+            with self._store.open(known.part_key) as handle:
+                rows = read_parquet_bytes(handle.read()).to_pylist()
+            self._row_cache = (known.part_key, {(r["item_id"], r["version"]): r for r in rows})
+        return dict(self._row_cache[1][(item_id, known.version)])
 
     def account_items_since(self, moment: dt.datetime) -> list[KnownItem]:
         """Live items written by the account itself and created at or after ``moment``."""
@@ -183,7 +197,7 @@ class KnownState:
             self._loaded.add(part.key)
             self.parts_read += 1
             for row in table.to_pylist():
-                self.apply(row)
+                self.apply(row, part.key)
 
     def _remember_media(self, row: Mapping[str, Any]) -> None:
         for media in row.get("media") or ():

@@ -52,7 +52,7 @@ class Versioner:
         known = self._known.latest(item_id)
         if known is None or known.deleted:
             return None
-        row = dict(known.row)
+        row = self._known.full_row(item_id)
         row.update(
             event="deleted",
             version=known.version + 1,
@@ -64,6 +64,10 @@ class Versioner:
         self._known.apply(row)
         self._count("deleted")
         return row
+
+    def stored(self, part_key: str, rows: list[dict[str, Any]]) -> None:
+        """The rows are in the store now; the state need not hold them whole any longer."""
+        self._known.stored(part_key, rows)
 
     def _row(self, snap: ItemSnapshot, event: str, version: int) -> dict[str, Any]:
         account = self._account

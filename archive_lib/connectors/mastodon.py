@@ -28,6 +28,7 @@ Known blind spot: replies from other servers that this instance never fetched ar
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -383,7 +384,7 @@ class MastodonConnector:
         self.post_of[status_id] = post_id
         if status.get("in_reply_to_id") is not None:
             self.children_seen[str(status["in_reply_to_id"])].add(status_id)
-        current = self._snapshot(status, status, fetched.record, item_type, post_id, with_media=False)
+        current = self._snapshot(status, status, fetched.record, item_type, post_id)
         known = self.known.latest(status["id"], created)
         if known is not None and not known.deleted and known.content_sha256 == current.content_sha256:
             yield Seen(current)
@@ -392,7 +393,7 @@ class MastodonConnector:
             # Earlier versions the archive lacks; an item back from the dead is just seen again.
             since = known.version_time if known is not None else None
             yield from self._history(status, item_type, post_id, since)
-        yield Seen(self._snapshot(status, status, fetched.record, item_type, post_id, with_media=True))
+        yield Seen(self._with_files(current))
 
     def _history(
         self, status: Status, item_type: ItemType, post_id: str, since: dt.datetime | None
@@ -413,7 +414,7 @@ class MastodonConnector:
             when = parse_utc(version["edited_at"] or status["created_at"])
             if since is not None and when <= since:
                 continue
-            yield Seen(self._snapshot(version, status, response.record, item_type, post_id, with_media=True))
+            yield Seen(self._with_files(self._snapshot(version, status, response.record, item_type, post_id)))
 
     def _snapshot(
         self,
@@ -422,13 +423,14 @@ class MastodonConnector:
         record: RecordRef,
         item_type: ItemType,
         post_id: str,
-        *,
-        with_media: bool,
     ) -> ItemSnapshot:
+        """The item as ``version`` (the status, or one state from its history) shows it.
+
+        Attachments are described but not fetched: the digest does not depend on the files, so
+        only a version that is going to be archived needs :meth:`_with_files`.
+        """
         author = status.get("account") or {}
-        media = tuple(
-            self._media(m, with_media) for m in version.get("media_attachments") or [] if isinstance(m, dict)
-        )
+        media = tuple(self._media(m) for m in version.get("media_attachments") or [] if isinstance(m, dict))
         poll = version.get("poll") or {}
         options = tuple(str(o.get("title", "")) for o in poll.get("options") or [] if isinstance(o, dict))
         text = html_to_text(version.get("content"))
@@ -459,14 +461,23 @@ class MastodonConnector:
             poll_options=options,
         )
 
-    def _media(self, attachment: dict[str, Any], download: bool) -> MediaFile:
-        media_id = str(attachment.get("id") or attachment.get("url") or "")
-        media_type = str(attachment.get("type") or "unknown")
-        url = attachment.get("url") or attachment.get("remote_url")
-        description = attachment.get("description")
-        if not download:
-            return MediaFile(media_id, media_type, url, description)
-        return self.media.fetch(media_id, media_type, url, description)
+    @staticmethod
+    def _media(attachment: dict[str, Any]) -> MediaFile:
+        return MediaFile(
+            media_id=str(attachment.get("id") or attachment.get("url") or ""),
+            media_type=str(attachment.get("type") or "unknown"),
+            url=attachment.get("url") or attachment.get("remote_url"),
+            description=attachment.get("description"),
+        )
+
+    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
+        """``snapshot`` with its attachment files archived (each file once)."""
+        if not snapshot.media:
+            return snapshot
+        files = tuple(
+            self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
+        )
+        return dataclasses.replace(snapshot, media=files)
 
 
 def _mapping(response: Response) -> dict[str, Any]:
