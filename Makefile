@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet --python $(PY) --require-hashes -r requirements.lock
+	$(UV) pip install --quiet --python $(PY) -r requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps --editable .
 	touch $@
 
@@ -34,4 +34,4 @@ clean-demo:
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: install
-	$(UV) pip compile --python-version 3.11 pyproject.toml --extra dev --generate-hashes -o requirements.lock
+	$(UV) pip compile --python-version 3.11 pyproject.toml --extra dev -o requirements.lock
