@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import sys
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,6 +39,16 @@ def write_inventory(
     path = folder / "inventory.yaml"
     path.write_text(inventory_text(api_base, accounts, **top), encoding="utf-8")
     return path
+
+
+def archivectl(*args: str) -> list[str]:
+    """The command line of ``archivectl`` with ``args``, run by this Python."""
+    return [sys.executable, "-m", "archive_lib.cli", *args]
+
+
+def capture_command(inventory: pathlib.Path, store: str, *extra: str, night: str = "2026-11-20") -> list[str]:
+    """``archivectl capture`` of one night into ``store``."""
+    return archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", night, *extra)
 
 
 class FakeClock:

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import pathlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,21 +18,27 @@ import pytest
 
 from archive_lib.storage import FileStore, S3Store
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import all_bytes, assert_pointers_resolve, read_items, write_inventory
+from tests.helpers import (
+    all_bytes,
+    archivectl,
+    assert_pointers_resolve,
+    capture_command,
+    read_items,
+    write_inventory,
+)
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 GOOD_TOKEN = "ks-read-token-" + "a1" * 20
 BAD_TOKEN = "expired-token-" + "b2" * 20
 
 
-def archivectl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` with ``env`` added to (and ``unset`` removed from) this environment."""
+    environment = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
-        [sys.executable, "-m", "archive_lib.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **(env or {})},
+        command, capture_output=True, text=True, timeout=120, check=False, env={**environment, **(env or {})}
     )
 
 
@@ -72,32 +77,14 @@ def test_a_night_with_every_account_ok_exits_0(tmp_path: pathlib.Path, platform:
     inventory = two_accounts(tmp_path, platform)
     store = f"file://{tmp_path / 'archive'}"
 
-    result = archivectl(
-        "capture",
-        "--inventory",
-        str(inventory),
-        "--store",
-        store,
-        "--run-date",
-        "2026-11-20",
-        env={"KS_TOKEN": GOOD_TOKEN},
-    )
+    result = run(capture_command(inventory, store), env={"KS_TOKEN": GOOD_TOKEN})
 
     assert result.returncode == 0, result.stderr
     assert "ks-mastodon" in result.stdout and "bibliotek-mastodon" in result.stdout
     assert "FAILED" not in result.stdout
-    again = archivectl(
-        "capture",
-        "--inventory",
-        str(inventory),
-        "--store",
-        store,
-        "--run-date",
-        "2026-11-20",
-        env={"KS_TOKEN": GOOD_TOKEN},
-    )
+    again = run(capture_command(inventory, store), env={"KS_TOKEN": GOOD_TOKEN})
     assert again.returncode == 0 and "already captured" in again.stdout
-    runs = archivectl("runs", "--store", store)
+    runs = run(archivectl("runs", "--store", store))
     assert runs.returncode == 0 and "2026-11-20" in runs.stdout and runs.stdout.count(" ok ") == 2
 
 
@@ -105,16 +92,7 @@ def test_one_account_failing_does_not_stop_the_others(tmp_path: pathlib.Path, pl
     inventory = two_accounts(tmp_path, platform, token_env="LIB_TOKEN")
     store = f"file://{tmp_path / 'archive'}"
 
-    result = archivectl(
-        "capture",
-        "--inventory",
-        str(inventory),
-        "--store",
-        store,
-        "--run-date",
-        "2026-11-20",
-        env={"KS_TOKEN": GOOD_TOKEN, "LIB_TOKEN": BAD_TOKEN},
-    )
+    result = run(capture_command(inventory, store), env={"KS_TOKEN": GOOD_TOKEN, "LIB_TOKEN": BAD_TOKEN})
 
     assert result.returncode == 1
     assert "FAILED bibliotek-mastodon" in result.stdout
@@ -134,27 +112,8 @@ def test_a_token_variable_that_is_not_set_fails_only_that_account(
     tmp_path: pathlib.Path, platform: FakeMastodon
 ) -> None:
     inventory = two_accounts(tmp_path, platform)
-    env = {k: v for k, v in os.environ.items() if k != "KS_TOKEN"}
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archive_lib.cli",
-            "capture",
-            "--inventory",
-            str(inventory),
-            "--store",
-            f"file://{tmp_path / 'archive'}",
-            "--run-date",
-            "2026-11-20",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+    result = run(capture_command(inventory, f"file://{tmp_path / 'archive'}"), unset=("KS_TOKEN",))
 
     assert result.returncode == 1
     assert "FAILED ks-mastodon" in result.stdout and "$KS_TOKEN" in result.stdout
@@ -177,7 +136,9 @@ def test_a_broken_inventory_exits_2_naming_the_line_and_writes_nothing(tmp_path:
         encoding="utf-8",
     )
 
-    result = archivectl("capture", "--inventory", str(inventory), "--store", f"file://{tmp_path / 'archive'}")
+    result = run(
+        archivectl("capture", "--inventory", str(inventory), "--store", f"file://{tmp_path / 'archive'}")
+    )
 
     assert result.returncode == 2
     assert f"{inventory}, line 10: accounts[0].retention: 'bevara' is not a retention class" in result.stderr
@@ -202,7 +163,7 @@ def test_bad_usage_exits_2(
     if "--store" in args:
         base = base[:3]
 
-    result = archivectl(*base, *args)
+    result = run(archivectl(*base, *args))
 
     assert result.returncode == 2
     assert message in result.stderr
@@ -215,7 +176,7 @@ def test_check_inventory_lists_accounts_and_their_people(
 ) -> None:
     inventory = two_accounts(tmp_path, platform)
 
-    result = archivectl("check-inventory", str(inventory), env={"KS_TOKEN": GOOD_TOKEN})
+    result = run(archivectl("check-inventory", str(inventory)), env={"KS_TOKEN": GOOD_TOKEN})
 
     assert result.returncode == 0
     assert "Kristianstads kommun, 2 accounts" in result.stdout
@@ -228,15 +189,8 @@ def test_capture_into_s3_with_object_lock(
     inventory = two_accounts(tmp_path, platform)
     store_url = f"s3://{locked_bucket}/kristianstad"
 
-    result = archivectl(
-        "capture",
-        "--inventory",
-        str(inventory),
-        "--store",
-        store_url,
-        "--run-date",
-        "2026-11-20",
-        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint},
+    result = run(
+        capture_command(inventory, store_url), env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint}
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -262,15 +216,8 @@ def test_capture_into_s3_with_object_lock(
     version = client.list_object_versions(Bucket=locked_bucket, Prefix=keys[0])["Versions"][0]["VersionId"]
     with pytest.raises(client.exceptions.ClientError):
         client.delete_object(Bucket=locked_bucket, Key=keys[0], VersionId=version)
-    again = archivectl(
-        "capture",
-        "--inventory",
-        str(inventory),
-        "--store",
-        store_url,
-        "--run-date",
-        "2026-11-20",
-        env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint},
+    again = run(
+        capture_command(inventory, store_url), env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint}
     )
     assert again.returncode == 0 and again.stdout.count("already captured") == 2
     assert len(client.list_objects_v2(Bucket=locked_bucket)["Contents"]) == len(keys)
@@ -281,14 +228,8 @@ def test_a_bucket_without_object_lock_is_refused_with_nothing_written(
 ) -> None:
     inventory = two_accounts(tmp_path, platform)
 
-    result = archivectl(
-        "capture",
-        "--inventory",
-        str(inventory),
-        "--store",
-        f"s3://{plain_bucket}/x",
-        "--run-date",
-        "2026-11-20",
+    result = run(
+        capture_command(inventory, f"s3://{plain_bucket}/x"),
         env={"KS_TOKEN": GOOD_TOKEN, "AWS_ENDPOINT_URL": s3_endpoint},
     )
 
@@ -305,18 +246,7 @@ def test_progress_is_shown_on_a_terminal(tmp_path: pathlib.Path, platform: FakeM
     inventory = two_accounts(tmp_path, platform)
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive_lib.cli",
-            "capture",
-            "--inventory",
-            str(inventory),
-            "--store",
-            f"file://{tmp_path / 'archive'}",
-            "--run-date",
-            "2026-11-20",
-        ],
+        capture_command(inventory, f"file://{tmp_path / 'archive'}"),
         stdout=subprocess.PIPE,
         stderr=terminal,
         env={**os.environ, "KS_TOKEN": GOOD_TOKEN},

@@ -14,19 +14,20 @@ import os
 import pathlib
 import signal
 import subprocess
-import sys
 from collections import Counter
 
 from archive_lib.layout import MANIFESTS
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import assert_pointers_resolve, assert_warc_files_valid, read_items, write_inventory
+from tests.helpers import (
+    assert_pointers_resolve,
+    assert_warc_files_valid,
+    capture_command,
+    read_items,
+    write_inventory,
+)
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
-
-
-def _archivectl(*args: str) -> list[str]:
-    return [sys.executable, "-m", "archive_lib.cli", *args]
 
 
 def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> None:
@@ -53,17 +54,7 @@ def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> 
             tmp_path, fake.base_url, [{"id": "ks-mastodon", "handle": "kristianstad"}]
         )
         store_url = f"file://{tmp_path / 'archive'}"
-        command = _archivectl(
-            "capture",
-            "--inventory",
-            str(inventory),
-            "--store",
-            store_url,
-            "--run-date",
-            "2026-11-20",
-            "--checkpoint-items",
-            "10",
-        )
+        command = capture_command(inventory, store_url, "--checkpoint-items", "10")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
         # Newest posts come first: hold the thread of the 8th newest, well past a few checkpoints.
