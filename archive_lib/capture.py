@@ -30,12 +30,15 @@ from archive_lib.connectors.base import (
     HighWater,
     Incomplete,
     MediaArchiver,
+    Note,
+    QuotaUsed,
     Seen,
     ThreadChecked,
+    TokenHealth,
     Trouble,
 )
 from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
-from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError
+from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
 from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
@@ -150,6 +153,11 @@ class _Night:
         self.warnings: list[str] = []
         self.high_water: str | None = None
         self.threads = 0
+        self.reported: dict[str, int] = {}
+        self.notes: list[str] = []
+        self.token_health: TokenHealth | None = None
+        self.credential = "none"
+        self.api_units: int | None = None
         self.http: HttpClient | None = None
         self.versioner: Versioner | None = None
         self.media: MediaArchiver | None = None
@@ -188,6 +196,7 @@ class _Night:
             raise
         except ArchiveError as exc:  # platform trouble, a missing token: this account only
             status, error, retryable = "failed", self._explain(exc), exc.retryable
+            self.credential = _credential_status(exc, self.credential)
             log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
         except Exception as exc:  # a defect: record the failed night, keep what was captured
             status, error, retryable = "failed", f"internal error: {type(exc).__name__}: {exc}", False
@@ -231,6 +240,7 @@ class _Night:
         self.media = MediaArchiver(self.http, state.media)
         self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)
         self.authenticated = bool(token)
+        self.credential = "unchecked" if token else "none"
         return state
 
     def _recovery_dates(self) -> list[dt.date]:
@@ -252,11 +262,12 @@ class _Night:
         )
         connector = connector_class(account.platform)(account, self.http, self.media, self.authenticated)
         for observation in connector.capture(plan):
-            row = None
+            rows: list[dict[str, Any]] = []
             if isinstance(observation, Seen):
-                row = self.versioner.seen(observation.snapshot)
+                rows = self.versioner.seen(observation.snapshot)
             elif isinstance(observation, Gone):
-                row = self.versioner.gone(observation.item_id, observation.record)
+                gone = self.versioner.gone(observation.item_id, observation.record)
+                rows = [gone] if gone is not None else []
             elif isinstance(observation, Trouble):
                 self.troubles.append(observation.message)
                 log.warning("%s: %s", account.id, observation.message, extra=self._log_extra())
@@ -267,9 +278,18 @@ class _Night:
                 self.high_water = observation.value
             elif isinstance(observation, ThreadChecked):
                 self.threads += 1
+                if observation.reported_comments is not None:
+                    self.reported[observation.post_id] = observation.reported_comments
                 self._report()
-            if row is not None:
-                self.rows.append(row)
+            elif isinstance(observation, Note):
+                self.notes.append(observation.message)
+                log.info("%s: %s", account.id, observation.message, extra=self._log_extra())
+            elif isinstance(observation, TokenHealth):
+                self.token_health = observation
+            elif isinstance(observation, QuotaUsed):
+                self.api_units = observation.units
+            if rows:
+                self.rows.extend(rows)
                 if len(self.rows) >= self.options.checkpoint_items:
                     self._checkpoint()
 
@@ -303,6 +323,16 @@ class _Night:
         if self.versioner is not None:
             self.versioner.stored(key, rows)
 
+    def _credential_now(self, status: str) -> str:
+        """``ok``, ``expired``, ``refused``, ``missing``, ``none`` (no token) or ``unchecked``."""
+        if self.credential in ("expired", "refused", "missing"):
+            return self.credential
+        if self.token_health is not None:
+            return "ok" if self.token_health.valid else "refused"
+        if self.credential == "unchecked" and status == "ok":
+            return "ok"  # the whole walk was made with it
+        return self.credential
+
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account
         finished = self.clock.now()
@@ -324,7 +354,12 @@ class _Night:
             "status": status,
             "error": error,
             "warnings": self.warnings,
+            "notes": self.notes,
             "counts": asdict(counts),
+            "threads": [{"post_id": k, "reported_comments": v} for k, v in self.reported.items()],
+            "credential_status": self._credential_now(status),
+            "credential_expires_at": self.token_health.expires_at if self.token_health else None,
+            "api_units": self.api_units,
             "http_requests": requests,
             "bytes_stored": bytes_stored,
             "high_water": self.high_water if status == "ok" else None,
@@ -378,3 +413,13 @@ class _Night:
             retryable=retryable,
             objects=tuple(o.key for o in objects),
         )
+
+
+def _credential_status(exc: ArchiveError, current: str) -> str:
+    if isinstance(exc, MissingTokenError):
+        return "missing"
+    if isinstance(exc, TokenExpiredError):
+        return "expired"
+    if isinstance(exc, AuthError):
+        return "refused"
+    return current

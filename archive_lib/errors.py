@@ -82,6 +82,10 @@ class AuthError(PlatformError):
     """The platform refused our credentials (401/403, expired or revoked token)."""
 
 
+class TokenExpiredError(AuthError):
+    """The platform says the token has expired or was invalidated (Graph error 190)."""
+
+
 class MissingTokenError(AuthError):
     """The inventory names a token that the environment or Airflow does not hold."""
 
@@ -98,6 +102,14 @@ class TransientPlatformError(PlatformError):
 
 class RateLimitedError(TransientPlatformError):
     """The platform's rate limit would keep us waiting longer than we are willing to."""
+
+
+class QuotaExceededError(PlatformError):
+    """The platform's daily quota is spent (YouTube ``quotaExceeded``).
+
+    Not retryable: the quota resets on the platform's own day, so the account stops for the night
+    with what it captured kept, and the next night continues.
+    """
 
 
 class ProtocolError(PlatformError):

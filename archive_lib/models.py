@@ -137,6 +137,7 @@ class ItemSnapshot:
     visibility: str | None = None
     media: tuple[MediaFile, ...] = ()
     poll_options: tuple[str, ...] = ()
+    hidden: bool | None = None  # hidden by the account (Facebook, Instagram); None: not reported
 
     @property
     def version_time(self) -> dt.datetime:
@@ -153,13 +154,23 @@ class RunCounts:
     edited: int = 0
     deleted: int = 0
     restored: int = 0
+    hidden: int = 0
+    unhidden: int = 0
     unchanged: int = 0
     media_files: int = 0
     threads_checked: int = 0
 
     @property
     def versions(self) -> int:
-        return self.posts_new + self.comments_new + self.edited + self.deleted + self.restored
+        return (
+            self.posts_new
+            + self.comments_new
+            + self.edited
+            + self.deleted
+            + self.restored
+            + self.hidden
+            + self.unhidden
+        )
 
 
 @dataclass(frozen=True)

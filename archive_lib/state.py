@@ -50,6 +50,7 @@ class KnownItem:
     version: int
     event: str
     content_sha256: str
+    hidden: bool | None = None
     part_key: str | None = None
     row: Mapping[str, Any] | None = None
 
@@ -66,6 +67,7 @@ class KnownItem:
             version=int(row["version"]),
             event=str(row["event"]),
             content_sha256=str(row["content_sha256"]),
+            hidden=row.get("hidden"),  # parts written before the column existed have none
             part_key=part_key,
             row=None if part_key else row,
         )

@@ -3,7 +3,9 @@
 The rule is the same for every platform: an item gets a new version row when its content
 digest differs from the latest archived version (``edited``), when it was never archived
 (``new``), when the platform confirmed it gone (``deleted``, the earlier versions stay), and when
-an item archived as deleted shows up again (``restored``, e.g. a suspended account reinstated).
+an item archived as deleted shows up again (``restored``, e.g. a suspended account reinstated),
+and when only its visibility changed on a platform that reports it (``hidden``, ``unhidden``).
+An edit of a comment that was hidden at the same time gives two rows: the edit, then the hiding.
 Seeing an item unchanged writes nothing.
 """
 
@@ -27,21 +29,31 @@ class Versioner:
         self._retain_until = account.retention.retain_until(run_date)
         self.counts = RunCounts()
 
-    def seen(self, snapshot: ItemSnapshot) -> dict[str, Any] | None:
-        """The row for ``snapshot`` if it is a version the archive does not hold yet."""
+    def seen(self, snapshot: ItemSnapshot) -> list[dict[str, Any]]:
+        """The rows for ``snapshot``: the versions the archive does not hold yet (often none)."""
         known = self._known.latest(snapshot.item_id, snapshot.created_at)
         if known is None:
-            event, version = "new", 1
             field = "posts_new" if snapshot.item_type == "post" else "comments_new"
-        elif known.deleted:
-            event, version, field = "restored", known.version + 1, "restored"
-        elif known.content_sha256 == snapshot.content_sha256:
+            return [self._add(snapshot, "new", 1, field)]
+        if known.deleted:
+            return [self._add(snapshot, "restored", known.version + 1, "restored")]
+        rows = []
+        version = known.version
+        visibility_changed = snapshot.hidden is not None and snapshot.hidden != bool(known.hidden)
+        if known.content_sha256 != snapshot.content_sha256:
+            if snapshot.version_time < known.version_time:
+                return []  # an older state than the one archived (from an edit history): nothing new
+            version += 1
+            before = known.hidden if visibility_changed else snapshot.hidden
+            rows.append(self._add(dataclasses.replace(snapshot, hidden=before), "edited", version, "edited"))
+        if visibility_changed:
+            event = "hidden" if snapshot.hidden else "unhidden"
+            rows.append(self._add(snapshot, event, version + 1, event))
+        if not rows:
             self._count("unchanged")
-            return None
-        elif snapshot.version_time < known.version_time:
-            return None  # an older state than the one archived (from an edit history): nothing new
-        else:
-            event, version, field = "edited", known.version + 1, "edited"
+        return rows
+
+    def _add(self, snapshot: ItemSnapshot, event: str, version: int, field: str) -> dict[str, Any]:
         row = self._row(snapshot, event, version)
         self._known.apply(row)
         self._count(field)
@@ -93,6 +105,7 @@ class Versioner:
             "edited_at": snap.edited_at,
             "observed_at": snap.record.date,
             "event": event,
+            "hidden": snap.hidden,
             "version": version,
             "content_sha256": snap.content_sha256,
             "media": [_media_row(m) for m in snap.media],

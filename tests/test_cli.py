@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore, S3Store
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import (
@@ -28,6 +29,7 @@ from tests.helpers import (
 )
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+NIGHT = dt.date(2026, 11, 20)
 GOOD_TOKEN = "ks-read-token-" + "a1" * 20
 BAD_TOKEN = "expired-token-" + "b2" * 20
 
@@ -100,6 +102,8 @@ def test_one_account_failing_does_not_stop_the_others(tmp_path: pathlib.Path, pl
     assert "Cecilia Ek" in result.stdout and "Dan Dahl" in result.stdout  # who must act
     rows = read_items(FileStore(store))
     assert {r["account_id"] for r in rows} == {"ks-mastodon"}
+    credentials = {r["account_id"]: r["credential_status"] for r in runs_of_night(FileStore(store), NIGHT)}
+    assert credentials == {"ks-mastodon": "ok", "bibliotek-mastodon": "refused"}
     # The refused token never reached a stored byte or a log line, the good one neither.
     for path in (tmp_path / "archive").rglob("*"):
         if path.is_file():

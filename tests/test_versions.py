@@ -66,13 +66,13 @@ def versioner(tmp_path: pathlib.Path) -> Versioner:
 
 
 def test_new_unchanged_edited_deleted_restored(versioner: Versioner) -> None:
-    first = versioner.seen(snapshot("När öppnar badhuset?", 1))
-    assert first is not None and (first["event"], first["version"]) == ("new", 1)
+    [first] = versioner.seen(snapshot("När öppnar badhuset?", 1))
+    assert (first["event"], first["version"], first["hidden"]) == ("new", 1, None)
     assert first["retain_until"] == dt.date(2028, 11, 25)  # two years from the night, not from today
-    assert versioner.seen(snapshot("När öppnar badhuset?", 2)) is None  # seen again: nothing new
+    assert versioner.seen(snapshot("När öppnar badhuset?", 2)) == []  # seen again: nothing new
 
-    edited = versioner.seen(snapshot("När öppnar badhuset igen?", 3, edited=T0 + dt.timedelta(hours=3)))
-    assert edited is not None and (edited["event"], edited["version"]) == ("edited", 2)
+    [edited] = versioner.seen(snapshot("När öppnar badhuset igen?", 3, edited=T0 + dt.timedelta(hours=3)))
+    assert (edited["event"], edited["version"]) == ("edited", 2)
     assert edited["warc_offset"] == 300
 
     gone = versioner.gone("111", record(4, status=404))
@@ -81,8 +81,8 @@ def test_new_unchanged_edited_deleted_restored(versioner: Versioner) -> None:
     assert gone["warc_key"] == "warc/x-4.warc.gz" and gone["observed_at"] == T0 + dt.timedelta(hours=4)
     assert versioner.gone("111", record(5, status=404)) is None  # deleted once
 
-    back = versioner.seen(snapshot("När öppnar badhuset igen?", 6, edited=T0 + dt.timedelta(hours=3)))
-    assert back is not None and (back["event"], back["version"]) == ("restored", 4)
+    [back] = versioner.seen(snapshot("När öppnar badhuset igen?", 6, edited=T0 + dt.timedelta(hours=3)))
+    assert (back["event"], back["version"]) == ("restored", 4)
     counts = versioner.counts
     assert (counts.comments_new, counts.edited, counts.deleted, counts.restored, counts.unchanged) == (
         1,
@@ -95,7 +95,24 @@ def test_new_unchanged_edited_deleted_restored(versioner: Versioner) -> None:
 
 def test_an_older_state_than_the_archived_one_adds_nothing(versioner: Versioner) -> None:
     versioner.seen(snapshot("Version två", 1, edited=T0 + dt.timedelta(hours=2)))
-    assert versioner.seen(dataclasses.replace(snapshot("Version ett", 2), edited_at=None)) is None
+    assert versioner.seen(dataclasses.replace(snapshot("Version ett", 2), edited_at=None)) == []
+
+
+def test_hiding_and_unhiding_are_versions_of_their_own(versioner: Versioner) -> None:
+    def seen(text: str, n: int, hidden: bool | None) -> list[tuple[str, int, bool | None, str]]:
+        rows = versioner.seen(dataclasses.replace(snapshot(text, n), hidden=hidden))
+        return [(r["event"], r["version"], r["hidden"], r["text"]) for r in rows]
+
+    assert seen("Dumt svar", 1, False) == [("new", 1, False, "Dumt svar")]
+    assert seen("Dumt svar", 2, False) == []
+    assert seen("Dumt svar", 3, True) == [("hidden", 2, True, "Dumt svar")]
+    assert seen("Dumt svar", 4, True) == []
+    assert seen("Dumt svar", 5, None) == []  # a response that does not say: no change assumed
+    # Edited while hidden, then shown again: the edit first (still hidden), then the un-hiding.
+    assert seen("Ursäkta", 6, False) == [("edited", 3, True, "Ursäkta"), ("unhidden", 4, False, "Ursäkta")]
+    counts = versioner.counts
+    summary = (counts.comments_new, counts.hidden, counts.unhidden, counts.edited, counts.versions)
+    assert summary == (1, 1, 1, 1, 4)
 
 
 def test_gone_for_an_item_never_archived_adds_nothing(versioner: Versioner) -> None:

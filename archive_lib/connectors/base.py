@@ -14,14 +14,25 @@ never decides what is new, what is an edit or what to store. It yields observati
   night stays successful, but the reason is recorded as a warning for the archivist.
 * :class:`HighWater`: the listing walk completed; the value lets the next night ask only for
   newer posts. Platform-specific and opaque to the rest of the archive.
-* :class:`ThreadChecked`: one thread was read in full (for the night's counts).
+* :class:`ThreadChecked`: one thread was read in full (for the night's counts), with the number
+  of comments the platform itself reports for it where it does (the audit compares).
+* :class:`Note`: an outcome worth recording that is neither a failure nor a gap (comments
+  disabled on a video).
+* :class:`TokenHealth`: what the platform said about the token (valid, and when it expires).
+* :class:`QuotaUsed`: units of a metered API spent so far tonight (YouTube); the last one counts.
+
+A snapshot's ``hidden`` is the item's visibility where the platform reports it (a comment the
+account hid on Facebook or Instagram); a change of it alone becomes a ``hidden`` or
+``unhidden`` version, so the registrar sees the visible, hidden, deleted timeline.
 
 The capture core (:mod:`archive_lib.capture`) turns observations into versions by comparing
 content digests with what the store already holds (:class:`~archive_lib.state.KnownState`,
 available to the connector as ``plan.known`` to decide what to re-check and what to look up).
 
-Errors that end the walk are raised: :class:`~archive_lib.errors.AuthError` (bad token),
-:class:`~archive_lib.errors.RateLimitedError`, :class:`~archive_lib.errors.TransientPlatformError`.
+Errors that end the walk are raised: :class:`~archive_lib.errors.AuthError` (bad token;
+:class:`~archive_lib.errors.TokenExpiredError` when the platform says it expired),
+:class:`~archive_lib.errors.QuotaExceededError`, :class:`~archive_lib.errors.RateLimitedError`,
+:class:`~archive_lib.errors.TransientPlatformError`.
 Everything received before the error is kept.
 
 To add a platform: subclass nothing, implement :class:`Connector` in
@@ -92,9 +103,26 @@ class HighWater:
 @dataclass(frozen=True)
 class ThreadChecked:
     post_id: str
+    reported_comments: int | None = None  # the platform's own count for the thread, if it gives one
 
 
-Observation = Seen | Gone | Trouble | Incomplete | HighWater | ThreadChecked
+@dataclass(frozen=True)
+class Note:
+    message: str
+
+
+@dataclass(frozen=True)
+class TokenHealth:
+    valid: bool
+    expires_at: dt.datetime | None = None  # UTC; None when the token does not expire or it is unknown
+
+
+@dataclass(frozen=True)
+class QuotaUsed:
+    units: int
+
+
+Observation = Seen | Gone | Trouble | Incomplete | HighWater | ThreadChecked | Note | TokenHealth | QuotaUsed
 
 
 class Connector(Protocol):

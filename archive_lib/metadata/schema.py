@@ -54,6 +54,7 @@ ITEMS_SCHEMA = pa.schema(
         pa.field("edited_at", TS),
         pa.field("observed_at", TS, nullable=False),
         pa.field("event", pa.string(), nullable=False),
+        pa.field("hidden", pa.bool_()),
         pa.field("version", pa.int32(), nullable=False),
         pa.field("content_sha256", pa.string(), nullable=False),
         pa.field("media", pa.list_(MEDIA)),
@@ -69,6 +70,13 @@ ITEMS_SCHEMA = pa.schema(
     ]
 )
 
+THREAD = pa.struct(
+    [
+        pa.field("post_id", pa.string()),
+        pa.field("reported_comments", pa.int64()),
+    ]
+)
+
 COUNTS = pa.struct(
     [
         pa.field("posts_new", pa.int32()),
@@ -76,6 +84,8 @@ COUNTS = pa.struct(
         pa.field("edited", pa.int32()),
         pa.field("deleted", pa.int32()),
         pa.field("restored", pa.int32()),
+        pa.field("hidden", pa.int32()),
+        pa.field("unhidden", pa.int32()),
         pa.field("unchanged", pa.int32()),
         pa.field("media_files", pa.int32()),
         pa.field("threads_checked", pa.int32()),
@@ -94,7 +104,12 @@ RUNS_SCHEMA = pa.schema(
         pa.field("status", pa.string(), nullable=False),
         pa.field("error", pa.string()),
         pa.field("warnings", pa.list_(pa.string())),
+        pa.field("notes", pa.list_(pa.string())),
         pa.field("counts", COUNTS, nullable=False),
+        pa.field("threads", pa.list_(THREAD)),
+        pa.field("credential_status", pa.string()),
+        pa.field("credential_expires_at", TS),
+        pa.field("api_units", pa.int64()),
         pa.field("http_requests", pa.int32(), nullable=False),
         pa.field("bytes_stored", pa.int64(), nullable=False),
         pa.field("high_water", pa.string()),
