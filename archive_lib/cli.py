@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = logging.DEBUG
     configure(level)
     try:
+        if hasattr(args, "run"):  # commands defined in their own modules: set_defaults(run=function)
+            return int(args.run(args))
         if args.command == "capture":
             return _capture(args, tty)
         if args.command == "check-inventory":
