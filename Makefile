@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint bench clean-demo lock
+.PHONY: install demo test lint bench clean-demo lock smoke bench-night
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,13 @@ lint: install
 
 bench: install
 	$(PY) bench/capture_bench.py
+
+# Production-like smoke test: Postgres-backed Airflow, REST-triggered night, locked objects.
+smoke: install
+	$(PY) scripts/smoke_prod.py
+
+bench-night: install
+	$(PY) bench/night_sim.py
 
 clean-demo:
 	rm -rf .demo

@@ -1,0 +1,176 @@
+"""Airflow 3 as it runs in production, as native processes: api-server, scheduler, dag-processor.
+
+The metadata database is PostgreSQL (:mod:`tests.prodlike.postgres`), the executor LocalExecutor,
+every port a free one on 127.0.0.1. The DAGs are driven only through Airflow's public REST API:
+a JWT from ``POST /auth/token`` (SimpleAuthManager, a password file written here), then
+``/api/v2`` calls, as an operator's tooling would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from tests.prodlike.processes import ProcessGroup, free_port
+
+BIN = pathlib.Path(sys.executable).parent
+ADMIN = "admin"
+
+
+class AirflowStack:
+    """Configure, migrate, start and drive one Airflow installation."""
+
+    def __init__(
+        self,
+        home: pathlib.Path,
+        processes: ProcessGroup,
+        database_url: str,
+        dags_folder: pathlib.Path,
+        extra_env: Mapping[str, str],
+    ) -> None:
+        self.home = home
+        self.processes = processes
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.password = secrets.token_urlsafe(18)
+        home.mkdir(parents=True, exist_ok=True)
+        passwords = home / "passwords.json"
+        passwords.write_text(json.dumps({ADMIN: self.password}))
+        passwords.chmod(0o600)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_", "ARCHIVE_"))}
+        self.env: dict[str, str] = {
+            **inherited,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            **extra_env,
+        }
+        self._token: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """``airflow db migrate`` against the PostgreSQL database."""
+        log = self.processes.log_folder / "db-migrate.log"
+        with log.open("wb") as out:
+            code = subprocess.run(
+                [str(BIN / "airflow"), "db", "migrate"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            ).returncode
+        if code:
+            raise RuntimeError(f"airflow db migrate failed ({code}):\n{log.read_text()[-3000:]}")
+
+    def start(self) -> None:
+        """Start the api-server, scheduler and dag-processor as separate processes."""
+        for component in ("api-server", "scheduler", "dag-processor"):
+            self.processes.start(component, [str(BIN / "airflow"), component], self.env)
+
+    def wait_healthy(self, timeout: float = 120.0) -> dict[str, Any]:
+        """Poll ``/api/v2/monitor/health`` until the database, scheduler and dag-processor are healthy."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            self.processes.check_running()
+            try:
+                last = self._request("GET", "/api/v2/monitor/health", auth=False)
+            except (OSError, urllib.error.HTTPError) as exc:
+                last = exc
+            else:
+                parts = ("metadatabase", "scheduler", "dag_processor")
+                if all((last.get(p) or {}).get("status") == "healthy" for p in parts):
+                    return dict(last)
+            time.sleep(0.5)
+        raise TimeoutError(f"Airflow was not healthy within {timeout:.0f} s; last answer: {last}")
+
+    # -- REST API ----------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """A JWT for the admin user from ``POST /auth/token``."""
+        if self._token is None:
+            answer = self._request(
+                "POST", "/auth/token", {"username": ADMIN, "password": self.password}, auth=False
+            )
+            self._token = str(answer["access_token"])
+        return self._token
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> dict[str, Any]:
+        """Poll until the dag-processor has parsed ``dag_id`` into the database."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.processes.check_running()
+            try:
+                return dict(self._request("GET", f"/api/v2/dags/{dag_id}"))
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404 or time.monotonic() > deadline:
+                    errors = self._request("GET", "/api/v2/importErrors")
+                    raise TimeoutError(
+                        f"DAG {dag_id} not parsed ({exc.code}); import errors: {errors}"
+                    ) from exc
+            time.sleep(0.5)
+
+    def unpause(self, dag_id: str) -> None:
+        self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+
+    def trigger(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
+        """Start a run now (``logical_date`` null, as a manual run); return its run id."""
+        answer = self._request(
+            "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": dict(conf or {})}
+        )
+        return str(answer["dag_run_id"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> dict[str, Any]:
+        """Poll the run until it is finished (success or failed); return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.processes.check_running()
+            run = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+            if run["state"] in ("success", "failed"):
+                return dict(run)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} still {run['state']} after {timeout:.0f} s")
+            time.sleep(1.0)
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        answer = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+        return list(answer["task_instances"])
+
+    def _request(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
