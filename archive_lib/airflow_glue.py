@@ -85,12 +85,18 @@ def airflow_tokens(account: Account) -> str | None:
     return token or None
 
 
-def accounts_for_night() -> list[str]:
-    """Ids of the inventory's accounts active on this night (the mapped task's input)."""
+def accounts_for_night(platform: str | None = None) -> list[str]:
+    """Ids of the accounts active on this night, of one platform if given (a mapped task's input)."""
     inventory = open_inventory()
     night = run_date()
-    active = [a.id for a in inventory.active_on(night)]
-    log.info("%d of %d inventoried accounts are active on %s", len(active), len(inventory.accounts), night)
+    active = [a.id for a in inventory.active_on(night) if platform is None or a.platform == platform]
+    log.info(
+        "%d of %d inventoried accounts are active on %s%s",
+        len(active),
+        len(inventory.accounts),
+        night,
+        f" on {platform}" if platform else "",
+    )
     return active
 
 

@@ -1,7 +1,10 @@
 """Nightly capture of every inventoried social media account into the records archive.
 
-One mapped task per account active on the night; an account that fails (bad token, platform
-down) fails its own task only. Settings: ``ARCHIVE_INVENTORY`` and ``ARCHIVE_STORE`` (environment
+A task group per platform: ``{platform}.list_accounts`` lists the platform's accounts active on the
+night, ``{platform}.capture`` is mapped over them and runs in the Airflow pool
+``capture_{platform}``, so parallel captures stay inside each platform's rate limits (see
+archive_lib/pools.py). An account that fails (bad token, platform down) fails its
+own task only. Settings: ``ARCHIVE_INVENTORY`` and ``ARCHIVE_STORE`` (environment
 or Airflow Variables ``archive_inventory`` / ``archive_store``). Tokens: the environment
 variable or Airflow Connection each account names in the inventory. All logic lives in
 ``archive_lib``; see README.md.
@@ -12,7 +15,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import CronTriggerTimetable, TaskGroup, dag, task
+
+from archive_lib.connectors import PLATFORMS  # plain data: cheap at parse time
+from archive_lib.pools import pool_name
 
 STOCKHOLM = "Europe/Stockholm"
 
@@ -33,12 +39,12 @@ STOCKHOLM = "Europe/Stockholm"
 )
 def capture_social_media() -> None:
     @task
-    def list_accounts() -> list[str]:
+    def list_accounts(platform: str) -> list[str]:
         from archive_lib.airflow_glue import accounts_for_night
 
-        return accounts_for_night()
+        return accounts_for_night(platform)
 
-    @task(map_index_template="{{ account_label }}", max_active_tis_per_dagrun=4)
+    @task(map_index_template="{{ account_label }}")
     def capture(account_id: str) -> dict[str, object]:
         from archive_lib.airflow_glue import capture_one
 
@@ -50,7 +56,11 @@ def capture_social_media() -> None:
 
         return summarize_night()
 
-    captured = capture.expand(account_id=list_accounts())
+    captured = []
+    for platform in sorted(PLATFORMS):
+        with TaskGroup(group_id=platform):
+            accounts = list_accounts(platform)
+            captured.append(capture.override(pool=pool_name(platform)).expand(account_id=accounts))
     captured >> summarize()
 
 

@@ -11,6 +11,8 @@ import pathlib
 
 import pytest
 
+from archive_lib.connectors import PLATFORMS
+from archive_lib.pools import pool_name
 from archive_lib.runs import runs_of_night
 from archive_lib.storage import open_store
 from tests.conftest import REPO
@@ -34,7 +36,11 @@ def test_dag_folder_imports_without_errors(airflow_db: None) -> None:
     assert bag.import_errors == {}
     dag = bag.get_dag("capture_social_media")
     assert dag is not None
-    assert {t.task_id for t in dag.tasks} == {"list_accounts", "capture", "summarize"}
+    # One task group per platform; its captures run in the platform's pool.
+    captures = {f"{platform}.capture": pool_name(platform) for platform in PLATFORMS}
+    listings = {f"{platform}.list_accounts" for platform in PLATFORMS}
+    assert {t.task_id for t in dag.tasks} == {"summarize", *listings, *captures}
+    assert {t.task_id: t.pool for t in dag.tasks if t.task_id in captures} == captures
     assert dag.timetable.expression == "30 1 * * *"
     assert str(dag.timetable.timezone) == "Europe/Stockholm"
     assert dag.catchup is False
@@ -78,8 +84,8 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
     run = dag.test(logical_date=dt.datetime(2026, 11, 24, 0, 30, tzinfo=dt.UTC))
 
     states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
-    assert states[("list_accounts", -1)] == "success"
-    assert sorted(s for (task, _), s in states.items() if task == "capture") == [
+    assert states[("mastodon.list_accounts", -1)] == "success"
+    assert sorted(s for (task, _), s in states.items() if task == "mastodon.capture") == [
         "failed",
         "success",
         "success",

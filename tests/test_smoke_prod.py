@@ -30,11 +30,13 @@ def smoke(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> SmokeRe
 def test_rest_triggered_night_succeeds_on_postgres_backed_airflow(smoke: SmokeResult) -> None:
     assert smoke.run["state"] == "success", smoke.task_states
     assert smoke.task_states == {
-        "list_accounts[-1]": "success",
-        "capture[0]": "success",
-        "capture[1]": "success",
+        "mastodon.list_accounts[-1]": "success",
+        "mastodon.capture[0]": "success",
+        "mastodon.capture[1]": "success",
         "summarize[-1]": "success",
     }
+    assert smoke.task_pools["mastodon.capture[0]"] == "capture_mastodon"
+    assert smoke.task_pools["summarize[-1]"] == "default_pool"
     migrate_log = (smoke.log_folder / "db-migrate.log").read_text()
     assert "postgresql" in migrate_log.lower()  # the metadata database really was PostgreSQL
 
@@ -67,7 +69,7 @@ def test_token_reached_the_platform_through_a_connection_and_nothing_else(smoke:
         if data[:2] == b"\x1f\x8b":
             assert all(secret not in member for member in gzip_members(data))
     task_logs = [p for p in (smoke.airflow_home / "logs").rglob("*") if p.is_file()]
-    assert any("task_id=capture" in str(p) for p in task_logs), task_logs
+    assert any("task_id=mastodon.capture" in str(p) for p in task_logs), task_logs
     for path in [*smoke.log_folder.rglob("*"), *task_logs]:
         if path.is_file():
             assert secret not in path.read_bytes(), path

@@ -76,18 +76,30 @@ class AirflowStack:
 
     def migrate(self) -> None:
         """``airflow db migrate`` against the PostgreSQL database."""
-        log = self.processes.log_folder / "db-migrate.log"
-        with log.open("wb") as out:
-            code = subprocess.run(
-                [str(BIN / "airflow"), "db", "migrate"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            ).returncode
-        if code:
-            raise RuntimeError(f"airflow db migrate failed ({code}):\n{log.read_text()[-3000:]}")
+        self.cli("db-migrate", "airflow", "db", "migrate")
+
+    def import_pools(self) -> None:
+        """The capture pools, one per platform, as the compose file's init service creates them."""
+        pools = self.home / "pools.json"
+        pools.write_text(self.cli("pools", "archivectl", "pools"))
+        self.cli("pools-import", "airflow", "pools", "import", str(pools))
+
+    def cli(self, name: str, program: str, *args: str) -> str:
+        """Run one of the venv's commands with this installation's environment; return its stdout."""
+        log = self.processes.log_folder / f"{name}.log"
+        done = subprocess.run(
+            [str(BIN / program), *args],
+            env=self.env,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        log.write_bytes(done.stdout + done.stderr)
+        if done.returncode:
+            raise RuntimeError(
+                f"{program} {' '.join(args)} failed ({done.returncode}):\n{log.read_text()[-3000:]}"
+            )
+        return done.stdout.decode()
 
     def start(self) -> None:
         """Start the api-server, scheduler and dag-processor as separate processes."""

@@ -81,6 +81,7 @@ class LockedObject:
 class SmokeResult:
     run: dict[str, Any]
     task_states: dict[str, str]
+    task_pools: dict[str, str]
     objects: list[LockedObject]
     seconds: dict[str, float]
     pids: list[int]
@@ -144,6 +145,7 @@ def run_smoke(
             },
         )
         airflow.migrate()
+        airflow.import_pools()
         seconds["migrate"] = time.monotonic() - started
         airflow.start()
         airflow.wait_healthy()
@@ -154,15 +156,15 @@ def run_smoke(
         seconds["triggered"] = time.monotonic() - started
         run = airflow.wait_for_run(DAG_ID, run_id, run_timeout)
         seconds["finished"] = time.monotonic() - started
-        states = {
-            f"{ti['task_id']}[{ti['map_index']}]": str(ti["state"])
-            for ti in airflow.task_instances(DAG_ID, run_id)
-        }
+        instances = airflow.task_instances(DAG_ID, run_id)
+        states = {f"{ti['task_id']}[{ti['map_index']}]": str(ti["state"]) for ti in instances}
+        pools = {f"{ti['task_id']}[{ti['map_index']}]": str(ti["pool"]) for ti in instances}
         objects, contents = _read_bucket(s3, bucket)
         token_sent = any(r.authorization == f"Bearer {token}" for r in fake.requests)
         return SmokeResult(
             run=run,
             task_states=states,
+            task_pools=pools,
             objects=objects,
             seconds=seconds,
             pids=processes.pids(),
