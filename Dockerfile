@@ -1,0 +1,15 @@
+# The archive's own image: the official Airflow image of the pinned version, with the project
+# and its dependencies installed at build time, pinned by requirements.lock. Nothing is
+# installed when a container starts.
+ARG AIRFLOW_VERSION=3.3.2
+ARG PYTHON_VERSION=3.11
+FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
+
+COPY --chown=airflow:root requirements.lock pyproject.toml README.md /opt/archive/
+COPY --chown=airflow:root archive_lib /opt/archive/archive_lib
+# The lock pins every package (the dev extra included); as constraints it pins exactly the ones
+# the project needs at run time, and nothing else is installed.
+RUN pip install --no-cache-dir --constraint /opt/archive/requirements.lock /opt/archive \
+    && pip check
+
+COPY --chown=airflow:root dags /opt/airflow/dags
