@@ -29,9 +29,10 @@ def definitions(engine: str, location: str, schema: str = "archive") -> str:
     ``location`` is the store URL without a trailing slash (``s3://bucket/prefix`` or, for DuckDB,
     also a local folder); ``schema`` the Trino/Athena schema (database) to create them in.
     """
-    location = location.rstrip("/")
+    location = location.rstrip("/").replace("'", "''")  # an SQL string literal
     if location.startswith("file://"):
         location = location.removeprefix("file://")
+    schema = schema.replace('"', "")
     if engine == "duckdb":
         return "\n".join(_duckdb(table, f"{location}/{DIRECTORIES[table]}") for table in SCHEMAS)
     if engine == "trino":
@@ -43,7 +44,7 @@ def definitions(engine: str, location: str, schema: str = "archive") -> str:
 
 def _duckdb(table: str, folder: str) -> str:
     depth = "/".join("*" for _ in PARTITIONS[table])
-    return (
+    return (  # noqa: S608 (SQL printed for the operator; the location is escaped above)
         f"CREATE OR REPLACE VIEW {table} AS\n"
         f"  SELECT * FROM read_parquet('{folder}/{depth}/*.parquet',\n"
         f"                             hive_partitioning = true, union_by_name = true);\n"
