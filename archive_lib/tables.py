@@ -44,8 +44,8 @@ def definitions(engine: str, location: str, schema: str = "archive") -> str:
 
 def _duckdb(table: str, folder: str) -> str:
     depth = "/".join("*" for _ in PARTITIONS[table])
-    return (  # noqa: S608 (SQL printed for the operator; the location is escaped above)
-        f"CREATE OR REPLACE VIEW {table} AS\n"
+    return (
+        f"CREATE OR REPLACE VIEW {table} AS\n"  # noqa: S608 (printed for the operator; location escaped)
         f"  SELECT * FROM read_parquet('{folder}/{depth}/*.parquet',\n"
         f"                             hive_partitioning = true, union_by_name = true);\n"
     )
