@@ -11,7 +11,9 @@ Measured, in one run:
 * the night on 1, 2, 4 and 8 slots without rate limits (what parallelism buys on this machine);
 * the night on 4 slots under rate limits of decreasing allowance (what the platform allows);
 * the night on 1, 2, 4 and 8 slots under the tightest of those limits (whether more slots help
-  once the platform sets the pace: the case for one Airflow pool per platform).
+  once the platform sets the pace: the case for one Airflow pool per platform);
+* the same tight night on 4 slots with the inventory grouped by instance instead of interleaved
+  (tasks run in inventory order: neighbours on one instance compete for its allowance).
 
 Rate limits are Mastodon's 300 requests per 300 s per address, time-scaled so a night fits in
 seconds: ``--window`` seconds per window and the limit per window given as requests per second.
@@ -28,6 +30,7 @@ import argparse
 import concurrent.futures
 import datetime as dt
 import json
+import logging
 import multiprocessing
 import pathlib
 import sys
@@ -64,6 +67,7 @@ class Night:
     seconds: float
     task_seconds: float  # the accounts' own capture times, added up
     lower_bound: float  # requests per instance / allowed rate, less the first window's burst
+    order: str  # the inventory's order: "interleaved" across instances or "grouped" by instance
 
 
 # -- one task slot (a worker process) -----------------------------------------------------------
@@ -78,7 +82,8 @@ def _capture(inventory_path: str, store_url: str, account_id: str, night: str) -
     from archive_lib.inventory import load_inventory
     from archive_lib.storage import open_store
 
-    if _INVENTORY is None:
+    if _INVENTORY is None or _INVENTORY.path != inventory_path:  # type: ignore[attr-defined]
+        logging.getLogger("archive_lib").setLevel(logging.ERROR)  # 429 waits are expected here
         _INVENTORY = load_inventory(inventory_path)
     inventory = _INVENTORY
     start = time.perf_counter()
@@ -100,6 +105,7 @@ def night(
     rate: float | None,
     args: argparse.Namespace,
     folder: pathlib.Path,
+    order: str = "interleaved",
 ) -> Night:
     """Fresh instances and a fresh store; every account captured on ``slots`` worker processes."""
     per_instance = args.accounts // args.instances
@@ -133,6 +139,11 @@ def night(
                 account_id = f"i{i}-{handle}"
                 lines.append(ACCOUNT.format(id=account_id, n=j, handle=handle, api_base=fake.base_url))
                 jobs.append(account_id)
+        if order == "interleaved":  # round robin over the instances, as a mixed inventory would be
+            lines[1:] = [
+                lines[1 + i * per_instance + j] for j in range(per_instance) for i in range(len(fakes))
+            ]
+            jobs = [jobs[i * per_instance + j] for j in range(per_instance) for i in range(len(fakes))]
         inventory.write_text("".join(lines), encoding="utf-8")
         store = (folder / f"store-{label}").as_uri()
         today = dt.datetime.now(dt.UTC).date().isoformat()
@@ -162,6 +173,7 @@ def night(
             round(seconds, 2),
             round(sum(r[2] for r in results), 2),
             round(bound, 2),
+            order,
         )
 
 
@@ -189,27 +201,26 @@ def main() -> int:
     nights: list[Night] = []
     with tempfile.TemporaryDirectory(prefix="archive-night-") as tmp:
         folder = pathlib.Path(tmp)
-        runs = [(f"free-{s}", s, None) for s in (1, 2, 4, 8)]
-        runs += [(f"rate{r:g}-4", 4, r) for r in rates]
-        runs += [(f"rate{rates[-1]:g}-{s}", s, rates[-1]) for s in (1, 2, 8)]
-        for label, slots, rate in runs:
-            print(
-                f"night {label}: {args.accounts} accounts, {slots} slots, "
-                f"{'no rate limit' if rate is None else f'{rate:g} requests/s per instance'} ...",
-                flush=True,
-            )
-            nights.append(night(label, slots, rate, args, folder))
-    one = {n.rate_per_instance: n.seconds for n in nights if n.slots == 1}
+        tight = rates[-1]
+        runs = [(f"free-{s}", s, None, "interleaved") for s in (1, 2, 4, 8)]
+        runs += [(f"rate{r:g}-4", 4, r, "interleaved") for r in rates[:-1]]
+        runs += [(f"rate{tight:g}-{s}", s, tight, "interleaved") for s in (1, 2, 4, 8)]
+        runs += [(f"rate{tight:g}-4-grouped", 4, tight, "grouped")]
+        for label, slots, rate, order in runs:
+            limit = "no rate limit" if rate is None else f"{rate:g} requests/s per instance"
+            print(f"night {label}: {args.accounts} accounts, {slots} slots, {limit}, {order} ...", flush=True)
+            nights.append(night(label, slots, rate, args, folder, order))
+    one = {n.rate_per_instance: n.seconds for n in nights if n.slots == 1 and n.order == "interleaved"}
     print()
     print(
-        f"{'night':<14} {'slots':>5} {'limit/inst':>10} {'accounts':>8} {'failed':>6} {'requests':>8} "
+        f"{'night':<18} {'slots':>5} {'limit/inst':>10} {'accounts':>8} {'failed':>6} {'requests':>8} "
         f"{'wall s':>7} {'x 1 slot':>8} {'bound s':>7}"
     )
     # "x 1 slot": the wall time against the 1-slot night under the same limit (or none).
     for n in nights:
         limit = "none" if n.rate_per_instance is None else f"{n.rate_per_instance:g}/s"
         print(
-            f"{n.label:<14} {n.slots:>5} {limit:>10} {n.accounts:>8} {n.failed:>6} {n.requests:>8} "
+            f"{n.label:<18} {n.slots:>5} {limit:>10} {n.accounts:>8} {n.failed:>6} {n.requests:>8} "
             f"{n.seconds:>7} {ratio(n, one):>8} {n.lower_bound:>7}"
         )
     out = REPO / "bench" / "results"

@@ -67,7 +67,13 @@ class TempPostgres:
         password_file = self.folder / "password"
         password_file.write_text(self.password)
         if self._owner:
-            owner = pwd.getpwnam(self._owner)
+            try:
+                owner = pwd.getpwnam(self._owner)
+            except KeyError:
+                raise PostgresMissing(
+                    f"PostgreSQL refuses to run as root and there is no {self._owner!r} user to run it: "
+                    f"install Debian's package with `apt-get install -y {APT_PACKAGE}`"
+                ) from None
             os.chown(self.folder, owner.pw_uid, owner.pw_gid)
             os.chown(password_file, owner.pw_uid, owner.pw_gid)
         subprocess.run(
