@@ -300,3 +300,36 @@ def test_docs_explain_every_setting_in_env_example() -> None:
     text = DOCS.read_text()
     for name in re.findall(r"(?m)^([A-Z][A-Z0-9_]*)=", (REPO / ".env.example").read_text()):
         assert f"`{name}`" in text, name
+
+
+def test_celery_variant_loads_with_its_settings(
+    configs: dict[str, dict[str, Any]], tmp_path: pathlib.Path
+) -> None:
+    """Airflow, as installed from the lock file, takes the worker's settings: CeleryExecutor loads
+    and the Celery app the worker's health check names has the broker and result backend."""
+    import os
+    import sys
+
+    worker = configs["celery"]["services"]["airflow-worker"]
+    health = " ".join(worker["healthcheck"]["test"])
+    app_module = re.search(r"--app (\S+)\.app ", health)
+    assert app_module, health
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update({k: str(v) for k, v in worker["environment"].items() if k.startswith("AIRFLOW__C")})
+    env["AIRFLOW_HOME"] = str(tmp_path)
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{tmp_path}/airflow.db"
+    script = (
+        "from airflow.executors.executor_loader import ExecutorLoader\n"
+        "print(type(ExecutorLoader.get_default_executor()).__name__)\n"
+        f"from {app_module.group(1)} import app\n"
+        "print(app.conf.broker_url)\nprint(app.conf.result_backend)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-3:] == [
+        "CeleryExecutor",
+        worker["environment"]["AIRFLOW__CELERY__BROKER_URL"],
+        worker["environment"]["AIRFLOW__CELERY__RESULT_BACKEND"],
+    ]
