@@ -1,9 +1,10 @@
-# The archive's own image: the official Airflow image of the pinned version, with the project
-# and its dependencies installed at build time, pinned by requirements.lock. Nothing is
-# installed when a container starts.
+# The archive's own image: the official Airflow image of the pinned version (its slim variant:
+# Airflow without extra providers, so requirements.lock alone decides what else is there), with
+# the project and its dependencies installed at build time, pinned by requirements.lock.
+# Nothing is installed when a container starts.
 ARG AIRFLOW_VERSION=3.3.2
 ARG PYTHON_VERSION=3.11
-FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
+FROM apache/airflow:slim-${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 
 COPY --chown=airflow:root requirements.lock pyproject.toml README.md /opt/archive/
 COPY --chown=airflow:root archive_lib /opt/archive/archive_lib

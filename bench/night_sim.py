@@ -17,8 +17,11 @@ Measured, in one run:
 
 Rate limits are Mastodon's 300 requests per 300 s per address, time-scaled so a night fits in
 seconds: ``--window`` seconds per window and the limit per window given as requests per second.
-The fake servers run in this process on the same cores as the workers, so figures are ratios to
-the 1-slot night of the same run, not absolute capacities.
+Every response is delayed by ``--latency`` seconds, standing in for the network and the
+platform's own time (a real platform's work does not run on our cores; the fake's does, so
+without the delay the night would measure the fake). The fake servers run in this process on
+the same cores as the workers, so figures are ratios to the 1-slot night of the same run, not
+absolute capacities.
 
     .venv/bin/python bench/night_sim.py                 # 200 accounts on 4 instances
     .venv/bin/python bench/night_sim.py --accounts 40   # a quick look
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -36,6 +40,7 @@ import pathlib
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 
@@ -99,6 +104,24 @@ def _capture(inventory_path: str, store_url: str, account_id: str, night: str) -
 # -- the night ----------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def platform_latency(seconds: float) -> Iterator[None]:
+    """Delay every response of the fake servers in this process by ``seconds``."""
+    from tests.fakes.mastodon_http import MastodonHandler
+
+    original = MastodonHandler.do_GET
+
+    def delayed(handler: MastodonHandler) -> None:
+        time.sleep(seconds)  # a server thread waits, as on a network: other requests go on
+        original(handler)
+
+    MastodonHandler.do_GET = delayed  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        MastodonHandler.do_GET = original  # type: ignore[method-assign]
+
+
 def night(
     label: str,
     slots: int,
@@ -110,6 +133,7 @@ def night(
     """Fresh instances and a fresh store; every account captured on ``slots`` worker processes."""
     per_instance = args.accounts // args.instances
     with ExitStack() as stack:
+        stack.enter_context(platform_latency(args.latency))
         fakes = []
         for _ in range(args.instances):
             limit = max(1, round(rate * args.window)) if rate else 300
@@ -194,8 +218,9 @@ def main() -> int:
     parser.add_argument("--comments", type=int, default=3, help="comments per post")
     parser.add_argument("--window", type=int, default=5, help="rate-limit window, seconds (Mastodon: 300)")
     parser.add_argument(
-        "--rates", default="20,10", help="requests per second per instance to try (Mastodon: 1)"
+        "--rates", default="40,20", help="requests per second per instance to try (Mastodon: 1)"
     )
+    parser.add_argument("--latency", type=float, default=0.03, help="seconds each response is delayed")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     nights: list[Night] = []

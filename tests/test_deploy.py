@@ -213,7 +213,7 @@ def test_image_is_the_pinned_airflow_with_the_locked_project() -> None:
     pins = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     airflow = next(p.split("==")[1] for p in pins if p.startswith("apache-airflow=="))
     assert f"ARG AIRFLOW_VERSION={airflow}\n" in dockerfile
-    assert "FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}" in dockerfile
+    assert "FROM apache/airflow:slim-${AIRFLOW_VERSION}-python${PYTHON_VERSION}" in dockerfile
     assert "--constraint /opt/archive/requirements.lock" in dockerfile
     lock = (REPO / "requirements.lock").read_text()
     assert f"\napache-airflow=={airflow}\n" in lock
