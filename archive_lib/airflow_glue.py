@@ -22,6 +22,7 @@ from archive_lib.errors import ArchiveError, MissingTokenError
 from archive_lib.inventory import load_inventory
 from archive_lib.models import Account, Inventory, RunResult
 from archive_lib.runs import runs_of_night
+from archive_lib.schedule import spread_over_hosts
 from archive_lib.storage import open_store
 from archive_lib.storage.base import ObjectStore
 from archive_lib.tokens import env_tokens
@@ -89,7 +90,9 @@ def accounts_for_night(platform: str | None = None) -> list[str]:
     """Ids of the accounts active on this night, of one platform if given (a mapped task's input)."""
     inventory = open_inventory()
     night = run_date()
-    active = [a.id for a in inventory.active_on(night) if platform is None or a.platform == platform]
+    chosen = [a for a in inventory.active_on(night) if platform is None or a.platform == platform]
+    # Mapped tasks start in list order: spread them over the hosts' separate rate limits.
+    active = [a.id for a in spread_over_hosts(chosen)]
     log.info(
         "%d of %d inventoried accounts are active on %s%s",
         len(active),

@@ -12,8 +12,10 @@ Measured, in one run:
 * the night on 4 slots under rate limits of decreasing allowance (what the platform allows);
 * the night on 1, 2, 4 and 8 slots under the tightest of those limits (whether more slots help
   once the platform sets the pace: the case for one Airflow pool per platform);
-* the same tight night on 4 slots with the inventory grouped by instance instead of interleaved
-  (tasks run in inventory order: neighbours on one instance compete for its allowance).
+* the same tight night on 4 slots with the accounts taken in inventory order, where each
+  instance's accounts are listed together, instead of spread round robin over the instances as
+  the DAG hands them out (archive_lib/schedule.py): neighbours on one instance compete for its
+  allowance while the others' goes unused.
 
 Rate limits are Mastodon's 300 requests per 300 s per address, time-scaled so a night fits in
 seconds: ``--window`` seconds per window and the limit per window given as requests per second.
@@ -72,7 +74,7 @@ class Night:
     seconds: float
     task_seconds: float  # the accounts' own capture times, added up
     lower_bound: float  # requests per instance / allowed rate, less the first window's burst
-    order: str  # the inventory's order: "interleaved" across instances or "grouped" by instance
+    order: str  # "spread" round robin over the instances (the DAG's order) or "inventory" order
 
 
 # -- one task slot (a worker process) -----------------------------------------------------------
@@ -128,7 +130,7 @@ def night(
     rate: float | None,
     args: argparse.Namespace,
     folder: pathlib.Path,
-    order: str = "interleaved",
+    order: str = "spread",
 ) -> Night:
     """Fresh instances and a fresh store; every account captured on ``slots`` worker processes."""
     per_instance = args.accounts // args.instances
@@ -163,12 +165,12 @@ def night(
                 account_id = f"i{i}-{handle}"
                 lines.append(ACCOUNT.format(id=account_id, n=j, handle=handle, api_base=fake.base_url))
                 jobs.append(account_id)
-        if order == "interleaved":  # round robin over the instances, as a mixed inventory would be
-            lines[1:] = [
-                lines[1 + i * per_instance + j] for j in range(per_instance) for i in range(len(fakes))
-            ]
-            jobs = [jobs[i * per_instance + j] for j in range(per_instance) for i in range(len(fakes))]
         inventory.write_text("".join(lines), encoding="utf-8")
+        if order == "spread":  # the DAG's order: round robin over the hosts (archive_lib.schedule)
+            from archive_lib.inventory import load_inventory
+            from archive_lib.schedule import spread_over_hosts
+
+            jobs = [a.id for a in spread_over_hosts(load_inventory(inventory).accounts)]
         store = (folder / f"store-{label}").as_uri()
         today = dt.datetime.now(dt.UTC).date().isoformat()
         context = multiprocessing.get_context("forkserver")
@@ -227,15 +229,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="archive-night-") as tmp:
         folder = pathlib.Path(tmp)
         tight = rates[-1]
-        runs = [(f"free-{s}", s, None, "interleaved") for s in (1, 2, 4, 8)]
-        runs += [(f"rate{r:g}-4", 4, r, "interleaved") for r in rates[:-1]]
-        runs += [(f"rate{tight:g}-{s}", s, tight, "interleaved") for s in (1, 2, 4, 8)]
-        runs += [(f"rate{tight:g}-4-grouped", 4, tight, "grouped")]
+        runs = [(f"free-{s}", s, None, "spread") for s in (1, 2, 4, 8)]
+        runs += [(f"rate{r:g}-4", 4, r, "spread") for r in rates[:-1]]
+        runs += [(f"rate{tight:g}-{s}", s, tight, "spread") for s in (1, 2, 4, 8)]
+        runs += [(f"rate{tight:g}-4-inventory", 4, tight, "inventory")]
         for label, slots, rate, order in runs:
             limit = "no rate limit" if rate is None else f"{rate:g} requests/s per instance"
             print(f"night {label}: {args.accounts} accounts, {slots} slots, {limit}, {order} ...", flush=True)
             nights.append(night(label, slots, rate, args, folder, order))
-    one = {n.rate_per_instance: n.seconds for n in nights if n.slots == 1 and n.order == "interleaved"}
+    one = {n.rate_per_instance: n.seconds for n in nights if n.slots == 1 and n.order == "spread"}
     print()
     print(
         f"{'night':<18} {'slots':>5} {'limit/inst':>10} {'accounts':>8} {'failed':>6} {'requests':>8} "
