@@ -17,9 +17,10 @@ from archive_lib.models import Account
 
 
 def host_of(account: Account) -> str:
-    """The rate-limit domain of an account: its API host, or its platform's single API."""
+    """The rate-limit domain of an account: its API server (host and port), or its platform's API."""
     if account.api_base:
-        return (urlsplit(account.api_base).hostname or account.api_base).lower()
+        parts = urlsplit(account.api_base)
+        return (parts.netloc.rpartition("@")[2] or account.api_base).lower()
     return account.platform
 
 

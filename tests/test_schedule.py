@@ -13,5 +13,5 @@ def test_accounts_alternate_between_hosts_and_keep_their_order_within_one() -> N
     inventory = parse_inventory(inventory_text("https://social.example", [*a, *b]))
     spread = spread_over_hosts(inventory.accounts)
     assert [x.id for x in spread] == ["a0", "b0", "a1", "b1", "a2"]
-    assert host_of(spread[1]) == "other.example"
+    assert host_of(spread[1]) == "other.example:8443"  # a server is its host and port
     assert spread_over_hosts([]) == []
