@@ -55,8 +55,25 @@ from archive_lib.errors import (
     TransientPlatformError,
 )
 from archive_lib.models import Exchange, RecordRef
+from archive_lib.warc.redact import MARK, SECRET_PARAMS
 
 log = logging.getLogger(__name__)
+_SECRET_IN_URL = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=[^&\s\"']+")
+
+
+class _NoSecretsInUrls(logging.Filter):
+    """urllib3 logs each request's URL at DEBUG; platforms that take the token as a query
+    parameter (Graph's ``access_token``, YouTube's ``key``) would have it in that line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _SECRET_IN_URL.sub(lambda m: f"{m.group(1)}={MARK}", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_NoSecretsInUrls())
 
 Recorder = Callable[[Exchange], RecordRef]
 SPOOL_BYTES = 8 * 1024 * 1024
