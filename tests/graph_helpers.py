@@ -64,8 +64,18 @@ class GraphTown:
 
     def accounts(self, *which: str) -> list[dict[str, Any]]:
         every = {
-            "ks-facebook": {"id": "ks-facebook", "platform": "facebook", "handle": self.page.id, "token_env": "KS_FB"},
-            "ks-instagram": {"id": "ks-instagram", "platform": "instagram", "handle": self.ig.id, "token_env": "KS_FB"},
+            "ks-facebook": {
+                "id": "ks-facebook",
+                "platform": "facebook",
+                "handle": self.page.id,
+                "token_env": "KS_FB",
+            },
+            "ks-instagram": {
+                "id": "ks-instagram",
+                "platform": "instagram",
+                "handle": self.ig.id,
+                "token_env": "KS_FB",
+            },
             "bib-facebook": {
                 "id": "bib-facebook",
                 "platform": "facebook",
@@ -99,7 +109,17 @@ class GraphTown:
         return {r["account_id"]: r for r in runs_of_night(self.store, day)}
 
     def stored_bytes(self) -> bytes:
-        return b"".join(all_bytes(p) for p in sorted((self.folder / "archive").rglob("*")) if p.is_file())
+        """Every stored byte: files as stored, gzip members unpacked, and each WARC record's
+        payload with its HTTP content encoding undone (a token could hide in a gzip body)."""
+        from warcio.archiveiterator import ArchiveIterator
+
+        files = sorted(p for p in (self.folder / "archive").rglob("*") if p.is_file())
+        out = [all_bytes(p) for p in files]
+        for path in files:
+            if path.name.endswith(".warc.gz"):
+                with path.open("rb") as handle:
+                    out.extend(record.content_stream().read() for record in ArchiveIterator(handle))
+        return b"".join(out)
 
 
 def graph_town(tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture) -> Iterator[GraphTown]:

@@ -39,12 +39,16 @@ def test_two_nights_of_a_page(town: GraphTown, caplog: pytest.LogCaptureFixture)
     )
     question = w.comment(post, town.anna, "När öppnar det igen? <3", at=town.ago(days=2.9))
     answer = w.comment(question, town.page, "Enligt plan den 1 mars.", at=town.ago(days=2.8))
-    deeper = w.comment(answer, town.mats, "Gäller det Åhus också? <script>alert(1)</script>", at=town.ago(days=2.7))
+    deeper = w.comment(
+        answer, town.mats, "Gäller det Åhus också? <script>alert(1)</script>", at=town.ago(days=2.7)
+    )
     ghost = w.add_person("Okänd", shares_profile=False)
     anonymous = w.comment(post, ghost, "Bra initiativ!", at=town.ago(days=2.5))
     to_hide = w.comment(post, town.mats, "Skräp till kommunen", at=town.ago(days=2.4))
     to_delete = w.comment(post, town.anna, "Fel tråd, förlåt", at=town.ago(days=2.3))
-    visitor = w.post(town.page, "Varför är gatlyktorna på Härlövsvägen släckta?", author=town.anna, at=town.ago(days=1))
+    visitor = w.post(
+        town.page, "Varför är gatlyktorna på Härlövsvägen släckta?", author=town.anna, at=town.ago(days=1)
+    )
     old = w.post(town.page, "Välkommen till kommunens sida!", at=town.ago(days=400))
     old_comment = w.comment(old, town.anna, "Hej!", at=town.ago(days=399))
 
@@ -217,7 +221,7 @@ def test_short_and_empty_pages_with_a_next_are_followed_to_the_end(town: GraphTo
     result = town.night(NIGHT_1, "ks-facebook").results[0]
     assert result.status == "ok", result.error
     assert result.counts.posts_new == 5 and result.counts.comments_new == 4
-    assert any(not q.get("after") is None for p, q in town.fake.requests if p.endswith("/feed"))
+    assert any(q.get("after") is not None for p, q in town.fake.requests if p.endswith("/feed"))
 
 
 def test_a_repeating_cursor_is_a_failed_walk_not_an_endless_one(town: GraphTown) -> None:

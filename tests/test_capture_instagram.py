@@ -41,8 +41,12 @@ def test_two_nights_of_an_instagram_account(town: GraphTown, caplog: pytest.LogC
     carousel = w.ig_media(ig, "Nya Stora torg <3", files=[first_photo, second_photo], at=town.ago(days=2))
     comment = w.ig_comment(post, "178414000001", "annalind", "Så vackert! <script>", at=town.ago(days=2.9))
     reply = w.ig_comment(comment, ig.id, ig.username, "@annalind Tack!", at=town.ago(days=2.8))
-    nested = w.ig_comment(reply, "178414000002", "mats_ohlsson", "@kristianstadskommun Var?", at=town.ago(days=2.7))
-    to_hide = w.ig_comment(carousel, "178414000002", "mats_ohlsson", "Slöseri med skattepengar", at=town.ago(days=1.9))
+    nested = w.ig_comment(
+        reply, "178414000002", "mats_ohlsson", "@kristianstadskommun Var?", at=town.ago(days=2.7)
+    )
+    to_hide = w.ig_comment(
+        carousel, "178414000002", "mats_ohlsson", "Slöseri med skattepengar", at=town.ago(days=1.9)
+    )
     to_delete = w.ig_comment(carousel, "178414000001", "annalind", "Fel bild?", at=town.ago(days=1.8))
     w.ig_comment(post, "178414000003", "restricted_user", "dolt", at=town.ago(days=2.5), restricted=True)
 
@@ -57,8 +61,13 @@ def test_two_nights_of_an_instagram_account(town: GraphTown, caplog: pytest.LogC
     assert items[carousel.id][0]["text"] == "Nya Stora torg <3"
     assert items[reply.id][0]["parent_id"] == comment.id and items[reply.id][0]["author_is_account"] is True
     assert items[nested.id][0]["parent_id"] == comment.id  # one level of replies on Instagram
-    assert items[comment.id][0]["author_handle"] == "annalind" and items[comment.id][0]["parent_id"] == post.id
-    assert [m["size"] for m in items[carousel.id][0]["media"]] == [len(first_photo.data), len(second_photo.data)]
+    assert (
+        items[comment.id][0]["author_handle"] == "annalind" and items[comment.id][0]["parent_id"] == post.id
+    )
+    assert [m["size"] for m in items[carousel.id][0]["media"]] == [
+        len(first_photo.data),
+        len(second_photo.data),
+    ]
     assert first.counts.media_files == 3
     run = town.runs(NIGHT_1)["ks-instagram"]
     assert any("restricted users" in warning and post.id in warning for warning in run["warnings"])
@@ -67,7 +76,9 @@ def test_two_nights_of_an_instagram_account(town: GraphTown, caplog: pytest.LogC
     assert_warc_files_valid(town.folder / "archive")
 
     town.fake.advance(days=1)
-    new = w.ig_media(ig, "Julbelysningen tänds på fredag ✨", files=[jpeg("jul.jpg", town)], at=town.ago(hours=6))
+    new = w.ig_media(
+        ig, "Julbelysningen tänds på fredag ✨", files=[jpeg("jul.jpg", town)], at=town.ago(hours=6)
+    )
     late = w.ig_comment(new, "178414000001", "annalind", "Äntligen!", at=town.ago(hours=5))
     late_reply = w.ig_comment(late, ig.id, ig.username, "@annalind Välkommen!", at=town.ago(hours=4))
     w.edit(post, "Höstkväll i Vattenriket 🍂 Foto: Johan Nilsson #kristianstad")
@@ -110,7 +121,9 @@ def test_rerun_is_idempotent_and_quiet_nights_write_nothing(town: GraphTown) -> 
 
 
 def test_a_throttle_waits_then_succeeds_and_a_failed_walk_deletes_nothing(town: GraphTown) -> None:
-    post = town.world.ig_media(town.ig, "Skridskobanan är öppen", files=[jpeg("is.jpg", town)], at=town.ago(days=1))
+    post = town.world.ig_media(
+        town.ig, "Skridskobanan är öppen", files=[jpeg("is.jpg", town)], at=town.ago(days=1)
+    )
     comment = town.world.ig_comment(post, "178414000001", "annalind", "Vilka tider?", at=town.ago(hours=20))
     town.world.inject(4, match="/media", regain_minutes=3)
     first = town.night(NIGHT_1, "ks-instagram").results[0]
@@ -139,7 +152,9 @@ def test_an_expired_token_fails_the_account_with_a_reason(town: GraphTown) -> No
 
 def test_transient_errors_and_a_missing_video_file(town: GraphTown) -> None:
     video = town.world.add_file("reel.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
-    reel = town.world.ig_media(town.ig, "Vårt nya reportage", files=[video], media_type="VIDEO", at=town.ago(days=1))
+    reel = town.world.ig_media(
+        town.ig, "Vårt nya reportage", files=[video], media_type="VIDEO", at=town.ago(days=1)
+    )
     reel.copyrighted_music = True
     town.world.inject(1, match="/media")
     town.world.inject(None, status=503, match="/comments")

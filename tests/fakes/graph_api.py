@@ -40,6 +40,7 @@ Body = dict[str, Any]
 PAGE_FIELDS = {"id", "name", "username", "link", "instagram_business_account", "fan_count", "category"}
 POST_FIELDS = {
     "id",
+    "reactions",
     "message",
     "story",
     "created_time",
@@ -446,6 +447,8 @@ class GraphApi:
             return {"data": [self._attachment(a, subs) for a in post.attachments]}
         if name == "from":
             return self._who(post.author, f)
+        if name == "reactions":
+            return {"data": [], "summary": {"total_count": 0, "viewer_reaction": "NONE"}}
         if name == "full_picture":
             file = next((a.file for a in post.attachments if a.file), None)
             return self._file_url(file) if file else None

@@ -70,7 +70,9 @@ class FakeGraph:
 
     def start(self) -> FakeGraph:
         for server in (self._api_server, self._cdn_server):
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         return self
