@@ -90,8 +90,8 @@ class GraphTown:
         return load_inventory(write_inventory(self.folder, self.fake.api_base, self.accounts(*which)))
 
     def night(self, day: dt.date, *which: str, **options: Any) -> NightResult:
-        def tokens(account: Account) -> str:
-            return self.tokens[account.id]
+        def tokens(account: Account) -> str | None:
+            return self.tokens.get(account.id)
 
         return capture_night(
             self.inventory(*which),

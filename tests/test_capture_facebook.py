@@ -190,6 +190,14 @@ def test_an_expired_token_fails_that_page_only_and_names_it(town: GraphTown) -> 
     assert runs["bib-facebook"]["credential_status"] == "ok"
 
 
+def test_a_page_without_a_token_is_refused_with_a_reason(town: GraphTown) -> None:
+    del town.tokens["ks-facebook"]
+    result = town.night(NIGHT_1, "ks-facebook").results[0]
+    assert result.status == "failed" and "needs a Page access token" in (result.error or "")
+    assert town.runs(NIGHT_1)["ks-facebook"]["credential_status"] == "missing"
+    assert town.fake.requests == []
+
+
 def test_token_health_records_the_expiry(town: GraphTown) -> None:
     town.world.post(town.page, "Hej!", at=town.ago(days=1))
     expiry = NOW + dt.timedelta(days=45)

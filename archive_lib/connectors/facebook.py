@@ -42,7 +42,6 @@ from archive_lib.connectors.graph import (
     pages,
     parse_time,
     summary_count,
-    token_health,
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
 from archive_lib.connectors.http import HttpRules
@@ -76,8 +75,7 @@ class FacebookConnector(GraphWalk):
     anonymous = 0
 
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
-        self.plan, self.known = plan, plan.known
-        yield token_health(self.http, self.api)
+        yield from self.start(plan, "Facebook")
         self.page_id = self._page()
         listed: set[str] = set()
         newest = plan.known.high_water

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Generator, Iterator
 from typing import Any, ClassVar
 
@@ -30,12 +31,13 @@ from archive_lib.connectors.base import (
     ThreadChecked,
     Trouble,
 )
-from archive_lib.connectors.graph import GraphObjectGone, node
+from archive_lib.connectors.graph import GraphObjectGone, node, token_health
 from archive_lib.connectors.http import HttpClient
-from archive_lib.errors import ProtocolError, TransientPlatformError
+from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
 from archive_lib.state import KnownState
 
+log = logging.getLogger(__name__)
 Node = dict[str, Any]
 
 
@@ -78,6 +80,19 @@ class GraphWalk:
             return False
         return not (plan.capture_until and created >= plan.capture_until)
 
+    def start(self, plan: CapturePlan, what: str) -> Iterator[Observation]:
+        """Begin the night: the plan, a token (Graph has no anonymous reading) and its health."""
+        self.plan, self.known = plan, plan.known
+        if not self.authenticated:
+            raise MissingTokenError(
+                f"the inventory names no token for {self.account.id}; {what} needs a Page access token "
+                "(token_env or token_connection)"
+            )
+        try:
+            yield token_health(self.http, self.api)
+        except (TransientPlatformError, ProtocolError) as exc:
+            log.warning("%s: the token's health could not be read: %s", self.account.id, exc)
+
     def item(self, snap: ItemSnapshot, edit_time: dt.datetime | None = None) -> Iterator[Observation]:
         """One item as seen tonight; an edit is dated by ``edit_time`` or else the observation."""
         self.seen_tonight.add(snap.item_id)
@@ -102,7 +117,6 @@ class GraphWalk:
     def read_thread(self, post: Node, record: RecordRef) -> Iterator[Observation]:
         """Every comment of ``post``; the archived ones it no longer shows are looked up."""
         post_id = str(post["id"])
-        before = self.live_comments(post_id)
         seen: set[str] = set()
         reported: int | None = None
         try:
@@ -120,7 +134,8 @@ class GraphWalk:
         except (TransientPlatformError, ProtocolError) as exc:
             yield Trouble(f"comments of {post_id}: {exc}")
             return
-        yield from self.confirm(before - seen, "comment", post_id)
+        # Asked after the walk: seeing old comments brought the parts that hold their siblings.
+        yield from self.confirm(self.live_comments(post_id) - seen, "comment", post_id)
         yield ThreadChecked(post_id, reported if reported is not None else self.reported_comments(post))
 
     def confirm(

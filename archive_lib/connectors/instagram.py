@@ -45,7 +45,6 @@ from archive_lib.connectors.graph import (
     node,
     pages,
     parse_time,
-    token_health,
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
 from archive_lib.connectors.http import HttpRules
@@ -73,8 +72,7 @@ class InstagramConnector(GraphWalk):
     username = ""
 
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
-        self.plan, self.known = plan, plan.known
-        yield token_health(self.http, self.api)
+        yield from self.start(plan, "Instagram")
         self._user()
         listed: set[str] = set()
         newest = plan.known.high_water
