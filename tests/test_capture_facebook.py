@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +20,13 @@ from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.graph_server import FakeGraph
 from tests.graph_helpers import NIGHT_1, NIGHT_2, NOW, TOKEN, GraphTown, by_id, graph_town
-from tests.helpers import assert_pointers_resolve, assert_warc_files_valid, capture_command, latest_versions
+from tests.helpers import (
+    assert_pointers_resolve,
+    assert_warc_files_valid,
+    capture_command,
+    latest_versions,
+    write_inventory,
+)
 
 
 @pytest.fixture
@@ -259,10 +265,7 @@ def test_archivectl_captures_a_page_end_to_end(tmp_path: pathlib.Path) -> None:
         town = GraphTown(fake, tmp_path)
         post = fake.world.post(town.page, "Välkommen på öppet hus i stadshuset!", at=town.ago(days=1))
         fake.world.comment(post, town.anna, "Vilken tid?", at=town.ago(hours=20))
-        inventory = tmp_path / "inventory.yaml"
-        from tests.helpers import write_inventory
-
-        write_inventory(tmp_path, fake.api_base, town.accounts("ks-facebook"))
+        inventory = write_inventory(tmp_path, fake.api_base, town.accounts("ks-facebook"))
         store = (tmp_path / "archive").as_uri()
         done = subprocess.run(
             capture_command(inventory, store, night="2026-11-20"),
@@ -270,7 +273,7 @@ def test_archivectl_captures_a_page_end_to_end(tmp_path: pathlib.Path) -> None:
             text=True,
             timeout=120,
             check=False,
-            env={"KS_FB": TOKEN, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(pathlib.Path(sys.path[0]))},
+            env={**os.environ, "KS_FB": TOKEN},
         )
     assert done.returncode == 0, done.stderr
     assert TOKEN not in done.stdout + done.stderr
