@@ -8,8 +8,8 @@ an expired token, transient errors, a re-run, and no token in any stored byte or
 from __future__ import annotations
 
 import datetime as dt
-import pathlib
 import os
+import pathlib
 import subprocess
 from collections.abc import Iterator
 
