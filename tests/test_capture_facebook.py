@@ -260,6 +260,15 @@ def test_a_deleted_post_takes_its_comments_with_it(town: GraphTown) -> None:
     assert latest[post.id]["text"] == "Felaktig information, se nästa inlägg."  # the last version stays
 
 
+def test_a_token_that_reads_only_public_content_is_refused(town: GraphTown) -> None:
+    post = town.world.post(town.page, "Öppettider i jul.", at=town.ago(days=1))
+    town.world.comment(post, town.anna, "Tack!", at=town.ago(hours=20))
+    town.world.ppca = True
+    result = town.night(NIGHT_1, "ks-facebook").results[0]
+    assert result.status == "failed" and "Page Public Content Access" in (result.error or "")
+    assert town.runs(NIGHT_1)["ks-facebook"]["credential_status"] == "refused"
+
+
 def test_archivectl_captures_a_page_end_to_end(tmp_path: pathlib.Path) -> None:
     with FakeGraph(NOW) as fake:
         town = GraphTown(fake, tmp_path)

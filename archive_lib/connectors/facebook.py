@@ -45,7 +45,7 @@ from archive_lib.connectors.graph import (
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
 from archive_lib.connectors.http import HttpRules
-from archive_lib.errors import AccountNotFoundError, ProtocolError
+from archive_lib.errors import AccountNotFoundError, AuthError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,11 @@ class FacebookConnector(GraphWalk):
                     yield count
                 first = False
             for comment in page.data:
+                if "id" not in comment:
+                    raise AuthError(
+                        "Graph returned comments without ids or authors: the token reads the Page through "
+                        "Page Public Content Access, not as the Page; a Page access token is needed"
+                    )
                 yield comment, page.record
 
     def reported_comments(self, post: Node) -> int | None:

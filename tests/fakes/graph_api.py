@@ -475,6 +475,8 @@ class GraphApi:
 
     def _comment_value(self, comment: FbComment, f: Field) -> Any:
         name = f.name
+        if self.world.ppca and name in ("id", "from"):
+            return None  # PPCA: "comment id (and from) are not returned"
         post = self.world.posts[comment.post_id]
         page_id, post_local = post.id.split("_")
         local = comment.id.split("_")[1]

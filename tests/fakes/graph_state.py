@@ -168,6 +168,7 @@ class GraphWorld:
         self.short_pages = False  # pages of 0, 1, 2 items that still carry a next
         self.repeat_cursor = False  # every next carries the first page's cursor (a loop)
         self.usage: dict[str, int] | None = None  # fixed usage percentages for the headers
+        self.ppca = False  # the token reads as Page Public Content Access: comments lose id and from
         self.calls = 0
         self._numbers = itertools.count(1)
 
