@@ -38,6 +38,7 @@ from archive_lib.connectors.graph import (
     GraphObjectGone,
     as_dict,
     as_text,
+    later,
     node,
     pages,
     parse_time,
@@ -88,9 +89,7 @@ class FacebookConnector(GraphWalk):
                 if not self.in_scope(snap.created_at):
                     continue
                 listed.add(snap.item_id)
-                stamp = post["created_time"]
-                if newest is None or parse_time(stamp) > parse_time(newest):  # type: ignore[operator]
-                    newest = stamp
+                newest = later(post["created_time"], newest)
                 was_known = self.known.latest(snap.item_id, snap.created_at) is not None
                 yield from self.item(snap, parse_time(post.get("updated_time")))
                 if self.needs_thread(post, snap, was_known):

@@ -270,6 +270,14 @@ def parse_time(value: object) -> dt.datetime | None:
         return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
+def later(stamp: str, than: str | None) -> str:
+    """The later of two Graph timestamps (``than`` may be unset): the listing's high-water mark."""
+    if than is None:
+        return stamp
+    mine, theirs = parse_time(stamp), parse_time(than)
+    return stamp if mine is not None and (theirs is None or mine > theirs) else than
+
+
 def summary_count(edge: object) -> int | None:
     """``total_count`` from an edge's ``summary`` (inline ``comments.summary(true)`` or a page)."""
     if not isinstance(edge, dict):

@@ -58,7 +58,6 @@ class GraphWalk:
         self.api = account.api_base.rstrip("/")
         self.plan: CapturePlan
         self.known: KnownState
-        self.seen_tonight: set[str] = set()
 
     # -- what a platform provides ---------------------------------------------------------
 
@@ -95,7 +94,6 @@ class GraphWalk:
 
     def item(self, snap: ItemSnapshot, edit_time: dt.datetime | None = None) -> Iterator[Observation]:
         """One item as seen tonight; an edit is dated by ``edit_time`` or else the observation."""
-        self.seen_tonight.add(snap.item_id)
         known = self.known.latest(snap.item_id, snap.created_at)
         if known is not None and not known.deleted and known.content_sha256 != snap.content_sha256:
             when = edit_time if edit_time and edit_time > known.version_time else snap.record.date

@@ -42,6 +42,7 @@ from archive_lib.connectors.graph import (
     GraphObjectGone,
     as_dict,
     as_text,
+    later,
     node,
     pages,
     parse_time,
@@ -85,9 +86,7 @@ class InstagramConnector(GraphWalk):
                 if not self.in_scope(snap.created_at):
                     continue
                 listed.add(snap.item_id)
-                stamp = post["timestamp"]
-                if newest is None or parse_time(stamp) > parse_time(newest):  # type: ignore[operator]
-                    newest = stamp
+                newest = later(post["timestamp"], newest)
                 was_known = self.known.latest(snap.item_id, snap.created_at) is not None
                 yield from self.item(snap)
                 if post.get("media_type") == "VIDEO" and not post.get("media_url"):
