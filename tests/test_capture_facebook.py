@@ -141,6 +141,31 @@ def test_the_same_night_twice_changes_nothing(town: GraphTown) -> None:
     assert quiet.status == "ok" and quiet.counts.versions == 0 and quiet.counts.unchanged == 2
 
 
+def test_old_posts_are_read_again_only_when_their_comment_count_moves(town: GraphTown) -> None:
+    w = town.world
+    old = w.post(town.page, "Sommarens badplatser.", at=town.ago(days=100))
+    w.comment(old, town.anna, "Är Hammarsjön öppen?", at=town.ago(days=99))
+    w.comment(old, town.page, "Ja, hela sommaren.", at=town.ago(days=99))
+    recent = w.post(town.page, "Höstlovsaktiviteter.", at=town.ago(days=2))
+    w.comment(recent, town.mats, "Finns det något för tonåringar?", at=town.ago(days=1))
+    assert town.night(NIGHT_1, "ks-facebook").results[0].status == "ok"
+
+    def threads_read() -> set[str]:
+        read = {p.split("/")[1] for p, _ in town.fake.requests if p.endswith("/comments")}
+        town.fake.requests.clear()
+        return read
+
+    assert threads_read() == {old.id, recent.id}
+    town.fake.advance(days=1)
+    assert town.night(NIGHT_2, "ks-facebook").results[0].counts.versions == 0
+    assert threads_read() == {recent.id}  # the old thread's count did not move
+    town.fake.advance(days=1)
+    late = w.comment(old, town.mats, "Och nästa sommar?", at=town.ago(hours=1))
+    third = town.night(dt.date(2026, 11, 22), "ks-facebook").results[0]
+    assert third.counts.comments_new == 1 and threads_read() == {old.id, recent.id}
+    assert by_id(town.rows())[late.id][0]["post_id"] == old.id
+
+
 def test_a_throttle_waits_on_the_fake_clock_then_succeeds(town: GraphTown) -> None:
     post = town.world.post(town.page, "Vattenavstängning på Näsby i natt.", at=town.ago(days=1))
     town.world.comment(post, town.anna, "Hur länge?", at=town.ago(hours=20))
