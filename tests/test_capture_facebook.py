@@ -314,3 +314,23 @@ def test_archivectl_captures_a_page_end_to_end(tmp_path: pathlib.Path) -> None:
     runs = runs_of_night(FileStore(store), NIGHT_1)
     assert runs[0]["status"] == "ok" and runs[0]["counts"]["comments_new"] == 1
     assert TOKEN.encode() not in town.stored_bytes()
+
+
+def test_the_inventory_defaults_to_the_current_graph_version(tmp_path: pathlib.Path) -> None:
+    from archive_lib.connectors import PLATFORMS
+    from archive_lib.inventory import load_inventory
+
+    accounts = [
+        {"id": "ks-facebook", "platform": "facebook", "handle": "104738251207919", "api_base": None},
+        {"id": "ks-instagram", "platform": "instagram", "handle": "17841406338772941", "api_base": None},
+        {
+            "id": "kfn-facebook",
+            "platform": "facebook",
+            "handle": "kfn",
+            "api_base": "https://graph.facebook.com/v25.0",
+        },
+    ]
+    inventory = load_inventory(write_inventory(tmp_path, "unused", accounts))
+    bases = [a.api_base for a in inventory.accounts]
+    assert bases == ["https://graph.facebook.com/v26.0"] * 2 + ["https://graph.facebook.com/v25.0"]
+    assert not PLATFORMS["facebook"].needs_api_base and not PLATFORMS["instagram"].needs_api_base
