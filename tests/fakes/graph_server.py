@@ -25,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.graph_api import VERSION, GraphApi, GraphFailure, graph_error
+from tests.fakes.graph_api import VERSION, GraphApi
+from tests.fakes.graph_errors import GraphFailure, graph_error
 from tests.fakes.graph_state import GraphWorld
 from tests.fakes.mastodon_clock import FakeClock
 
