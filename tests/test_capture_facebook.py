@@ -195,6 +195,31 @@ def test_a_throttled_walk_marks_nothing_deleted(town: GraphTown) -> None:
     assert [r["event"] for r in by_id(town.rows())[gone.id]] == ["new"]
 
 
+def test_a_listing_that_fails_part_way_marks_no_post_deleted(town: GraphTown) -> None:
+    posts = [town.world.post(town.page, f"Kungörelse {n}", at=town.ago(days=n + 1)) for n in range(3)]
+    assert town.night(NIGHT_1, "ks-facebook").results[0].status == "ok"
+    town.fake.advance(days=1)
+    town.world.delete(posts[0])
+    town.world.inject(None, status=502, match="/feed", count=100)
+
+    result = town.night(NIGHT_2, "ks-facebook").results[0]
+
+    assert result.status == "failed" and result.retryable and result.counts.deleted == 0
+    assert all(r["event"] == "new" for r in town.rows())
+    assert not any(p.endswith(posts[0].id) for p in town.fake.paths())  # not even looked up
+
+
+def test_the_platforms_own_count_is_recorded_beside_what_it_returned(town: GraphTown) -> None:
+    post = town.world.post(town.page, "Medborgardialog om nya cykelvägar.", at=town.ago(days=1))
+    for n in range(3):
+        town.world.comment(post, town.anna, f"Synpunkt {n}", at=town.ago(hours=20 - n))
+    town.world.count_extra[post.id] = 2  # Graph counts comments its privacy filter then withholds
+    result = town.night(NIGHT_1, "ks-facebook").results[0]
+    assert result.status == "ok" and result.counts.comments_new == 3
+    threads = town.runs(NIGHT_1)["ks-facebook"]["threads"]
+    assert threads == [{"post_id": post.id, "reported_comments": 5}]
+
+
 def test_usage_headers_near_the_limit_slow_the_walk(town: GraphTown) -> None:
     for n in range(3):
         town.world.post(town.page, f"Nyhet {n}", at=town.ago(days=1 + n))
