@@ -110,6 +110,24 @@ def test_two_nights_of_an_instagram_account(town: GraphTown, caplog: pytest.LogC
     assert TOKEN not in caplog.text
 
 
+def test_more_replies_than_fit_inline_are_read_from_the_replies_edge(town: GraphTown) -> None:
+    post = town.world.ig_media(
+        town.ig, "Tävling: bästa bilden från Åhus!", files=[jpeg("ahus.jpg", town)], at=town.ago(days=2)
+    )
+    top = town.world.ig_comment(post, "178414000001", "annalind", "Min bild!", at=town.ago(hours=30))
+    replies = [
+        town.world.ig_comment(
+            top, f"1784140000{n:02d}", f"granne{n}", f"Snygg {n}", at=town.ago(hours=29 - n)
+        )
+        for n in range(30)
+    ]
+    result = town.night(NIGHT_1, "ks-instagram").results[0]
+    assert result.status == "ok", result.error
+    assert result.counts.comments_new == 31
+    assert {r.id for r in replies} <= set(by_id(town.rows()))
+    assert any(p.endswith(f"{top.id}/replies") for p in town.fake.paths())
+
+
 def test_rerun_is_idempotent_and_quiet_nights_write_nothing(town: GraphTown) -> None:
     post = town.world.ig_media(town.ig, "Sommarlov!", files=[jpeg("sol.jpg", town)], at=town.ago(days=1))
     town.world.ig_comment(post, "178414000001", "annalind", "Härligt", at=town.ago(hours=20))
