@@ -156,6 +156,21 @@ def test_ids_times_and_next_links_look_like_graphs(built: Built) -> None:
     assert b"\\/" in raw  # Graph escapes slashes in JSON strings
 
 
+def test_since_and_until_switch_to_time_based_paging(built: Built) -> None:
+    since = int((NOW - dt.timedelta(days=30)).timestamp())
+    status, _, page = get(
+        built, f"{built.page.id}/posts", fields="id,message,created_time", since=since, limit=2
+    )
+    assert status == 200 and ref.shape_errors(page, ref.TIME_PAGE) == []
+    assert "cursors" not in page["paging"]
+    seen = [p["id"] for p in page["data"]]
+    while "next" in page["paging"]:
+        _, _, page = get(built, page["paging"]["next"])
+        seen += [p["id"] for p in page["data"]]
+    assert len(seen) == len(set(seen)) == 5
+    assert "next" not in page["paging"] and "previous" in page["paging"]
+
+
 def test_any_version_prefix_and_the_bearer_header_are_accepted(built: Built) -> None:
     url = f"{built.fake.base_url}/v24.0/{built.page.id}?fields=id,name"
     response = urllib3.request("GET", url, headers={"Authorization": f"Bearer {TOKEN}"})

@@ -11,7 +11,9 @@ Routes (GET; any ``/vNN.N/`` prefix; the token as ``access_token`` or ``Authoriz
 Edges page with ``limit`` (default 25, at most 100) and opaque ``after``/``before`` cursors, and
 answer ``{"data": […], "paging": {"cursors": …, "next": …}}`` with absolute ``next`` links on the
 fake's own base that carry the caller's ``access_token``, ``fields`` and ``limit``, as Graph's do.
-Unknown fields answer error 100 as Graph does; deleted objects 100/33.
+Listings asked with ``since``/``until`` switch to Graph's time-based paging (``previous``/``next``
+with ``__paging_token``, no ``cursors``). Unknown fields answer error 100 as Graph does; deleted
+objects 100/33.
 """
 
 from __future__ import annotations
@@ -173,6 +175,8 @@ class GraphApi:
             raise GraphFailure(400, graph_error(100, f"(#100) Tried accessing nonexisting field ({edge})"))
         fields = self.renderer.fields_for(items[0], query.get("fields")) if items else []
         path = f"{object_id}/{edge}"
+        if edge in ("feed", "posts", "media") and (query.get("since") or query.get("until")):
+            return self.time_page_of(items, fields, query, path, token)
         body = self.page_of(items, fields, query, path, token)
         if summary is not None and query.get("summary") in ("true", "1"):
             body["summary"] = summary
@@ -192,6 +196,44 @@ class GraphApi:
         return items, {"order": order, "total_count": count, "can_comment": True}
 
     # -- paging ---------------------------------------------------------------------------
+
+    def time_page_of(
+        self, items: list[Any], fields: list[Field], query: dict[str, str], path: str, token: str
+    ) -> Body:
+        """A page of a listing asked with ``since``/``until`` (unix times): Graph's time-based paging.
+
+        ``paging`` then holds only ``previous``/``next`` links carrying ``since``/``until`` and an
+        opaque ``__paging_token``; there are no ``cursors``. The last page has no ``next``.
+        """
+        limit = min(max(int(query.get("limit") or 25), 1), 100)
+        since = int(query["since"]) if query.get("since") else None
+        until = int(query["until"]) if query.get("until") else None
+
+        def stamp(item: Any) -> int:
+            return int(item.created.timestamp())
+
+        chosen = [
+            i for i in items if (since is None or stamp(i) >= since) and (until is None or stamp(i) < until)
+        ]
+        chunk = chosen[:limit]
+        body: Body = {"data": [self.renderer.render(item, fields, {}) for item in chunk]}
+        if not chunk:
+            return body
+        rest = {k: v for k, v in query.items() if k not in ("since", "until", "__paging_token", "__previous")}
+        rest = {"access_token": token, **{k: v for k, v in rest.items() if k != "access_token"}}
+        marker = encode_cursor(items.index(chunk[-1]))
+        paging: Body = {
+            "previous": f"{self.base_url}/{VERSION}/{path}?"
+            + urlencode(
+                {**rest, "since": stamp(chunk[0]), "until": "", "__paging_token": marker, "__previous": 1}
+            )
+        }
+        if len(chosen) > limit:
+            paging["next"] = f"{self.base_url}/{VERSION}/{path}?" + urlencode(
+                {**rest, "until": stamp(chunk[-1]), "since": "", "__paging_token": marker, "__previous": ""}
+            )
+        body["paging"] = paging
+        return body
 
     def page_of(
         self, items: list[Any], fields: list[Field], query: dict[str, str], path: str, token: str

@@ -63,6 +63,23 @@ FEED_PAGE: dict[str, Any] = {
     },
 }
 
+# [fixture] sns-sdks/python-facebook:testdata/facebook/apidata/posts/feed_fields_p1.json (time-based)
+TIME_PAGE: dict[str, Any] = {
+    "data": [
+        {
+            "id": "4_10113477241177441",
+            "message": "Happy July 4th! 🇺🇸",
+            "created_time": "2021-07-04T19:50:58+0000",
+        }
+    ],
+    "paging": {
+        "previous": "https://graph.facebook.com/v10.0/4/posts?access_token=access_token&pretty=0"
+        "&fields=id%2Cmessage%2Ccreated_time&__previous=1&since=1625428258&until&__paging_token=__paging_token",
+        "next": "https://graph.facebook.com/v10.0/4/posts?access_token=access_token&pretty=0"
+        "&fields=id%2Cmessage%2Ccreated_time&until=1624385168&since&__paging_token=__paging_token&__previous",
+    },
+}
+
 # [fixture] sns-sdks/python-facebook:testdata/facebook/apidata/comments/comments_p1.json
 COMMENTS_PAGE: dict[str, Any] = {
     "data": [
