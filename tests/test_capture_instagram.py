@@ -202,3 +202,13 @@ def test_archivectl_captures_an_instagram_account(tmp_path: pathlib.Path) -> Non
     runs = runs_of_night(FileStore(store), NIGHT_1)
     assert runs[0]["status"] == "ok" and runs[0]["counts"]["comments_new"] == 1
     assert TOKEN.encode() not in town.stored_bytes()
+
+
+def test_a_host_without_debug_token_still_captures(town: GraphTown) -> None:
+    # graph.instagram.com (Instagram Login) has no debug_token: the walk shows the token works.
+    town.world.ig_media(town.ig, "Hej från Åhus", files=[jpeg("hej.jpg", town)], at=town.ago(days=1))
+    town.world.inject(100, match="/debug_token", message="(#100) Unsupported get request.")
+    result = town.night(NIGHT_1, "ks-instagram").results[0]
+    assert result.status == "ok", result.error
+    run = town.runs(NIGHT_1)["ks-instagram"]
+    assert run["credential_status"] == "ok" and run["credential_expires_at"] is None

@@ -89,7 +89,8 @@ class GraphWalk:
             )
         try:
             yield token_health(self.http, self.api)
-        except (TransientPlatformError, ProtocolError) as exc:
+        except (TransientPlatformError, ProtocolError, GraphObjectGone) as exc:
+            # The walk itself shows whether the token works; only its expiry stays unknown.
             log.warning("%s: the token's health could not be read: %s", self.account.id, exc)
 
     def item(self, snap: ItemSnapshot, edit_time: dt.datetime | None = None) -> Iterator[Observation]:
