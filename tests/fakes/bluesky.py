@@ -220,10 +220,48 @@ class FakeBluesky:
             kind = "image"
         elif embed is not None:
             record["embed"], view = embed
-            kind = "video" if "video" in str(view.get("$type", "")) else None
+            view_type = str(view.get("$type", ""))
+            kind = "video" if "video" in view_type else "image" if "images" in json.dumps(view) else None
         post = Post(f"at://{author.did}/{POST}/{rkey}", rkey, author, record, moment, root, parent, view, media_kind=kind)
         self.posts[post.uri] = post
         return post
+
+    def quote_with_images(self, author: Actor, quoted: Post, images: list[tuple[bytes, str]]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``(record embed, view embed)`` of a quote post with images (``recordWithMedia``)."""
+        blobs, views = [], []
+        for data, alt in images:
+            cid = blob_cid(data)
+            self.blobs[cid] = data
+            blobs.append({"alt": alt, "image": {"$type": "blob", "ref": {"$link": cid}, "mimeType": "image/png", "size": len(data)}})
+            views.append(
+                {
+                    "thumb": f"{self.cdn_url}/img/feed_thumbnail/plain/{author.did}/{cid}@jpeg",
+                    "fullsize": f"{self.cdn_url}/img/feed_fullsize/plain/{author.did}/{cid}@jpeg",
+                    "alt": alt,
+                }
+            )
+        record = {
+            "$type": "app.bsky.embed.recordWithMedia",
+            "media": {"$type": "app.bsky.embed.images", "images": blobs},
+            "record": {"$type": "app.bsky.embed.record", "record": {"cid": quoted.cid, "uri": quoted.uri}},
+        }
+        view = {
+            "$type": "app.bsky.embed.recordWithMedia#view",
+            "media": {"$type": "app.bsky.embed.images#view", "images": views},
+            "record": {
+                "record": {
+                    "$type": "app.bsky.embed.record#viewRecord",
+                    "uri": quoted.uri,
+                    "cid": quoted.cid,
+                    "author": self._basic(quoted.author),
+                    "value": quoted.record,
+                    "labels": [],
+                    "indexedAt": format_timestamp(quoted.indexed_at),
+                    "embeds": [],
+                }
+            },
+        }
+        return record, view
 
     def rewrite(self, post: Post, text: str) -> None:
         """Replace the record (``com.atproto.repo.putRecord``): the text and the ``cid`` change."""
