@@ -139,6 +139,9 @@ class FakeBluesky:
     def advance(self, seconds: float = 0.0, *, hours: float = 0.0, days: float = 0.0) -> None:
         self.clock.advance(seconds + 3600 * hours + 86400 * days)
 
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
     # -- content ---------------------------------------------------------------------------
 
     def add_actor(self, handle: str, display_name: str, description: str = "") -> Actor:

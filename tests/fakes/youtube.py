@@ -216,7 +216,7 @@ class Comment:
 
     @property
     def visible(self) -> bool:
-        return not self.deleted and not self.held
+        return not self.deleted and not self.held and self.video.visible
 
 
 class FakeYouTube:
