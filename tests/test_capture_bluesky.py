@@ -56,11 +56,15 @@ class World:
         return load_inventory(write_inventory(self.folder, self.fake.base_url, [fields]))
 
     def night(self, day: dt.date, **options: Any) -> Any:
-        result = capture_night(self.inventory(), self.store, day, clock=self.clock, options=CaptureOptions(**options))
+        result = capture_night(
+            self.inventory(), self.store, day, clock=self.clock, options=CaptureOptions(**options)
+        )
         assert len(result.results) == 1
         return result.results[0]
 
-    def post(self, author: Actor, text: str, *, days_ago: float, reply_to: Post | None = None, **kw: Any) -> Post:
+    def post(
+        self, author: Actor, text: str, *, days_ago: float, reply_to: Post | None = None, **kw: Any
+    ) -> Post:
         at = self.fake.clock.now() - dt.timedelta(days=days_ago)
         return self.fake.post(author, text, reply_to=reply_to, at=at, **kw)
 
@@ -87,8 +91,15 @@ def _chain(world: World, root: Post, length: int, days_ago: float) -> list[Post]
 
 def test_first_night_captures_posts_deep_threads_answers_elsewhere_and_images(world: World) -> None:
     link = "Läs mer på kristianstad.se/bad"
-    facets = [{"index": {"byteStart": 12, "byteEnd": 30}, "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://kristianstad.se/bad"}]}]
-    post = world.post(world.town, link, days_ago=3, images=[(sample_image(1), "Badhuset i Kristianstad")], facets=facets)
+    facets = [
+        {
+            "index": {"byteStart": 12, "byteEnd": 30},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://kristianstad.se/bad"}],
+        }
+    ]
+    post = world.post(
+        world.town, link, days_ago=3, images=[(sample_image(1), "Badhuset i Kristianstad")], facets=facets
+    )
     chain = _chain(world, post, 12, days_ago=2.9)
     side = world.post(world.mats, "Och <script>alert(1)</script> parkeringen?", days_ago=2.5, reply_to=post)
     foreign = world.post(world.anna, "Vem ansvarar för gatlyktorna på Vilan?", days_ago=2)
@@ -96,12 +107,17 @@ def test_first_night_captures_posts_deep_threads_answers_elsewhere_and_images(wo
     below_answer = world.post(world.anna, "Tack!", days_ago=1.8, reply_to=answer)
     world.fake.repost(world.town, foreign, at=world.fake.clock.now() - dt.timedelta(days=1))
     odd = world.post(world.town, "Ny tid för mötet", days_ago=1, created_at="2026-11-19T10:00:00.123456")
-    future = world.post(world.town, "Fel klocka i appen", days_ago=0.5, created_at="2027-01-01T00:00:00+14:00")
+    future = world.post(
+        world.town, "Fel klocka i appen", days_ago=0.5, created_at="2027-01-01T00:00:00+14:00"
+    )
     gallery = world.post(
         world.town,
         "Bilder från invigningen",
         days_ago=0.4,
-        embed=({"$type": "app.bsky.embed.gallery", "items": []}, {"$type": "app.bsky.embed.gallery#view", "items": [{"x": 1}]}),
+        embed=(
+            {"$type": "app.bsky.embed.gallery", "items": []},
+            {"$type": "app.bsky.embed.gallery#view", "items": [{"x": 1}]},
+        ),
     )
 
     result = world.night(NIGHT_1)
@@ -170,7 +186,12 @@ def test_second_night_records_new_items_a_rewrite_and_confirmed_deletions(world:
     assert latest[deeper.uri]["parent_id"] == chain[-1].uri and latest[deeper.uri]["post_id"] == post.uri
     assert latest[doomed_reply.uri]["event"] == "new"  # a reply outlives its deleted root
     assert latest[post.uri]["version"] == 1  # seen again unchanged: nothing added
-    record = open_record(world.store, latest[rude.uri]["warc_key"], latest[rude.uri]["warc_offset"], latest[rude.uri]["warc_length"])
+    record = open_record(
+        world.store,
+        latest[rude.uri]["warc_key"],
+        latest[rude.uri]["warc_offset"],
+        latest[rude.uri]["warc_length"],
+    )
     assert record.status == 400 and b"NotFound" in record.payload
     assert second.counts.unchanged > 0
 
@@ -205,7 +226,12 @@ def test_rate_limits_wait_on_the_fake_clock(world: World) -> None:
 def test_a_429_with_ratelimit_headers_is_waited_out(world: World) -> None:
     world.post(world.town, "Inlägg", days_ago=1)
     reset = int((NOW + dt.timedelta(seconds=42)).timestamp())
-    headers = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(reset), "RateLimit-Policy": "3000;w=300"}
+    headers = {
+        "RateLimit-Limit": "3000",
+        "RateLimit-Remaining": "0",
+        "RateLimit-Reset": str(reset),
+        "RateLimit-Policy": "3000;w=300",
+    }
     world.fake.inject_error("getAuthorFeed", 429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
     world.fake.inject_error("getPostThread", 503, "NotEnoughResources", "try later")
 
@@ -258,8 +284,19 @@ def test_archivectl_capture_end_to_end(world: World) -> None:
     world.inventory()
     store = f"file://{world.folder / 'archive'}"
 
-    done = subprocess.run(capture_command(inventory, store), capture_output=True, text=True, timeout=120, check=False, env=dict(os.environ))
+    done = subprocess.run(
+        capture_command(inventory, store),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ),
+    )
 
     assert done.returncode == 0, done.stderr
     (run,) = runs_of_night(FileStore(store), NIGHT_1)
-    assert run["platform"] == "bluesky" and run["counts"]["posts_new"] == 1 and run["counts"]["comments_new"] == 1
+    assert (
+        run["platform"] == "bluesky"
+        and run["counts"]["posts_new"] == 1
+        and run["counts"]["comments_new"] == 1
+    )

@@ -58,7 +58,13 @@ class World:
         self.store = FileStore(f"file://{folder / 'archive'}")
 
     def inventory(self, **account: Any) -> Inventory:
-        fields = {"id": "ks-youtube", "platform": "youtube", "handle": "@kristianstadkommun", "token_env": KEY_ENV, **account}
+        fields = {
+            "id": "ks-youtube",
+            "platform": "youtube",
+            "handle": "@kristianstadkommun",
+            "token_env": KEY_ENV,
+            **account,
+        }
         return load_inventory(write_inventory(self.folder, self.fake.base_url, [fields]))
 
     def night(self, day: dt.date, **options: Any) -> Any:
@@ -73,9 +79,13 @@ class World:
         return result.results[0]
 
     def video(self, title: str, *, days_ago: float, **kw: Any) -> Video:
-        return self.fake.upload(self.channel, title, f"{title}. Mer på kristianstad.se", at=self.ago(days_ago), **kw)
+        return self.fake.upload(
+            self.channel, title, f"{title}. Mer på kristianstad.se", at=self.ago(days_ago), **kw
+        )
 
-    def comment(self, video: Video, author: str, text: str, *, days_ago: float, reply_to: Comment | None = None) -> Comment:
+    def comment(
+        self, video: Video, author: str, text: str, *, days_ago: float, reply_to: Comment | None = None
+    ) -> Comment:
         return self.fake.comment(video, author, text, reply_to=reply_to, at=self.ago(days_ago))
 
     def ago(self, days: float) -> dt.datetime:
@@ -100,12 +110,20 @@ def test_first_night_captures_videos_threads_all_replies_and_thumbnails(world: W
     budget = world.video("Budgeten 2027 på två minuter", days_ago=5, tags=["budget", "kommunfullmäktige"])
     question = world.comment(budget, "Anna Lindqvist", "Varför höjs taxan för <b>vatten</b>? <3", days_ago=4)
     replies = [
-        world.comment(budget, "Mats Ohlsson" if n % 2 else "Kristianstads kommun", f"Svar {n}", days_ago=3.9 - n / 100, reply_to=question)
+        world.comment(
+            budget,
+            "Mats Ohlsson" if n % 2 else "Kristianstads kommun",
+            f"Svar {n}",
+            days_ago=3.9 - n / 100,
+            reply_to=question,
+        )
         for n in range(8)
     ]
     other = world.comment(budget, "Sara Björk", "Bra förklarat!\nTack.", days_ago=3)
     closed = world.video("Minnesstund på Stora torg", days_ago=2, comments_disabled=True)
-    own = world.fake.comment(budget, "Kristianstads kommun", "Mer om taxan på kristianstad.se/vatten", at=world.ago(2))
+    own = world.fake.comment(
+        budget, "Kristianstads kommun", "Mer om taxan på kristianstad.se/vatten", at=world.ago(2)
+    )
     own.author_channel = world.channel.id
 
     result = world.night(NIGHT_1)
@@ -116,16 +134,27 @@ def test_first_night_captures_videos_threads_all_replies_and_thumbnails(world: W
     assert set(by_id) == {budget.id, closed.id, question.id, other.id, own.id, *(r.id for r in replies)}
     video = by_id[budget.id]
     assert video["item_type"] == "post" and video["post_id"] == budget.id and video["parent_id"] is None
-    assert video["text"] == "Budgeten 2027 på två minuter\n\nBudgeten 2027 på två minuter. Mer på kristianstad.se"
-    assert video["url"] == f"https://www.youtube.com/watch?v={budget.id}" and video["author_is_account"] is True
+    assert (
+        video["text"]
+        == "Budgeten 2027 på två minuter\n\nBudgeten 2027 på två minuter. Mer på kristianstad.se"
+    )
+    assert (
+        video["url"] == f"https://www.youtube.com/watch?v={budget.id}" and video["author_is_account"] is True
+    )
     assert video["created_at"] == budget.published_at
     (thumb,) = video["media"]
-    assert thumb["http_status"] == 200 and thumb["size"] == len(budget.thumbnail) and thumb["media_type"] == "thumbnail"
+    assert (
+        thumb["http_status"] == 200
+        and thumb["size"] == len(budget.thumbnail)
+        and thumb["media_type"] == "thumbnail"
+    )
     assert by_id[question.id]["text"] == "Varför höjs taxan för <b>vatten</b>? <3"  # textOriginal, verbatim
     assert by_id[other.id]["text"] == "Bra förklarat!\nTack."
     assert by_id[replies[7].id]["parent_id"] == question.id and by_id[replies[7].id]["post_id"] == budget.id
     assert by_id[own.id]["author_is_account"] is True and by_id[question.id]["author_is_account"] is False
-    assert result.counts.posts_new == 2 and result.counts.comments_new == 11 and result.counts.media_files == 2
+    assert (
+        result.counts.posts_new == 2 and result.counts.comments_new == 11 and result.counts.media_files == 2
+    )
     run = world.run_row(result, NIGHT_1)
     assert run["notes"] == [f"video {closed.id} (Minnesstund på Stora torg): comments are disabled"]
     assert run["threads"] == [{"post_id": budget.id, "reported_comments": 11}]
@@ -159,7 +188,9 @@ def test_second_night_records_new_items_an_edit_and_confirmed_deletions(world: W
     world.fake.reset_quota()
     fresh = world.video("Nya cykelbanor", days_ago=0.2)
     world.comment(fresh, "Sara Björk", "Äntligen!", days_ago=0.1)
-    later = world.comment(budget, "Mats Ohlsson", "Och när börjar den gälla?", days_ago=0.5, reply_to=question)
+    later = world.comment(
+        budget, "Mats Ohlsson", "Och när börjar den gälla?", days_ago=0.5, reply_to=question
+    )
     world.fake.edit_comment(question, "När beslutas budgeten? (Jag menar för 2027.)")
     world.fake.delete_comment(rude)
     world.fake.delete_video(doomed)
@@ -186,7 +217,9 @@ def test_second_night_records_new_items_an_edit_and_confirmed_deletions(world: W
     assert latest[rude.id]["text"] == "Skandal!!"  # the deleted row keeps what was said
     assert latest[answer.id]["version"] == 1
     for item in (rude.id, doomed.id):  # each deletion points at the lookup that came back empty
-        record = open_record(world.store, latest[item]["warc_key"], latest[item]["warc_offset"], latest[item]["warc_length"])
+        record = open_record(
+            world.store, latest[item]["warc_key"], latest[item]["warc_offset"], latest[item]["warc_length"]
+        )
         assert record.status == 200 and b'"items": []' in record.payload
         assert item in latest[item]["source_url"]
     run = world.run_row(second, NIGHT_2)
@@ -208,7 +241,9 @@ def test_the_same_night_twice_changes_nothing(world: World) -> None:
     assert len(world.fake.requests) == asked
 
 
-def test_quiet_old_videos_are_not_re_read_until_their_turn(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quiet_old_videos_are_not_re_read_until_their_turn(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = world.video("Sommarlov", days_ago=20)
     comment = world.comment(old, "Anna", "Finns det simskola?", days_ago=19)
     world.night(NIGHT_1)
@@ -220,7 +255,8 @@ def test_quiet_old_videos_are_not_re_read_until_their_turn(world: World, monkeyp
     turn = next(
         NIGHT_2 + dt.timedelta(days=n)
         for n in range(yt.ROTATION_NIGHTS)
-        if not (zlib.crc32(old.id.encode()) + (NIGHT_2 + dt.timedelta(days=n)).toordinal()) % yt.ROTATION_NIGHTS
+        if not (zlib.crc32(old.id.encode()) + (NIGHT_2 + dt.timedelta(days=n)).toordinal())
+        % yt.ROTATION_NIGHTS
     )
     world.fake.edit_comment(comment, "Finns det simskola i Åhus?")  # an edit leaves the count as it was
     world.fake.reset_quota()

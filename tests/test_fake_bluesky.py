@@ -36,7 +36,9 @@ def http() -> Iterator[urllib3.PoolManager]:
     pool.clear()
 
 
-def xrpc(http: urllib3.PoolManager, fake: FakeBluesky, method: str, **params: Any) -> urllib3.BaseHTTPResponse:
+def xrpc(
+    http: urllib3.PoolManager, fake: FakeBluesky, method: str, **params: Any
+) -> urllib3.BaseHTTPResponse:
     fields: list[tuple[str, str]] = []
     for name, value in params.items():
         for item in value if isinstance(value, list) else [value]:
@@ -48,7 +50,9 @@ def test_profile_resolves_a_handle_to_a_did(fake: FakeBluesky, http: urllib3.Poo
     town = fake.add_actor("kristianstad.se", "Kristianstads kommun")
     body = xrpc(http, fake, "app.bsky.actor.getProfile", actor="kristianstad.se").json()
     assert body["did"] == town.did and body["handle"] == "kristianstad.se"
-    assert xrpc(http, fake, "com.atproto.identity.resolveHandle", handle="kristianstad.se").json() == {"did": town.did}
+    assert xrpc(http, fake, "com.atproto.identity.resolveHandle", handle="kristianstad.se").json() == {
+        "did": town.did
+    }
     missing = xrpc(http, fake, "app.bsky.actor.getProfile", actor="nobody.bsky.social")
     assert missing.status == 400 and missing.json() == ref.PROFILE_NOT_FOUND
 
@@ -74,16 +78,22 @@ def test_author_feed_pages_by_cursor_and_filters(fake: FakeBluesky, http: urllib
         assert STAMP.match(cursor)
     assert seen[0] == (foreign.uri, True)  # the repost, newest, with a reason
     assert {u for u, _ in seen} == {p.uri for p in posts} | {answer.uri, own_thread.uri, foreign.uri}
-    threads = xrpc(http, fake, "app.bsky.feed.getAuthorFeed", actor=town.did, filter="posts_and_author_threads").json()
+    threads = xrpc(
+        http, fake, "app.bsky.feed.getAuthorFeed", actor=town.did, filter="posts_and_author_threads"
+    ).json()
     uris = {i["post"]["uri"] for i in threads["feed"] if "reason" not in i}
     assert own_thread.uri in uris and answer.uri not in uris
-    no_replies = xrpc(http, fake, "app.bsky.feed.getAuthorFeed", actor=town.did, filter="posts_no_replies").json()
+    no_replies = xrpc(
+        http, fake, "app.bsky.feed.getAuthorFeed", actor=town.did, filter="posts_no_replies"
+    ).json()
     assert {i["post"]["uri"] for i in no_replies["feed"] if "reason" not in i} == {p.uri for p in posts}
     assert xrpc(http, fake, "app.bsky.feed.getAuthorFeed", actor=town.did, limit=101).status == 400
     assert all(URI.match(p.uri) for p in posts)
 
 
-def test_threads_nest_deeply_and_show_deletions_and_blocks(fake: FakeBluesky, http: urllib3.PoolManager) -> None:
+def test_threads_nest_deeply_and_show_deletions_and_blocks(
+    fake: FakeBluesky, http: urllib3.PoolManager
+) -> None:
     town = fake.add_actor("kristianstad.se", "Kommunen")
     anna = fake.add_actor("anna.bsky.social", "Anna")
     troll = fake.add_actor("troll.bsky.social", "Troll")
@@ -107,9 +117,16 @@ def test_threads_nest_deeply_and_show_deletions_and_blocks(fake: FakeBluesky, ht
     shallow = xrpc(http, fake, "app.bsky.feed.getPostThread", uri=root.uri).json()  # depth 6 by default
     fake.delete(chain[4])
     leaf = xrpc(http, fake, "app.bsky.feed.getPostThread", uri=chain[5].uri, parentHeight=2).json()
-    assert leaf["thread"]["parent"] == {"$type": "app.bsky.feed.defs#notFoundPost", "uri": chain[4].uri, "notFound": True}
+    assert leaf["thread"]["parent"] == {
+        "$type": "app.bsky.feed.defs#notFoundPost",
+        "uri": chain[4].uri,
+        "notFound": True,
+    }
     gone = xrpc(http, fake, "app.bsky.feed.getPostThread", uri=chain[4].uri)
-    assert gone.status == 400 and gone.json() == {"error": "NotFound", "message": f"Post not found: {chain[4].uri}"}
+    assert gone.status == 400 and gone.json() == {
+        "error": "NotFound",
+        "message": f"Post not found: {chain[4].uri}",
+    }
     assert shape_errors(gone.json(), ref.NOT_FOUND) == []
     posts = xrpc(http, fake, "app.bsky.feed.getPosts", uris=[chain[3].uri, chain[4].uri]).json()
     assert [p["uri"] for p in posts["posts"]] == [chain[3].uri]
@@ -132,7 +149,9 @@ def test_rate_limit_headers_and_429(fake: FakeBluesky, http: urllib3.PoolManager
     assert xrpc(http, fake, "app.bsky.actor.getProfile", actor="kristianstad.se").status == 200
 
 
-def test_contract_fake_bodies_have_the_documented_keys_and_types(fake: FakeBluesky, http: urllib3.PoolManager) -> None:
+def test_contract_fake_bodies_have_the_documented_keys_and_types(
+    fake: FakeBluesky, http: urllib3.PoolManager
+) -> None:
     town = fake.add_actor("kristianstad.se", "Kristianstads kommun")
     anna = fake.add_actor("anna.bsky.social", "Anna")
     quoted = fake.post(town, "Vårflod i Vattenriket", at=NOW - dt.timedelta(hours=3))

@@ -38,7 +38,9 @@ def http() -> Iterator[urllib3.PoolManager]:
     pool.clear()
 
 
-def call(http: urllib3.PoolManager, fake: FakeYouTube, resource: str, **params: Any) -> urllib3.BaseHTTPResponse:
+def call(
+    http: urllib3.PoolManager, fake: FakeYouTube, resource: str, **params: Any
+) -> urllib3.BaseHTTPResponse:
     params.setdefault("key", KEY)
     return http.request("GET", f"{fake.base_url}/{resource}", fields={k: str(v) for k, v in params.items()})
 
@@ -61,22 +63,36 @@ def test_handle_leads_to_the_uploads_playlist(fake: FakeYouTube, http: urllib3.P
     assert both.status == 400 and both.json()["error"]["errors"][0]["reason"] == "incompatibleParameters"
 
 
-def test_playlist_pages_default_to_5_and_end_without_a_token(fake: FakeYouTube, http: urllib3.PoolManager) -> None:
+def test_playlist_pages_default_to_5_and_end_without_a_token(
+    fake: FakeYouTube, http: urllib3.PoolManager
+) -> None:
     channel = channel_with_videos(fake, 12)
-    first = call(http, fake, "playlistItems", part="snippet,contentDetails", playlistId=channel.uploads).json()
+    first = call(
+        http, fake, "playlistItems", part="snippet,contentDetails", playlistId=channel.uploads
+    ).json()
     assert len(first["items"]) == 5 and first["nextPageToken"] == "CAUQAA"
     dates = [i["contentDetails"]["videoPublishedAt"] for i in first["items"]]
     assert dates == sorted(dates, reverse=True) and all(STAMP_MS.match(d) for d in dates)
     seen, token = [], None
     while True:
         params = {"pageToken": token} if token else {}
-        page = call(http, fake, "playlistItems", part="contentDetails", playlistId=channel.uploads, maxResults=50 if not token else 50, **params).json()
+        page = call(
+            http,
+            fake,
+            "playlistItems",
+            part="contentDetails",
+            playlistId=channel.uploads,
+            maxResults=50,
+            **params,
+        ).json()
         seen += [i["contentDetails"]["videoId"] for i in page["items"]]
         token = page.get("nextPageToken")
         if not token:
             break
     assert len(seen) == len(set(seen)) == 12
-    assert call(http, fake, "playlistItems", part="id", playlistId=channel.uploads, maxResults=51).status == 400
+    assert (
+        call(http, fake, "playlistItems", part="id", playlistId=channel.uploads, maxResults=51).status == 400
+    )
     bad = call(http, fake, "playlistItems", part="id", playlistId=channel.uploads, pageToken="garbage!")
     assert bad.status == 400 and bad.json()["error"]["errors"][0]["reason"] == "invalidPageToken"
     missing = call(http, fake, "playlistItems", part="id", playlistId="UUnothere")
@@ -91,7 +107,9 @@ def test_videos_list_omits_deleted_and_disabled_counts(fake: FakeYouTube, http: 
     gone = fake.upload(channel, "Gone")
     fake.comment(live, "Anna", "Hej")
     fake.delete_video(gone)
-    body = call(http, fake, "videos", part="snippet,statistics,status", id=f"{live.id},{quiet.id},{gone.id}").json()
+    body = call(
+        http, fake, "videos", part="snippet,statistics,status", id=f"{live.id},{quiet.id},{gone.id}"
+    ).json()
     by_id = {v["id"]: v for v in body["items"]}
     assert set(by_id) == {live.id, quiet.id}
     assert by_id[live.id]["statistics"]["commentCount"] == "1"
@@ -106,16 +124,29 @@ def test_threads_inline_five_replies_and_comments_list_pages_the_rest(
     channel = fake.add_channel("k", "K")
     video = fake.upload(channel, "V")
     top = fake.comment(video, "Anna", "Fråga <b>fet</b> https://kristianstad.se\nrad två")
-    replies = [fake.comment(video, "Bo", f"svar {n}", reply_to=top, at=NOW + dt.timedelta(minutes=n)) for n in range(7)]
+    replies = [
+        fake.comment(video, "Bo", f"svar {n}", reply_to=top, at=NOW + dt.timedelta(minutes=n))
+        for n in range(7)
+    ]
     page = call(http, fake, "commentThreads", part="snippet,replies", videoId=video.id).json()
     thread = page["items"][0]
     assert thread["snippet"]["totalReplyCount"] == 7 and len(thread["replies"]["comments"]) == 5
     display = thread["snippet"]["topLevelComment"]["snippet"]["textDisplay"]
     assert "&lt;b&gt;" in display and '<a href="https://kristianstad.se">' in display and "<br>" in display
-    plain = call(http, fake, "commentThreads", part="snippet", videoId=video.id, textFormat="plainText").json()
+    plain = call(
+        http, fake, "commentThreads", part="snippet", videoId=video.id, textFormat="plainText"
+    ).json()
     assert plain["items"][0]["snippet"]["topLevelComment"]["snippet"]["textDisplay"] == top.text
     first = call(http, fake, "comments", part="snippet", parentId=top.id, maxResults=4).json()
-    second = call(http, fake, "comments", part="snippet", parentId=top.id, maxResults=4, pageToken=first["nextPageToken"]).json()
+    second = call(
+        http,
+        fake,
+        "comments",
+        part="snippet",
+        parentId=top.id,
+        maxResults=4,
+        pageToken=first["nextPageToken"],
+    ).json()
     ids = [c["id"] for c in first["items"] + second["items"]]
     assert ids == [r.id for r in replies] and "nextPageToken" not in second
     assert all(i.startswith(top.id + ".") for i in ids)
@@ -139,7 +170,9 @@ def test_errors_carry_googles_reasons(fake: FakeYouTube, http: urllib3.PoolManag
     assert call(http, fake, "videos", part="id", id=video.id).status == 200
 
 
-def test_quota_counts_every_served_call_and_then_refuses(fake: FakeYouTube, http: urllib3.PoolManager) -> None:
+def test_quota_counts_every_served_call_and_then_refuses(
+    fake: FakeYouTube, http: urllib3.PoolManager
+) -> None:
     channel = fake.add_channel("k", "K")
     fake.quota_limit = 3
     for _ in range(3):
@@ -172,13 +205,19 @@ def test_contract_fake_bodies_have_the_documented_keys_and_types(
         fake.comment(videos[0], "Bo", f"Svar {n}", reply_to=top)
     fake.comment(videos[0], "Cecilia", "Andra tråden")
 
-    channels = call(http, fake, "channels", part="snippet,contentDetails", forHandle="@kristianstadkommun").json()
+    channels = call(
+        http, fake, "channels", part="snippet,contentDetails", forHandle="@kristianstadkommun"
+    ).json()
     assert shape_errors(channels, ref.CHANNELS) == []
-    playlist = call(http, fake, "playlistItems", part="snippet,contentDetails", playlistId=channel.uploads, maxResults=2).json()
+    playlist = call(
+        http, fake, "playlistItems", part="snippet,contentDetails", playlistId=channel.uploads, maxResults=2
+    ).json()
     assert shape_errors(playlist, ref.PLAYLIST_ITEMS) == []
     video = call(http, fake, "videos", part="snippet,statistics", id=videos[0].id).json()["items"][0]
     assert shape_errors(video, ref.VIDEO_STATISTICS) == []
-    threads = call(http, fake, "commentThreads", part="snippet,replies", videoId=videos[0].id, maxResults=1).json()
+    threads = call(
+        http, fake, "commentThreads", part="snippet,replies", videoId=videos[0].id, maxResults=1
+    ).json()
     assert shape_errors(threads, ref.COMMENT_THREADS) == []
     replies = call(http, fake, "comments", part="snippet", parentId=top.id, maxResults=2).json()
     assert shape_errors(replies, ref.COMMENTS_BY_PARENT) == []

@@ -132,7 +132,9 @@ class BlueskyConnector:
         response = self._get("app.bsky.actor.getProfile", {"actor": handle})
         data = _mapping(response)
         if response.status == 400:
-            raise AccountNotFoundError(f"Bluesky has no account {handle!r}: {data.get('message') or data.get('error')}")
+            raise AccountNotFoundError(
+                f"Bluesky has no account {handle!r}: {data.get('message') or data.get('error')}"
+            )
         return str(data["did"])
 
     def _listing(self) -> Iterator[_Fetched]:
@@ -148,7 +150,9 @@ class BlueskyConnector:
                 params["cursor"] = cursor
             response = self._get("app.bsky.feed.getAuthorFeed", params)
             page = _ok(response)
-            items = [i for i in page.get("feed") or [] if isinstance(i, dict) and isinstance(i.get("post"), dict)]
+            items = [
+                i for i in page.get("feed") or [] if isinstance(i, dict) and isinstance(i.get("post"), dict)
+            ]
             older = 0
             for item in items:
                 post = item["post"]
@@ -228,10 +232,14 @@ class BlueskyConnector:
         thread, record = got
         walked = _Walk()
         yield from self._node(thread, record, "comment", root_uri, walked)
-        below = {i for i in self.known.below(uri) if (k := self.known.latest(i)) is not None and not k.deleted}
+        below = {
+            i for i in self.known.below(uri) if (k := self.known.latest(i)) is not None and not k.deleted
+        }
         yield from self._after_walk(root_uri, walked, below)
 
-    def _node(self, node: Json, record: RecordRef, kind: ItemType, root_uri: str, walked: _Walk) -> Iterator[Observation]:
+    def _node(
+        self, node: Json, record: RecordRef, kind: ItemType, root_uri: str, walked: _Walk
+    ) -> Iterator[Observation]:
         """One ``threadViewPost`` and, depth first, everything below it."""
         stack: list[tuple[Json, ItemType]] = [(node, kind)]
         while stack:
@@ -265,7 +273,9 @@ class BlueskyConnector:
             if walked.other:
                 why.append("some shown as " + ", ".join(sorted(walked.other)))
             detail = f" ({'; '.join(why)})" if why else ""
-            yield Incomplete(f"thread {root_uri}: Bluesky counts {walked.short} replies it did not show{detail}")
+            yield Incomplete(
+                f"thread {root_uri}: Bluesky counts {walked.short} replies it did not show{detail}"
+            )
         yield ThreadChecked(root_uri, walked.reported)
 
     def _known_thread(self, root_uri: str) -> set[str]:
@@ -324,7 +334,8 @@ class BlueskyConnector:
 
     def _snapshot(self, fetched: _Fetched, item_type: ItemType, root_uri: str) -> ItemSnapshot:
         view = fetched.view
-        record = view.get("record") if isinstance(view.get("record"), dict) else {}
+        raw = view.get("record")
+        record: Json = raw if isinstance(raw, dict) else {}
         author = view.get("author") or {}
         uri = str(view["uri"])
         text = str(record.get("text") or "")
@@ -402,7 +413,8 @@ class BlueskyConnector:
         if not any(m.url for m in snapshot.media):
             return snapshot
         files = tuple(
-            self.media.fetch(m.media_id, m.media_type, m.url, m.description) if m.url else m for m in snapshot.media
+            self.media.fetch(m.media_id, m.media_type, m.url, m.description) if m.url else m
+            for m in snapshot.media
         )
         return dataclasses.replace(snapshot, media=files)
 

@@ -139,7 +139,7 @@ class YouTubeConnector:
     """The YouTube walk of one channel for one night (see the module docstring)."""
 
     platform: ClassVar[str] = "youtube"
-    http_rules: ClassVar[HttpRules] = HttpRules(classify=classify, token_param="key")
+    http_rules: ClassVar[HttpRules] = HttpRules(classify=classify, token_param="key")  # noqa: S106 -- the name of the parameter
 
     def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
         self.account = account
@@ -247,7 +247,9 @@ class YouTubeConnector:
             older = 0
             for item in items:
                 details = item.get("contentDetails") or {}
-                video_id = details.get("videoId") or (item.get("snippet") or {}).get("resourceId", {}).get("videoId")
+                video_id = details.get("videoId") or (item.get("snippet") or {}).get("resourceId", {}).get(
+                    "videoId"
+                )
                 published = details.get("videoPublishedAt") or (item.get("snippet") or {}).get("publishedAt")
                 if not video_id or not published:
                     continue
@@ -310,7 +312,9 @@ class YouTubeConnector:
         tags = [str(t) for t in snippet.get("tags") or []]
         video_id = str(data["id"])
         thumbs = snippet.get("thumbnails") or {}
-        best = next((thumbs[k] for k in ("maxres", "standard", "high", "medium", "default") if k in thumbs), None)
+        best = next(
+            (thumbs[k] for k in ("maxres", "standard", "high", "medium", "default") if k in thumbs), None
+        )
         media: tuple[MediaFile, ...] = ()
         if isinstance(best, dict) and best.get("url"):
             media = (MediaFile(f"{video_id}/thumbnail", "thumbnail", str(best["url"]), None),)
@@ -365,7 +369,9 @@ class YouTubeConnector:
         )
 
     def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
-        files = tuple(self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media)
+        files = tuple(
+            self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
+        )
         return dataclasses.replace(snapshot, media=files)
 
     # -- comments -------------------------------------------------------------------------
@@ -416,7 +422,9 @@ class YouTubeConnector:
                 if not isinstance(top, dict):
                     continue
                 yield top, response.record
-                inline = [r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)]
+                inline = [
+                    r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)
+                ]
                 if int(snippet.get("totalReplyCount") or 0) > len(inline):
                     yield from self._replies(str(top["id"]))  # inline replies are a sample only
                 else:
@@ -456,12 +464,18 @@ class YouTubeConnector:
     def _confirm_comments(self, item_ids: Iterable[str], video_id: str) -> Iterator[Observation]:
         """Look up comments a complete walk lacked; the ones the lookup lacks too are gone."""
         for batch in _batches(sorted(item_ids), ID_BATCH):
-            response = self._get("comments", {"part": "snippet", "id": ",".join(batch), "textFormat": "plainText"})
+            response = self._get(
+                "comments", {"part": "snippet", "id": ",".join(batch), "textFormat": "plainText"}
+            )
             found = {str(c["id"]): c for c in _items(response)}
             for comment_id in batch:
                 if comment_id in found:
                     known = self.known.latest(comment_id)
-                    yield Seen(self._comment_snapshot(found[comment_id], known.post_id if known else video_id, response.record))
+                    yield Seen(
+                        self._comment_snapshot(
+                            found[comment_id], known.post_id if known else video_id, response.record
+                        )
+                    )
                 else:
                     yield Gone(comment_id, response.record)
 
@@ -485,7 +499,9 @@ class YouTubeConnector:
                     continue
                 yield Gone(video_id, response.record)
                 comments = {
-                    k.item_id for k in self.known.thread(video_id) if k.item_type == "comment" and not k.deleted
+                    k.item_id
+                    for k in self.known.thread(video_id)
+                    if k.item_type == "comment" and not k.deleted
                 }
                 yield from self._confirm_comments(comments, video_id)
 

@@ -42,7 +42,13 @@ _B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 POST = "app.bsky.feed.post"
 DEFS = "app.bsky.feed.defs"
-FILTERS = ("posts_with_replies", "posts_no_replies", "posts_with_media", "posts_and_author_threads", "posts_with_video")
+FILTERS = (
+    "posts_with_replies",
+    "posts_no_replies",
+    "posts_with_media",
+    "posts_and_author_threads",
+    "posts_with_video",
+)
 
 
 def _b32(data: bytes) -> str:
@@ -99,7 +105,9 @@ class FakeBluesky:
 
     server_name = "bsky-appview"
 
-    def __init__(self, *, now: dt.datetime | None = None, rate_limit: int = 3000, rate_window: int = 300) -> None:
+    def __init__(
+        self, *, now: dt.datetime | None = None, rate_limit: int = 3000, rate_window: int = 300
+    ) -> None:
         self.clock = FakeClock(now)
         self.control = ControlPlane()
         self.requests = RequestLog()
@@ -201,7 +209,10 @@ class FakeBluesky:
                 "parent": {"cid": parent.cid, "uri": parent.uri},
             }
         if self_labels:
-            record["labels"] = {"$type": "com.atproto.label.defs#selfLabels", "values": [{"val": v} for v in self_labels]}
+            record["labels"] = {
+                "$type": "com.atproto.label.defs#selfLabels",
+                "values": [{"val": v} for v in self_labels],
+            }
         view = None
         kind = None
         if images:
@@ -210,7 +221,17 @@ class FakeBluesky:
             for data, alt in images:
                 cid = blob_cid(data)
                 self.blobs[cid] = data
-                blobs.append({"alt": alt, "image": {"$type": "blob", "ref": {"$link": cid}, "mimeType": "image/png", "size": len(data)}})
+                blobs.append(
+                    {
+                        "alt": alt,
+                        "image": {
+                            "$type": "blob",
+                            "ref": {"$link": cid},
+                            "mimeType": "image/png",
+                            "size": len(data),
+                        },
+                    }
+                )
                 views.append(
                     {
                         "thumb": f"{self.cdn_url}/img/feed_thumbnail/plain/{author.did}/{cid}@jpeg",
@@ -225,17 +246,39 @@ class FakeBluesky:
             record["embed"], view = embed
             view_type = str(view.get("$type", ""))
             kind = "video" if "video" in view_type else "image" if "images" in json.dumps(view) else None
-        post = Post(f"at://{author.did}/{POST}/{rkey}", rkey, author, record, moment, root, parent, view, media_kind=kind)
+        post = Post(
+            f"at://{author.did}/{POST}/{rkey}",
+            rkey,
+            author,
+            record,
+            moment,
+            root,
+            parent,
+            view,
+            media_kind=kind,
+        )
         self.posts[post.uri] = post
         return post
 
-    def quote_with_images(self, author: Actor, quoted: Post, images: list[tuple[bytes, str]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def quote_with_images(
+        self, author: Actor, quoted: Post, images: list[tuple[bytes, str]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The ``(record embed, view embed)`` of a quote post with images (``recordWithMedia``)."""
         blobs, views = [], []
         for data, alt in images:
             cid = blob_cid(data)
             self.blobs[cid] = data
-            blobs.append({"alt": alt, "image": {"$type": "blob", "ref": {"$link": cid}, "mimeType": "image/png", "size": len(data)}})
+            blobs.append(
+                {
+                    "alt": alt,
+                    "image": {
+                        "$type": "blob",
+                        "ref": {"$link": cid},
+                        "mimeType": "image/png",
+                        "size": len(data),
+                    },
+                }
+            )
             views.append(
                 {
                     "thumb": f"{self.cdn_url}/img/feed_thumbnail/plain/{author.did}/{cid}@jpeg",
@@ -280,7 +323,13 @@ class FakeBluesky:
         self.pinned[post.author.did] = post.uri
 
     def inject_error(
-        self, path_regex: str, status: int, error: str, message: str, headers: dict[str, str] | None = None, count: int = 1
+        self,
+        path_regex: str,
+        status: int,
+        error: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        count: int = 1,
     ) -> Injection:
         """Answer the next ``count`` matching requests with an XRPC error body."""
         return self.control.inject(path_regex, status, count, {"error": error, "message": message}, headers)
@@ -334,7 +383,9 @@ class FakeBluesky:
         return Reply(400, {"error": error, "message": message})
 
     def _image(self, path: str) -> Reply:
-        match = re.fullmatch(r"/img/feed_(?:thumbnail|fullsize)/plain/(did:plc:[a-z2-7]+)/([a-z2-7]+)@jpeg", path)
+        match = re.fullmatch(
+            r"/img/feed_(?:thumbnail|fullsize)/plain/(did:plc:[a-z2-7]+)/([a-z2-7]+)@jpeg", path
+        )
         data = self.blobs.get(match.group(2)) if match else None
         if data is None:
             return Reply(404, b"Not Found", content_type="text/plain")
@@ -427,7 +478,11 @@ class FakeBluesky:
         if flt in ("posts_with_replies", "posts_no_replies", "posts_and_author_threads"):
             for repost in self.reposts:
                 if repost.by is actor and not repost.post.deleted:
-                    reason = {"$type": f"{DEFS}#reasonRepost", "by": self._basic(actor), "indexedAt": format_timestamp(repost.indexed_at)}
+                    reason = {
+                        "$type": f"{DEFS}#reasonRepost",
+                        "by": self._basic(actor),
+                        "indexedAt": format_timestamp(repost.indexed_at),
+                    }
                     items.append((repost.indexed_at, {"post": self.post_view(repost.post), "reason": reason}))
         items.sort(key=lambda pair: pair[0], reverse=True)
         return items
@@ -467,10 +522,18 @@ class FakeBluesky:
 
     def _thread_view(self, post: Post, depth: int) -> dict[str, Any]:
         if post.author.taken_down:
-            return {"$type": f"{DEFS}#blockedPost", "uri": post.uri, "blocked": True, "author": {"did": post.author.did, "viewer": {"blockedBy": False}}}
+            return {
+                "$type": f"{DEFS}#blockedPost",
+                "uri": post.uri,
+                "blocked": True,
+                "author": {"did": post.author.did, "viewer": {"blockedBy": False}},
+            }
         view: dict[str, Any] = {"$type": f"{DEFS}#threadViewPost", "post": self.post_view(post)}
         if depth > 0:
-            children = sorted((p for p in self.posts.values() if p.parent is post and not p.deleted), key=lambda p: p.indexed_at)
+            children = sorted(
+                (p for p in self.posts.values() if p.parent is post and not p.deleted),
+                key=lambda p: p.indexed_at,
+            )
             view["replies"] = [self._thread_view(child, depth - 1) for child in children]
         return view
 

@@ -138,6 +138,15 @@ AUTHOR_FEED: dict[str, Any] = {
 NOT_FOUND: dict[str, Any] = {"error": "NotFound", "message": "Post not found: at://…"}
 PROFILE_NOT_FOUND: dict[str, Any] = {"error": "InvalidRequest", "message": "Profile not found"}
 RATE_LIMITED: dict[str, Any] = {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
-DELETED_PARENT: dict[str, Any] = {"$type": "app.bsky.feed.defs#notFoundPost", "uri": "at://…", "notFound": True}
-BLOCKED: dict[str, Any] = {"$type": "app.bsky.feed.defs#blockedPost", "uri": "at://…", "blocked": True, "author": {"did": "did:plc:…"}}
+DELETED_PARENT: dict[str, Any] = {
+    "$type": "app.bsky.feed.defs#notFoundPost",
+    "uri": "at://…",
+    "notFound": True,
+}
+BLOCKED: dict[str, Any] = {
+    "$type": "app.bsky.feed.defs#blockedPost",
+    "uri": "at://…",
+    "blocked": True,
+    "author": {"did": "did:plc:…"},
+}
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")

@@ -54,7 +54,9 @@ class LoopbackServer(ThreadingHTTPServer):
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -99,7 +101,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
-        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body, ensure_ascii=False).encode()
+        body = (
+            reply.body
+            if isinstance(reply.body, bytes)
+            else json.dumps(reply.body, ensure_ascii=False).encode()
+        )
         headers = dict(reply.headers)
         is_json = reply.content_type.startswith("application/json")
         if is_json and accepts_gzip(self.headers.get("Accept-Encoding")):

@@ -59,7 +59,11 @@ def shape_errors(
             else:
                 errors.extend(
                     shape_errors(
-                        actual[name], value, f"{path}.{name}", nullable=nullable, require_examples=require_examples
+                        actual[name],
+                        value,
+                        f"{path}.{name}",
+                        nullable=nullable,
+                        require_examples=require_examples,
                     )
                 )
     elif isinstance(reference, list) and reference:
@@ -68,7 +72,11 @@ def shape_errors(
         for index, item in enumerate(actual):
             errors.extend(
                 shape_errors(
-                    item, reference[0], f"{path}[{index}]", nullable=nullable, require_examples=require_examples
+                    item,
+                    reference[0],
+                    f"{path}[{index}]",
+                    nullable=nullable,
+                    require_examples=require_examples,
                 )
             )
     return errors

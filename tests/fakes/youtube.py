@@ -48,17 +48,21 @@ _MESSAGES = {
     "rateLimitExceeded": (403, "usageLimits", "Rate Limit Exceeded"),
     "userRateLimitExceeded": (403, "usageLimits", "User Rate Limit Exceeded"),
     "backendError": (500, "global", "Backend Error"),
-    "processingFailure": (400, "youtube.api.v3", "The API server failed to successfully process the request."),
+    "processingFailure": (
+        400,
+        "youtube.api.v3",
+        "The API server failed to successfully process the request.",
+    ),
     "commentsDisabled": (
         403,
         "youtube.commentThread",
-        "The video identified by the <code><a href=\"/youtube/v3/docs/commentThreads/list#videoId\">"
+        'The video identified by the <code><a href="/youtube/v3/docs/commentThreads/list#videoId">'
         "videoId</a></code> parameter has disabled comments.",
     ),
     "videoNotFound": (
         404,
         "youtube.commentThread",
-        "The video identified by the <code><a href=\"/youtube/v3/docs/commentThreads/list#videoId\">"
+        'The video identified by the <code><a href="/youtube/v3/docs/commentThreads/list#videoId">'
         "videoId</a></code> parameter could not be found.",
     ),
     "playlistNotFound": (
@@ -284,7 +288,9 @@ class FakeYouTube:
         self.units_used = 0
 
     def add_channel(self, handle: str, title: str, description: str = "") -> Channel:
-        channel = Channel("UC" + self._random_id(22), handle.lstrip("@"), title, description, self.clock.now())
+        channel = Channel(
+            "UC" + self._random_id(22), handle.lstrip("@"), title, description, self.clock.now()
+        )
         self.channels[channel.id] = channel
         return channel
 
@@ -422,7 +428,9 @@ class FakeYouTube:
             size = -1
         if not low <= size <= high:
             status, body = error_body(
-                "invalidPageToken", f"Invalid value '{query.get('maxResults')}'. Values must be within the range: [{low}, {high}]"
+                "invalidPageToken",
+                f"Invalid value '{query.get('maxResults')}'. "
+                f"Values must be within the range: [{low}, {high}]",
             )
             body["error"]["errors"][0]["reason"] = "invalidParameter"
             return Reply(status, body)
@@ -459,7 +467,11 @@ class FakeYouTube:
                     "customUrl": f"@{channel.handle.lower()}",
                     "publishedAt": stamp(channel.published_at, millis=False),
                     "thumbnails": {
-                        "default": {"url": f"https://yt3.ggpht.com/{channel.id}=s88", "width": 88, "height": 88}
+                        "default": {
+                            "url": f"https://yt3.ggpht.com/{channel.id}=s88",
+                            "width": 88,
+                            "height": 88,
+                        }
                     },
                     "localized": {"title": channel.title, "description": channel.description},
                     "country": "SE",
@@ -603,10 +615,7 @@ class FakeYouTube:
         return sorted(replies, key=lambda c: c.published_at)
 
     def _comment_json(self, comment: Comment, text_format: str, *, reply: bool) -> dict[str, Any]:
-        if text_format == "plainText":
-            display = comment.text
-        else:
-            display = _linkify(comment.text)
+        display = comment.text if text_format == "plainText" else _linkify(comment.text)
         snippet: dict[str, Any] = {
             "channelId": comment.video.channel.id,
             "videoId": comment.video.id,
@@ -655,7 +664,9 @@ class FakeYouTube:
             tops = [self.comments[i] for i in query["id"].split(",") if i in self.comments]
             tops = [c for c in tops if c.visible and c.parent_id is None]
             items = [self._thread_json(c, parts, text_format) for c in tops]
-            return self._list("commentThread", items, pageInfo={"totalResults": len(items), "resultsPerPage": 20})
+            return self._list(
+                "commentThread", items, pageInfo={"totalResults": len(items), "resultsPerPage": 20}
+            )
         if query.get("videoId"):
             video = self.videos.get(query["videoId"])
             if video is None or not video.visible:
@@ -692,7 +703,9 @@ class FakeYouTube:
             if query.get("pageToken") or query.get("maxResults"):
                 return self._error("incompatibleParameters")
             found = [self.comments[i] for i in query["id"].split(",") if i in self.comments]
-            items = [self._comment_json(c, text_format, reply=c.parent_id is not None) for c in found if c.visible]
+            items = [
+                self._comment_json(c, text_format, reply=c.parent_id is not None) for c in found if c.visible
+            ]
             return self._list("comment", items, pageInfo={"resultsPerPage": len(items)})
         parent = self.comments.get(query.get("parentId", ""))
         if not query.get("parentId"):
@@ -720,5 +733,3 @@ def _linkify(text: str) -> str:
     escaped = html.escape(text, quote=False)
     linked = re.sub(r"(https?://[^\s<]+)", lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', escaped)
     return linked.replace("\n", "<br>")
-
-

@@ -51,7 +51,11 @@ PLAYLIST_ITEMS: dict[str, Any] = {
                 "title": "Welcome from Google Developers - Pittsburgh ML Summit ‘19",
                 "description": "Kyle Paul, …",
                 "thumbnails": {
-                    "default": {"url": "https://i.ytimg.com/vi/CvTApw9X8aA/default.jpg", "width": 120, "height": 90}
+                    "default": {
+                        "url": "https://i.ytimg.com/vi/CvTApw9X8aA/default.jpg",
+                        "width": 120,
+                        "height": 90,
+                    }
                 },
                 "channelTitle": "Google Developers",
                 "playlistId": "PLOU2XLYxmsIKpaV8h0AGE05so0fAwwfTw",
