@@ -300,3 +300,21 @@ def test_archivectl_capture_end_to_end(world: World) -> None:
         and run["counts"]["posts_new"] == 1
         and run["counts"]["comments_new"] == 1
     )
+
+
+def test_the_sample_account_is_captured_whole(tmp_path: pathlib.Path) -> None:
+    from tests.fakes.bluesky_sample import populate_demo
+
+    with FakeBluesky(now=NOW) as fake:
+        info = populate_demo(fake)
+        world = World(fake, tmp_path)
+        result = world.night(NIGHT_1)
+
+        assert result.status == "ok", result.error
+        rows = latest_versions(read_items(world.store))
+        taken_down = info["roles"]["taken_down_reply"]
+        assert (set(info["posts"]) | set(info["comments"])) - {taken_down} == set(rows)
+        run = world.run_row(result, NIGHT_1)
+        assert len(run["warnings"]) == 1 and "taken-down" in run["warnings"][0]
+        assert rows[info["roles"]["answer_in_citizen_thread"]]["author_is_account"] is True
+        assert rows[info["roles"]["deep_reply"]]["post_id"] == info["roles"]["images_and_link"]

@@ -370,3 +370,36 @@ def test_archivectl_capture_end_to_end_without_the_key_in_any_byte_or_log(world:
     assert KEY.encode() not in world.stored_bytes()
     (run,) = runs_of_night(FileStore(store), NIGHT_1)
     assert run["api_units"] == world.fake.units_used and run["counts"]["comments_new"] == 1
+
+
+def test_the_sample_channel_is_captured_whole(tmp_path: pathlib.Path) -> None:
+    from tests.fakes.youtube_sample import populate_demo
+
+    with FakeYouTube(now=NOW) as fake:
+        info = populate_demo(fake)
+        world = World(fake, tmp_path)
+        inventory = load_inventory(
+            write_inventory(
+                tmp_path,
+                fake.base_url,
+                [{"id": "ks-youtube", "platform": "youtube", "handle": info["handle"], "token_env": KEY_ENV}],
+            )
+        )
+        os.environ[KEY_ENV] = info["key"]
+        try:
+            result = capture_night(inventory, world.store, NIGHT_1, clock=world.clock).results[0]
+        finally:
+            del os.environ[KEY_ENV]
+
+        assert result.status == "ok", result.error
+        rows = latest_versions(read_items(world.store))
+        assert set(info["videos"]) | set(info["comments"]) == set(rows)
+        assert info["roles"]["held_for_review"] not in rows  # the API key cannot see it
+        assert rows[info["roles"]["hostile_markup"]]["text"].startswith("<script>")
+        assert rows[info["roles"]["edited_comment"]]["edited_at"] is not None
+        run = world.run_row(result, NIGHT_1)
+        sorting = info["videos"][1]
+        captured = sum(1 for r in rows.values() if r["post_id"] == sorting and r["item_type"] == "comment")
+        reported = {t["post_id"]: t["reported_comments"] for t in run["threads"]}
+        assert reported[sorting] == captured + 1  # the counter includes the held comment
+        assert run["api_units"] == fake.units_used

@@ -167,3 +167,17 @@ def test_contract_fake_bodies_have_the_documented_keys_and_types(
     assert shape_errors(ref.THREAD, ref.THREAD) == [] and shape_errors(ref.AUTHOR_FEED, ref.AUTHOR_FEED) == []
     image = http.request("GET", thread["thread"]["post"]["embed"]["media"]["images"][0]["fullsize"])
     assert image.status == 200 and image.data == sample_image(3)
+
+
+def test_demo_content_has_the_cases_the_connector_must_handle(
+    fake: FakeBluesky, http: urllib3.PoolManager
+) -> None:
+    from tests.fakes.bluesky_sample import populate_demo
+
+    info = populate_demo(fake)
+    feed = xrpc(http, fake, "app.bsky.feed.getAuthorFeed", actor=info["did"], limit=100).json()["feed"]
+    assert any("reason" in item for item in feed)
+    thread = xrpc(http, fake, "app.bsky.feed.getPostThread", uri=info["posts"][1], depth=10).json()["thread"]
+    assert any(r["$type"].endswith("#blockedPost") for r in thread["replies"])
+    naive = fake.posts[info["roles"]["naive_created_at"]]
+    assert not naive.record["createdAt"].endswith("Z") and "+" not in naive.record["createdAt"]

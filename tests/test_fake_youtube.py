@@ -236,3 +236,25 @@ def test_contract_check_catches_drift() -> None:
     ]
     counts = {"statistics": {"viewCount": 1, "likeCount": "1", "favoriteCount": "0", "commentCount": "2"}}
     assert shape_errors(counts, ref.VIDEO_STATISTICS) == ["$.statistics.viewCount: integer, expected string"]
+
+
+def test_demo_content_has_the_cases_the_connector_must_handle(
+    fake: FakeYouTube, http: urllib3.PoolManager
+) -> None:
+    from tests.fakes.youtube_sample import populate_demo
+
+    info = populate_demo(fake)
+    assert len(info["videos"]) == 6 and len(info["comments"]) >= 15
+    body = call(
+        http, fake, "channels", part="contentDetails", forHandle=info["handle"], key=info["key"]
+    ).json()
+    assert body["items"][0]["id"] == info["channel"]
+    disabled = call(
+        http,
+        fake,
+        "commentThreads",
+        part="snippet",
+        videoId=info["roles"]["comments_disabled"],
+        key=info["key"],
+    )
+    assert disabled.status == 403

@@ -154,6 +154,8 @@ class FakeBluesky:
 
     def add_actor(self, handle: str, display_name: str, description: str = "") -> Actor:
         did = "did:plc:" + _b32(hashlib.sha256(handle.encode()).digest())[:24]
+        if did in self.actors:
+            return self.actors[did]  # one actor per handle
         actor = Actor(did, handle, display_name, description)
         self.actors[did] = actor
         return actor
