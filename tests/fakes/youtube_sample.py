@@ -60,7 +60,8 @@ def populate_demo(fake: FakeYouTube) -> dict[str, Any]:
         channel,
         "Kommunfullmäktige 10 oktober – hela sändningen",
         "Sammanträde i rådhuset Kristianstad. Ärendelista och protokoll: "
-        "https://www.kristianstad.se/kommunfullmaktige\n\n00:00 Upprop\n12:40 Budget 2027\n1:48:10 Frågestund",
+        "https://www.kristianstad.se/kommunfullmaktige\n\n"
+        "00:00 Upprop\n12:40 Budget 2027\n1:48:10 Frågestund",
         at=at(41, 18),
         tags=["kommunfullmäktige", "Kristianstad", "budget"],
         views=812,
