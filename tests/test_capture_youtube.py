@@ -9,6 +9,7 @@ units the runs row reports against those the fake counted; and the key in no sto
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import pathlib
 import subprocess
@@ -307,7 +308,8 @@ def test_a_failed_comment_walk_marks_nothing_deleted(world: World) -> None:
     assert world.run_row(result, NIGHT_2)["api_units"] == world.fake.units_used - 4  # night 1 cost 4
 
 
-def test_an_invalid_key_fails_the_account_naming_the_key(world: World) -> None:
+def test_an_invalid_key_fails_the_account_naming_the_key(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="archive_lib")
     world.video("Film", days_ago=1)
     world.fake.valid_keys.clear()
 
@@ -317,6 +319,7 @@ def test_an_invalid_key_fails_the_account_naming_the_key(world: World) -> None:
     assert f"${KEY_ENV}" in (result.error or "") and "API key" in (result.error or "")
     run = world.run_row(result, NIGHT_1)
     assert run["credential_status"] == "refused" and run["api_units"] == 0 == world.fake.units_used
+    assert "API key" in caplog.text and KEY not in caplog.text
     assert KEY.encode() not in world.stored_bytes()
 
 
@@ -330,7 +333,10 @@ def test_an_expired_key_is_reported_as_expired(world: World) -> None:
     assert world.run_row(result, NIGHT_1)["credential_status"] == "expired"
 
 
-def test_a_spent_quota_stops_the_account_and_keeps_the_work(world: World) -> None:
+def test_a_spent_quota_stops_the_account_and_keeps_the_work(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="archive_lib")
     videos = [world.video(f"Film {n}", days_ago=3 - n / 10) for n in range(4)]
     for video in videos:
         world.comment(video, "Anna", f"Kommentar till {video.title}", days_ago=1)
@@ -346,6 +352,8 @@ def test_a_spent_quota_stops_the_account_and_keeps_the_work(world: World) -> Non
     assert {r["item_type"] for r in rows} == {"post", "comment"}
     assert sum(r["item_type"] == "comment" for r in rows) == 2  # what was captured is kept
     assert run["high_water"] is None  # the next night walks again
+    assert "quota" in caplog.text and KEY not in caplog.text
+    assert KEY.encode() not in world.stored_bytes()
 
 
 def test_archivectl_capture_end_to_end_without_the_key_in_any_byte_or_log(world: World) -> None:
