@@ -308,7 +308,9 @@ def test_a_failed_comment_walk_marks_nothing_deleted(world: World) -> None:
     assert world.run_row(result, NIGHT_2)["api_units"] == world.fake.units_used - 4  # night 1 cost 4
 
 
-def test_an_invalid_key_fails_the_account_naming_the_key(world: World, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_invalid_key_fails_the_account_naming_the_key(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="archive_lib")
     world.video("Film", days_ago=1)
     world.fake.valid_keys.clear()
