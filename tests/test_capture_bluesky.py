@@ -318,3 +318,15 @@ def test_the_sample_account_is_captured_whole(tmp_path: pathlib.Path) -> None:
         assert len(run["warnings"]) == 1 and "taken-down" in run["warnings"][0]
         assert rows[info["roles"]["answer_in_citizen_thread"]]["author_is_account"] is True
         assert rows[info["roles"]["deep_reply"]]["post_id"] == info["roles"]["images_and_link"]
+
+
+def test_nights_that_did_not_run_leave_no_gap(world: World) -> None:
+    world.post(world.town, "Första inlägget", days_ago=1)
+    world.night(NIGHT_1)
+    world.fake.advance(days=60)
+    missed = world.post(world.town, "Under uppehållet", days_ago=45)  # older than the window tonight
+
+    result = world.night(NIGHT_1 + dt.timedelta(days=60))
+
+    assert result.status == "ok"
+    assert missed.uri in {r["item_id"] for r in read_items(world.store)}

@@ -413,3 +413,16 @@ def test_the_sample_channel_is_captured_whole(tmp_path: pathlib.Path) -> None:
         reported = {t["post_id"]: t["reported_comments"] for t in run["threads"]}
         assert reported[sorting] == captured + 1  # the counter includes the held comment
         assert run["api_units"] == fake.units_used
+
+
+def test_nights_that_did_not_run_leave_no_gap(world: World) -> None:
+    world.video("Första filmen", days_ago=1)
+    world.night(NIGHT_1)
+    world.fake.advance(days=60)
+    missed = world.video("Under uppehållet", days_ago=45)  # older than the 30-day window tonight
+    world.fake.reset_quota()
+
+    result = world.night(NIGHT_1 + dt.timedelta(days=60))
+
+    assert result.status == "ok"
+    assert missed.id in {r["item_id"] for r in read_items(world.store)}

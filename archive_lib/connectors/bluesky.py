@@ -141,7 +141,10 @@ class BlueskyConnector:
         plan = self.plan
         stop = plan.capture_from
         if plan.known.high_water is not None:
-            stop = max(stop, plan.recheck_from) if stop else plan.recheck_from
+            # Down to the older of the last night's newest item and the window's start, so
+            # nights that did not run leave no gap.
+            floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
+            stop = max(stop, floor) if stop else floor
         cursor: str | None = None
         seen: set[str] = set()
         while True:
@@ -459,3 +462,11 @@ def _ok(response: Response) -> Json:
     if response.status == 400:
         raise ProtocolError(f"{response.url}: {data.get('error')}: {data.get('message')}")
     return data
+
+
+def _moment(value: str) -> dt.datetime | None:
+    """A high-water mark written by this connector (an ISO time), or None."""
+    try:
+        return parse_utc(value)
+    except ValueError:
+        return None

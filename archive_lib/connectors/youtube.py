@@ -229,7 +229,10 @@ class YouTubeConnector:
         plan = self.plan
         stop = plan.capture_from
         if plan.known.high_water is not None:
-            stop = max(stop, plan.recheck_from) if stop else plan.recheck_from
+            # Down to the older of the last night's newest item and the window's start, so
+            # nights that did not run leave no gap.
+            floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
+            stop = max(stop, floor) if stop else floor
         ids: list[str] = []
         newest: dt.datetime | None = None
         token: str | None = None
@@ -537,3 +540,11 @@ def _count(value: object) -> int | None:
 def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def _moment(value: str) -> dt.datetime | None:
+    """A high-water mark written by this connector (an ISO time), or None."""
+    try:
+        return parse_utc(value)
+    except ValueError:
+        return None
