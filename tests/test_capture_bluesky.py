@@ -330,3 +330,19 @@ def test_nights_that_did_not_run_leave_no_gap(world: World) -> None:
 
     assert result.status == "ok"
     assert missed.uri in {r["item_id"] for r in read_items(world.store)}
+
+
+def test_a_feed_that_ends_early_marks_nothing_deleted(world: World) -> None:
+    posts = [world.post(world.town, f"Inlägg {n}", days_ago=10 - n / 20) for n in range(110)]
+    world.night(NIGHT_1)
+    world.fake.advance(days=1)
+    world.fake.early_end = 1  # the AppView drops the cursor after one page (atproto#2616)
+
+    result = world.night(NIGHT_2)
+
+    assert result.status == "ok"
+    assert result.counts.deleted == 0
+    assert {r["event"] for r in latest_versions(read_items(world.store)).values()} == {"new"}
+    looked_up = world.fake.requests.matching(r"getPostThread\?.*depth=0")
+    oldest = {p.rkey for p in posts[:10]}  # the ones the short listing did not reach
+    assert len(looked_up) == 10 and all(any(k in r.target for k in oldest) for r in looked_up)
