@@ -426,3 +426,25 @@ def test_nights_that_did_not_run_leave_no_gap(world: World) -> None:
 
     assert result.status == "ok"
     assert missed.id in {r["item_id"] for r in read_items(world.store)}
+
+
+def test_inventory_defaults_the_api_hosts_of_youtube_and_bluesky(tmp_path: pathlib.Path) -> None:
+    import yaml
+
+    document = {
+        "organisation": "Kristianstads kommun",
+        "retention_classes": {"bevaras": {"keep": "permanent"}},
+        "accounts": [
+            {"id": "ks-youtube", "platform": "youtube", "handle": "@kristianstadskommun", "token_env": KEY_ENV},
+            {"id": "ks-bluesky", "platform": "bluesky", "handle": "kristianstad.se"},
+        ],
+    }
+    for account in document["accounts"]:
+        account.update(board="Kommunstyrelsen", responsible="Anna", substitute="Bo", retention="bevaras")
+    path = tmp_path / "inventory.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+    inventory = load_inventory(path)
+
+    assert inventory.account("ks-youtube").api_base == "https://www.googleapis.com/youtube/v3"
+    assert inventory.account("ks-bluesky").api_base == "https://public.api.bsky.app"
