@@ -435,7 +435,12 @@ def test_inventory_defaults_the_api_hosts_of_youtube_and_bluesky(tmp_path: pathl
         "organisation": "Kristianstads kommun",
         "retention_classes": {"bevaras": {"keep": "permanent"}},
         "accounts": [
-            {"id": "ks-youtube", "platform": "youtube", "handle": "@kristianstadskommun", "token_env": KEY_ENV},
+            {
+                "id": "ks-youtube",
+                "platform": "youtube",
+                "handle": "@kristianstadskommun",
+                "token_env": KEY_ENV,
+            },
             {"id": "ks-bluesky", "platform": "bluesky", "handle": "kristianstad.se"},
         ],
     }
