@@ -453,3 +453,47 @@ def test_inventory_defaults_the_api_hosts_of_youtube_and_bluesky(tmp_path: pathl
 
     assert inventory.account("ks-youtube").api_base == "https://www.googleapis.com/youtube/v3"
     assert inventory.account("ks-bluesky").api_base == "https://public.api.bsky.app"
+
+
+def test_a_channel_id_works_as_the_handle(world: World) -> None:
+    video = world.video("Film", days_ago=1)
+    os.environ[KEY_ENV] = KEY
+    try:
+        inventory = world.inventory(handle=world.channel.id)
+        result = capture_night(inventory, world.store, NIGHT_1, clock=world.clock).results[0]
+    finally:
+        del os.environ[KEY_ENV]
+    assert result.status == "ok" and video.id in {r["item_id"] for r in read_items(world.store)}
+    assert world.fake.requests.matching(f"/channels\\?.*id={world.channel.id}")
+
+
+def test_a_video_that_vanishes_during_its_comment_walk_marks_nothing_deleted(world: World) -> None:
+    video = world.video("Film", days_ago=2)
+    comment = world.comment(video, "Anna", "Hej", days_ago=1)
+    world.night(NIGHT_1)
+    world.fake.advance(days=1)
+    world.fake.delete_comment(comment)
+    world.fake.inject_error("/commentThreads", "videoNotFound")
+
+    result = world.night(NIGHT_2)
+
+    assert result.status == "ok" and result.counts.deleted == 0
+    assert world.fake.requests.matching(r"/comments\?.*id=") == []
+
+
+def test_a_page_token_that_repeats_ends_the_night_instead_of_looping(world: World) -> None:
+    for n in range(3):
+        world.video(f"Film {n}", days_ago=3 - n)
+    stuck = {
+        "kind": "youtube#playlistItemListResponse",
+        "etag": "x",
+        "nextPageToken": "CAEQAA",
+        "pageInfo": {"totalResults": 3, "resultsPerPage": 50},
+        "items": [],
+    }
+    world.fake.control.inject("/playlistItems", 200, 3, stuck, None)
+
+    result = world.night(NIGHT_1)
+
+    assert result.status == "failed" and "page token" in (result.error or "")
+    assert len(world.fake.requests.matching("/playlistItems")) == 2

@@ -129,6 +129,10 @@ def classify(response: Response) -> Verdict | None:
     return None
 
 
+class _Vanished(Exception):
+    """A list call answered 404: its video or comment went while the night walked it."""
+
+
 @dataclass
 class _Video:
     data: Json
@@ -235,17 +239,12 @@ class YouTubeConnector:
             stop = max(stop, floor) if stop else floor
         ids: list[str] = []
         newest: dt.datetime | None = None
-        token: str | None = None
-        while True:
-            params: dict[str, str | int] = {
-                "part": "snippet,contentDetails",
-                "playlistId": uploads,
-                "maxResults": PLAYLIST_PAGE,
-            }
-            if token:
-                params["pageToken"] = token
-            response = self._get("playlistItems", params)
-            page = _mapping(response)
+        params: dict[str, str | int] = {
+            "part": "snippet,contentDetails",
+            "playlistId": uploads,
+            "maxResults": PLAYLIST_PAGE,
+        }
+        for page, _ in self._pages("playlistItems", params):
             items = [i for i in page.get("items") or [] if isinstance(i, dict)]
             older = 0
             for item in items:
@@ -265,11 +264,32 @@ class YouTubeConnector:
                     continue
                 if video_id not in ids:
                     ids.append(str(video_id))
-            token = page.get("nextPageToken")
             # The playlist is newest first in practice, not by contract: a page wholly older
             # than the stop ends the walk, a mixed one does not.
-            if not token or (items and older == len(items)):
-                return ids, newest
+            if items and older == len(items):
+                break
+        return ids, newest
+
+    def _pages(self, resource: str, params: dict[str, str | int]) -> Iterator[tuple[Json, Response]]:
+        """Every page of a list call, following ``nextPageToken`` verbatim.
+
+        A 404 (the video or comment went during the walk) raises :class:`_Vanished`; a token
+        that comes back again would loop forever and is a protocol error.
+        """
+        tokens: set[str] = set()
+        token: str | None = None
+        while True:
+            response = self._get(resource, {**params, "pageToken": token} if token else params)
+            if response.status in (404, 410):
+                raise _Vanished(resource)
+            page = _mapping(response)
+            yield page, response
+            token = page.get("nextPageToken")
+            if not token:
+                return
+            if token in tokens:
+                raise ProtocolError(f"{resource}: the API returned the page token {token!r} twice")
+            tokens.add(token)
 
     def _videos(self, ids: list[str]) -> Iterator[_Video]:
         for batch in _batches(ids, ID_BATCH):
@@ -390,6 +410,8 @@ class YouTubeConnector:
         except CommentsDisabledError:
             yield Note(f"video {video_id} ({title}): comments are disabled")
             return
+        except _Vanished:
+            return  # the video went during the walk: tonight's listing lookup or the next night decides
         except (TransientPlatformError, ProtocolError) as exc:
             yield Trouble(f"comments of video {video_id}: {exc}")
             return
@@ -404,21 +426,14 @@ class YouTubeConnector:
 
     def _threads(self, video_id: str) -> Iterator[tuple[Json, RecordRef]]:
         """Every visible comment of the video: each thread's top comment, then all its replies."""
-        token: str | None = None
-        while True:
-            params: dict[str, str | int] = {
-                "part": "snippet,replies",
-                "videoId": video_id,
-                "maxResults": COMMENT_PAGE,
-                "order": "time",
-                "textFormat": "plainText",
-            }
-            if token:
-                params["pageToken"] = token
-            response = self._get("commentThreads", params)
-            if response.status in (404, 410):
-                return  # the video went between the listing and now; the lookup below decides
-            page = _mapping(response)
+        params: dict[str, str | int] = {
+            "part": "snippet,replies",
+            "videoId": video_id,
+            "maxResults": COMMENT_PAGE,
+            "order": "time",
+            "textFormat": "plainText",
+        }
+        for page, response in self._pages("commentThreads", params):
             for thread in page.get("items") or []:
                 snippet = thread.get("snippet") or {}
                 top = snippet.get("topLevelComment")
@@ -433,29 +448,18 @@ class YouTubeConnector:
                 else:
                     for reply in inline:
                         yield reply, response.record
-            token = page.get("nextPageToken")
-            if not token:
-                return
 
     def _replies(self, parent_id: str) -> Iterator[tuple[Json, RecordRef]]:
-        token: str | None = None
-        while True:
-            params: dict[str, str | int] = {
-                "part": "snippet",
-                "parentId": parent_id,
-                "maxResults": COMMENT_PAGE,
-                "textFormat": "plainText",
-            }
-            if token:
-                params["pageToken"] = token
-            response = self._get("comments", params)
-            page = _mapping(response)
+        params: dict[str, str | int] = {
+            "part": "snippet",
+            "parentId": parent_id,
+            "maxResults": COMMENT_PAGE,
+            "textFormat": "plainText",
+        }
+        for page, response in self._pages("comments", params):
             for reply in page.get("items") or []:
                 if isinstance(reply, dict):
                     yield reply, response.record
-            token = page.get("nextPageToken")
-            if not token:
-                return
 
     def _comment(self, data: Json, video_id: str, record: RecordRef) -> Iterator[Observation]:
         snapshot = self._comment_snapshot(data, video_id, record)
