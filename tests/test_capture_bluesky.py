@@ -346,3 +346,14 @@ def test_a_feed_that_ends_early_marks_nothing_deleted(world: World) -> None:
     looked_up = world.fake.requests.matching(r"getPostThread\?.*depth=0")
     oldest = {p.rkey for p in posts[:10]}  # the ones the short listing did not reach
     assert len(looked_up) == 10 and all(any(k in r.target for k in oldest) for r in looked_up)
+
+
+def test_a_cursor_that_repeats_ends_the_night_instead_of_looping(world: World) -> None:
+    post = world.post(world.town, "Inlägg", days_ago=1)
+    page = {"cursor": "2026-11-19T10:00:00.000Z", "feed": [{"post": world.fake.post_view(post)}]}
+    world.fake.control.inject("getAuthorFeed", 200, 3, page, None)
+
+    result = world.night(NIGHT_1)
+
+    assert result.status == "failed" and "cursor" in (result.error or "")
+    assert len(world.fake.requests.matching("getAuthorFeed")) == 2

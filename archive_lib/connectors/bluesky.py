@@ -146,6 +146,7 @@ class BlueskyConnector:
             floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
             stop = max(stop, floor) if stop else floor
         cursor: str | None = None
+        cursors: set[str] = set()
         seen: set[str] = set()
         while True:
             params: dict[str, str | int] = {"actor": self.did, "limit": PAGE_SIZE, "filter": FEED_FILTER}
@@ -173,6 +174,9 @@ class BlueskyConnector:
             cursor = page.get("cursor")
             if not cursor or not items or older == len(items):
                 return
+            if cursor in cursors:
+                raise ProtocolError(f"getAuthorFeed returned the cursor {cursor!r} twice")
+            cursors.add(cursor)
 
     def _in_scope(self, view: Json) -> bool:
         created = self._created(view)
