@@ -122,7 +122,7 @@ def classify(response: Response) -> Verdict | None:
         return TokenExpiredError(f"the YouTube API key has expired: {message}")
     if reason == "keyInvalid" or detail == "API_KEY_INVALID":
         return AuthError(f"YouTube does not accept the API key: {message}")
-    if reason in ("accessNotConfigured", "forbidden", "ipRefererBlocked", "keyExpired"):
+    if reason in ("accessNotConfigured", "forbidden", "ipRefererBlocked"):
         return AuthError(f"YouTube refused the API key ({reason}): {message}")
     if reason in ("backendError", "processingFailure", "internalError") or response.status >= 500:
         return Backoff(f"HTTP {response.status} {reason or 'server error'}")
