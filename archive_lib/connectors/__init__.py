@@ -37,6 +37,12 @@ PLATFORMS: dict[str, PlatformSpec] = {
     "instagram": PlatformSpec(
         "instagram", "archive_lib.connectors.instagram:InstagramConnector", False, GRAPH_API
     ),
+    "youtube": PlatformSpec(
+        "youtube", "archive_lib.connectors.youtube:YouTubeConnector", False, "https://www.googleapis.com/youtube/v3"
+    ),
+    "bluesky": PlatformSpec(
+        "bluesky", "archive_lib.connectors.bluesky:BlueskyConnector", False, "https://public.api.bsky.app"
+    ),
 }
 
 
