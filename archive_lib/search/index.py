@@ -42,7 +42,7 @@ from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"
 _STATE = "state.json"
 _WRITER_HEAP = 256 * 1024 * 1024
@@ -91,6 +91,7 @@ def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("key", stored=True, tokenizer_name="raw")
     sb.add_text_field("item_id", tokenizer_name="raw")
+    sb.add_text_field("post_id", tokenizer_name="raw")
     for name in ("account_id", "board", "platform", "item_type", "state"):
         sb.add_text_field(name, tokenizer_name="lower")
     sb.add_text_field("author", tokenizer_name="words")
@@ -167,6 +168,7 @@ class _Item:
         doc = tantivy.Document()
         doc.add_text("key", key)
         doc.add_text("item_id", p["item_id"])
+        doc.add_text("post_id", p["post_id"])
         for name in ("account_id", "board", "platform", "item_type", "state"):
             doc.add_text(name, p[name] or "")
         doc.add_text("author", f"{p['author_name'] or ''} {p['author_handle'] or ''}")
@@ -302,6 +304,18 @@ class SearchIndex:
         """The payloads of items with this id (one per account that captured it)."""
         query = SearchQuery(item_ids=(item_id,), accounts=(account_id,) if account_id else (), limit=100)
         return self.search(query).hits
+
+    def thread_items(self, account_id: str, post_id: str) -> list[dict[str, Any]]:
+        """The indexed items of one thread (to know which items parts can hold it)."""
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "post_id", post_id)),
+                (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "account_id", account_id.lower())),
+            ]
+        )
+        searcher = self._open().searcher()
+        found = searcher.search(query, 100_000, count=False)
+        return [json.loads(searcher.doc(address)["payload"][0]) for _, address in found.hits]
 
     def _query(self, query: SearchQuery, text_query: tantivy.Query | None) -> tantivy.Query:
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
