@@ -457,6 +457,10 @@ def _hit(
             snippet = found.fragment()
             # Tantivy reports byte offsets; the web view needs character offsets.
             marks = [(len(raw[: h.start].decode()), len(raw[: h.end].decode())) for h in found.highlighted()]
+            latest = texts[0] if texts else ""
+            at = latest.find(snippet)
+            if at >= 0 and len(latest) <= _SNIPPET_CHARS:  # short: the whole text, not a fragment of it
+                snippet, marks = latest, [(start + at, end + at) for start, end in marks]
     p = payload
     return {
         "item_id": p["item_id"],
