@@ -23,7 +23,7 @@ test: install
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check archive_lib dags tests bench scripts
+	$(VENV)/bin/ruff check archive_lib dags plugins tests bench scripts
 	$(VENV)/bin/mypy
 
 bench: install

@@ -156,8 +156,17 @@ def make_export(
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n").encode()
     sha256 = _write_zip(out, files)
-    entry = {k: manifest[k] for k in ("export_id", "made_at", "made_by", "purpose", "reference", "query", "item_ids")}
-    entry.update(package=out.name, package_sha256=sha256, items=len(wanted), rows=len(rows), software=manifest["software"])
+    entry = {
+        k: manifest[k]
+        for k in ("export_id", "made_at", "made_by", "purpose", "reference", "query", "item_ids")
+    }
+    entry.update(
+        package=out.name,
+        package_sha256=sha256,
+        items=len(wanted),
+        rows=len(rows),
+        software=manifest["software"],
+    )
     key = log_key(made_at, export_id)
     store.put(
         key,
@@ -198,7 +207,14 @@ def _select(index: SearchIndex, request: ExportRequest) -> tuple[list[dict[str, 
 
 def _table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     schema = pa.schema([*ITEMS_SCHEMA, *_EXTRA_COLUMNS])
-    data = [{**{f.name: r.get(f.name) for f in ITEMS_SCHEMA}, "run_date": r["run_date"], "items_part": r["part_key"]} for r in rows]
+    data = [
+        {
+            **{f.name: r.get(f.name) for f in ITEMS_SCHEMA},
+            "run_date": r["run_date"],
+            "items_part": r["part_key"],
+        }
+        for r in rows
+    ]
     return pa.Table.from_pylist(data, schema=schema)
 
 
@@ -236,7 +252,10 @@ def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, li
         pointers[(row["warc_key"], row["warc_offset"])] = (row["warc_length"], row["warc_record_id"])
         for media in row.get("media") or ():
             if media.get("warc_key") and media.get("warc_length"):
-                pointers[(media["warc_key"], media["warc_offset"])] = (media["warc_length"], media["warc_record_id"])
+                pointers[(media["warc_key"], media["warc_offset"])] = (
+                    media["warc_length"],
+                    media["warc_record_id"],
+                )
     out = io.BytesIO()
     records: list[dict[str, Any]] = []
     keys = sorted({key for key, _ in pointers})
@@ -305,7 +324,10 @@ def _verify_warc(data: bytes, records: list[dict[str, Any]]) -> None:
         if expected["record_id"] is None:
             expected["record_id"] = found
         elif found != expected["record_id"]:
-            raise ArchiveError(f"{expected['warc_key']}@{expected['offset']}: record {found}, expected {expected['record_id']}")
+            raise ArchiveError(
+                f"{expected['warc_key']}@{expected['offset']}: holds record {found},"
+                f" expected {expected['record_id']}"
+            )
 
 
 def _source(store: ObjectStore, key: str) -> dict[str, Any]:
@@ -321,7 +343,9 @@ def _write_zip(out: pathlib.Path, files: dict[str, bytes]) -> str:
             for name, data in files.items():
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_STORED if name.endswith((".gz", ".parquet")) else zipfile.ZIP_DEFLATED
+                info.compress_type = (
+                    zipfile.ZIP_STORED if name.endswith((".gz", ".parquet")) else zipfile.ZIP_DEFLATED
+                )
                 archive.writestr(info, data)
         os.link(tmp, out)  # never replaces a file that appeared meanwhile
     except FileExistsError:

@@ -25,10 +25,32 @@ from archive_lib.storage import open_store
 from archive_lib.thread import Thread, load_thread
 
 SEARCH_COLUMNS = (
-    "item_id", "item_type", "platform", "account_id", "board", "author_name", "author_handle", "text",
-    "created_at", "url", "event", "post_id", "parent_id", "version", "versions", "nights", "snippet",
-    "warc_key", "warc_offset", "warc_length", "warc_record_id", "observed_at", "run_id", "source_url", "items_part",
-)  # fmt: skip
+    "item_id",
+    "item_type",
+    "platform",
+    "account_id",
+    "board",
+    "author_name",
+    "author_handle",
+    "text",
+    "created_at",
+    "url",
+    "event",
+    "post_id",
+    "parent_id",
+    "version",
+    "versions",
+    "nights",
+    "snippet",
+    "warc_key",
+    "warc_offset",
+    "warc_length",
+    "warc_record_id",
+    "observed_at",
+    "run_id",
+    "source_url",
+    "items_part",
+)
 
 
 def register(sub: Any) -> None:
@@ -50,8 +72,15 @@ def register(sub: Any) -> None:
     export = sub.add_parser("export", help="a release package (zip) of matching items, logged in the archive")
     _store_options(export)
     _query_options(export)
-    export.add_argument("--item", dest="items", action="extend", nargs="+", default=[], metavar="ID",
-                        help="export these items (instead of a query)")  # fmt: skip
+    export.add_argument(
+        "--item",
+        dest="items",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="export these items (instead of a query)",
+    )
     export.add_argument("--purpose", required=True, help="why the records are handed out")
     export.add_argument("--reference", required=True, help="the request's reference (diarienummer)")
     export.add_argument("--out", required=True, type=pathlib.Path, metavar="FILE.zip")
@@ -65,20 +94,28 @@ def register(sub: Any) -> None:
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", default=os.environ.get("ARCHIVE_STORE"), help="store URL (default: $ARCHIVE_STORE)")
+    parser.add_argument(
+        "--store", default=os.environ.get("ARCHIVE_STORE"), help="store URL (default: $ARCHIVE_STORE)"
+    )
     parser.add_argument(
         "--index",
         default=None,
         metavar="DIR",
-        help=f"folder for search indexes (default: ${ENV_INDEX_DIR}, else ~/.cache/social-records-archive/search)",
+        help=f"folder for search indexes (default: ${ENV_INDEX_DIR}, else"
+        " ~/.cache/social-records-archive/search)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
 
 
 def _query_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("query", nargs="?", default="", metavar="QUERY",
-                        help='words (inflections found), "a phrase", prefix*, -excluded')  # fmt: skip
+    parser.add_argument(
+        "query",
+        nargs="?",
+        default="",
+        metavar="QUERY",
+        help='words (inflections found), "a phrase", prefix*, -excluded',
+    )
     for flag, help_text in (
         ("--account", "account id from the inventory"),
         ("--board", "board (nämnd), e.g. Kommunstyrelsen"),
@@ -89,9 +126,15 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
         ("--item-id", "the platform's item id"),
     ):
         parser.add_argument(flag, action="append", default=[], help=help_text + " (repeatable: any of them)")
-    parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="created on or after this day (Stockholm)")
-    parser.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="created on or before this day (Stockholm)")
-    parser.add_argument("--limit", type=int, default=50, help="at most this many items, newest first (default 50)")
+    parser.add_argument(
+        "--since", type=_date, metavar="YYYY-MM-DD", help="created on or after this day (Stockholm)"
+    )
+    parser.add_argument(
+        "--until", type=_date, metavar="YYYY-MM-DD", help="created on or before this day (Stockholm)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=50, help="at most this many items, newest first (default 50)"
+    )
 
 
 def _date(value: str) -> dt.date:
@@ -129,7 +172,12 @@ def run_search(args: argparse.Namespace) -> int:
     query = _query(args)  # a bad query is refused before the store is opened
     results = _index(args).search(query)
     if args.format == "json":
-        json.dump([{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits], sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(
+            [{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits],
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
         print()
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -171,16 +219,33 @@ def print_thread(thread: Thread) -> None:
         c = item.current
         marker = "" if item.state == "new" else f" [{item.state.upper()}]"
         focus = "▶ " if item.item_id == thread.focus else ""
-        print(f"{pad}{focus}{c['item_type']} {item.item_id} · {c['author_name']} · created {stamp(c['created_at'])}{marker}")
+        print(
+            f"{pad}{focus}{c['item_type']} {item.item_id} · {c['author_name']}"
+            f" · created {stamp(c['created_at'])}{marker}"
+        )
         print(f"{pad}  nights seen: {', '.join(item.nights)}")
         for v in item.versions:
             when = stamp(v.get("edited_at") or v["observed_at"])
-            print(f"{pad}  v{v['version']} {v['event']:<8} {when}  night {v['run_date']}: {v['text']}".replace("\n", " "))
+            print(
+                f"{pad}  v{v['version']} {v['event']:<8} {when}  night {v['run_date']}: {v['text']}".replace(
+                    "\n", " "
+                )
+            )
 
 
 def run_export(args: argparse.Namespace) -> int:
-    has_query = bool(args.query or args.account or args.board or args.platform or args.author or args.type
-                     or args.event or args.item_id or args.since or args.until)  # fmt: skip
+    has_query = bool(
+        args.query
+        or args.account
+        or args.board
+        or args.platform
+        or args.author
+        or args.type
+        or args.event
+        or args.item_id
+        or args.since
+        or args.until
+    )
     request = ExportRequest(
         purpose=args.purpose,
         reference=args.reference,
@@ -194,10 +259,15 @@ def run_export(args: argparse.Namespace) -> int:
         json.dump(result.__dict__, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
         return 0
-    print(f"{result.path}: {result.items} items ({result.rows} versions) in {result.threads} threads, "
-          f"{result.records} WARC records")  # fmt: skip
+    print(
+        f"{result.path}: {result.items} items ({result.rows} versions) in {result.threads} threads, "
+        f"{result.records} WARC records"
+    )
     if result.matched_total > result.items:
-        print(f"note: {result.matched_total} items matched; only the newest {result.items} (--limit) were exported")
+        print(
+            f"note: {result.matched_total} items matched;"
+            f" only the newest {result.items} (--limit) were exported"
+        )
     print(f"sha256 {result.sha256}")
     print(f"logged in the archive as {result.log_key}")
     return 0
@@ -208,7 +278,10 @@ def run_reindex(args: argparse.Namespace) -> int:
         raise ConfigError("no store: give --store or set ARCHIVE_STORE")
     index = SearchIndex(open_store(args.store), args.index)
     report = index.rebuild()
-    print(f"{index.path}: {report.items_written} items from {report.parts_total} items parts in {report.seconds:.1f} s")
+    print(
+        f"{index.path}: {report.items_written} items from {report.parts_total} items parts"
+        f" in {report.seconds:.1f} s"
+    )
     return 0
 
 

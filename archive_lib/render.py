@@ -37,7 +37,9 @@ def environment() -> jinja2.Environment:
 
 
 def stylesheet() -> str:
-    return (importlib.resources.files("archive_lib") / "templates" / "style.css").read_text(encoding="utf-8") + DEPTH_CSS
+    return (importlib.resources.files("archive_lib") / "templates" / "style.css").read_text(
+        encoding="utf-8"
+    ) + DEPTH_CSS
 
 
 def render(template: str, **context: Any) -> str:

@@ -128,10 +128,14 @@ def load_thread(
     """The thread holding ``item_id`` (call ``index.refresh()`` first)."""
     found = index.locate(item_id, account_id)
     if not found:
-        raise ItemNotFoundError(f"no item {item_id!r} in the archive" + (f" of {account_id}" if account_id else ""))
+        raise ItemNotFoundError(
+            f"no item {item_id!r} in the archive" + (f" of {account_id}" if account_id else "")
+        )
     accounts = sorted({hit["account_id"] for hit in found})
     if len(accounts) > 1:
-        raise ConfigError(f"item {item_id!r} was captured by several accounts: give --account ({', '.join(accounts)})")
+        raise ConfigError(
+            f"item {item_id!r} was captured by several accounts: give --account ({', '.join(accounts)})"
+        )
     account, post_id = accounts[0], found[0]["post_id"]
     rows = thread_rows(store, index, account, post_id)
     thread = build_thread(rows, account, post_id, item_id, as_of)
@@ -140,7 +144,9 @@ def load_thread(
     return thread
 
 
-def thread_rows(store: ObjectStore, index: SearchIndex, account_id: str, post_id: str) -> list[dict[str, Any]]:
+def thread_rows(
+    store: ObjectStore, index: SearchIndex, account_id: str, post_id: str
+) -> list[dict[str, Any]]:
     """Every version row of the thread, read from the parts that can hold it."""
     known = index.thread_items(account_id, post_id)
     earliest = min(dt.datetime.fromisoformat(p["created_at"]) for p in known)
@@ -197,7 +203,10 @@ def _version_dict(row: dict[str, Any]) -> dict[str, Any]:
         "observed_at": row["observed_at"],
         "night": row["run_date"].isoformat(),
         "media": [
-            {k: m.get(k) for k in ("media_type", "url", "description", "sha256", "warc_key", "warc_record_id")}
+            {
+                k: m.get(k)
+                for k in ("media_type", "url", "description", "sha256", "warc_key", "warc_record_id")
+            }
             for m in row.get("media") or ()
         ],
         "warc_key": row["warc_key"],

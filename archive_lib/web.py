@@ -107,7 +107,9 @@ def create_app(
     ) -> HTMLResponse:
         try:
             built = index()
-            found = load_thread(built.store, built, item_id, as_of=_day(as_of or ""), account_id=account or None)
+            found = load_thread(
+                built.store, built, item_id, as_of=_day(as_of or ""), account_id=account or None
+            )
         except ItemNotFoundError as e:
             raise HTTPException(404, str(e)) from e
         except ConfigError as e:
@@ -117,8 +119,8 @@ def create_app(
     @app.post("/export")
     def export(
         request: Request,
-        purpose: str = Form(...),  # noqa: B008
-        reference: str = Form(...),  # noqa: B008
+        purpose: str = Form(...),
+        reference: str = Form(...),
         item: list[str] = Form(...),  # noqa: B008
         user: Any = Depends(current_user),  # noqa: B008
     ) -> FileResponse:

@@ -9,6 +9,7 @@ in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder).
 from __future__ import annotations
 
 import os
+from typing import Any, ClassVar
 
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
@@ -33,8 +34,10 @@ registry_app = create_app(current_user=get_user, store_url=_store_url)
 
 class RegistrarViewsPlugin(AirflowPlugin):
     name = "registrar_views"
-    fastapi_apps = [{"app": registry_app, "url_prefix": "/registry", "name": "Records archive: registry"}]
-    external_views = [
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {"app": registry_app, "url_prefix": "/registry", "name": "Records archive: registry"}
+    ]
+    external_views: ClassVar[list[dict[str, Any]]] = [
         {
             "name": "Search the archive",
             "href": "/registry/",

@@ -73,7 +73,9 @@ def build_archive(fake: FakeMastodon, store: ObjectStore, folder: pathlib.Path) 
     )
     ids["question"] = say(anna, "Hur länge blir badhusets bassäng stängd?", at(10, 9), ids["post"])
     ids["answer"] = say(town, "Bassängen öppnar igen i mars.", at(10, 10), ids["question"])
-    ids["doomed"] = say(mats, "Skandal att simhallen stänger igen! Ring kommunalrådet.", at(10, 11), ids["post"])
+    ids["doomed"] = say(
+        mats, "Skandal att simhallen stänger igen! Ring kommunalrådet.", at(10, 11), ids["post"]
+    )
     ids["edited"] = say(anna, "Simskolan börjar den 12 januari.", at(10, 12), ids["post"])
     ids["script"] = say(mats, SCRIPT_TEXT, at(10, 13), ids["post"])
     ids["library_post"] = say(library, "Biblioteket i Åhus har nya öppettider från december.", at(17, 9))

@@ -50,43 +50,77 @@ def ids_of(hits: list[dict[str, Any]]) -> list[str]:
     return [h["item_id"] for h in hits]
 
 
-def test_a_word_finds_its_inflected_forms(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
+def test_a_word_finds_its_inflected_forms(
+    registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
     ids = registrar_archive.ids
     hits = search_json(registrar_archive, tmp_path / "index", "badhus")
 
     # "Badhuset stänger ...", "... badhusets bassäng ...", "... beskedet om badhuset!"; newest first.
     assert ids_of(hits) == [ids["late"], ids["question"], ids["post"]]
     first = hits[0]
-    for key in ("item_id", "item_type", "platform", "account_id", "board", "author_name", "text", "created_at",
-                "url", "event", "warc_key", "warc_record_id", "observed_at"):  # fmt: skip
+    for key in (
+        "item_id",
+        "item_type",
+        "platform",
+        "account_id",
+        "board",
+        "author_name",
+        "text",
+        "created_at",
+        "url",
+        "event",
+        "warc_key",
+        "warc_record_id",
+        "observed_at",
+    ):
         assert first[key], key
     assert first["text"] == "Tack för beskedet om badhuset!" and first["event"] == "new"
     assert (tmp_path / "index").is_dir()  # built on first use, in the folder given
 
 
-def test_swedish_letters_phrases_and_prefixes(index: SearchIndex, registrar_archive: RegistrarArchive) -> None:
+def test_swedish_letters_phrases_and_prefixes(
+    index: SearchIndex, registrar_archive: RegistrarArchive
+) -> None:
     ids = registrar_archive.ids
     assert ids_of(index.search(SearchQuery("ÅHUS")).hits) == [ids["library_post"]]
     assert index.search(SearchQuery("ahus")).hits == []  # å is a letter of its own
     assert ids_of(index.search(SearchQuery('"stänger för renovering"')).hits) == [ids["post"]]
     assert index.search(SearchQuery('"renovering stänger"')).hits == []
     assert ids_of(index.search(SearchQuery("simsk*")).hits) == [ids["edited"]]
+    assert ids_of(index.search(SearchQuery("hur-läng*")).hits) == [ids["question"]]  # words joined by a hyphen
     assert ids_of(index.search(SearchQuery("badhus -tack")).hits) == [ids["question"], ids["post"]]
     assert ids_of(index.search(SearchQuery("ritning")).hits) == [ids["post"]]  # an image's description
     found = index.search(SearchQuery("bassäng")).hits[0]
-    assert found["highlights"] and found["snippet"][slice(*found["highlights"][0])].lower().startswith("bassäng")
+    assert found["highlights"] and found["snippet"][slice(*found["highlights"][0])].lower().startswith(
+        "bassäng"
+    )
 
 
 def test_filter_by_board_and_date(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
     ids = registrar_archive.ids
     board = ["--board", "Kultur- och fritidsnämnden"]
-    on_the_day = search_json(registrar_archive, tmp_path / "i", *board, "--since", "2026-11-17", "--until", "2026-11-17")
+    on_the_day = search_json(
+        registrar_archive, tmp_path / "i", *board, "--since", "2026-11-17", "--until", "2026-11-17"
+    )
     assert ids_of(on_the_day) == [ids["library_question"], ids["library_post"]]
     assert {h["board"] for h in on_the_day} == {"Kultur- och fritidsnämnden"}
     assert search_json(registrar_archive, tmp_path / "i", *board, "--until", "2026-11-16") == []
     assert search_json(registrar_archive, tmp_path / "i", *board, "--since", "2026-11-18") == []
-    town = search_json(registrar_archive, tmp_path / "i", "--board", "kommunstyrelsen", "--since", "2026-11-10",
-                       "--until", "2026-11-10", "--type", "comment", "--author", "anna lindqvist")  # fmt: skip
+    town = search_json(
+        registrar_archive,
+        tmp_path / "i",
+        "--board",
+        "kommunstyrelsen",
+        "--since",
+        "2026-11-10",
+        "--until",
+        "2026-11-10",
+        "--type",
+        "comment",
+        "--author",
+        "anna lindqvist",
+    )
     assert ids_of(town) == [ids["edited"], ids["question"]]
 
 
@@ -106,7 +140,9 @@ def test_a_deleted_comment_is_still_found_and_marked_deleted(
     assert "[DELETED]" in table.stdout and "1 items match" in table.stdout
 
 
-def test_a_word_removed_by_an_edit_still_finds_the_item(index: SearchIndex, registrar_archive: RegistrarArchive) -> None:
+def test_a_word_removed_by_an_edit_still_finds_the_item(
+    index: SearchIndex, registrar_archive: RegistrarArchive
+) -> None:
     hits = index.search(SearchQuery('"12 januari"')).hits
     assert ids_of(hits) == [registrar_archive.ids["edited"]]
     assert hits[0]["text"] == "Simskolan börjar den 19 januari, inte den 12."  # the latest text is shown
@@ -116,7 +152,9 @@ def test_thread_as_of_a_day_before_the_edit_shows_the_old_text(
     registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
 ) -> None:
     ids = registrar_archive.ids
-    before = cli(registrar_archive, tmp_path / "i", "show", ids["edited"], "--as-of", "2026-11-20", "--format", "json")
+    before = cli(
+        registrar_archive, tmp_path / "i", "show", ids["edited"], "--as-of", "2026-11-20", "--format", "json"
+    )
     assert before.returncode == 0, before.stderr
     thread = json.loads(before.stdout)
     items = {c["item_id"]: c for c in thread["thread"]["children"]}
@@ -141,14 +179,26 @@ def test_thread_as_of_a_day_before_the_edit_shows_the_old_text(
     assert "[DELETED]" in table.stdout and "[EDITED]" in table.stdout and SCRIPT_TEXT in table.stdout
 
 
-def test_user_errors_are_clear_and_exit_2(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
-    for args in (['"badhus'], ["b*"], ["--event", "gone"], ["--since", "2026-13-01"],
-                 ["--since", "2026-11-20", "--until", "2026-11-01"], ["ba*d"]):  # fmt: skip
+def test_user_errors_are_clear_and_exit_2(
+    registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
+    for args in (
+        ['"badhus'],
+        ["b*"],
+        ["--event", "gone"],
+        ["--since", "2026-13-01"],
+        ["--since", "2026-11-20", "--until", "2026-11-01"],
+        ["ba*d"],
+    ):
         done = cli(registrar_archive, tmp_path / "i", "search", *args)
         assert done.returncode == 2, (args, done.stderr)
-        assert "Traceback" not in done.stderr and "error" in done.stderr.lower() or done.stderr.startswith("archivectl")
+        assert ("Traceback" not in done.stderr and "error" in done.stderr.lower()) or done.stderr.startswith(
+            "archivectl"
+        )
     missing = cli(registrar_archive, tmp_path / "i", "show", "404404")
-    assert missing.returncode == 1 and "no item '404404'" in missing.stderr and "Traceback" not in missing.stderr
+    assert (
+        missing.returncode == 1 and "no item '404404'" in missing.stderr and "Traceback" not in missing.stderr
+    )
     with pytest.raises(QueryError):
         SearchQuery('"open')
 
@@ -158,7 +208,11 @@ def test_refresh_indexes_only_new_parts(registrar_archive: RegistrarArchive, tmp
 
     index = SearchIndex(registrar_archive.store, tmp_path)
     first = index.refresh()
-    assert first.rebuilt and first.parts_new == len(list_parts(registrar_archive.store)) and first.items_written == 9
+    assert (
+        first.rebuilt
+        and first.parts_new == len(list_parts(registrar_archive.store))
+        and first.items_written == 9
+    )
     again = index.refresh()
     assert (again.parts_new, again.rows, again.rebuilt) == (0, 0, False)
     rebuilt = index.rebuild()
@@ -185,11 +239,27 @@ def verify_package(path: pathlib.Path) -> dict[str, Any]:
     return manifest
 
 
-def test_export_package_verifies_and_is_logged(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
+def test_export_package_verifies_and_is_logged(
+    registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
     ids = registrar_archive.ids
     out = tmp_path / "utlamnande.zip"
-    done = cli(registrar_archive, tmp_path / "i", "export", "badhus", "--event", "new", "--purpose",
-               "Begäran om allmän handling", "--reference", "KS 2026/0042", "--out", str(out), "--by", "Rita Registrator")  # fmt: skip
+    done = cli(
+        registrar_archive,
+        tmp_path / "i",
+        "export",
+        "badhus",
+        "--event",
+        "new",
+        "--purpose",
+        "Begäran om allmän handling",
+        "--reference",
+        "KS 2026/0042",
+        "--out",
+        str(out),
+        "--by",
+        "Rita Registrator",
+    )
     assert done.returncode == 0, done.stderr
     manifest = verify_package(out)
 
@@ -206,7 +276,9 @@ def test_export_package_verifies_and_is_logged(registrar_archive: RegistrarArchi
     with zipfile.ZipFile(out) as package:
         warc = package.read("records.warc.gz")
         for record in ArchiveIterator(io.BytesIO(warc)):
-            types.append((record.rec_headers.get_header("WARC-Type"), record.rec_headers.get_header("WARC-Target-URI")))
+            types.append(
+                (record.rec_headers.get_header("WARC-Type"), record.rec_headers.get_header("WARC-Target-URI"))
+            )
         rows = list(csv.DictReader(io.StringIO(package.read("items.csv").decode("utf-8-sig"))))
         table = pq.read_table(io.BytesIO(package.read("items.parquet")))
         html = package.read(f"threads/ks-mastodon_{ids['post']}.html").decode()
@@ -223,19 +295,32 @@ def test_export_package_verifies_and_is_logged(registrar_archive: RegistrarArchi
     assert len(logged) == 1 and logged[0]["made_by"] == "Rita Registrator"
     assert logged[0]["package_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert logged[0]["reference"] == "KS 2026/0042"
-    again = cli(registrar_archive, tmp_path / "i", "export", "--item", ids["doomed"], "--purpose", "x",
-                "--reference", "y", "--out", str(out))  # fmt: skip
+    again = cli(
+        registrar_archive,
+        tmp_path / "i",
+        "export",
+        "--item",
+        ids["doomed"],
+        "--purpose",
+        "x",
+        "--reference",
+        "y",
+        "--out",
+        str(out),
+    )
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
-def test_search_and_export_on_s3(
-    s3_endpoint: str, locked_bucket: str, tmp_path: pathlib.Path
-) -> None:
+def test_search_and_export_on_s3(s3_endpoint: str, locked_bucket: str, tmp_path: pathlib.Path) -> None:
     store = S3Store(f"s3://{locked_bucket}/archive")
     with FakeMastodon(now=NOW) as fake:
         town = fake.add_account("kristianstad", "Kristianstads kommun")
-        post = fake.post(town, fake.html("Cykelvägarna plogas först i morgon."), at=NOW - dt.timedelta(days=1))
-        inventory = load_inventory(write_inventory(tmp_path, fake.base_url, [{"id": "ks", "handle": "kristianstad"}]))
+        post = fake.post(
+            town, fake.html("Cykelvägarna plogas först i morgon."), at=NOW - dt.timedelta(days=1)
+        )
+        inventory = load_inventory(
+            write_inventory(tmp_path, fake.base_url, [{"id": "ks", "handle": "kristianstad"}])
+        )
         result = capture_night(inventory, store, NIGHT_1, clock=FakeClock(fake), options=CaptureOptions())
     assert result.results[0].status == "ok"
     index = SearchIndex(store, tmp_path / "index")

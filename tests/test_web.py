@@ -20,7 +20,6 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -29,9 +28,14 @@ from tests.registrar_fixtures import SCRIPT_TEXT, RegistrarArchive
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -46,8 +50,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _request(url: str, *, token: str | None = None, data: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+def _request(
+    url: str, *, token: str | None = None, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=data, headers=dict(headers or {}))
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -99,7 +104,9 @@ def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPat
             assert time.monotonic() < deadline, "api-server did not come up"
             time.sleep(0.25)
         body = json.dumps({"username": "registrar", "password": password}).encode()
-        status, _, answer = _request(f"{base}/auth/token", data=body, headers={"Content-Type": "application/json"})
+        status, _, answer = _request(
+            f"{base}/auth/token", data=body, headers={"Content-Type": "application/json"}
+        )
         assert status in (200, 201), answer
         yield Server(base, json.loads(answer)["access_token"])
     finally:
@@ -134,7 +141,9 @@ def test_the_plugin_is_in_airflows_menu(server: Server) -> None:
     assert plugins["registrar_views"]["external_views"][0]["href"] == "/registry/"
 
 
-def test_release_package_download(server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
+def test_release_package_download(
+    server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
     item = registrar_archive.ids["question"]
     form = urllib.parse.urlencode(
         [("purpose", "Begäran"), ("reference", "KS 2026/9"), ("item", f"ks-mastodon/{item}")]
@@ -146,7 +155,9 @@ def test_release_package_download(server: Server, registrar_archive: RegistrarAr
         manifest = json.loads(package.read("manifest.json"))
     assert manifest["made_by"] == "registrar" and manifest["item_ids"] == [item]
     elsewhere = {"Origin": "http://evil.example"}
-    status, _, _ = _request(server.base + "/registry/export", token=server.token, data=form, headers=elsewhere)
+    status, _, _ = _request(
+        server.base + "/registry/export", token=server.token, data=form, headers=elsewhere
+    )
     assert status == 403
 
 

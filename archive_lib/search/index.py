@@ -51,12 +51,36 @@ _SNIPPET_CHARS = 240
 
 #: Columns of the newest version kept in the payload (the rest of the row is in the Parquet).
 _PAYLOAD_COLUMNS = (
-    "platform", "account_id", "board", "item_id", "item_type", "parent_id", "post_id",
-    "author_id", "author_name", "author_handle", "author_is_account", "content_warning",
-    "sensitive", "language", "visibility", "url", "created_at", "edited_at", "observed_at",
-    "event", "hidden", "version", "run_id", "warc_key", "warc_offset", "warc_length",
-    "warc_record_id", "source_url", "retention_class",
-)  # fmt: skip
+    "platform",
+    "account_id",
+    "board",
+    "item_id",
+    "item_type",
+    "parent_id",
+    "post_id",
+    "author_id",
+    "author_name",
+    "author_handle",
+    "author_is_account",
+    "content_warning",
+    "sensitive",
+    "language",
+    "visibility",
+    "url",
+    "created_at",
+    "edited_at",
+    "observed_at",
+    "event",
+    "hidden",
+    "version",
+    "run_id",
+    "warc_key",
+    "warc_offset",
+    "warc_length",
+    "warc_record_id",
+    "source_url",
+    "retention_class",
+)
 
 
 def index_root(root: str | os.PathLike[str] | None = None) -> pathlib.Path:
@@ -83,7 +107,9 @@ def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
         .filter(tantivy.Filter.remove_long(80))
         .filter(tantivy.Filter.lowercase())
         .build(),
-        "lower": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(tantivy.Filter.lowercase()).build(),
+        "lower": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw())
+        .filter(tantivy.Filter.lowercase())
+        .build(),
     }
 
 
@@ -128,7 +154,9 @@ class _Item:
 
     def __init__(self, payload: dict[str, Any] | None = None, texts: Sequence[str] = ()) -> None:
         self.payload = payload or {}
-        self.versions: dict[int, dict[str, Any]] = {int(v["version"]): v for v in self.payload.get("versions", [])}
+        self.versions: dict[int, dict[str, Any]] = {
+            int(v["version"]): v for v in self.payload.get("versions", [])
+        }
         self.texts: dict[int, str] = {}
         self.extra: set[str] = set(self.payload.get("extra", []))
         self.old_texts = list(texts)
@@ -221,8 +249,11 @@ class SearchIndex:
         if new:
             log.info(
                 "search index: %d new items parts, %d rows, %d items written in %.1f s",
-                report.parts_new, report.rows, report.items_written, report.seconds,
-            )  # fmt: skip
+                report.parts_new,
+                report.rows,
+                report.items_written,
+                report.seconds,
+            )
         return report
 
     def rebuild(self) -> RefreshReport:
@@ -289,7 +320,9 @@ class SearchIndex:
         index = self._open()
         searcher = index.searcher()
         text_query = self._text_query(query.clauses)
-        result = searcher.search(self._query(query, text_query), query.limit, count=True, order_by_field="created_at")
+        result = searcher.search(
+            self._query(query, text_query), query.limit, count=True, order_by_field="created_at"
+        )
         snippets = None
         if text_query is not None and any(not c.negated for c in query.clauses):
             snippets = tantivy.SnippetGenerator.create(searcher, text_query, self._schema, "text")
@@ -298,7 +331,9 @@ class SearchIndex:
         for _, address in result.hits:
             doc = searcher.doc(address)
             hits.append(_hit(json.loads(doc["payload"][0]), doc["text"], snippets, doc))
-        return SearchResults(total=int(result.count or 0), hits=hits)
+        return SearchResults(
+            total=int(getattr(result, "count", 0) or 0), hits=hits
+        )  # count: not in the stubs
 
     def locate(self, item_id: str, account_id: str | None = None) -> list[dict[str, Any]]:
         """The payloads of items with this id (one per account that captured it)."""
@@ -310,7 +345,10 @@ class SearchIndex:
         query = tantivy.Query.boolean_query(
             [
                 (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "post_id", post_id)),
-                (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "account_id", account_id.lower())),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.term_query(self._schema, "account_id", account_id.lower()),
+                ),
             ]
         )
         searcher = self._open().searcher()
@@ -373,7 +411,9 @@ class SearchIndex:
             if len(words) == 1:
                 # Words are letters and digits only (the tokenizer split on everything else).
                 return tantivy.Query.regex_query(self._schema, "text_words", f"{words[0]}.*")
-            return tantivy.Query.phrase_prefix_query(self._schema, "text_words", words)
+            return tantivy.Query.phrase_prefix_query(
+                self._schema, "text_words", list[str | tuple[int, str]](words)
+            )
         stems = self._analyzers["sv"].analyze(clause.text)
         options = [self._words(name, stems) for name in ("text", "extra")]
         present = [q for q in options if q is not None]

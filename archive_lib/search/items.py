@@ -40,7 +40,7 @@ def part_order(part: layout.ItemsPart) -> tuple[dt.date, str, int]:
 def read_part(store: ObjectStore, part: layout.ItemsPart) -> list[dict[str, Any]]:
     """The rows of one part, each with ``run_date`` and ``part_key`` added."""
     with store.open(part.key) as handle:
-        rows = read_parquet_bytes(handle.read()).to_pylist()
+        rows: list[dict[str, Any]] = read_parquet_bytes(handle.read()).to_pylist()
     for row in rows:
         row["run_date"] = part.run_date
         row["part_key"] = part.key

@@ -59,7 +59,9 @@ class SearchQuery:
         for name, allowed in (("item_types", ITEM_TYPES), ("events", STATES)):
             for value in getattr(self, name):
                 if value not in allowed:
-                    raise QueryError(f"unknown {name[:-1].replace('_', ' ')} {value!r}: use {', '.join(allowed)}")
+                    raise QueryError(
+                        f"unknown {name[:-1].replace('_', ' ')} {value!r}: use {', '.join(allowed)}"
+                    )
         if self.since and self.until and self.since > self.until:
             raise QueryError(f"--since {self.since} is after --until {self.until}")
         if self.limit < 1:
@@ -83,7 +85,7 @@ class SearchQuery:
 def parse_text(text: str) -> tuple[Clause, ...]:
     """The clauses of a free-text query; QueryError with the reason for a malformed one."""
     if text.count('"') % 2:
-        raise QueryError(f"unbalanced quote in {text!r}: close every \"phrase\"")
+        raise QueryError(f'unbalanced quote in {text!r}: close every "phrase"')
     clauses = []
     for match in _TOKEN.finditer(text):
         if match.group(3) is None:
