@@ -88,7 +88,7 @@ def test_swedish_letters_phrases_and_prefixes(
     assert ids_of(index.search(SearchQuery('"stänger för renovering"')).hits) == [ids["post"]]
     assert index.search(SearchQuery('"renovering stänger"')).hits == []
     assert ids_of(index.search(SearchQuery("simsk*")).hits) == [ids["edited"]]
-    assert ids_of(index.search(SearchQuery("hur-läng*")).hits) == [ids["question"]]  # words joined by a hyphen
+    assert ids_of(index.search(SearchQuery("hur-läng*")).hits) == [ids["question"]]  # joined by a hyphen
     assert ids_of(index.search(SearchQuery("badhus -tack")).hits) == [ids["question"], ids["post"]]
     assert ids_of(index.search(SearchQuery("ritning")).hits) == [ids["post"]]  # an image's description
     found = index.search(SearchQuery("bassäng")).hits[0]
