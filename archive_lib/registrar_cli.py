@@ -225,12 +225,12 @@ def print_thread(thread: Thread) -> None:
         )
         print(f"{pad}  nights seen: {', '.join(item.nights)}")
         for v in item.versions:
-            when = stamp(v.get("edited_at") or v["observed_at"])
-            print(
-                f"{pad}  v{v['version']} {v['event']:<8} {when}  night {v['run_date']}: {v['text']}".replace(
-                    "\n", " "
-                )
+            made = stamp(v.get("edited_at") or (v["created_at"] if v["event"] == "new" else None)) or "-"
+            line = (
+                f"{pad}  v{v['version']} {v['event']:<8} made {made:<16} captured {stamp(v['observed_at'])}"
+                f" (night {v['run_date']}): {v['text']}"
             )
+            print(line.replace("\n", " "))
 
 
 def run_export(args: argparse.Namespace) -> int:
