@@ -16,13 +16,15 @@ import pathlib
 import sys
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from archive_lib.errors import ConfigError
-from archive_lib.export import ExportRequest, make_export
-from archive_lib.render import stamp
-from archive_lib.search import SearchIndex, SearchQuery
-from archive_lib.search.index import ENV_INDEX_DIR
-from archive_lib.storage import open_store
-from archive_lib.thread import Thread, load_thread
+
+if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
+    from archive_lib.search import SearchIndex, SearchQuery
+    from archive_lib.thread import Thread
+
+ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"  # archive_lib.search.index.ENV_INDEX_DIR
 
 SEARCH_COLUMNS = (
     "item_id",
@@ -145,6 +147,8 @@ def _date(value: str) -> dt.date:
 
 
 def _query(args: argparse.Namespace) -> SearchQuery:
+    from archive_lib.search import SearchQuery
+
     return SearchQuery(
         text=args.query,
         accounts=tuple(args.account),
@@ -161,6 +165,9 @@ def _query(args: argparse.Namespace) -> SearchQuery:
 
 
 def _index(args: argparse.Namespace) -> SearchIndex:
+    from archive_lib.search import SearchIndex
+    from archive_lib.storage import open_store
+
     if not args.store:
         raise ConfigError("no store: give --store or set ARCHIVE_STORE")
     index = SearchIndex(open_store(args.store), args.index)
@@ -169,6 +176,8 @@ def _index(args: argparse.Namespace) -> SearchIndex:
 
 
 def run_search(args: argparse.Namespace) -> int:
+    from archive_lib.render import stamp
+
     query = _query(args)  # a bad query is refused before the store is opened
     results = _index(args).search(query)
     if args.format == "json":
@@ -199,6 +208,8 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from archive_lib.thread import load_thread
+
     index = _index(args)
     thread = load_thread(index.store, index, args.item_id, as_of=args.as_of, account_id=args.account)
     if args.format == "json":
@@ -210,6 +221,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def print_thread(thread: Thread) -> None:
+    from archive_lib.render import stamp
+
     when = f"as it was on {thread.as_of}" if thread.as_of else "every version captured"
     print(f"Thread {thread.post_id} · {thread.platform} · {thread.account_id} ({thread.board}) · {when}")
     if thread.root is None:
@@ -234,6 +247,8 @@ def print_thread(thread: Thread) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from archive_lib.export import ExportRequest, make_export
+
     has_query = bool(
         args.query
         or args.account
@@ -274,6 +289,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_reindex(args: argparse.Namespace) -> int:
+    from archive_lib.search import SearchIndex
+    from archive_lib.storage import open_store
+
     if not args.store:
         raise ConfigError("no store: give --store or set ARCHIVE_STORE")
     index = SearchIndex(open_store(args.store), args.index)

@@ -49,11 +49,17 @@ def create_app(
     lock = threading.Lock()
 
     def index() -> SearchIndex:
-        url = store_url()
+        try:
+            url = store_url()
+        except ConfigError as e:
+            raise HTTPException(503, f"the archive is not configured: {e}") from e
         with lock:
-            if url not in indexes:
-                indexes[url] = SearchIndex(open_store(url), index_root)
-            indexes[url].refresh()
+            try:
+                if url not in indexes:
+                    indexes[url] = SearchIndex(open_store(url), index_root)
+                indexes[url].refresh()
+            except ArchiveError as e:
+                raise HTTPException(503, f"the archive cannot be read now: {e}") from e
             return indexes[url]
 
     @app.middleware("http")

@@ -236,7 +236,14 @@ class SearchIndex:
                 self._wipe()
                 state = {"schema": SCHEMA_VERSION, "store_url": self.store.url, "parts": []}
                 report.rebuilt = True
-            index = self._open()
+            try:
+                index = self._open()
+            except ValueError as e:  # a damaged or foreign folder: it is only a cache
+                log.warning("search index at %s unusable (%s): building it again", self.path, e)
+                self._wipe()
+                state = {"schema": SCHEMA_VERSION, "store_url": self.store.url, "parts": []}
+                report.rebuilt = True
+                index = self._open()
             done = set(state["parts"])
             parts = list_parts(self.store)
             report.parts_total = len(parts)

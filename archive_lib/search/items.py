@@ -13,7 +13,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+
 from archive_lib import layout
+from archive_lib.errors import ArchiveError
 from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.storage.base import ObjectStore
 
@@ -40,7 +43,11 @@ def part_order(part: layout.ItemsPart) -> tuple[dt.date, str, int]:
 def read_part(store: ObjectStore, part: layout.ItemsPart) -> list[dict[str, Any]]:
     """The rows of one part, each with ``run_date`` and ``part_key`` added."""
     with store.open(part.key) as handle:
-        rows: list[dict[str, Any]] = read_parquet_bytes(handle.read()).to_pylist()
+        data = handle.read()
+    try:
+        rows: list[dict[str, Any]] = read_parquet_bytes(data).to_pylist()
+    except (pa.ArrowException, OSError) as e:
+        raise ArchiveError(f"{part.key}: not a readable Parquet file: {e}") from e
     for row in rows:
         row["run_date"] = part.run_date
         row["part_key"] = part.key
