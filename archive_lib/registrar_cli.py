@@ -14,9 +14,7 @@ import json
 import os
 import pathlib
 import sys
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive_lib.errors import ConfigError
 

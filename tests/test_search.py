@@ -183,8 +183,8 @@ def test_thread_as_of_a_day_before_the_edit_shows_the_old_text(
 def test_user_errors_are_clear_and_exit_2(
     registrar_archive: RegistrarArchive, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bad = (['"badhus'], ["b*"], ["--event", "gone"], ["--since", "2026-13-01"], ["ba*d"],
-           ["--since", "2026-11-20", "--until", "2026-11-01"], ["--type", "reply"], ["--limit", "0"])  # fmt: skip
+    bad = [['"badhus'], ["b*"], ["--event", "gone"], ["--since", "2026-13-01"], ["ba*d"]]
+    bad += [["--since", "2026-11-20", "--until", "2026-11-01"], ["--type", "reply"], ["--limit", "0"]]
     for args in bad:
         try:
             code = main(["search", "--store", registrar_archive.store_url, "--index", str(tmp_path), *args])
