@@ -9,6 +9,7 @@ import io
 import json
 import pathlib
 import subprocess
+import sys
 import zipfile
 from typing import Any
 
@@ -264,6 +265,13 @@ def test_export_package_verifies_and_is_logged(
     )
     assert done.returncode == 0, done.stderr
     manifest = verify_package(out)
+    with zipfile.ZipFile(out) as package:
+        (tmp_path / "records.warc.gz").write_bytes(package.read("records.warc.gz"))
+    warcio = pathlib.Path(sys.executable).parent / "warcio"
+    checked = subprocess.run(
+        [str(warcio), "check", "-v", str(tmp_path / "records.warc.gz")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and "digest pass" in checked.stdout, checked.stdout + checked.stderr
 
     assert manifest["purpose"] == "Begäran om allmän handling" and manifest["reference"] == "KS 2026/0042"
     assert manifest["query"]["text"] == "badhus" and manifest["query"]["events"] == ["new"]
