@@ -341,6 +341,10 @@ class _Night:
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account
         finished = self.clock.now()
+        # Error texts quote URLs and platform messages; a credential must not ride along.
+        error = self.redactor.text(error) if error else error
+        self.warnings = [self.redactor.text(w) for w in self.warnings]
+        self.notes = [self.redactor.text(n) for n in self.notes]
         counts = self.versioner.counts if self.versioner else None
         if counts is not None and self.media is not None:
             counts = replace(counts, media_files=self.media.downloaded, threads_checked=self.threads)

@@ -29,6 +29,12 @@ class PlatformSpec:
 
 PLATFORMS: dict[str, PlatformSpec] = {
     "mastodon": PlatformSpec("mastodon", "archive_lib.connectors.mastodon:MastodonConnector", True),
+    "youtube": PlatformSpec(
+        "youtube", "archive_lib.connectors.youtube:YouTubeConnector", False, "https://www.googleapis.com/youtube/v3"
+    ),
+    "bluesky": PlatformSpec(
+        "bluesky", "archive_lib.connectors.bluesky:BlueskyConnector", False, "https://public.api.bsky.app"
+    ),
 }
 
 

@@ -144,7 +144,7 @@ class Response:
                 elif encoding == "deflate":
                     data = _inflate(data)
             except (OSError, zlib.error, EOFError) as exc:
-                raise ProtocolError(f"{self.url}: body is not valid {encoding}: {exc}") from exc
+                raise ProtocolError(f"{_short(self.url)}: body is not valid {encoding}: {exc}") from exc
             self._content = data
         return self._content
 
@@ -152,7 +152,7 @@ class Response:
         try:
             return json.loads(self.content)
         except ValueError as exc:
-            raise ProtocolError(f"{self.url}: expected JSON, got {self.content[:80]!r}") from exc
+            raise ProtocolError(f"{_short(self.url)}: expected JSON, got {self.content[:80]!r}") from exc
 
     def links(self) -> dict[str, str]:
         """The RFC 8288 ``Link`` header as ``{rel: absolute URL}``."""
@@ -234,7 +234,7 @@ class HttpClient:
             if status in (301, 302, 303, 307, 308) and response.header("Location"):
                 redirects += 1
                 if redirects > self._policy.max_redirects:
-                    raise ProtocolError(f"{url}: more than {self._policy.max_redirects} redirects")
+                    raise ProtocolError(f"{_short(url)}: more than {self._policy.max_redirects} redirects")
                 url = urljoin(url, response.header("Location") or "")
                 continue
             if status == 429:
