@@ -19,7 +19,6 @@ Where it lives: ``{root}/{sha256(store URL)[:16]}/`` where ``root`` is ``--index
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -28,7 +27,7 @@ import os
 import pathlib
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +35,10 @@ import tantivy
 
 from archive_lib import layout
 from archive_lib.errors import ConfigError
-from archive_lib.search.items import day_end, day_start, item_state, list_parts, part_order, read_part
-from archive_lib.search.query import Clause, SearchQuery
+from archive_lib.search.documents import SNIPPET_CHARS, ItemDocument, analyzers, hit_dict, item_key, schema
+from archive_lib.search.items import list_parts, part_order, read_part
+from archive_lib.search.query import SearchQuery
+from archive_lib.search.translate import QueryBuilder
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -47,40 +48,6 @@ ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"
 _STATE = "state.json"
 _WRITER_HEAP = 256 * 1024 * 1024
 _BATCH_ITEMS = 50_000
-_SNIPPET_CHARS = 240
-
-#: Columns of the newest version kept in the payload (the rest of the row is in the Parquet).
-_PAYLOAD_COLUMNS = (
-    "platform",
-    "account_id",
-    "board",
-    "item_id",
-    "item_type",
-    "parent_id",
-    "post_id",
-    "author_id",
-    "author_name",
-    "author_handle",
-    "author_is_account",
-    "content_warning",
-    "sensitive",
-    "language",
-    "visibility",
-    "url",
-    "created_at",
-    "edited_at",
-    "observed_at",
-    "event",
-    "hidden",
-    "version",
-    "run_id",
-    "warc_key",
-    "warc_offset",
-    "warc_length",
-    "warc_record_id",
-    "source_url",
-    "retention_class",
-)
 
 
 def index_root(root: str | os.PathLike[str] | None = None) -> pathlib.Path:
@@ -96,37 +63,6 @@ def index_root(root: str | os.PathLike[str] | None = None) -> pathlib.Path:
 def index_path(store_url: str, root: str | os.PathLike[str] | None = None) -> pathlib.Path:
     """The index folder of the store at ``store_url``."""
     return index_root(root) / hashlib.sha256(store_url.encode()).hexdigest()[:16]
-
-
-def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
-    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(80))
-    return {
-        # Stemming before any folding: the Swedish Snowball rules need å, ä and ö.
-        "sv": words.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("swedish")).build(),
-        "words": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(80))
-        .filter(tantivy.Filter.lowercase())
-        .build(),
-        "lower": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw())
-        .filter(tantivy.Filter.lowercase())
-        .build(),
-    }
-
-
-def _schema() -> tantivy.Schema:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("key", stored=True, tokenizer_name="raw")
-    sb.add_text_field("item_id", tokenizer_name="raw")
-    sb.add_text_field("post_id", tokenizer_name="raw")
-    for name in ("account_id", "board", "platform", "item_type", "state"):
-        sb.add_text_field(name, tokenizer_name="lower")
-    sb.add_text_field("author", tokenizer_name="words")
-    sb.add_text_field("text", stored=True, tokenizer_name="sv")
-    sb.add_text_field("text_words", tokenizer_name="words")
-    sb.add_text_field("extra", tokenizer_name="sv")
-    sb.add_date_field("created_at", indexed=True, fast=True)
-    sb.add_bytes_field("payload", stored=True, indexed=False)
-    return sb.build()
 
 
 @dataclass
@@ -149,79 +85,15 @@ class SearchResults:
     hits: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Item:
-    """Everything the index keeps about one item while versions of it are being added."""
-
-    def __init__(self, payload: dict[str, Any] | None = None, texts: Sequence[str] = ()) -> None:
-        self.payload = payload or {}
-        self.versions: dict[int, dict[str, Any]] = {
-            int(v["version"]): v for v in self.payload.get("versions", [])
-        }
-        self.texts: dict[int, str] = {}
-        self.extra: set[str] = set(self.payload.get("extra", []))
-        self.old_texts = list(texts)
-
-    def add(self, row: Mapping[str, Any]) -> None:
-        version = int(row["version"])
-        self.versions[version] = {
-            "version": version,
-            "event": row["event"],
-            "hidden": row.get("hidden"),
-            "observed_at": _iso(row["observed_at"]),
-            "edited_at": _iso(row.get("edited_at")),
-            "night": row["run_date"].isoformat(),
-        }
-        self.texts[version] = row["text"] or ""
-        for extra in (row.get("content_warning"), *(row.get("poll_options") or ())):
-            if extra:
-                self.extra.add(extra)
-        for media in row.get("media") or ():
-            if media.get("description"):
-                self.extra.add(media["description"])
-        if version >= int(self.payload.get("version", 0)):
-            self.payload.update({c: _plain(row.get(c)) for c in _PAYLOAD_COLUMNS})
-            self.payload["items_part"] = row["part_key"]
-            self.payload["night"] = row["run_date"].isoformat()
-
-    def document(self, key: str) -> tantivy.Document:
-        versions = [self.versions[v] for v in sorted(self.versions)]
-        self.payload["versions"] = versions
-        self.payload["extra"] = sorted(self.extra)
-        self.payload["state"] = item_state(versions)
-        p = self.payload
-        texts = []  # distinct texts, newest first
-        for text in [self.texts[v] for v in sorted(self.texts, reverse=True)] + self.old_texts:
-            if text not in texts:
-                texts.append(text)
-        doc = tantivy.Document()
-        doc.add_text("key", key)
-        doc.add_text("item_id", p["item_id"])
-        doc.add_text("post_id", p["post_id"])
-        for name in ("account_id", "board", "platform", "item_type", "state"):
-            doc.add_text(name, p[name] or "")
-        doc.add_text("author", f"{p['author_name'] or ''} {p['author_handle'] or ''}")
-        for text in texts:
-            doc.add_text("text", text)
-            doc.add_text("text_words", text)
-        for extra in self.extra:
-            doc.add_text("extra", extra)
-        doc.add_date("created_at", dt.datetime.fromisoformat(p["created_at"]))
-        doc.add_bytes("payload", json.dumps(p, ensure_ascii=False).encode())
-        return doc
-
-
-def item_key(row: Mapping[str, Any]) -> str:
-    return f"{row['account_id']}/{row['item_id']}"
-
-
 class SearchIndex:
     """The search index of one store; see the module docstring."""
 
     def __init__(self, store: ObjectStore, root: str | os.PathLike[str] | None = None) -> None:
         self.store = store
         self.path = index_path(store.url, root)
-        self._schema = _schema()
-        self._analyzers = _analyzers()
+        self._schema = schema()
+        self._analyzers = analyzers()
+        self._builder = QueryBuilder(self._schema, self._analyzers)
         self._index: tantivy.Index | None = None
 
     # -- keeping it up to date ---------------------------------------------------------------
@@ -279,7 +151,7 @@ class SearchIndex:
         fresh: bool,
     ) -> None:
         written: set[str] = set()  # keys already in the index, when it started empty
-        batch: dict[str, _Item] = {}
+        batch: dict[str, ItemDocument] = {}
         batch_parts: list[str] = []
         for part in sorted(parts, key=part_order):
             for row in read_part(self.store, part):
@@ -287,7 +159,9 @@ class SearchIndex:
                 key = item_key(row)
                 item = batch.get(key)
                 if item is None:
-                    item = batch[key] = self._load(index, key) if not fresh or key in written else _Item()
+                    item = batch[key] = (
+                        self._load(index, key) if not fresh or key in written else ItemDocument()
+                    )
                 item.add(row)
             batch_parts.append(part.key)
             if len(batch) >= _BATCH_ITEMS:
@@ -300,15 +174,15 @@ class SearchIndex:
         state["parts"].extend(batch_parts)
         self._write_state(state)
 
-    def _load(self, index: tantivy.Index, key: str) -> _Item:
+    def _load(self, index: tantivy.Index, key: str) -> ItemDocument:
         searcher = index.searcher()
         found = searcher.search(tantivy.Query.term_query(self._schema, "key", key), 1, count=False)
         if not found.hits:
-            return _Item()
+            return ItemDocument()
         doc = searcher.doc(found.hits[0][1])
-        return _Item(json.loads(doc["payload"][0]), doc["text"])
+        return ItemDocument(json.loads(doc["payload"][0]), doc["text"])
 
-    def _write(self, index: tantivy.Index, batch: Mapping[str, _Item], report: RefreshReport) -> None:
+    def _write(self, index: tantivy.Index, batch: Mapping[str, ItemDocument], report: RefreshReport) -> None:
         if not batch:
             return
         writer = index.writer(_WRITER_HEAP)
@@ -326,21 +200,18 @@ class SearchIndex:
         """The newest ``query.limit`` items matching ``query`` (call :meth:`refresh` first)."""
         index = self._open()
         searcher = index.searcher()
-        text_query = self._text_query(query.clauses)
-        result = searcher.search(
-            self._query(query, text_query), query.limit, count=True, order_by_field="created_at"
-        )
+        full, text_query = self._builder.build(query)
+        result = searcher.search(full, query.limit, count=True, order_by_field="created_at")
         snippets = None
         if text_query is not None and any(not c.negated for c in query.clauses):
             snippets = tantivy.SnippetGenerator.create(searcher, text_query, self._schema, "text")
-            snippets.set_max_num_chars(_SNIPPET_CHARS)
+            snippets.set_max_num_chars(SNIPPET_CHARS)
         hits = []
         for _, address in result.hits:
             doc = searcher.doc(address)
-            hits.append(_hit(json.loads(doc["payload"][0]), doc["text"], snippets, doc))
-        return SearchResults(
-            total=int(getattr(result, "count", 0) or 0), hits=hits
-        )  # count: not in the stubs
+            hits.append(hit_dict(json.loads(doc["payload"][0]), doc["text"], snippets, doc))
+        total = int(getattr(result, "count", 0) or 0)  # not in tantivy's type stubs
+        return SearchResults(total=total, hits=hits)
 
     def locate(self, item_id: str, account_id: str | None = None) -> list[dict[str, Any]]:
         """The payloads of items with this id (one per account that captured it)."""
@@ -361,80 +232,6 @@ class SearchIndex:
         searcher = self._open().searcher()
         found = searcher.search(query, 100_000, count=False)
         return [json.loads(searcher.doc(address)["payload"][0]) for _, address in found.hits]
-
-    def _query(self, query: SearchQuery, text_query: tantivy.Query | None) -> tantivy.Query:
-        must: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        if text_query is not None:
-            must.append((tantivy.Occur.Must, text_query))
-        for field_name, values in (
-            ("account_id", query.accounts),
-            ("board", query.boards),
-            ("platform", query.platforms),
-            ("item_type", query.item_types),
-            ("state", query.events),
-        ):
-            if values:
-                must.append((tantivy.Occur.Must, self._any_term(field_name, [v.lower() for v in values])))
-        if query.item_ids:
-            must.append((tantivy.Occur.Must, self._any_term("item_id", list(query.item_ids))))
-        if query.authors:
-            alternatives = [self._words("author", self._analyzers["words"].analyze(a)) for a in query.authors]
-            must.append((tantivy.Occur.Must, _any([q for q in alternatives if q is not None])))
-        if query.since or query.until:
-            must.append(
-                (
-                    tantivy.Occur.Must,
-                    tantivy.Query.range_query(
-                        self._schema,
-                        "created_at",
-                        tantivy.FieldType.Date,
-                        day_start(query.since) if query.since else None,
-                        day_end(query.until) if query.until else None,
-                        include_upper=not query.until,
-                    ),
-                )
-            )
-        if not must:
-            return tantivy.Query.all_query()
-        return tantivy.Query.boolean_query(must)
-
-    def _text_query(self, clauses: Sequence[Clause]) -> tantivy.Query | None:
-        parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for clause in clauses:
-            sub = self._clause(clause)
-            if sub is not None:
-                parts.append((tantivy.Occur.MustNot if clause.negated else tantivy.Occur.Must, sub))
-        if not parts:
-            return None
-        if all(occur == tantivy.Occur.MustNot for occur, _ in parts):
-            parts.append((tantivy.Occur.Must, tantivy.Query.all_query()))
-        return tantivy.Query.boolean_query(parts)
-
-    def _clause(self, clause: Clause) -> tantivy.Query | None:
-        if clause.kind == "prefix":
-            words = self._analyzers["words"].analyze(clause.text)
-            if not words:
-                return None
-            if len(words) == 1:
-                # Words are letters and digits only (the tokenizer split on everything else).
-                return tantivy.Query.regex_query(self._schema, "text_words", f"{words[0]}.*")
-            return tantivy.Query.phrase_prefix_query(
-                self._schema, "text_words", list[str | tuple[int, str]](words)
-            )
-        stems = self._analyzers["sv"].analyze(clause.text)
-        options = [self._words(name, stems) for name in ("text", "extra")]
-        present = [q for q in options if q is not None]
-        return _any(present) if present else None
-
-    def _words(self, field_name: str, words: Sequence[str]) -> tantivy.Query | None:
-        if not words:
-            return None
-        if len(words) == 1:
-            return tantivy.Query.term_query(self._schema, field_name, words[0])
-        return tantivy.Query.phrase_query(self._schema, field_name, list(words))
-
-    def _any_term(self, field_name: str, values: Sequence[str]) -> tantivy.Query:
-        return _any([tantivy.Query.term_query(self._schema, field_name, v) for v in values])
 
     # -- the folder --------------------------------------------------------------------------
 
@@ -485,65 +282,3 @@ class SearchIndex:
             yield
         finally:
             handle.close()
-
-
-def _any(queries: Sequence[tantivy.Query]) -> tantivy.Query:
-    if len(queries) == 1:
-        return queries[0]
-    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
-
-
-def _hit(
-    payload: dict[str, Any], texts: Sequence[str], snippets: tantivy.SnippetGenerator | None, doc: Any
-) -> dict[str, Any]:
-    snippet, marks = (texts[0] if texts else "")[:_SNIPPET_CHARS], []
-    if snippets is not None:
-        found = snippets.snippet_from_doc(doc)
-        if found.fragment():
-            raw = found.fragment().encode()
-            snippet = found.fragment()
-            # Tantivy reports byte offsets; the web view needs character offsets.
-            marks = [(len(raw[: h.start].decode()), len(raw[: h.end].decode())) for h in found.highlighted()]
-            latest = texts[0] if texts else ""
-            at = latest.find(snippet)
-            if at >= 0 and len(latest) <= _SNIPPET_CHARS:  # short: the whole text, not a fragment of it
-                snippet, marks = latest, [(start + at, end + at) for start, end in marks]
-    p = payload
-    return {
-        "item_id": p["item_id"],
-        "item_type": p["item_type"],
-        "platform": p["platform"],
-        "account_id": p["account_id"],
-        "board": p["board"],
-        "author_name": p["author_name"],
-        "author_handle": p["author_handle"],
-        "text": texts[0] if texts else "",
-        "created_at": p["created_at"],
-        "url": p["url"],
-        "event": p["state"],
-        "post_id": p["post_id"],
-        "parent_id": p["parent_id"],
-        "version": p["version"],
-        "versions": len(p["versions"]),
-        "nights": sorted({v["night"] for v in p["versions"]}),
-        "snippet": snippet,
-        "highlights": marks,
-        "warc_key": p["warc_key"],
-        "warc_offset": p["warc_offset"],
-        "warc_length": p["warc_length"],
-        "warc_record_id": p["warc_record_id"],
-        "observed_at": p["observed_at"],
-        "run_id": p["run_id"],
-        "source_url": p["source_url"],
-        "items_part": p["items_part"],
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
