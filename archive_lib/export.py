@@ -44,7 +44,7 @@ from archive_lib.retention import ObjectRetention
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.query import SearchQuery
 from archive_lib.storage.base import ObjectStore
-from archive_lib.thread import ItemNotFoundError, Thread, build_thread, thread_rows
+from archive_lib.thread import ItemNotFoundError, Thread, build_thread, threads_rows
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +111,14 @@ def make_export(
     wanted = {(h["account_id"], h["item_id"]) for h in hits}
     threads: list[Thread] = []
     rows: list[dict[str, Any]] = []
-    for account_id, post_id in sorted({(h["account_id"], h["post_id"]) for h in hits}):
-        thread_all = thread_rows(store, index, account_id, post_id)
-        rows.extend(r for r in thread_all if (r["account_id"], r["item_id"]) in wanted)
-        focus = next(h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id))
-        threads.append(build_thread(thread_all, account_id, post_id, focus, None))
+    for account_id in sorted({h["account_id"] for h in hits}):
+        posts = sorted({h["post_id"] for h in hits if h["account_id"] == account_id})
+        for post_id, thread_all in threads_rows(store, index, account_id, posts).items():
+            rows.extend(r for r in thread_all if (r["account_id"], r["item_id"]) in wanted)
+            focus = next(
+                h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id)
+            )
+            threads.append(build_thread(thread_all, account_id, post_id, focus, None))
     rows.sort(key=lambda r: (r["account_id"], r["created_at"], r["item_id"], r["version"]))
 
     files: dict[str, bytes] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,21 +149,31 @@ def thread_rows(
     store: ObjectStore, index: SearchIndex, account_id: str, post_id: str
 ) -> list[dict[str, Any]]:
     """Every version row of the thread, read from the parts that can hold it."""
-    known = index.thread_items(account_id, post_id)
-    earliest = min(dt.datetime.fromisoformat(p["created_at"]) for p in known)
-    rows: list[dict[str, Any]] = []
+    return threads_rows(store, index, account_id, [post_id])[post_id]
+
+
+def threads_rows(
+    store: ObjectStore, index: SearchIndex, account_id: str, post_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every version row of each of the account's threads ``post_ids``; each part read once."""
+    earliest = min(
+        dt.datetime.fromisoformat(p["created_at"])
+        for post_id in post_ids
+        for p in index.thread_items(account_id, post_id)
+    )
+    wanted = pa.array(sorted(set(post_ids)), pa.string())
+    found: dict[str, list[dict[str, Any]]] = {post_id: [] for post_id in post_ids}
     for key in store.list(layout.items_prefix(account_id)):
         part = layout.parse_items_key(key)
         if part is None or part.last_created < earliest - dt.timedelta(seconds=1):
             continue
         with store.open(key) as handle:
             table = read_parquet_bytes(handle.read())
-        table = table.filter(pc.equal(table["post_id"], pa.scalar(post_id)))
-        for row in table.to_pylist():
+        for row in table.filter(pc.is_in(table["post_id"], value_set=wanted)).to_pylist():
             row["run_date"] = part.run_date
             row["part_key"] = key
-            rows.append(row)
-    return rows
+            found[row["post_id"]].append(row)
+    return found
 
 
 def build_thread(

@@ -23,6 +23,7 @@ from archive_lib.export import ExportRequest, make_export, read_log
 from archive_lib.inventory import load_inventory
 from archive_lib.nightly import capture_night
 from archive_lib.search import QueryError, SearchIndex, SearchQuery
+from archive_lib.search.items import item_state
 from archive_lib.storage import S3Store
 from archive_lib.thread import load_thread
 from tests.fakes.mastodon import FakeMastodon
@@ -203,6 +204,21 @@ def test_user_errors_are_clear_and_exit_2(
         SearchQuery('"open')
 
 
+def test_latest_known_state_of_an_item() -> None:
+    def v(version: int, event: str, hidden: bool | None = None) -> dict[str, Any]:
+        return {"version": version, "event": event, "hidden": hidden}
+
+    assert item_state([v(1, "new")]) == "new"
+    assert item_state([v(2, "edited"), v(1, "new")]) == "edited"
+    assert item_state([v(1, "new"), v(2, "edited"), v(3, "deleted")]) == "deleted"
+    assert item_state([v(1, "new"), v(2, "deleted"), v(3, "restored")]) == "new"
+    assert item_state([v(1, "new", False), v(2, "hidden", True)]) == "hidden"
+    assert item_state([v(1, "new", False), v(2, "hidden", True), v(3, "unhidden", False)]) == "new"
+    assert (
+        item_state([v(1, "new"), v(2, "edited"), v(3, "hidden", True), v(4, "unhidden", False)]) == "edited"
+    )
+
+
 def test_refresh_indexes_only_new_parts(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
     from archive_lib.search.items import list_parts
 
@@ -319,6 +335,30 @@ def test_export_package_verifies_and_is_logged(
         str(out),
     )
     assert again.returncode == 2 and "exists already" in again.stderr
+
+    both = tmp_path / "two-boards.zip"
+    done = cli(
+        registrar_archive,
+        tmp_path / "i",
+        "export",
+        "--item",
+        ids["library_question"],
+        ids["doomed"],
+        "--purpose",
+        "Granskning",
+        "--reference",
+        "KS 2026/0050",
+        "--out",
+        str(both),
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = verify_package(both)
+    assert sorted(manifest["threads"]) == [
+        f"bibliotek-mastodon/{ids['library_post']}",
+        f"ks-mastodon/{ids['post']}",
+    ]
+    assert manifest["rows"] == 3  # the library question, the deleted comment's two versions
+    assert len(read_log(store)) >= 2
 
 
 def test_search_and_export_on_s3(s3_endpoint: str, locked_bucket: str, tmp_path: pathlib.Path) -> None:
