@@ -1,7 +1,8 @@
 """The release package (*utlämnande*): one zip holding what a registrar hands out.
 
 * ``threads/{account}_{post}.html``: each thread as self-contained HTML (no external
-  resources), every version of every item, the released items highlighted;
+  resources), every version of every item, the released items highlighted; and the same as
+  ``.pdf`` where this machine has a font for it (see :mod:`archive_lib.pdf`);
 * ``items.csv`` and ``items.parquet``: every version row of the released items;
 * ``records.warc.gz``: exactly the source records, copied byte for byte from the stored WARC
   files (each stored record is its own gzip member, found by its pointer): the response of every
@@ -39,6 +40,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive_lib import PRODUCT, __version__
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.metadata.schema import ITEMS_SCHEMA
+from archive_lib.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.render import DEPTH_CSS, render, stylesheet
 from archive_lib.retention import ObjectRetention
 from archive_lib.search.index import SearchIndex
@@ -133,6 +135,20 @@ def make_export(
             made_at=made_at.isoformat(),
             made_by=request.made_by,
         ).encode()
+    font = find_font()
+    pdf: dict[str, Any] = {
+        "made": font is not None,
+        "font": str(font) if font else None,
+        "characters_not_in_font": 0,
+    }
+    header = f"Export {export_id} · reference {request.reference} · made {made_at.isoformat()}"
+    if font is None:
+        log.warning("no TrueType font for PDF renditions (set %s): the package has HTML only", ENV_FONT)
+    else:
+        for thread in threads:
+            data, missing = thread_pdf(thread, font, header=f"{header} by {request.made_by}", made_at=made_at)
+            files[f"threads/{thread.account_id}_{thread.post_id}.pdf"] = data
+            pdf["characters_not_in_font"] += missing
     files["items.csv"] = _csv(rows)
     files["items.parquet"] = _parquet(rows)
     warc, records, warc_keys = _warc(store, rows)
@@ -153,6 +169,7 @@ def make_export(
         "items": len(wanted),
         "rows": len(rows),
         "threads": [f"{t.account_id}/{t.post_id}" for t in threads],
+        "pdf": pdf,
         "files": listed,
         "sources": sources,
         "records": records,

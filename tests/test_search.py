@@ -308,6 +308,9 @@ def test_export_package_verifies_and_is_logged(
         rows = list(csv.DictReader(io.StringIO(package.read("items.csv").decode("utf-8-sig"))))
         table = pq.read_table(io.BytesIO(package.read("items.parquet")))
         html = package.read(f"threads/ks-mastodon_{ids['post']}.html").decode()
+        pdf = package.read(f"threads/ks-mastodon_{ids['post']}.pdf")
+    assert pdf.startswith(b"%PDF-") and manifest["pdf"]["made"] is True
+    assert manifest["pdf"]["characters_not_in_font"] == 0  # Swedish text, the script tag: all in the font
     assert types[0][0] == "warcinfo" and {t for t, _ in types} == {"warcinfo", "response"}
     assert any((uri or "").endswith(".png") for _, uri in types)  # the post's image file
     assert sorted({r["item_id"] for r in rows}) == sorted([ids["post"], ids["question"], ids["late"]])
