@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint bench clean-demo lock
+.PHONY: install demo test lint bench bench-search clean-demo lock
 
 install: $(VENV)/.installed
 
@@ -23,11 +23,14 @@ test: install
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check archive_lib dags tests bench scripts
+	$(VENV)/bin/ruff check archive_lib dags plugins tests bench scripts
 	$(VENV)/bin/mypy
 
 bench: install
 	$(PY) bench/capture_bench.py
+
+bench-search: install
+	$(PY) bench/search_bench.py
 
 clean-demo:
 	rm -rf .demo
