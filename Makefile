@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint bench clean-demo lock smoke bench-night
+.PHONY: install system-deps demo test lint bench bench-search clean-demo lock smoke bench-night
 
 install: $(VENV)/.installed
 
@@ -19,11 +19,15 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 demo: install
 	$(PY) scripts/demo.py
 
-test: install
+# Debian packages the tests need (Chromium, fonts, PostgreSQL); installs only what is missing.
+system-deps:
+	scripts/system-deps.sh
+
+test: install system-deps
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check archive_lib dags tests bench scripts
+	$(VENV)/bin/ruff check archive_lib dags plugins tests bench scripts
 	$(VENV)/bin/mypy
 
 bench: install
@@ -35,6 +39,9 @@ smoke: install
 
 bench-night: install
 	$(PY) bench/night_sim.py
+
+bench-search: install
+	$(PY) bench/search_bench.py
 
 clean-demo:
 	rm -rf .demo

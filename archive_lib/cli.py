@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from archive_lib import PRODUCT, __version__, pools_cli, tables_cli
+from archive_lib import PRODUCT, __version__, pools_cli, registrar_cli, tables_cli
 from archive_lib.capture import CaptureOptions
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _verbosity(runs)
     pools_cli.register(sub)
     tables_cli.register(sub)
+    registrar_cli.register(sub)
     return parser
 
 

@@ -2,6 +2,8 @@
 
 To add a platform, write ``archive_lib/connectors/<platform>.py`` with a class implementing
 :class:`~archive_lib.connectors.base.Connector`, and register it in :data:`PLATFORMS` below.
+A platform with one API host gives it as ``default_api_base``; an inventory may still name another
+``api_base`` (a test server, a pinned API version).
 The registry is plain data so the inventory can be validated without importing any connector.
 """
 
@@ -22,10 +24,30 @@ class PlatformSpec:
     name: str
     connector: str  # "module:Class"
     needs_api_base: bool  # the API host varies per account (Mastodon instances)
+    default_api_base: str | None = None  # where the platform's API lives when the inventory omits it
+    needs_token: bool = False  # the API answers nothing without a credential
 
+
+GRAPH_API = "https://graph.facebook.com/v26.0"  # Facebook and Instagram; the current Graph API version
 
 PLATFORMS: dict[str, PlatformSpec] = {
     "mastodon": PlatformSpec("mastodon", "archive_lib.connectors.mastodon:MastodonConnector", True),
+    "facebook": PlatformSpec(
+        "facebook", "archive_lib.connectors.facebook:FacebookConnector", False, GRAPH_API, needs_token=True
+    ),
+    "instagram": PlatformSpec(
+        "instagram", "archive_lib.connectors.instagram:InstagramConnector", False, GRAPH_API, needs_token=True
+    ),
+    "youtube": PlatformSpec(
+        "youtube",
+        "archive_lib.connectors.youtube:YouTubeConnector",
+        False,
+        "https://www.googleapis.com/youtube/v3",
+        needs_token=True,
+    ),
+    "bluesky": PlatformSpec(
+        "bluesky", "archive_lib.connectors.bluesky:BlueskyConnector", False, "https://public.api.bsky.app"
+    ),
 }
 
 
