@@ -29,14 +29,20 @@ def smoke(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> SmokeRe
 
 def test_rest_triggered_night_succeeds_on_postgres_backed_airflow(smoke: SmokeResult) -> None:
     assert smoke.run["state"] == "success", smoke.task_states
-    assert smoke.task_states == {
+    ours = {k: v for k, v in smoke.task_states.items() if k.startswith(("mastodon.", "summarize"))}
+    assert ours == {
         "mastodon.list_accounts[-1]": "success",
         "mastodon.capture[0]": "success",
         "mastodon.capture[1]": "success",
         "summarize[-1]": "success",
     }
+    # Platforms without accounts in the inventory list none and skip their captures.
+    for task, state in smoke.task_states.items():
+        if task not in ours:
+            assert state == ("success" if ".list_accounts[" in task else "skipped"), (task, state)
     assert smoke.task_pools["mastodon.capture[0]"] == "capture_mastodon"
     assert smoke.task_pools["summarize[-1]"] == "default_pool"
+    assert "registrar_views" in smoke.plugins  # the registrars' web view, as the image ships it
     migrate_log = (smoke.log_folder / "db-migrate.log").read_text()
     assert "postgresql" in migrate_log.lower()  # the metadata database really was PostgreSQL
 

@@ -57,6 +57,7 @@ class AirflowStack:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(dags_folder.parent / "plugins"),
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
@@ -170,6 +171,10 @@ class AirflowStack:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} still {run['state']} after {timeout:.0f} s")
             time.sleep(1.0)
+
+    def plugins(self) -> list[str]:
+        """Names of the plugins the api-server loaded."""
+        return [str(p["name"]) for p in self._request("GET", "/api/v2/plugins")["plugins"]]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         answer = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")

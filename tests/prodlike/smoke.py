@@ -82,6 +82,7 @@ class SmokeResult:
     run: dict[str, Any]
     task_states: dict[str, str]
     task_pools: dict[str, str]
+    plugins: list[str]
     objects: list[LockedObject]
     seconds: dict[str, float]
     pids: list[int]
@@ -159,12 +160,14 @@ def run_smoke(
         instances = airflow.task_instances(DAG_ID, run_id)
         states = {f"{ti['task_id']}[{ti['map_index']}]": str(ti["state"]) for ti in instances}
         pools = {f"{ti['task_id']}[{ti['map_index']}]": str(ti["pool"]) for ti in instances}
+        plugins = airflow.plugins()
         objects, contents = _read_bucket(s3, bucket)
         token_sent = any(r.authorization == f"Bearer {token}" for r in fake.requests)
         return SmokeResult(
             run=run,
             task_states=states,
             task_pools=pools,
+            plugins=plugins,
             objects=objects,
             seconds=seconds,
             pids=processes.pids(),
