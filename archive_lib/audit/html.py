@@ -1,0 +1,503 @@
+"""The audit report as one self-contained HTML page, for people.
+
+Inline CSS and SVG only: no script, no font, no image, no link to anything but the archived
+items' own public pages. Every string that comes from the archive or the inventory is escaped;
+links are only made from ``http``/``https`` addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive_lib.audit.report import KINDS, AuditReport
+from archive_lib.audit.response_times import BUCKETS
+from archive_lib.audit.workdays import holiday_name
+from archive_lib.clock import STOCKHOLM
+
+STATUS_COLOURS = {"ok": "#2f9e5b", "failed": "#d2423b", "missing": "#f0a52b", "none": "#e6e8eb"}
+OUTCOME_LABELS = {
+    "within_24h": "within 24 h",
+    "late": "late",
+    "unanswered": "unanswered",
+    "pending": "pending",
+}
+OUTCOME_COLOURS = {"within_24h": "#2f9e5b", "late": "#f0a52b", "unanswered": "#d2423b", "pending": "#9aa3ad"}
+MAX_ROWS = 300
+
+CSS = """
+:root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;--bad:#d2423b;--warn:#f0a52b}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+color:var(--ink);background:var(--bg)}
+header{background:#17324d;color:#fff;padding:28px 40px 24px}
+header h1{margin:0 0 4px;font-size:26px;font-weight:650;letter-spacing:.2px}
+header .sub{color:#c4d3e2;font-size:14px}
+.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-size:13px;font-weight:600;vertical-align:middle}
+.badge.ok{background:#d8f1e2;color:#17663a}.badge.bad{background:#fbdcda;color:#8c1f1a}
+.badge.warn{background:#fdebc8;color:#7a5100}.badge.grey{background:#e6e8eb;color:#444}
+main{padding:24px 40px 48px;max-width:1480px}
+section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 24px;margin:0 0 22px}
+h2{font-size:19px;margin:0 0 4px}h3{font-size:16px;margin:18px 0 8px}
+p.lead{color:var(--muted);margin:0 0 14px;font-size:14px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:14px;margin:0 0 22px}
+.tile{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 18px}
+.tile .n{font-size:30px;font-weight:700;line-height:1.15}
+.tile .l{color:var(--muted);font-size:13px}
+.tile.bad .n{color:var(--bad)}.tile.ok .n{color:var(--ok)}.tile.warn .n{color:#b97700}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.3px}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
+.scroll{overflow-x:auto}
+table.cal{width:auto;border-collapse:separate;border-spacing:2px}
+table.cal td,table.cal th{border:0;padding:0}
+table.cal th.acct{padding:0 12px 0 0;text-transform:none;letter-spacing:0;font-size:13px;color:var(--ink);
+white-space:nowrap;text-align:right}
+table.cal th.acct small{display:block;color:var(--muted);font-weight:400;font-size:11.5px}
+table.cal th.day{font-size:10.5px;color:var(--muted);text-align:center;width:18px;font-weight:500;letter-spacing:0}
+table.cal th.day.we{color:#b0b8c1}table.cal th.day.hol{color:var(--bad)}
+table.cal th.month{font-size:11px;text-align:left;color:var(--ink);text-transform:none;letter-spacing:0}
+.cell{display:block;width:18px;height:18px;border-radius:4px}
+.legend{display:flex;gap:16px;flex-wrap:wrap;font-size:13px;color:var(--muted);margin:10px 0 0}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;vertical-align:-1px}
+.boards{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}
+.board{border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.board h3{margin:0 0 2px}.board .big{font-size:28px;font-weight:700}
+.stack{display:flex;height:12px;border-radius:6px;overflow:hidden;margin:8px 0 4px;background:#eef0f3}
+.muted{color:var(--muted)}.small{font-size:12.5px}
+a{color:#1d5fa8}
+.empty{color:var(--ok);font-weight:600}
+footer{color:var(--muted);font-size:12.5px;padding:0 40px 40px;max-width:1480px}
+"""
+
+
+def render_html(report: AuditReport) -> str:
+    """The whole report as one HTML document."""
+    data = report.to_json()
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Archive audit {_e(report.period.since)} – {_e(report.period.until)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        _header(report),
+        "<main>",
+        _tiles(report, data),
+        _calendar(report),
+        _problems(report),
+        _responses(report),
+        _fixity(data["fixity"]),
+        _retention(data["retention"]),
+        _counts_and_credentials(report),
+        "</main>",
+        _footer(report),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+# -- pieces --------------------------------------------------------------------------------
+
+
+def _header(report: AuditReport) -> str:
+    if report.clean:
+        badge = '<span class="badge ok">no problems found</span>'
+    else:
+        badge = f'<span class="badge bad">{len(report.problems)} problems found</span>'
+    generated = report.generated_at.astimezone(STOCKHOLM)
+    return (
+        f"<header><h1>Archive audit · {_e(report.organisation)} {badge}</h1>"
+        f'<div class="sub">Nights {_e(report.period.since)} to {_e(report.period.until)} · '
+        f"generated {generated:%Y-%m-%d %H:%M} (Stockholm) · store {_e(report.store_url)} · "
+        f"inventory {_e(report.inventory_path)}</div></header>"
+    )
+
+
+def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
+    statuses = Counter(s for nights in report.nights.values() for s in nights.values())
+    fixity = data["fixity"]
+    within, decided, medians = 0, 0, []
+    for figures in report.response_times.values():
+        counts = figures["counts"]
+        within += counts["within_24h"]
+        decided += counts["within_24h"] + counts["late"] + counts["unanswered"]
+        medians.extend(figures["answered_weekday_hours"])
+    share = f"{within / decided:.0%}" if decided else "–"
+    tiles = [
+        ("ok", statuses["ok"], "nights captured"),
+        ("bad" if statuses["failed"] else "ok", statuses["failed"], "nights failed"),
+        ("bad" if statuses["missing"] else "ok", statuses["missing"], "nights missing"),
+        ("bad" if report.problems else "ok", len(report.problems), "problems"),
+        (
+            "ok",
+            f"{fixity['objects_verified']:,}",
+            f"of {fixity['objects_total']:,} objects verified ({fixity['mode']})",
+        ),
+        ("warn" if decided and within / decided < 0.9 else "ok", share, "comments answered within 24 h"),
+    ]
+    cells = "".join(
+        f'<div class="tile {cls}"><div class="n">{_e(n)}</div><div class="l">{_e(label)}</div></div>'
+        for cls, n, label in tiles
+    )
+    return f'<div class="tiles">{cells}</div>'
+
+
+def _calendar(report: AuditReport) -> str:
+    nights = report.period.nights()
+    month_row = ['<tr><th class="acct"></th>']
+    span, current = 0, None
+    for night in [*nights, None]:
+        label = f"{night:%B %Y}" if night else None
+        if label != current and current is not None:
+            month_row.append(f'<th class="month" colspan="{span}">{_e(current if span > 3 else "")}</th>')
+            span = 0
+        current = label
+        span += 1
+    month_row.append("</tr>")
+    day_row = ['<tr><th class="acct"></th>']
+    for night in nights:
+        hol = holiday_name(night)
+        cls = "hol" if hol else "we" if night.weekday() >= 5 else ""
+        title = f"{night:%A %Y-%m-%d}" + (f", {hol}" if hol else "")
+        day_row.append(f'<th class="day {cls}" title="{_e(title)}">{night.day}</th>')
+    day_row.append("</tr>")
+    rows = []
+    for account in report.accounts:
+        statuses = report.nights.get(account["id"], {})
+        details = report.night_details.get(account["id"], {})
+        cells = []
+        for night in nights:
+            status = statuses.get(night.isoformat())
+            detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night)
+            colour = STATUS_COLOURS[status or "none"]
+            title = f"{account['id']} {night}: {status or 'not counted'} – {detail}"
+            cells.append(f'<td><span class="cell" style="background:{colour}" title="{_e(title)}"></span></td>')
+        rows.append(
+            f'<tr><th class="acct">{_e(account["id"])}<small>{_e(account["board"])}</small></th>'
+            + "".join(cells)
+            + "</tr>"
+        )
+    legend = "".join(
+        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{label}</span>'
+        for s, label in (
+            ("ok", "captured"),
+            ("failed", "failed"),
+            ("missing", "no run"),
+            ("none", "not counted (inactive, or before the first capture)"),
+        )
+    )
+    return (
+        "<section><h2>Nights</h2>"
+        '<p class="lead">Every inventoried account, every night of the period. Hover a square for the run and '
+        "the reason.</p>"
+        f'<div class="scroll"><table class="cal">{"".join(month_row)}{"".join(day_row)}{"".join(rows)}'
+        f'</table></div><div class="legend">{legend}</div></section>'
+    )
+
+
+def _no_status(account: dict[str, Any], night: dt.date) -> str:
+    if account.get("active_from") and night.isoformat() < account["active_from"]:
+        return "before active_from"
+    if account.get("active_to") and night.isoformat() > account["active_to"]:
+        return "after active_to"
+    if account.get("first_night") and night.isoformat() < account["first_night"]:
+        return "before the archive's first capture (which took the whole history)"
+    return ""
+
+
+def _problems(report: AuditReport) -> str:
+    if report.clean:
+        return (
+            '<section><h2>Problems</h2><p class="empty">✓ No problems found: every night captured, '
+            "every verified byte unchanged, every object protected.</p></section>"
+        )
+    out = [
+        "<section><h2>Problems</h2>"
+        f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form lists the same.</p>'
+    ]
+    for section in ("completeness", "fixity"):
+        problems = [p for p in report.problems if KINDS.get(p.kind, ("fixity", ""))[0] == section]
+        if not problems:
+            continue
+        out.append(f"<h3>{'Completeness' if section == 'completeness' else 'Fixity and protection'}</h3>")
+        out.append("<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>")
+        for p in problems[:MAX_ROWS]:
+            meaning = KINDS.get(p.kind, ("", p.kind))[1]
+            out.append(
+                f'<tr><td><span class="badge bad">{_e(p.kind)}</span><div class="small muted">{_e(meaning)}</div>'
+                f"</td><td>{_e(p.account_id or '')}</td><td>{_e(p.run_date or '')}</td>"
+                f'<td class="key">{_e(p.key or "")}</td><td>{_e(p.detail)}</td></tr>'
+            )
+        out.append("</table>")
+        if len(problems) > MAX_ROWS:
+            out.append(f'<p class="muted">… and {len(problems) - MAX_ROWS} more in the JSON report.</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
+def _responses(report: AuditReport) -> str:
+    if not report.response_times:
+        return "<section><h2>Answers within 24 weekday hours</h2><p class='lead'>No captured comments.</p></section>"
+    boards = []
+    for board, figures in report.response_boards.items():
+        boards.append(_board_card(board, figures))
+    accounts = [
+        "<table><tr><th>account</th><th>board</th><th class='num'>comments</th><th class='num'>within 24 h</th>"
+        "<th class='num'>late</th><th class='num'>unanswered</th><th class='num'>pending</th>"
+        "<th class='num'>share</th><th class='num'>median</th><th class='num'>questions: share</th></tr>"
+    ]
+    board_of = {a["id"]: a["board"] for a in report.accounts}
+    for account_id, f in report.response_times.items():
+        c, q = f["counts"], f["questions"]
+        accounts.append(
+            f"<tr><td>{_e(account_id)}</td><td>{_e(board_of.get(account_id, ''))}</td>"
+            f"<td class='num'>{c['total']}</td><td class='num'>{c['within_24h']}</td><td class='num'>{c['late']}</td>"
+            f"<td class='num'>{c['unanswered']}</td><td class='num'>{c['pending']}</td>"
+            f"<td class='num'>{_share(f['share_within_24h'])}</td><td class='num'>{_hours(f['median_weekday_hours'])}</td>"
+            f"<td class='num'>{_share(q['share_within_24h'])} of {q['counts']['total']}</td></tr>"
+        )
+    accounts.append("</table>")
+    return (
+        "<section><h2>Answers within 24 weekday hours</h2>"
+        '<p class="lead">Time from a comment on the account\'s own post to the account\'s first reply below it, '
+        "in weekday hours (Stockholm; weekends and public holidays do not count). Judged as of "
+        f"{report.period.as_of.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}; questions are comments with a "
+        "question mark.</p>"
+        f'<div class="boards">{"".join(boards)}</div><h3>Per account</h3>{"".join(accounts)}'
+        f"{_late_items(report)}</section>"
+    )
+
+
+def _board_card(board: str, figures: dict[str, Any]) -> str:
+    counts = figures["counts"]
+    decided = counts["within_24h"] + counts["late"] + counts["unanswered"]
+    stack = "".join(
+        f'<div style="width:{100 * counts[o] / max(counts["total"], 1):.2f}%;background:{OUTCOME_COLOURS[o]}" '
+        f'title="{_e(OUTCOME_LABELS[o])}: {counts[o]}"></div>'
+        for o in OUTCOME_LABELS
+        if counts[o]
+    )
+    legend = " · ".join(
+        f'<span style="color:{OUTCOME_COLOURS[o]}">■</span> {counts[o]} {OUTCOME_LABELS[o]}' for o in OUTCOME_LABELS
+    )
+    q = figures["questions"]
+    return (
+        f'<div class="board"><h3>{_e(board)}</h3><div class="small muted">{_e(", ".join(figures["accounts"]))}</div>'
+        f'<div><span class="big">{_share(figures["share_within_24h"])}</span> '
+        f'<span class="muted">of {decided} decided comments answered within 24 weekday hours · median '
+        f"{_hours(figures['median_weekday_hours'])}</span></div>"
+        f'<div class="stack">{stack}</div><div class="small">{legend}</div>'
+        f"{_histogram(figures)}"
+        f'<div class="small muted">Questions: {_share(q["share_within_24h"])} within 24 h of '
+        f"{q['counts']['total']}, median {_hours(q['median_weekday_hours'])}</div></div>"
+    )
+
+
+def _histogram(figures: dict[str, Any]) -> str:
+    """Answered comments by weekday hours to the answer, plus the unanswered and pending."""
+    bars = [(label, n, "#2f9e5b" if upper <= 24 else "#f0a52b") for (label, upper), n in
+            zip(BUCKETS, figures["distribution"].values(), strict=True)]
+    bars.append(("no answer", figures["counts"]["unanswered"], "#d2423b"))
+    bars.append(("pending", figures["counts"]["pending"], "#9aa3ad"))
+    width, height, top, bottom, left = 520, 170, 18, 34, 8
+    slot = (width - left) / len(bars)
+    peak = max([n for _, n, _ in bars] + [1])
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="distribution of answer times" '
+        'xmlns="http://www.w3.org/2000/svg" style="margin-top:10px">'
+    ]
+    base = height - bottom
+    limit_x = left + slot * 5
+    parts.append(
+        f'<line x1="{limit_x:.1f}" y1="{top - 6}" x2="{limit_x:.1f}" y2="{base}" stroke="#17324d" '
+        'stroke-dasharray="3 3" stroke-width="1"/>'
+        f'<text x="{limit_x + 3:.1f}" y="{top}" font-size="10" fill="#17324d">24 h</text>'
+    )
+    for n, (label, count, colour) in enumerate(bars):
+        x = left + n * slot + 3
+        h = (base - top) * count / peak
+        parts.append(
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{slot - 6:.1f}" height="{h:.1f}" rx="2" fill="{colour}">'
+            f"<title>{_e(label)}: {count}</title></rect>"
+        )
+        if count:
+            parts.append(
+                f'<text x="{x + (slot - 6) / 2:.1f}" y="{base - h - 3:.1f}" font-size="10" text-anchor="middle" '
+                f'fill="#1d2733">{count}</text>'
+            )
+        parts.append(
+            f'<text x="{x + (slot - 6) / 2:.1f}" y="{base + 13}" font-size="9.5" text-anchor="middle" '
+            f'fill="#5d6b7a">{_e(label)}</text>'
+        )
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#c9d0d8"/>')
+    parts.append(
+        f'<text x="{left}" y="{height - 4}" font-size="10" fill="#5d6b7a">weekday hours to the first answer</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _late_items(report: AuditReport) -> str:
+    rows = []
+    for account_id, items in report.response_items.items():
+        for item_id, item in items.items():
+            rows.append((item["created_at"], account_id, item_id, item))
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: (["unanswered", "late", "pending"].index(r[3]["outcome"]), r[0]))
+    out = [
+        "<h3>Late, unanswered and pending</h3><table><tr><th>outcome</th><th>account</th><th>written</th>"
+        "<th class='num'>weekday h</th><th>comment</th><th>links</th></tr>"
+    ]
+    for created, account_id, item_id, item in rows[:MAX_ROWS]:
+        when = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(STOCKHOLM)
+        links = [_link(item.get("url"), "comment")]
+        if item.get("answer_url"):
+            links.append(_link(item["answer_url"], "answer"))
+        colour = OUTCOME_COLOURS[item["outcome"]]
+        q = ' <span class="badge grey">question</span>' if item["question"] else ""
+        out.append(
+            f'<tr><td><span class="badge" style="background:{colour};color:#fff">{_e(OUTCOME_LABELS[item["outcome"]])}'
+            f"</span>{q}</td><td>{_e(account_id)}</td><td>{when:%Y-%m-%d %H:%M}</td>"
+            f"<td class='num'>{item['weekday_hours']:.1f}</td><td>{_e(item['text'])}"
+            f'<div class="small muted">item {_e(item_id)}</div></td><td>{" · ".join(links)}</td></tr>'
+        )
+    out.append("</table>")
+    if len(rows) > MAX_ROWS:
+        out.append(f'<p class="muted">… and {len(rows) - MAX_ROWS} more in the JSON report.</p>')
+    return "".join(out)
+
+
+def _fixity(fixity: dict[str, Any]) -> str:
+    mode = (
+        "every object (full)"
+        if fixity["mode"] == "full"
+        else f"tonight's slice of a {fixity['period_days']}-day rotation (slice {fixity['slice']}), the "
+        "period's last night and every object no manifest accounts for"
+    )
+    rows = [
+        ("objects in the store", f"{fixity['objects_total']:,}"),
+        ("objects verified tonight", f"{fixity['objects_verified']:,} ({fixity['share_verified']:.1%})"),
+        ("bytes read and re-hashed", _bytes(fixity["bytes_read"])),
+        ("bytes listed in manifests", _bytes(fixity["bytes_in_manifests"])),
+        ("WARC records with digests checked", f"{fixity['warc_records_checked']:,}"),
+        ("Parquet WARC pointers resolved", f"{fixity['pointers_checked']:,}"),
+        ("objects whose lock, retention and tags were checked", f"{fixity['protection_checked']:,}"),
+    ]
+    body = "".join(f"<tr><td>{_e(a)}</td><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
+    return (
+        "<section><h2>Fixity</h2>"
+        f'<p class="lead">SHA-256 recomputed and compared with the manifests; verified: {_e(mode)}.</p>'
+        f'<table style="max-width:640px">{body}</table></section>'
+    )
+
+
+def _retention(retention: dict[str, Any]) -> str:
+    rows = []
+    for name, c in retention["classes"].items():
+        rule = "permanent (bevaras)" if c["permanent"] else f"{c['keep_years']} years" if c["keep_years"] else "unknown"
+        rows.append(
+            f"<tr><td>{_e(name)}</td><td>{_e(rule)}</td><td>{_e(c['decision'] or '')}</td>"
+            f"<td class='num'>{c['objects']:,}</td><td class='num'>{_bytes(c['bytes'])}</td>"
+            f"<td class='num'>{c['expired']:,}</td></tr>"
+        )
+    table = (
+        "<table><tr><th>class</th><th>keep</th><th>decision</th><th class='num'>objects</th>"
+        f"<th class='num'>size</th><th class='num'>may be culled</th></tr>{''.join(rows)}</table>"
+    )
+    candidates = retention["candidates"]
+    listed = ""
+    if candidates:
+        items = "".join(
+            f"<tr><td class='key'>{_e(c['key'])}</td><td>{_e(c['retention_class'])}</td>"
+            f"<td>{_e(c['retain_until'])}</td><td>{_e(c['decision'] or '')}</td></tr>"
+            for c in candidates[:MAX_ROWS]
+        )
+        listed = (
+            f"<h3>Candidates for gallring ({retention['candidates_total']:,})</h3>"
+            "<table><tr><th>object</th><th>class</th><th>retain until</th><th>decision</th></tr>"
+            f"{items}</table>"
+        )
+    return (
+        "<section><h2>Retention</h2>"
+        '<p class="lead">Objects per retention class. Objects whose retention has run out are listed as '
+        "candidates for gallring; the audit never deletes anything.</p>"
+        f"{table}{listed}</section>"
+    )
+
+
+def _counts_and_credentials(report: AuditReport) -> str:
+    out = ["<section><h2>Platform counts and tokens</h2>"]
+    if report.comment_counts:
+        out.append(
+            "<h3>Comments the platform counts vs. comments archived</h3><table><tr><th>account</th><th>night</th>"
+            "<th>thread</th><th class='num'>platform</th><th class='num'>archived</th><th>explanation</th></tr>"
+        )
+        for c in report.comment_counts[:MAX_ROWS]:
+            out.append(
+                f"<tr><td>{_e(c['account_id'])}</td><td>{_e(c['run_date'])}</td><td>{_e(c['post_id'])}</td>"
+                f"<td class='num'>{c['reported']}</td><td class='num'>{c['captured']}</td>"
+                f"<td class='small'>{_e(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append(
+            '<p class="lead">No differences between the comment counts platforms report and the comments '
+            "archived (Mastodon reports none per thread).</p>"
+        )
+    if report.credentials:
+        out.append(
+            "<h3>Tokens</h3><table><tr><th>account</th><th>last night</th><th>status</th>"
+            "<th class='num'>failures in a row</th><th>expires</th></tr>"
+        )
+        for account_id, c in report.credentials.items():
+            bad = c["failures_in_a_row"] > 0
+            out.append(
+                f"<tr><td>{_e(account_id)}</td><td>{_e(c['latest_night'])}</td>"
+                f'<td><span class="badge {"bad" if bad else "grey"}">{_e(c["latest_status"] or "unknown")}</span></td>'
+                f"<td class='num'>{c['failures_in_a_row']}</td><td>{_e(c['expires_at'] or '–')}</td></tr>"
+            )
+        out.append("</table>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def _footer(report: AuditReport) -> str:
+    notes = "".join(f"<div>{_e(n)}</div>" for n in report.notes)
+    data = report.to_json()
+    return f"<footer>{notes}<div>{_e(data['software'])} · report version {data['report_version']}</div></footer>"
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _link(url: str | None, label: str) -> str:
+    if not url or urlsplit(url).scheme not in ("http", "https"):
+        return ""
+    return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(label)}</a>'
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _hours(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} h"
+
+
+def _bytes(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{value} B"
