@@ -151,14 +151,21 @@ def _night_status(runs: list[str], holdings: Holdings) -> tuple[str, str]:
         return "missing", "no run"
     for run_id in runs:
         row = holdings.runs_rows.get(run_id)
-        if row is not None and row.get("status") == "ok" and run_id in holdings.manifests:
+        manifest = holdings.manifests.get(run_id)
+        if row is not None and row.get("status") == "ok" and manifest and manifest.get("status") == "ok":
             return "ok", f"captured by {run_id}"
     attempts = [(holdings.runs_rows[r].get("started_at"), r) for r in runs if r in holdings.runs_rows]
     if attempts:
         last = max(attempts, key=lambda a: (a[0] is not None, a[0] or dt.datetime.min, a[1]))[1]
         row = holdings.runs_rows[last]
-        if row.get("status") == "ok":
-            return "failed", f"run {last} succeeded but wrote no manifest (incomplete)"
+        manifest = holdings.manifests.get(last)
+        if row.get("status") == "ok" and manifest is None:
+            return "failed", f"run {last} captured the night but wrote no manifest (incomplete)"
+        if row.get("status") == "ok" and manifest is not None:
+            return "failed", (
+                f"run {last} captured the night but was interrupted before its manifest; "
+                f"completed by {manifest.get('completed_by') or 'a later run'}"
+            )
         return "failed", f"run {last}: {row.get('error') or 'failed without a reason'}"
     return "failed", f"run {runs[-1]} stored objects but no runs row or manifest (interrupted)"
 
