@@ -38,7 +38,9 @@ def _number(env_name: str, variable: str, default: int) -> int:
     try:
         number = int(str(value))
     except ValueError:
-        raise AirflowFailException(f"{env_name} / Variable {variable} must be a whole number, not {value!r}") from None
+        raise AirflowFailException(
+            f"{env_name} / Variable {variable} must be a whole number, not {value!r}"
+        ) from None
     if number < 1:
         raise AirflowFailException(f"{env_name} / Variable {variable} must be at least 1")
     return number

@@ -34,9 +34,13 @@ class AuditWorld:
         path = write_inventory(self.folder, self.fake.base_url, accounts or self.accounts)
         return load_inventory(path)
 
-    def capture(self, night: dt.date, account_id: str, inventory: Inventory | None = None, **kw: Any) -> RunResult:
+    def capture(
+        self, night: dt.date, account_id: str, inventory: Inventory | None = None, **kw: Any
+    ) -> RunResult:
         account = (inventory or self.inventory()).account(account_id)
-        return capture_account(account, self.store, night, clock=self.clock, tokens=kw.pop("tokens", env_tokens), **kw)
+        return capture_account(
+            account, self.store, night, clock=self.clock, tokens=kw.pop("tokens", env_tokens), **kw
+        )
 
     def audit(
         self,

@@ -16,7 +16,6 @@ from archive_lib.audit.fixity import in_slice
 from archive_lib.audit.html import render_html
 from archive_lib.errors import MissingTokenError, StoreError
 from archive_lib.models import Account
-from archive_lib.retention import ObjectRetention
 from archive_lib.storage import FileStore
 from archive_lib.storage.base import StoredObject
 from tests.audit_world import AuditWorld, kinds, problems_of
@@ -32,11 +31,18 @@ NIGHT_2 = dt.date(2026, 11, 21)
 def world(tmp_path: pathlib.Path) -> Iterator[AuditWorld]:
     with FakeMastodon(now=NOW) as fake:
         world = AuditWorld(fake, tmp_path, FileStore((tmp_path / "archive").as_uri()))
-        post = fake.post(world.town, fake.html("Badhuset öppnar igen på måndag!"), at=NOW - dt.timedelta(hours=5))
-        question = fake.post(
-            world.anna, fake.html("När öppnar bastun?"), in_reply_to=post["id"], at=NOW - dt.timedelta(hours=4)
+        post = fake.post(
+            world.town, fake.html("Badhuset öppnar igen på måndag!"), at=NOW - dt.timedelta(hours=5)
         )
-        fake.post(world.town, fake.html("Samma dag!"), in_reply_to=question["id"], at=NOW - dt.timedelta(hours=3))
+        question = fake.post(
+            world.anna,
+            fake.html("När öppnar bastun?"),
+            in_reply_to=post["id"],
+            at=NOW - dt.timedelta(hours=4),
+        )
+        fake.post(
+            world.town, fake.html("Samma dag!"), in_reply_to=question["id"], at=NOW - dt.timedelta(hours=3)
+        )
         yield world
 
 
@@ -136,7 +142,9 @@ def test_a_changed_record_in_a_well_formed_warc_fails_its_digest(world: AuditWor
     path = store.root / key
     members = gzip_members(path.read_bytes())
     # The fake server gzips its bodies: change a stored response header (same length) instead.
-    target = next(i for i, m in enumerate(members) if b"WARC-Type: response" in m and b"X-RateLimit-Remaining" in m)
+    target = next(
+        i for i, m in enumerate(members) if b"WARC-Type: response" in m and b"X-RateLimit-Remaining" in m
+    )
     members[target] = members[target].replace(b"X-RateLimit-Remaining", b"X-RateLimit-Remainder", 1)
     _writable(path)
     path.write_bytes(b"".join(gzip.compress(m) for m in members))
@@ -218,7 +226,9 @@ def test_the_rotating_sample_verifies_every_object_once_per_period(world: AuditW
     assert sum(verified) == report.fixity["objects_total"]
     # Each unit lies in exactly one day of any window of `period` days.
     for unit in ("a", "ks-mastodon_20261120T100000Z_abcd", "audit/x.json"):
-        days = [d for d in range(period) if in_slice(unit, dt.date(2026, 1, 1) + dt.timedelta(days=d), period)]
+        days = [
+            d for d in range(period) if in_slice(unit, dt.date(2026, 1, 1) + dt.timedelta(days=d), period)
+        ]
         assert len(days) == 1
 
 
@@ -250,13 +260,18 @@ def test_cli_exit_codes_and_report_formats(world: AuditWorld, tmp_path: pathlib.
 
     out = tmp_path / "report.html"
     gap = subprocess.run(
-        archivectl(*base, "--until", "2026-11-21", "--out", str(out)), capture_output=True, text=True, check=False
+        archivectl(*base, "--until", "2026-11-21", "--out", str(out)),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert gap.returncode == 1, gap.stderr
     assert "night_missing" in gap.stderr and str(out) in gap.stderr
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
-    usage = subprocess.run(archivectl(*base, "--until", "2026-11-01"), capture_output=True, text=True, check=False)
+    usage = subprocess.run(
+        archivectl(*base, "--until", "2026-11-01"), capture_output=True, text=True, check=False
+    )
     assert usage.returncode == 2
     assert "after --until" in usage.stderr and "Traceback" not in usage.stderr
 
@@ -273,7 +288,11 @@ def test_html_report_is_self_contained_and_escapes_archived_text(
     world.store = FileStore((tmp_path / "archive").as_uri())
     world.accounts = [
         {"id": "ks-mastodon", "handle": "kristianstad"},
-        {"id": "bibliotek-mastodon", "handle": "kristianstadbibliotek", "board": "Kultur- och fritidsnämnden"},
+        {
+            "id": "bibliotek-mastodon",
+            "handle": "kristianstadbibliotek",
+            "board": "Kultur- och fritidsnämnden",
+        },
     ]
     night = fake.clock.now().date()
     for account_id in ("ks-mastodon", "bibliotek-mastodon"):
@@ -286,7 +305,9 @@ def test_html_report_is_self_contained_and_escapes_archived_text(
     for banned in ("src=", "<link", "@import", "url("):
         assert banned not in page
     hrefs = [part.split('"', 1)[0] for part in page.split('href="')[1:]]
-    assert hrefs and all(h.startswith(("http://127.0.0.1", "https://other.example", "https://sverige")) for h in hrefs)
+    assert hrefs and all(
+        h.startswith(("http://127.0.0.1", "https://other.example", "https://sverige")) for h in hrefs
+    )
     assert page.count("<svg") == 2  # one distribution per board
     assert "Kultur- och fritidsnämnden" in page
     late = info["roles"]["late_answer"]

@@ -42,7 +42,9 @@ def scenario(tmp_path: pathlib.Path) -> Iterator[tuple[AuditWorld, dict[str, str
         say(world.town, "Det var det enda möjliga fönstret.", at(2026, 5, 6, 10), ids["late"])
         # An answer below a follow-up answers the whole sub-thread.
         ids["subthread_question"] = say(world.anna, "Är cykelbanan öppen?", at(2026, 5, 5, 9), post)
-        ids["subthread_follow_up"] = say(bo, "Undrar samma sak.", at(2026, 5, 5, 10), ids["subthread_question"])
+        ids["subthread_follow_up"] = say(
+            bo, "Undrar samma sak.", at(2026, 5, 5, 10), ids["subthread_question"]
+        )
         say(world.town, "Ja, hela tiden.", at(2026, 5, 5, 11), ids["subthread_follow_up"])
         # Friday 16:00, answered Monday 10:00: 8 + 10 = 18 weekday hours.
         ids["friday"] = say(world.anna, "Öppnar parkeringen på lördag?", at(2026, 5, 8, 16), post)
@@ -80,7 +82,9 @@ def test_the_24_hour_rule_in_weekday_hours(scenario: tuple[AuditWorld, dict[str,
     assert figures["median_weekday_hours"] == 18.0
 
     questions = figures["questions"]
-    assert sorted(questions["within_24h"]) == sorted([ids["subthread_question"], ids["friday"], ids["holiday"]])
+    assert sorted(questions["within_24h"]) == sorted(
+        [ids["subthread_question"], ids["friday"], ids["holiday"]]
+    )
     assert questions["unanswered"] == [ids["unanswered"]]  # "Tack för beskedet." is no question
     assert questions["pending"] == [ids["pending"]]
 

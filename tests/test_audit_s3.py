@@ -29,8 +29,15 @@ def world(tmp_path: pathlib.Path, locked_bucket: str, s3_client: S3Client) -> It
     with FakeMastodon(now=NOW) as fake:
         store = S3Store(f"s3://{locked_bucket}/arkiv", client=s3_client)
         world = AuditWorld(fake, tmp_path, store)
-        post = fake.post(world.town, fake.html("Simhallen i Åhus har nya tider."), at=NOW - dt.timedelta(hours=5))
-        fake.post(world.anna, fake.html("Gäller det även helger?"), in_reply_to=post["id"], at=NOW - dt.timedelta(hours=4))
+        post = fake.post(
+            world.town, fake.html("Simhallen i Åhus har nya tider."), at=NOW - dt.timedelta(hours=5)
+        )
+        fake.post(
+            world.anna,
+            fake.html("Gäller det även helger?"),
+            in_reply_to=post["id"],
+            at=NOW - dt.timedelta(hours=4),
+        )
         world.accounts = [
             {"id": "ks-mastodon", "handle": "kristianstad"},
             {"id": "bibliotek-mastodon", "handle": "kristianstad-bib", "retention": "gallras-efter-2-ar"},

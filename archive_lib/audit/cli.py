@@ -35,13 +35,19 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--inventory", default=os.environ.get("ARCHIVE_INVENTORY"), help="inventory YAML ($ARCHIVE_INVENTORY)"
     )
-    parser.add_argument("--since", type=_date, help=f"first night, YYYY-MM-DD (default: {DEFAULT_NIGHTS} nights)")
+    parser.add_argument(
+        "--since", type=_date, help=f"first night, YYYY-MM-DD (default: {DEFAULT_NIGHTS} nights)"
+    )
     parser.add_argument("--until", type=_date, help="last night, YYYY-MM-DD (default: today in Stockholm)")
     parser.add_argument(
-        "--format", choices=("html", "json"), help="report format (default: html when --out ends in .html, else json)"
+        "--format",
+        choices=("html", "json"),
+        help="report format (default: html when --out ends in .html, else json)",
     )
     parser.add_argument("--out", help="write the report to this file (default: standard output)")
-    parser.add_argument("--full", action="store_true", help="verify every object, not tonight's rotating sample")
+    parser.add_argument(
+        "--full", action="store_true", help="verify every object, not tonight's rotating sample"
+    )
     parser.add_argument(
         "--period-days",
         type=int,
@@ -73,7 +79,11 @@ def audit_command(args: argparse.Namespace) -> int:
     inventory = load_inventory(args.inventory)
     store = open_store(args.store)
     report = run_audit(
-        store, inventory, period, options=AuditOptions(full=args.full, period_days=args.period_days), clock=clock
+        store,
+        inventory,
+        period,
+        options=AuditOptions(full=args.full, period_days=args.period_days),
+        clock=clock,
     )
     if fmt == "html":
         text = render_html(report)

@@ -131,8 +131,7 @@ def _people(account: Account, out: Completeness) -> None:
         out.problems.append(
             Problem(
                 "account_without_responsible",
-                f"{account.id} ({account.board}) names no responsible person (inventory line "
-                f"{account.line})",
+                f"{account.id} ({account.board}) names no responsible person (inventory line {account.line})",
                 account_id=account.id,
             )
         )
@@ -174,7 +173,8 @@ def _rows_of(account_id: str, holdings: Holdings, period: Period) -> list[dict[s
     rows = [
         row
         for run_id, row in holdings.runs_rows.items()
-        if run_id_account(run_id) == account_id and period.since <= holdings.run_nights[run_id] <= period.until
+        if run_id_account(run_id) == account_id
+        and period.since <= holdings.run_nights[run_id] <= period.until
     ]
     return sorted(rows, key=lambda r: (r["run_date"], r.get("started_at") or dt.datetime.min, r["run_id"]))
 

@@ -137,18 +137,18 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     for key in holdings.keys:
         if key in expected:
             continue
-        run_id = run_id_of(key)
+        owner = run_id_of(key)
         if key.startswith(f"{AUDIT}/"):
             expected[key] = Expected(key, "audit", key, None, tags={"kind": "audit"})
-        elif run_id is not None and run_id not in holdings.manifest_keys:
+        elif owner is not None and owner not in holdings.manifest_keys:
             # Reported once per run as run_without_manifest; its objects are still checked.
-            expected[key] = Expected(key, kind_of(key), run_id, night_of(key), always=True)
+            expected[key] = Expected(key, kind_of(key), owner, night_of(key), always=True)
         elif key not in holdings.unreadable_manifests:
             problems.append(
                 Problem(
                     "object_not_in_manifest",
                     f"{key} is in the store but no manifest lists it (written outside the archive?)",
-                    account_id=run_id_account(run_id) if run_id else None,
+                    account_id=run_id_account(owner) if owner else None,
                     run_date=night_of(key),
                     key=key,
                 )
@@ -220,7 +220,9 @@ class _Checker:
         self.stats = 0
 
     def problem(self, kind: str, exp: Expected, detail: str) -> None:
-        self.problems.append(Problem(kind, detail, account_id=exp.account_id, run_date=exp.night, key=exp.key))
+        self.problems.append(
+            Problem(kind, detail, account_id=exp.account_id, run_date=exp.night, key=exp.key)
+        )
 
     def verify(self, exp: Expected) -> None:
         try:
@@ -280,7 +282,9 @@ class _Checker:
             return
         if exp.sha256 and stored.sha256 != exp.sha256:
             self.problem(
-                "sidecar_mismatch", exp, f"the sidecar says SHA-256 {stored.sha256}, the manifest {exp.sha256}"
+                "sidecar_mismatch",
+                exp,
+                f"the sidecar says SHA-256 {stored.sha256}, the manifest {exp.sha256}",
             )
         self._retention(exp, stored.retention.retention_class, stored.retention.retain_until)
 
@@ -414,12 +418,20 @@ class _Checker:
 def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, tuple[str, int, int, str]]]:
     where = f"item {row.get('item_id')} version {row.get('version')}"
     if row.get("warc_key"):
-        yield where, (row["warc_key"], int(row["warc_offset"]), int(row["warc_length"]), row["warc_record_id"])
+        yield (
+            where,
+            (row["warc_key"], int(row["warc_offset"]), int(row["warc_length"]), row["warc_record_id"]),
+        )
     for media in row.get("media") or []:
         if media.get("warc_key"):
             yield (
                 f"{where} media {media.get('media_id')}",
-                (media["warc_key"], int(media["warc_offset"]), int(media["warc_length"]), media["warc_record_id"]),
+                (
+                    media["warc_key"],
+                    int(media["warc_offset"]),
+                    int(media["warc_length"]),
+                    media["warc_record_id"],
+                ),
             )
 
 

@@ -27,20 +27,24 @@ OUTCOME_LABELS = {
 }
 OUTCOME_COLOURS = {"within_24h": "#2f9e5b", "late": "#f0a52b", "unanswered": "#d2423b", "pending": "#9aa3ad"}
 MAX_ROWS = 300
+DASH = "\u2013"
 
 CSS = """
-:root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;--bad:#d2423b;--warn:#f0a52b}
+:root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;
+--bad:#d2423b;--warn:#f0a52b}
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
 color:var(--ink);background:var(--bg)}
 header{background:#17324d;color:#fff;padding:28px 40px 24px}
 header h1{margin:0 0 4px;font-size:26px;font-weight:650;letter-spacing:.2px}
 header .sub{color:#c4d3e2;font-size:14px}
-.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-size:13px;font-weight:600;vertical-align:middle}
+.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-size:13px;font-weight:600;
+vertical-align:middle}
 .badge.ok{background:#d8f1e2;color:#17663a}.badge.bad{background:#fbdcda;color:#8c1f1a}
 .badge.warn{background:#fdebc8;color:#7a5100}.badge.grey{background:#e6e8eb;color:#444}
 main{padding:24px 40px 48px;max-width:1480px}
-section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 24px;margin:0 0 22px}
+section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 24px;
+margin:0 0 22px}
 h2{font-size:19px;margin:0 0 4px}h3{font-size:16px;margin:18px 0 8px}
 p.lead{color:var(--muted);margin:0 0 14px;font-size:14px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:14px;margin:0 0 22px}
@@ -59,7 +63,8 @@ table.cal td,table.cal th{border:0;padding:0}
 table.cal th.acct{padding:0 12px 0 0;text-transform:none;letter-spacing:0;font-size:13px;color:var(--ink);
 white-space:nowrap;text-align:right}
 table.cal th.acct small{display:block;color:var(--muted);font-weight:400;font-size:11.5px}
-table.cal th.day{font-size:10.5px;color:var(--muted);text-align:center;width:18px;font-weight:500;letter-spacing:0}
+table.cal th.day{font-size:10.5px;color:var(--muted);text-align:center;width:18px;font-weight:500;
+letter-spacing:0}
 table.cal th.day.we{color:#b0b8c1}table.cal th.day.hol{color:var(--bad)}
 table.cal th.month{font-size:11px;text-align:left;color:var(--ink);text-transform:none;letter-spacing:0}
 .cell{display:block;width:18px;height:18px;border-radius:4px}
@@ -83,7 +88,7 @@ def render_html(report: AuditReport) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Archive audit {_e(report.period.since)} – {_e(report.period.until)}</title>",
+        f"<title>Archive audit {_e(report.period.since)} \u2013 {_e(report.period.until)}</title>",
         f"<style>{CSS}</style></head><body>",
         _header(report),
         "<main>",
@@ -127,7 +132,7 @@ def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
         within += counts["within_24h"]
         decided += counts["within_24h"] + counts["late"] + counts["unanswered"]
         medians.extend(figures["answered_weekday_hours"])
-    share = f"{within / decided:.0%}" if decided else "–"
+    share = f"{within / decided:.0%}" if decided else DASH
     tiles = [
         ("ok", statuses["ok"], "nights captured"),
         ("bad" if statuses["failed"] else "ok", statuses["failed"], "nights failed"),
@@ -175,8 +180,10 @@ def _calendar(report: AuditReport) -> str:
             status = statuses.get(night.isoformat())
             detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night)
             colour = STATUS_COLOURS[status or "none"]
-            title = f"{account['id']} {night}: {status or 'not counted'} – {detail}"
-            cells.append(f'<td><span class="cell" style="background:{colour}" title="{_e(title)}"></span></td>')
+            title = f"{account['id']} {night}: {status or 'not counted'} \u2013 {detail}"
+            cells.append(
+                f'<td><span class="cell" style="background:{colour}" title="{_e(title)}"></span></td>'
+            )
         rows.append(
             f'<tr><th class="acct">{_e(account["id"])}<small>{_e(account["board"])}</small></th>'
             + "".join(cells)
@@ -193,7 +200,8 @@ def _calendar(report: AuditReport) -> str:
     )
     return (
         "<section><h2>Nights</h2>"
-        '<p class="lead">Every inventoried account, every night of the period. Hover a square for the run and '
+        '<p class="lead">Every inventoried account, every night of the period. Hover a square for '
+        "the run and "
         "the reason.</p>"
         f'<div class="scroll"><table class="cal">{"".join(month_row)}{"".join(day_row)}{"".join(rows)}'
         f'</table></div><div class="legend">{legend}</div></section>'
@@ -218,18 +226,22 @@ def _problems(report: AuditReport) -> str:
         )
     out = [
         "<section><h2>Problems</h2>"
-        f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form lists the same.</p>'
+        f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form '
+        "lists the same.</p>"
     ]
     for section in ("completeness", "fixity"):
         problems = [p for p in report.problems if KINDS.get(p.kind, ("fixity", ""))[0] == section]
         if not problems:
             continue
         out.append(f"<h3>{'Completeness' if section == 'completeness' else 'Fixity and protection'}</h3>")
-        out.append("<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>")
+        out.append(
+            "<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>"
+        )
         for p in problems[:MAX_ROWS]:
             meaning = KINDS.get(p.kind, ("", p.kind))[1]
             out.append(
-                f'<tr><td><span class="badge bad">{_e(p.kind)}</span><div class="small muted">{_e(meaning)}</div>'
+                f'<tr><td><span class="badge bad">{_e(p.kind)}</span><div class="small muted">'
+                f"{_e(meaning)}</div>"
                 f"</td><td>{_e(p.account_id or '')}</td><td>{_e(p.run_date or '')}</td>"
                 f'<td class="key">{_e(p.key or "")}</td><td>{_e(p.detail)}</td></tr>'
             )
@@ -242,12 +254,16 @@ def _problems(report: AuditReport) -> str:
 
 def _responses(report: AuditReport) -> str:
     if not report.response_times:
-        return "<section><h2>Answers within 24 weekday hours</h2><p class='lead'>No captured comments.</p></section>"
+        return (
+            "<section><h2>Answers within 24 weekday hours</h2>"
+            "<p class='lead'>No captured comments.</p></section>"
+        )
     boards = []
     for board, figures in report.response_boards.items():
         boards.append(_board_card(board, figures))
     accounts = [
-        "<table><tr><th>account</th><th>board</th><th class='num'>comments</th><th class='num'>within 24 h</th>"
+        "<table><tr><th>account</th><th>board</th><th class='num'>comments</th><th class='num'>"
+        "within 24 h</th>"
         "<th class='num'>late</th><th class='num'>unanswered</th><th class='num'>pending</th>"
         "<th class='num'>share</th><th class='num'>median</th><th class='num'>questions: share</th></tr>"
     ]
@@ -256,15 +272,18 @@ def _responses(report: AuditReport) -> str:
         c, q = f["counts"], f["questions"]
         accounts.append(
             f"<tr><td>{_e(account_id)}</td><td>{_e(board_of.get(account_id, ''))}</td>"
-            f"<td class='num'>{c['total']}</td><td class='num'>{c['within_24h']}</td><td class='num'>{c['late']}</td>"
+            f"<td class='num'>{c['total']}</td><td class='num'>{c['within_24h']}</td><td class='num'>"
+            f"{c['late']}</td>"
             f"<td class='num'>{c['unanswered']}</td><td class='num'>{c['pending']}</td>"
-            f"<td class='num'>{_share(f['share_within_24h'])}</td><td class='num'>{_hours(f['median_weekday_hours'])}</td>"
+            f"<td class='num'>{_share(f['share_within_24h'])}</td><td class='num'>"
+            f"{_hours(f['median_weekday_hours'])}</td>"
             f"<td class='num'>{_share(q['share_within_24h'])} of {q['counts']['total']}</td></tr>"
         )
     accounts.append("</table>")
     return (
         "<section><h2>Answers within 24 weekday hours</h2>"
-        '<p class="lead">Time from a comment on the account\'s own post to the account\'s first reply below it, '
+        "<p class=\"lead\">Time from a comment on the account's own post to the account's first "
+        "reply below it, "
         "in weekday hours (Stockholm; weekends and public holidays do not count). Judged as of "
         f"{report.period.as_of.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}; questions are comments with a "
         "question mark.</p>"
@@ -277,17 +296,20 @@ def _board_card(board: str, figures: dict[str, Any]) -> str:
     counts = figures["counts"]
     decided = counts["within_24h"] + counts["late"] + counts["unanswered"]
     stack = "".join(
-        f'<div style="width:{100 * counts[o] / max(counts["total"], 1):.2f}%;background:{OUTCOME_COLOURS[o]}" '
+        f'<div style="width:{100 * counts[o] / max(counts["total"], 1):.2f}%;'
+        f'background:{OUTCOME_COLOURS[o]}" '
         f'title="{_e(OUTCOME_LABELS[o])}: {counts[o]}"></div>'
         for o in OUTCOME_LABELS
         if counts[o]
     )
     legend = " · ".join(
-        f'<span style="color:{OUTCOME_COLOURS[o]}">■</span> {counts[o]} {OUTCOME_LABELS[o]}' for o in OUTCOME_LABELS
+        f'<span style="color:{OUTCOME_COLOURS[o]}">■</span> {counts[o]} {OUTCOME_LABELS[o]}'
+        for o in OUTCOME_LABELS
     )
     q = figures["questions"]
     return (
-        f'<div class="board"><h3>{_e(board)}</h3><div class="small muted">{_e(", ".join(figures["accounts"]))}</div>'
+        f'<div class="board"><h3>{_e(board)}</h3><div class="small muted">'
+        f"{_e(', '.join(figures['accounts']))}</div>"
         f'<div><span class="big">{_share(figures["share_within_24h"])}</span> '
         f'<span class="muted">of {decided} decided comments answered within 24 weekday hours · median '
         f"{_hours(figures['median_weekday_hours'])}</span></div>"
@@ -300,15 +322,18 @@ def _board_card(board: str, figures: dict[str, Any]) -> str:
 
 def _histogram(figures: dict[str, Any]) -> str:
     """Answered comments by weekday hours to the answer, plus the unanswered and pending."""
-    bars = [(label, n, "#2f9e5b" if upper <= 24 else "#f0a52b") for (label, upper), n in
-            zip(BUCKETS, figures["distribution"].values(), strict=True)]
+    bars = [
+        (label, n, "#2f9e5b" if upper <= 24 else "#f0a52b")
+        for (label, upper), n in zip(BUCKETS, figures["distribution"].values(), strict=True)
+    ]
     bars.append(("no answer", figures["counts"]["unanswered"], "#d2423b"))
     bars.append(("pending", figures["counts"]["pending"], "#9aa3ad"))
     width, height, top, bottom, left = 520, 170, 18, 34, 8
     slot = (width - left) / len(bars)
     peak = max([n for _, n, _ in bars] + [1])
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="distribution of answer times" '
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="distribution of '
+        'answer times" '
         'xmlns="http://www.w3.org/2000/svg" style="margin-top:10px">'
     ]
     base = height - bottom
@@ -322,12 +347,14 @@ def _histogram(figures: dict[str, Any]) -> str:
         x = left + n * slot + 3
         h = (base - top) * count / peak
         parts.append(
-            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{slot - 6:.1f}" height="{h:.1f}" rx="2" fill="{colour}">'
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{slot - 6:.1f}" height="{h:.1f}" rx="2" '
+            f'fill="{colour}">'
             f"<title>{_e(label)}: {count}</title></rect>"
         )
         if count:
             parts.append(
-                f'<text x="{x + (slot - 6) / 2:.1f}" y="{base - h - 3:.1f}" font-size="10" text-anchor="middle" '
+                f'<text x="{x + (slot - 6) / 2:.1f}" y="{base - h - 3:.1f}" font-size="10" '
+                'text-anchor="middle" '
                 f'fill="#1d2733">{count}</text>'
             )
         parts.append(
@@ -336,7 +363,8 @@ def _histogram(figures: dict[str, Any]) -> str:
         )
     parts.append(f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#c9d0d8"/>')
     parts.append(
-        f'<text x="{left}" y="{height - 4}" font-size="10" fill="#5d6b7a">weekday hours to the first answer</text>'
+        f'<text x="{left}" y="{height - 4}" font-size="10" fill="#5d6b7a">weekday hours to the first '
+        "answer</text>"
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -362,7 +390,8 @@ def _late_items(report: AuditReport) -> str:
         colour = OUTCOME_COLOURS[item["outcome"]]
         q = ' <span class="badge grey">question</span>' if item["question"] else ""
         out.append(
-            f'<tr><td><span class="badge" style="background:{colour};color:#fff">{_e(OUTCOME_LABELS[item["outcome"]])}'
+            f'<tr><td><span class="badge" style="background:{colour};color:#fff">'
+            f"{_e(OUTCOME_LABELS[item['outcome']])}"
             f"</span>{q}</td><td>{_e(account_id)}</td><td>{when:%Y-%m-%d %H:%M}</td>"
             f"<td class='num'>{item['weekday_hours']:.1f}</td><td>{_e(item['text'])}"
             f'<div class="small muted">item {_e(item_id)}</div></td><td>{" · ".join(links)}</td></tr>'
@@ -400,7 +429,13 @@ def _fixity(fixity: dict[str, Any]) -> str:
 def _retention(retention: dict[str, Any]) -> str:
     rows = []
     for name, c in retention["classes"].items():
-        rule = "permanent (bevaras)" if c["permanent"] else f"{c['keep_years']} years" if c["keep_years"] else "unknown"
+        rule = (
+            "permanent (bevaras)"
+            if c["permanent"]
+            else f"{c['keep_years']} years"
+            if c["keep_years"]
+            else "unknown"
+        )
         rows.append(
             f"<tr><td>{_e(name)}</td><td>{_e(rule)}</td><td>{_e(c['decision'] or '')}</td>"
             f"<td class='num'>{c['objects']:,}</td><td class='num'>{_bytes(c['bytes'])}</td>"
@@ -435,8 +470,10 @@ def _counts_and_credentials(report: AuditReport) -> str:
     out = ["<section><h2>Platform counts and tokens</h2>"]
     if report.comment_counts:
         out.append(
-            "<h3>Comments the platform counts vs. comments archived</h3><table><tr><th>account</th><th>night</th>"
-            "<th>thread</th><th class='num'>platform</th><th class='num'>archived</th><th>explanation</th></tr>"
+            "<h3>Comments the platform counts vs. comments archived</h3><table><tr><th>account</th>"
+            "<th>night</th>"
+            "<th>thread</th><th class='num'>platform</th><th class='num'>archived</th><th>"
+            "explanation</th></tr>"
         )
         for c in report.comment_counts[:MAX_ROWS]:
             out.append(
@@ -459,8 +496,9 @@ def _counts_and_credentials(report: AuditReport) -> str:
             bad = c["failures_in_a_row"] > 0
             out.append(
                 f"<tr><td>{_e(account_id)}</td><td>{_e(c['latest_night'])}</td>"
-                f'<td><span class="badge {"bad" if bad else "grey"}">{_e(c["latest_status"] or "unknown")}</span></td>'
-                f"<td class='num'>{c['failures_in_a_row']}</td><td>{_e(c['expires_at'] or '–')}</td></tr>"
+                f'<td><span class="badge {"bad" if bad else "grey"}">'
+                f"{_e(c['latest_status'] or 'unknown')}</span></td>"
+                f"<td class='num'>{c['failures_in_a_row']}</td><td>{_e(c['expires_at'] or DASH)}</td></tr>"
             )
         out.append("</table>")
     out.append("</section>")
@@ -470,7 +508,9 @@ def _counts_and_credentials(report: AuditReport) -> str:
 def _footer(report: AuditReport) -> str:
     notes = "".join(f"<div>{_e(n)}</div>" for n in report.notes)
     data = report.to_json()
-    return f"<footer>{notes}<div>{_e(data['software'])} · report version {data['report_version']}</div></footer>"
+    return (
+        f"<footer>{notes}<div>{_e(data['software'])} · report version {data['report_version']}</div></footer>"
+    )
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -487,11 +527,11 @@ def _link(url: str | None, label: str) -> str:
 
 
 def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return DASH if value is None else f"{value:.0%}"
 
 
 def _hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} h"
+    return DASH if value is None else f"{value:.1f} h"
 
 
 def _bytes(value: int) -> str:

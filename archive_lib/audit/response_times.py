@@ -42,12 +42,12 @@ LIMIT_HOURS = 24.0
 OUTCOMES = ("within_24h", "late", "unanswered", "pending")
 BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 2 h", 2),
-    ("2–4 h", 4),
-    ("4–8 h", 8),
-    ("8–16 h", 16),
-    ("16–24 h", 24),
-    ("1–2 d", 48),
-    ("2–5 d", 120),
+    ("2-4 h", 4),
+    ("4-8 h", 8),
+    ("8-16 h", 16),
+    ("16-24 h", 24),
+    ("1-2 d", 48),
+    ("2-5 d", 120),
     ("> 5 d", float("inf")),
 )
 _LINK = re.compile(r"https?://\S+")
