@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint bench clean-demo lock
+.PHONY: install demo test lint bench bench-fixity clean-demo lock
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ lint: install
 
 bench: install
 	$(PY) bench/capture_bench.py
+
+bench-fixity: install
+	$(PY) bench/fixity_bench.py
 
 clean-demo:
 	rm -rf .demo
