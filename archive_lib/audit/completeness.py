@@ -27,7 +27,7 @@ from typing import Any
 
 from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.report import Period, Problem
-from archive_lib.clock import run_id_account
+from archive_lib.clock import run_id_account, stockholm_date
 from archive_lib.models import Account, Inventory
 
 CREDENTIAL_FAILURES = frozenset({"expired", "refused", "missing"})
@@ -93,6 +93,8 @@ def check_completeness(
         for night in active:
             if first is not None and night < first:
                 continue  # before the archive's first capture of the account: no gap
+            if night > stockholm_date(period.as_of):
+                continue  # not yet come
             runs = sorted(by_night.get((account.id, night), []))
             status, detail = _night_status(runs, holdings)
             nights[night.isoformat()] = status
@@ -186,11 +188,10 @@ def _credentials(account: Account, rows: list[dict[str, Any]], period: Period, o
     if not last_of_night:
         return
     ordered = [last_of_night[n] for n in sorted(last_of_night)]
-    streak, longest, current = 0, 0, 0
+    longest = streak = 0
     for row in ordered:
-        current = current + 1 if row.get("credential_status") in CREDENTIAL_FAILURES else 0
-        longest = max(longest, current)
-    streak = current
+        streak = streak + 1 if row.get("credential_status") in CREDENTIAL_FAILURES else 0
+        longest = max(longest, streak)
     latest = ordered[-1]
     expires = latest.get("credential_expires_at")
     out.credentials[account.id] = {

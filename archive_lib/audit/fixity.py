@@ -86,6 +86,8 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     problems: list[Problem] = []
     for key, why in sorted(holdings.unreadable_manifests.items()):
         problems.append(Problem("manifest_unreadable", why, key=key, run_date=night_of(key)))
+    for key, why in sorted(holdings.unreadable_runs.items()):
+        problems.append(Problem("runs_unreadable", why, key=key, run_date=night_of(key)))
     for run_id, manifest in sorted(holdings.manifests.items()):
         night = _date(manifest.get("run_date"))
         retain_until = _date(manifest.get("retain_until"))
@@ -343,7 +345,7 @@ class _Checker:
             self.problem(
                 "warc_unreadable",
                 exp,
-                f"reading stopped after {len(index)} records: {type(exc).__name__}: {exc}",
+                f"reading stopped after {len(index)} records: {type(exc).__name__}: {_printable(exc)}",
             )
 
     def _parquet(self, exp: Expected, data: bytes) -> None:
@@ -470,6 +472,13 @@ class _HashingReader(io.RawIOBase):
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+def _printable(exc: Exception, limit: int = 160) -> str:
+    """An exception's message without the damaged bytes some parsers quote in it."""
+    message = str(exc).split(", first line:", 1)[0]  # warcio quotes the damaged line
+    text = "".join(c if c.isprintable() and ord(c) < 0x7F else "?" for c in message)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _date(value: Any) -> dt.date | None:

@@ -76,6 +76,7 @@ table.cal th.month{font-size:11px;text-align:left;color:var(--ink);text-transfor
 .stack{display:flex;height:12px;border-radius:6px;overflow:hidden;margin:8px 0 4px;background:#eef0f3}
 .muted{color:var(--muted)}.small{font-size:12.5px}
 a{color:#1d5fa8}
+td.nw{white-space:nowrap}
 .empty{color:var(--ok);font-weight:600}
 footer{color:var(--muted);font-size:12.5px;padding:0 40px 40px;max-width:1480px}
 """
@@ -242,7 +243,7 @@ def _problems(report: AuditReport) -> str:
             out.append(
                 f'<tr><td><span class="badge bad">{_e(p.kind)}</span><div class="small muted">'
                 f"{_e(meaning)}</div>"
-                f"</td><td>{_e(p.account_id or '')}</td><td>{_e(p.run_date or '')}</td>"
+                f"</td><td>{_e(p.account_id or '')}</td><td class='nw'>{_e(p.run_date or '')}</td>"
                 f'<td class="key">{_e(p.key or "")}</td><td>{_e(p.detail)}</td></tr>'
             )
         out.append("</table>")
