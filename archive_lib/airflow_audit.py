@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import secrets
 from typing import Any
 
 from airflow.sdk import Variable
@@ -66,7 +67,8 @@ def audit_task() -> dict[str, Any]:
 def store_report(store: ObjectStore, inventory: Inventory, report: AuditReport) -> list[str]:
     """Write the JSON and HTML report under ``audit/{night}/``; returns their keys."""
     stamp = report.generated_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = f"audit/{report.period.until:%Y-%m-%d}/audit_{stamp}"
+    # A random suffix, as in run ids: two audits in one second must not want the same key.
+    base = f"audit/{report.period.until:%Y-%m-%d}/audit_{stamp}_{secrets.token_hex(2)}"
     retention = report_retention(inventory, report.period.until)
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode() + b"\n"
     keys = []

@@ -76,8 +76,8 @@ def test_dag_test_stores_the_report_and_fails_on_problems(
         assert failed.state == "failed"  # type: ignore[attr-defined]
         [ti] = failed.get_task_instances()  # type: ignore[attr-defined]
         assert ti.state == "failed"
-        newest = sorted(k for k in store.list("audit/2026-11-20/") if k.endswith(".json"))[-1]
-        report = json.loads(store.open(newest).read())
-        assert {p["kind"] for p in report["problems"]} == {"account_never_captured"}
+        reports = [json.loads(store.open(k).read()) for k in store.list("audit/") if k.endswith(".json")]
+        newest = max(reports, key=lambda r: r["generated_at"])
+        assert {p["kind"] for p in newest["problems"]} == {"account_never_captured"}
         # The earlier report is still there: reports are never replaced.
         assert len(list(store.list("audit/2026-11-20/"))) == 4
