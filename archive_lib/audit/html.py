@@ -155,6 +155,14 @@ def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
 
 def _calendar(report: AuditReport) -> str:
     nights = report.period.nights()
+    counted = [dt.date.fromisoformat(n) for statuses in report.nights.values() for n in statuses]
+    hidden = 0
+    if counted:
+        # Nights before any account was first captured say nothing: the calendar starts at the
+        # first counted night, and shows at least the period's last week.
+        start = max(nights[0], min(min(counted), nights[-1] - dt.timedelta(days=6)))
+        hidden = (start - nights[0]).days
+        nights = [n for n in nights if n >= start]
     month_row = ['<tr><th class="acct"></th>']
     span, current = 0, None
     for night in [*nights, None]:
@@ -202,8 +210,13 @@ def _calendar(report: AuditReport) -> str:
     return (
         "<section><h2>Nights</h2>"
         '<p class="lead">Every inventoried account, every night of the period. Hover a square for '
-        "the run and "
-        "the reason.</p>"
+        "the run and the reason."
+        + (
+            f" The {hidden} nights before, when no account had been captured yet, are not shown."
+            if hidden
+            else ""
+        )
+        + "</p>"
         f'<div class="scroll"><table class="cal">{"".join(month_row)}{"".join(day_row)}{"".join(rows)}'
         f'</table></div><div class="legend">{legend}</div></section>'
     )
