@@ -28,7 +28,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
@@ -176,6 +176,8 @@ def check_fixity(
 ) -> Fixity:
     """Verify the objects due ``today`` (all with ``full``); see the module docstring."""
     entries, problems = catalogue(holdings)
+    overwritten = _overwritten(store, entries, problems)
+    entries = [replace(e, always=True) if e.key in overwritten else e for e in entries]
     checker = _Checker(store)
     checker.problems.extend(problems)
     verified = [
@@ -202,6 +204,29 @@ def check_fixity(
             "protection_checked": checker.stats,
         },
     )
+
+
+def _overwritten(store: ObjectStore, entries: list[Expected], problems: list[Problem]) -> set[str]:
+    """S3 keys holding more than one version: something was put over an archived object."""
+    if not isinstance(store, S3Store):
+        return set()
+    counts = store.version_counts()
+    found = set()
+    for exp in entries:
+        versions = counts.get(exp.key, 1)
+        if versions > 1:
+            found.add(exp.key)
+            problems.append(
+                Problem(
+                    "object_overwritten",
+                    f"{versions} versions: bytes were put over the archived object (the archive writes a "
+                    "key once; the original is kept as an older, locked version)",
+                    account_id=exp.account_id,
+                    run_date=exp.night,
+                    key=exp.key,
+                )
+            )
+    return found
 
 
 @dataclass(frozen=True)

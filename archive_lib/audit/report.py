@@ -31,6 +31,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "runs_unreadable": ("fixity", "a runs row cannot be read"),
     "object_missing": ("fixity", "a manifest lists an object the store does not hold"),
     "object_not_in_manifest": ("fixity", "an object no manifest accounts for"),
+    "object_overwritten": ("fixity", "an S3 key holds more than one version (bytes put over it)"),
     "size_mismatch": ("fixity", "the object's size differs from its manifest"),
     "checksum_mismatch": ("fixity", "the object's SHA-256 differs from its manifest"),
     "warc_digest_mismatch": ("fixity", "a WARC record's digest does not match its content"),
