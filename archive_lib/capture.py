@@ -26,6 +26,7 @@ from archive_lib.clock import Clock, IdFactory, SystemClock, local_day_start
 from archive_lib.connectors import connector_class
 from archive_lib.connectors.base import (
     CapturePlan,
+    Connector,
     Gone,
     HighWater,
     Incomplete,
@@ -162,6 +163,7 @@ class _Night:
         self.versioner: Versioner | None = None
         self.media: MediaArchiver | None = None
         self.authenticated = False
+        self.connector_cls: type[Connector] | None = None
 
     def _log_extra(self) -> dict[str, str]:
         return {"account_id": self.account.id, "run_id": self.run_id}
@@ -229,6 +231,7 @@ class _Night:
         if token:
             self.redactor.add(token)
         state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
+        self.connector_cls = connector_class(self.account.platform)
         self.http = HttpClient(
             self.recorder.record,
             clock=self.clock,
@@ -236,6 +239,7 @@ class _Night:
             policy=self.options.http,
             token=token,
             token_origin=self.account.api_base,
+            rules=getattr(self.connector_cls, "http_rules", None),
         )
         self.media = MediaArchiver(self.http, state.media)
         self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)
@@ -249,6 +253,7 @@ class _Night:
 
     def _walk(self, state: KnownState) -> None:
         assert self.http is not None and self.media is not None and self.versioner is not None
+        assert self.connector_cls is not None
         account = self.account
         plan = CapturePlan(
             account=account,
@@ -260,7 +265,7 @@ class _Night:
             else None,
             known=state,
         )
-        connector = connector_class(account.platform)(account, self.http, self.media, self.authenticated)
+        connector = self.connector_cls(account, self.http, self.media, self.authenticated)
         for observation in connector.capture(plan):
             rows: list[dict[str, Any]] = []
             if isinstance(observation, Seen):
@@ -336,6 +341,10 @@ class _Night:
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account
         finished = self.clock.now()
+        # Error texts quote URLs and platform messages; a credential must not ride along.
+        error = self.redactor.text(error) if error else error
+        self.warnings = [self.redactor.text(w) for w in self.warnings]
+        self.notes = [self.redactor.text(n) for n in self.notes]
         counts = self.versioner.counts if self.versioner else None
         if counts is not None and self.media is not None:
             counts = replace(counts, media_files=self.media.downloaded, threads_checked=self.threads)

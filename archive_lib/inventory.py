@@ -398,7 +398,7 @@ def _account(
         platform=platform,
         handle=handle.lstrip("@"),
         retention=retention,
-        api_base=api_base.rstrip("/") if api_base else None,
+        api_base=(api_base or PLATFORMS[platform].default_api_base or "").rstrip("/") or None,
         token_env=token_env,
         token_connection=token_connection,
         responsible=responsible,

@@ -14,6 +14,7 @@ import pathlib
 
 import pytest
 
+from archive_lib.connectors import PLATFORMS
 from archive_lib.errors import ConfigError, InventoryError
 from archive_lib.inventory import load_inventory
 from archive_lib.retention import RetentionClass
@@ -189,7 +190,8 @@ def test_missing_responsible_or_substitute_loads_with_a_warning(
         ),
         pytest.param(
             HEAD + KS.replace("platform: mastodon", "platform: twitter"),
-            "line 8: accounts[0].platform: 'twitter' is not a supported platform (supported: mastodon)",
+            "line 8: accounts[0].platform: 'twitter' is not a supported platform "
+            f"(supported: {', '.join(sorted(PLATFORMS))})",
             id="unknown-platform",
         ),
         pytest.param(
@@ -320,7 +322,8 @@ def test_every_problem_is_reported_together_in_line_order(tmp_path: pathlib.Path
     assert str(error).splitlines() == [
         f"{path}, line 4: retention_classes.gallras-efter-2-ar.keep_years: must be a whole number "
         "of at least 1, not 0",
-        f"{path}, line 8: accounts[0].platform: 'mastodn' is not a supported platform (supported: mastodon)",
+        f"{path}, line 8: accounts[0].platform: 'mastodn' is not a supported platform "
+        f"(supported: {', '.join(sorted(PLATFORMS))})",
         f"{path}, line 14: accounts[0].retention: 'evigt' is not a retention class (defined: bevaras)",
         f"{path}, line 15: accounts[1].id: 'kfn_mastodon' must use lowercase letters, digits and "
         "single hyphens (e.g. ks-mastodon)",

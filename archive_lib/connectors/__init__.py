@@ -2,6 +2,8 @@
 
 To add a platform, write ``archive_lib/connectors/<platform>.py`` with a class implementing
 :class:`~archive_lib.connectors.base.Connector`, and register it in :data:`PLATFORMS` below.
+A platform with one API host gives it as ``default_api_base``; an inventory may still name another
+``api_base`` (a test server, a pinned API version).
 The registry is plain data so the inventory can be validated without importing any connector.
 """
 
@@ -22,10 +24,17 @@ class PlatformSpec:
     name: str
     connector: str  # "module:Class"
     needs_api_base: bool  # the API host varies per account (Mastodon instances)
+    default_api_base: str | None = None  # where the platform's API lives when the inventory omits it
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
     "mastodon": PlatformSpec("mastodon", "archive_lib.connectors.mastodon:MastodonConnector", True),
+    "youtube": PlatformSpec(
+        "youtube", "archive_lib.connectors.youtube:YouTubeConnector", False, "https://www.googleapis.com/youtube/v3"
+    ),
+    "bluesky": PlatformSpec(
+        "bluesky", "archive_lib.connectors.bluesky:BlueskyConnector", False, "https://public.api.bsky.app"
+    ),
 }
 
 

@@ -129,6 +129,8 @@ class Connector(Protocol):
     """One platform's walk of one account for one night. See the module docstring."""
 
     platform: ClassVar[str]
+    # Optional: ``http_rules: ClassVar[HttpRules]`` for platforms whose errors live in the body or
+    # whose credential is a query parameter (see :class:`~archive_lib.connectors.http.HttpRules`).
 
     def __init__(
         self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool

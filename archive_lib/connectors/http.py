@@ -13,6 +13,14 @@ Retry and rate-limit policy live here and nowhere else:
 * ``401``/``403``: :class:`AuthError` at once; retrying a refused token changes nothing.
 * ``404``/``410`` are answers, not failures: the caller decides (usually "deleted").
 
+Platforms that speak their errors in the body rather than the status (Graph API's error codes,
+YouTube's ``reason``) give :class:`HttpRules`: ``classify`` turns a failed response into a
+:class:`Throttle` (wait, then try again, as for a 429), a :class:`Backoff` (as for a 5xx) or an
+error to raise; ``pause_after`` reads usage headers of any response and says how long to wait
+before the next request (Graph's ``X-App-Usage``). Where the credential travels as a query
+parameter (YouTube's ``key``), ``token_param`` names it; it is added for the token's origin
+only, like the ``Authorization`` header otherwise.
+
 Every response received, failures included, is handed to the recorder (the run's WARC writer)
 before anything else looks at it, so the archive holds the evidence of what each night saw.
 Credentials go only to the origin they belong to; redirects to another host lose them.
@@ -32,7 +40,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -40,6 +48,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from archive_lib import PRODUCT, __version__
 from archive_lib.clock import Clock, parse_utc
 from archive_lib.errors import (
+    ArchiveError,
     AuthError,
     ProtocolError,
     RateLimitedError,
@@ -76,6 +85,33 @@ class HttpPolicy:
     reset_margin: float = 1.0
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """The platform asks us to slow down: wait ``wait`` seconds (None: back off) and try again."""
+
+    reason: str
+    wait: float | None = None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A transient failure: back off exponentially and try again, then give up as retryable."""
+
+    reason: str
+
+
+Verdict = Throttle | Backoff | ArchiveError
+
+
+@dataclass(frozen=True)
+class HttpRules:
+    """What one platform adds to the HTTP door; see the module docstring."""
+
+    classify: Callable[[Response], Verdict | None] | None = None  # None from it: the status rules
+    pause_after: Callable[[Response], float | None] | None = None
+    token_param: str | None = None
+
+
 class Response:
     """A received response: its status, headers, the WARC pointer to it, and its body."""
 
@@ -108,7 +144,7 @@ class Response:
                 elif encoding == "deflate":
                     data = _inflate(data)
             except (OSError, zlib.error, EOFError) as exc:
-                raise ProtocolError(f"{self.url}: body is not valid {encoding}: {exc}") from exc
+                raise ProtocolError(f"{_short(self.url)}: body is not valid {encoding}: {exc}") from exc
             self._content = data
         return self._content
 
@@ -116,7 +152,7 @@ class Response:
         try:
             return json.loads(self.content)
         except ValueError as exc:
-            raise ProtocolError(f"{self.url}: expected JSON, got {self.content[:80]!r}") from exc
+            raise ProtocolError(f"{_short(self.url)}: expected JSON, got {self.content[:80]!r}") from exc
 
     def links(self) -> dict[str, str]:
         """The RFC 8288 ``Link`` header as ``{rel: absolute URL}``."""
@@ -146,6 +182,7 @@ class HttpClient:
         token_origin: str | None = None,
         pool: urllib3.PoolManager | None = None,
         rng: random.Random | None = None,
+        rules: HttpRules | None = None,
     ) -> None:
         self._record = record
         self._clock = clock
@@ -156,6 +193,7 @@ class HttpClient:
         self._pool = pool or urllib3.PoolManager(num_pools=4, maxsize=2)
         self._rng = rng or random.Random()  # noqa: S311 -- backoff jitter, not a secret
         self._resume_at: dt.datetime | None = None
+        self._rules = rules or HttpRules()
         self.requests = 0
 
     def get(
@@ -182,10 +220,21 @@ class HttpClient:
             self._note_rate_limit(response)
             if 200 <= status < 300 or status in allow:
                 return response
+            verdict = self._rules.classify(response) if self._rules.classify else None
+            if isinstance(verdict, ArchiveError):
+                raise verdict
+            if isinstance(verdict, Throttle):
+                rate_waits += 1
+                self._throttled(url, verdict, rate_waits)
+                continue
+            if isinstance(verdict, Backoff):
+                attempt += 1
+                self._backoff(url, attempt, verdict.reason)
+                continue
             if status in (301, 302, 303, 307, 308) and response.header("Location"):
                 redirects += 1
                 if redirects > self._policy.max_redirects:
-                    raise ProtocolError(f"{url}: more than {self._policy.max_redirects} redirects")
+                    raise ProtocolError(f"{_short(url)}: more than {self._policy.max_redirects} redirects")
                 url = urljoin(url, response.header("Location") or "")
                 continue
             if status == 429:
@@ -207,7 +256,10 @@ class HttpClient:
             "Accept-Encoding": "gzip, deflate",
         }
         if self._token and self._token_origin == _origin(url):
-            headers["Authorization"] = f"Bearer {self._token}"
+            if self._rules.token_param:
+                url = _with_param(url, self._rules.token_param, self._token)
+            else:
+                headers["Authorization"] = f"Bearer {self._token}"
         policy = self._policy
         sent_at = self._clock.now()
         raw = self._pool.request(
@@ -268,6 +320,11 @@ class HttpClient:
         self._clock.sleep(wait)
 
     def _note_rate_limit(self, response: Response) -> None:
+        if self._rules.pause_after is not None:
+            pause = self._rules.pause_after(response)
+            if pause is not None and pause > 0:
+                resume = self._clock.now() + dt.timedelta(seconds=pause)
+                self._resume_at = max(resume, self._resume_at) if self._resume_at else resume
         remaining = response.header("X-RateLimit-Remaining") or response.header("RateLimit-Remaining")
         if remaining is None or response.status == 429:
             return
@@ -296,6 +353,20 @@ class HttpClient:
         log.warning("HTTP 429 from %s; waiting %.1f s as the server asks", _short(url), wait)
         self._clock.sleep(wait)
 
+    def _throttled(self, url: str, verdict: Throttle, count: int) -> None:
+        policy = self._policy
+        wait = verdict.wait
+        if wait is None:
+            wait = min(policy.backoff_base * 2**count, policy.backoff_max)
+        wait += policy.reset_margin
+        if count > policy.max_rate_retries or wait > policy.max_rate_wait:
+            raise RateLimitedError(
+                f"{_short(url)}: throttled ({verdict.reason}); waiting {wait:.0f} s is beyond "
+                f"the {policy.max_rate_wait:.0f} s this run waits"
+            )
+        log.warning("%s from %s; waiting %.1f s", verdict.reason, _short(url), wait)
+        self._clock.sleep(wait)
+
     def _backoff(self, url: str, attempt: int, reason: str) -> None:
         policy = self._policy
         if attempt >= policy.max_attempts:
@@ -311,6 +382,14 @@ class HttpClient:
             wait,
         )
         self._clock.sleep(wait)
+
+
+def _with_param(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    if any(k == name for k, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        return url  # a next-page URL that already carries it
+    query = f"{parts.query}&" if parts.query else ""
+    return urlunsplit(parts._replace(query=query + urlencode({name: value})))
 
 
 def _inflate(data: bytes) -> bytes:
@@ -397,10 +476,9 @@ def _reset_wait(response: Response, now: dt.datetime) -> float | None:
     server_now = _server_now(response, now)
     value = response.header("X-RateLimit-Reset")
     if value is None:
-        delta = response.header("RateLimit-Reset")  # IETF draft form: seconds from now
-        if delta is not None and delta.strip().isdigit():
-            return float(delta.strip())
-        return None
+        value = response.header("RateLimit-Reset")  # IETF draft: seconds; Bluesky: an epoch
+        if value is None or not value.strip().isdigit():
+            return None
     value = value.strip()
     try:
         if re.fullmatch(r"\d+(\.\d+)?", value):

@@ -1,0 +1,476 @@
+"""Bluesky through the public AppView (``https://public.api.bsky.app``), without authentication.
+
+What a night reads, for one account:
+
+1. ``app.bsky.actor.getProfile?actor=HANDLE``: the account's DID (handles change, DIDs do not).
+2. ``app.bsky.feed.getAuthorFeed?actor=DID&limit=100&filter=posts_with_replies``, following the
+   opaque ``cursor``, newest first, down to the start of the re-check window (the first night:
+   the whole feed, or ``active_from``). Reposts of other people's posts are skipped; the
+   account's top-level posts are *posts*, its replies *comments*.
+3. ``app.bsky.feed.getPostThread?uri=…&depth=1000&parentHeight=0`` for every listed post (and
+   for an older thread of the account that it answered in tonight): every reply at any depth.
+   An answer of the account in someone else's thread is captured with the replies below it.
+   The thread's ``replyCount``s, summed over the posts read, are the platform's own count.
+4. ``getPostThread?uri=…&depth=0`` for an archived item that a complete walk no longer showed:
+   only 400 ``NotFound`` records it as deleted.
+5. Images (``app.bsky.embed.images``) from the blob CDN, once each.
+
+Posts cannot be edited in the Bluesky app; a record rewritten through the repository API gets a
+new ``cid``, and a changed ``cid`` is a new version. Embeds are read leniently: an unknown
+``$type`` is kept by name and noted, never an error. Text is ``record.text`` verbatim (links and
+mentions are plain text there; ``facets`` only mark byte ranges). ``createdAt`` is written by the
+client and may be odd (no time zone, a future time): it is read as UTC, and where it cannot be
+read or lies after ``indexedAt`` the AppView's ``indexedAt`` is used instead.
+
+Not visible through the public AppView: posts and replies of taken-down or blocking accounts
+(``blockedPost``), replies the thread's author hid with a threadgate, likes and reposts lists
+(counters only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from collections import Counter
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from archive_lib.clock import parse_utc
+from archive_lib.connectors.base import (
+    CapturePlan,
+    Gone,
+    HighWater,
+    Incomplete,
+    MediaArchiver,
+    Note,
+    Observation,
+    Seen,
+    ThreadChecked,
+    Trouble,
+    content_digest,
+)
+from archive_lib.connectors.http import HttpClient, Response
+from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
+from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.state import KnownState
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://public.api.bsky.app"
+PAGE_SIZE = 100
+FEED_FILTER = "posts_with_replies"
+MAX_DEPTH = 1000
+CLOCK_SLACK = dt.timedelta(minutes=10)  # createdAt later than indexedAt by more: a wrong clock
+DEFS = "app.bsky.feed.defs"
+Json = dict[str, Any]
+
+
+@dataclass
+class _Fetched:
+    view: Json  # a postView
+    record: RecordRef
+
+
+class BlueskyConnector:
+    """The Bluesky walk of one account for one night (see the module docstring)."""
+
+    platform: ClassVar[str] = "bluesky"
+
+    def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
+        self.account = account
+        self.http = http
+        self.media = media
+        self.xrpc = f"{(account.api_base or DEFAULT_API_BASE).rstrip('/')}/xrpc"
+        self.did = ""
+        self.plan: CapturePlan
+        self.known: KnownState
+        self.threads_read: set[str] = set()
+        self.seen_tonight: set[str] = set()
+        self.unknown_embeds: Counter[str] = Counter()
+
+    # -- the walk -------------------------------------------------------------------------
+
+    def capture(self, plan: CapturePlan) -> Iterator[Observation]:
+        self.plan, self.known = plan, plan.known
+        self.did = self._profile()
+        listed: set[str] = set()
+        newest: dt.datetime | None = None
+        replies: list[_Fetched] = []
+        for fetched in self._listing():
+            view = fetched.view
+            indexed = parse_utc(str(view["indexedAt"]))
+            newest = indexed if newest is None or indexed > newest else newest
+            if not self._in_scope(view):
+                continue
+            listed.add(str(view["uri"]))
+            reply = (view.get("record") or {}).get("reply")
+            if not reply:
+                yield from self._thread(str(view["uri"]))
+            else:
+                replies.append(fetched)
+        for fetched in reversed(replies):  # oldest first
+            if str(fetched.view["uri"]) not in self.seen_tonight:
+                yield from self._reply(fetched)
+        if self.unknown_embeds:
+            kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self.unknown_embeds.items()))
+            yield Note(f"embeds of a type this archive does not know were kept by name only: {kinds}")
+        yield from self._confirm_missing_own(listed)
+        if newest is not None:
+            yield HighWater(newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        elif self.known.high_water:
+            yield HighWater(self.known.high_water)
+
+    def _get(self, method: str, params: dict[str, str | int]) -> Response:
+        return self.http.get(f"{self.xrpc}/{method}", params, allow=(400,))
+
+    def _profile(self) -> str:
+        handle = self.account.handle.lstrip("@")
+        response = self._get("app.bsky.actor.getProfile", {"actor": handle})
+        data = _mapping(response)
+        if response.status == 400:
+            raise AccountNotFoundError(
+                f"Bluesky has no account {handle!r}: {data.get('message') or data.get('error')}"
+            )
+        return str(data["did"])
+
+    def _listing(self) -> Iterator[_Fetched]:
+        plan = self.plan
+        stop = plan.capture_from
+        if plan.known.high_water is not None:
+            # Down to the older of the last night's newest item and the window's start, so
+            # nights that did not run leave no gap.
+            floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
+            stop = max(stop, floor) if stop else floor
+        cursor: str | None = None
+        cursors: set[str] = set()
+        seen: set[str] = set()
+        while True:
+            params: dict[str, str | int] = {"actor": self.did, "limit": PAGE_SIZE, "filter": FEED_FILTER}
+            if cursor:
+                params["cursor"] = cursor
+            response = self._get("app.bsky.feed.getAuthorFeed", params)
+            page = _ok(response)
+            items = [
+                i for i in page.get("feed") or [] if isinstance(i, dict) and isinstance(i.get("post"), dict)
+            ]
+            older = 0
+            for item in items:
+                post = item["post"]
+                reason = item.get("reason") or {}
+                sort_at = parse_utc(str(reason.get("indexedAt") or post.get("indexedAt")))
+                if stop is not None and sort_at < stop:
+                    older += 1
+                    continue
+                if "reasonRepost" in str(reason.get("$type", "")):
+                    continue  # someone else's post the account shared
+                if (post.get("author") or {}).get("did") != self.did or post.get("uri") in seen:
+                    continue  # pinned posts can repeat across pages
+                seen.add(str(post["uri"]))
+                yield _Fetched(post, response.record)
+            cursor = page.get("cursor")
+            if not cursor or not items or older == len(items):
+                return
+            if cursor in cursors:
+                raise ProtocolError(f"getAuthorFeed returned the cursor {cursor!r} twice")
+            cursors.add(cursor)
+
+    def _in_scope(self, view: Json) -> bool:
+        created = self._created(view)
+        if self.plan.capture_from and created < self.plan.capture_from:
+            return False
+        until = self.plan.capture_until
+        return not (until and created >= until)
+
+    # -- threads --------------------------------------------------------------------------
+
+    def _thread_json(self, uri: str, depth: int = MAX_DEPTH) -> tuple[Json, RecordRef] | None:
+        """The ``thread`` of ``uri``, or None when the AppView answers ``NotFound``."""
+        response = self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": depth, "parentHeight": 0})
+        data = _mapping(response)
+        if response.status == 400:
+            if data.get("error") == "NotFound":
+                return None
+            raise ProtocolError(f"getPostThread {uri}: {data.get('error')}: {data.get('message')}")
+        thread = data.get("thread")
+        if not isinstance(thread, dict):
+            raise ProtocolError(f"getPostThread {uri}: no thread in the answer")
+        return thread, response.record
+
+    def _thread(self, root_uri: str) -> Iterator[Observation]:
+        """A post of the account and every reply below it, read once a night."""
+        if root_uri in self.threads_read:
+            return
+        self.threads_read.add(root_uri)
+        try:
+            got = self._thread_json(root_uri)
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"thread {root_uri}: {exc}")
+            return
+        if got is None:
+            return  # gone since the listing: the deletion check decides
+        thread, record = got
+        if not _is(thread, "threadViewPost"):
+            yield Incomplete(f"thread {root_uri}: the AppView shows it as {thread.get('$type')}")
+            return
+        walked = _Walk()
+        yield from self._node(thread, record, "post", root_uri, walked)
+        yield from self._after_walk(root_uri, walked, self._known_thread(root_uri))
+
+    def _reply(self, fetched: _Fetched) -> Iterator[Observation]:
+        """An answer of the account that no thread read tonight showed."""
+        view = fetched.view
+        uri = str(view["uri"])
+        root_uri = str(((view.get("record") or {}).get("reply") or {}).get("root", {}).get("uri") or uri)
+        if _did_of(root_uri) == self.did and root_uri not in self.threads_read:
+            yield from self._thread(root_uri)  # an older thread of the account: read it whole
+            if uri in self.seen_tonight:
+                return
+        try:
+            got = self._thread_json(uri)
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"branch of reply {uri}: {exc}")
+            return
+        if got is None:
+            return
+        thread, record = got
+        walked = _Walk()
+        yield from self._node(thread, record, "comment", root_uri, walked)
+        below = {
+            i for i in self.known.below(uri) if (k := self.known.latest(i)) is not None and not k.deleted
+        }
+        yield from self._after_walk(root_uri, walked, below)
+
+    def _node(
+        self, node: Json, record: RecordRef, kind: ItemType, root_uri: str, walked: _Walk
+    ) -> Iterator[Observation]:
+        """One ``threadViewPost`` and, depth first, everything below it."""
+        stack: list[tuple[Json, ItemType]] = [(node, kind)]
+        while stack:
+            current, item_type = stack.pop()
+            post = current.get("post")
+            if not isinstance(post, dict) or not post.get("uri"):
+                continue
+            uri = str(post["uri"])
+            walked.seen.add(uri)
+            walked.reported += int(post.get("replyCount") or 0)
+            children = [c for c in current.get("replies") or [] if isinstance(c, dict)]
+            shown = 0
+            for child in reversed(children):
+                if _is(child, "threadViewPost"):
+                    shown += 1
+                    stack.append((child, "comment"))
+                elif _is(child, "blockedPost"):
+                    walked.blocked += 1
+                elif not _is(child, "notFoundPost"):
+                    walked.other.add(str(child.get("$type")))
+            walked.short += max(0, int(post.get("replyCount") or 0) - shown)
+            if self._in_scope(post) or item_type == "comment":
+                yield from self._item(_Fetched(post, record), item_type, root_uri)
+
+    def _after_walk(self, root_uri: str, walked: _Walk, expected: set[str]) -> Iterator[Observation]:
+        yield from self._confirm(expected - walked.seen)
+        if walked.short:
+            why = []
+            if walked.blocked:
+                why.append(f"{walked.blocked} from blocked or taken-down accounts")
+            if walked.other:
+                why.append("some shown as " + ", ".join(sorted(walked.other)))
+            detail = f" ({'; '.join(why)})" if why else ""
+            yield Incomplete(
+                f"thread {root_uri}: Bluesky counts {walked.short} replies it did not show{detail}"
+            )
+        yield ThreadChecked(root_uri, walked.reported)
+
+    def _known_thread(self, root_uri: str) -> set[str]:
+        return {k.item_id for k in self.known.thread(root_uri) if not k.deleted}
+
+    # -- deletions ------------------------------------------------------------------------
+
+    def _confirm_missing_own(self, listed: set[str]) -> Iterator[Observation]:
+        until = self.plan.capture_until
+        for known in self.known.account_items_since(self.plan.recheck_from):
+            if known.item_id in listed or known.item_id in self.seen_tonight:
+                continue
+            if until and known.created_at >= until:
+                continue
+            gone = yield from self._confirm({known.item_id})
+            if gone and known.item_type == "post":
+                yield from self._confirm(self._known_thread(known.item_id) - {known.item_id})
+
+    def _confirm(self, uris: set[str]) -> Generator[Observation, None, bool]:
+        """Look up items a complete walk lacked; only ``NotFound`` makes them deleted."""
+        gone = False
+        for uri in sorted(uris):
+            response = self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": 0, "parentHeight": 0})
+            data = _mapping(response)
+            if response.status == 400 and data.get("error") == "NotFound":
+                gone = True
+                yield Gone(uri, response.record)
+                continue
+            if response.status == 400:
+                raise ProtocolError(f"getPostThread {uri}: {data.get('error')}: {data.get('message')}")
+            thread = data.get("thread") or {}
+            known = self.known.latest(uri)
+            if _is(thread, "threadViewPost") and known is not None:
+                item_type: ItemType = "post" if known.item_type == "post" else "comment"
+                yield from self._item(_Fetched(thread["post"], response.record), item_type, known.post_id)
+        return gone
+
+    # -- items ----------------------------------------------------------------------------
+
+    def _item(self, fetched: _Fetched, item_type: ItemType, root_uri: str) -> Iterator[Observation]:
+        snapshot = self._snapshot(fetched, item_type, root_uri)
+        self.seen_tonight.add(snapshot.item_id)
+        known = self.known.latest(snapshot.item_id, snapshot.created_at)
+        if known is None or known.deleted or known.content_sha256 != snapshot.content_sha256:
+            snapshot = self._with_files(snapshot)
+        yield Seen(snapshot)
+
+    def _created(self, view: Json) -> dt.datetime:
+        indexed = parse_utc(str(view["indexedAt"]))
+        raw = (view.get("record") or {}).get("createdAt")
+        try:
+            created = parse_utc(str(raw))
+        except ValueError:
+            return indexed
+        return indexed if created > indexed + CLOCK_SLACK else created
+
+    def _snapshot(self, fetched: _Fetched, item_type: ItemType, root_uri: str) -> ItemSnapshot:
+        view = fetched.view
+        raw = view.get("record")
+        record: Json = raw if isinstance(raw, dict) else {}
+        author = view.get("author") or {}
+        uri = str(view["uri"])
+        text = str(record.get("text") or "")
+        media = tuple(self._embed(view.get("embed") or record.get("embed")))
+        self_labels = [
+            str(v.get("val")) for v in (record.get("labels") or {}).get("values") or [] if isinstance(v, dict)
+        ]
+        labels = self_labels + [str(v.get("val")) for v in view.get("labels") or [] if isinstance(v, dict)]
+        langs = [str(x) for x in record.get("langs") or []]
+        parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
+        did = str(author.get("did") or _did_of(uri))
+        handle = str(author.get("handle") or did)
+        return ItemSnapshot(
+            item_id=uri,
+            item_type=item_type,
+            post_id=root_uri if item_type == "comment" else uri,
+            parent_id=str(parent) if parent and item_type == "comment" else None,
+            author_id=did,
+            author_name=str(author.get("displayName") or ""),
+            author_handle=handle,
+            author_is_account=did == self.did,
+            text=text,
+            url=f"https://bsky.app/profile/{quote(handle)}/post/{uri.rsplit('/', 1)[-1]}",
+            created_at=self._created(view),
+            edited_at=None,
+            content_sha256=content_digest(
+                text=text,
+                content_warning=", ".join(self_labels),
+                sensitive=bool(self_labels),
+                media=media,
+                extra={"cid": str(view.get("cid") or ""), "langs": langs},
+            ),
+            record=fetched.record,
+            language=langs[0] if langs else None,
+            content_warning=", ".join(self_labels) or None,
+            sensitive=bool(labels),
+            visibility="public",
+            media=media,
+        )
+
+    def _embed(self, embed: object) -> Iterator[MediaFile]:
+        """What an embed holds, leniently: known types by their parts, unknown ones by name."""
+        if not isinstance(embed, dict):
+            return
+        raw_type = str(embed.get("$type") or "unknown")
+        kind = raw_type.split("#", 1)[0]
+        if kind == "app.bsky.embed.images":
+            for image in embed.get("images") or []:
+                if not isinstance(image, dict):
+                    continue
+                url = image.get("fullsize")
+                blob = ((image.get("image") or {}).get("ref") or {}).get("$link")
+                media_id = str(blob or _blob_of(url) or url or "image")
+                yield MediaFile(media_id, "image", str(url) if url else None, image.get("alt") or None)
+        elif kind == "app.bsky.embed.video":
+            cid = str(embed.get("cid") or (embed.get("video") or {}).get("ref", {}).get("$link") or "video")
+            yield MediaFile(cid, "video", None, embed.get("alt") or None)  # the HLS stream is not fetched
+        elif kind == "app.bsky.embed.external":
+            external = embed.get("external") or {}
+            uri = external.get("uri")
+            yield MediaFile(str(uri or "external"), "link", None, external.get("title") or None)
+        elif kind == "app.bsky.embed.record":
+            quoted = embed.get("record") or {}
+            if isinstance(quoted.get("record"), dict):  # the view nests the record once more
+                quoted = quoted["record"]
+            yield MediaFile(str(quoted.get("uri") or "record"), "quote", None, None)
+        elif kind == "app.bsky.embed.recordWithMedia":
+            yield from self._embed(embed.get("media"))
+            yield from self._embed({**(embed.get("record") or {}), "$type": "app.bsky.embed.record"})
+        else:
+            self.unknown_embeds[raw_type] += 1
+            yield MediaFile(f"embed:{raw_type}", raw_type, None, None)
+
+    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
+        if not any(m.url for m in snapshot.media):
+            return snapshot
+        files = tuple(
+            self.media.fetch(m.media_id, m.media_type, m.url, m.description) if m.url else m
+            for m in snapshot.media
+        )
+        return dataclasses.replace(snapshot, media=files)
+
+
+@dataclass
+class _Walk:
+    """What one thread walk saw."""
+
+    seen: set[str] = dataclasses.field(default_factory=set)
+    reported: int = 0  # the platform's replyCounts, summed over the posts read
+    short: int = 0  # replies counted but not shown
+    blocked: int = 0
+    other: set[str] = dataclasses.field(default_factory=set)
+
+
+def _is(node: object, name: str) -> bool:
+    return isinstance(node, dict) and str(node.get("$type", "")).endswith(f"#{name}")
+
+
+def _did_of(uri: str) -> str:
+    return uri[len("at://") :].split("/", 1)[0] if uri.startswith("at://") else ""
+
+
+def _blob_of(url: object) -> str | None:
+    if not isinstance(url, str) or "/" not in url:
+        return None
+    return url.rsplit("/", 1)[-1].split("@", 1)[0] or None
+
+
+def _mapping(response: Response) -> Json:
+    try:
+        data = json.loads(response.content)
+    except ValueError as exc:
+        raise ProtocolError(f"{response.url}: expected JSON") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{response.url}: expected a JSON object")
+    return data
+
+
+def _ok(response: Response) -> Json:
+    data = _mapping(response)
+    if response.status == 400:
+        raise ProtocolError(f"{response.url}: {data.get('error')}: {data.get('message')}")
+    return data
+
+
+def _moment(value: str) -> dt.datetime | None:
+    """A high-water mark written by this connector (an ISO time), or None."""
+    try:
+        return parse_utc(value)
+    except ValueError:
+        return None

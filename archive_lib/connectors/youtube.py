@@ -1,0 +1,554 @@
+"""YouTube through the Data API v3 with an API key (public data only).
+
+What a night reads, for one channel (every call is a ``list`` call costing 1 quota unit):
+
+1. ``channels?part=snippet,contentDetails&forHandle=@HANDLE`` (or ``id=UC…``): the channel and
+   its uploads playlist (``contentDetails.relatedPlaylists.uploads``).
+2. ``playlistItems?playlistId=UU…&maxResults=50``, following ``nextPageToken``, newest first,
+   down to the start of the re-check window (the first night: the whole channel, or
+   ``active_from``).
+3. ``videos?id=…`` (50 ids a call) with ``snippet,statistics,status,contentDetails``: each video
+   is a *post*; its thumbnail is archived; ``statistics.commentCount`` is the platform's count.
+4. ``commentThreads?videoId=…&part=snippet,replies&maxResults=100&textFormat=plainText`` for the
+   videos whose comments need reading tonight (see :meth:`YouTubeConnector._needs_walk`), and
+   ``comments?parentId=…`` for every thread with more replies than the few shown inline.
+   ``textOriginal`` is stored verbatim. A video with comments disabled (403
+   ``commentsDisabled``) is a note on the night, not a failure.
+5. ``videos?id=`` / ``comments?id=`` (50 ids a call) for archived items that a complete walk no
+   longer showed: only those missing from that direct lookup are recorded as deleted.
+
+Quota: 403 ``quotaExceeded`` ends the account's night with :class:`QuotaExceededError`; what was
+captured before is kept. Units are counted per request sent (retries included) and reported
+with :class:`QuotaUsed`. The API key travels only as the ``key`` parameter to the API's origin
+and is redacted from every stored byte.
+
+Not reachable with an API key: comments held for review or marked as likely spam, private and
+members-only videos, the video streams themselves (out of scope: the archive keeps the metadata,
+the description and the thumbnail).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from archive_lib.clock import parse_utc
+from archive_lib.connectors.base import (
+    CapturePlan,
+    Gone,
+    HighWater,
+    MediaArchiver,
+    Note,
+    Observation,
+    QuotaUsed,
+    Seen,
+    ThreadChecked,
+    TokenHealth,
+    Trouble,
+    content_digest,
+)
+from archive_lib.connectors.http import Backoff, HttpClient, HttpRules, Response, Throttle, Verdict
+from archive_lib.errors import (
+    AccountNotFoundError,
+    ArchiveError,
+    AuthError,
+    MissingTokenError,
+    PlatformError,
+    ProtocolError,
+    QuotaExceededError,
+    TokenExpiredError,
+    TransientPlatformError,
+)
+from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
+from archive_lib.state import KnownState
+from archive_lib.text import html_to_text
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://www.googleapis.com/youtube/v3"
+PLAYLIST_PAGE = 50  # the API's maximum for playlistItems
+COMMENT_PAGE = 100  # the API's maximum for commentThreads and comments
+ID_BATCH = 50  # ids per videos.list / comments.list lookup
+FRESH_DAYS = 7  # videos younger than this have their comments read every night
+ROTATION_NIGHTS = 7  # every video in the window has its comments read at least this often
+VIDEO_PARTS = "snippet,statistics,status,contentDetails"
+Json = dict[str, Any]
+
+
+class CommentsDisabledError(PlatformError):
+    """403 ``commentsDisabled``: the video does not take comments (an outcome, not a failure)."""
+
+
+def google_error(response: Response) -> tuple[str, str, str]:
+    """``(reason, message, detail reason)`` of a Google API error body; empty strings if absent."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return "", "", ""
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return "", "", ""
+    errors = error.get("errors") or [{}]
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    detail = ""
+    for item in error.get("details") or []:
+        if isinstance(item, dict) and item.get("reason"):
+            detail = str(item["reason"])
+            break
+    message = html_to_text(str(first.get("message") or error.get("message") or ""))
+    return str(first.get("reason") or ""), message, detail
+
+
+def classify(response: Response) -> Verdict | None:
+    """YouTube's error reasons (in the body) as the HTTP door's verdicts."""
+    reason, message, detail = google_error(response)
+    if reason in ("quotaExceeded", "dailyLimitExceeded"):
+        return QuotaExceededError(
+            f"YouTube's daily quota for this API key is spent ({reason}): the channel stops for tonight "
+            "with what was captured kept; the quota resets at midnight Pacific time"
+        )
+    if reason in ("rateLimitExceeded", "userRateLimitExceeded"):
+        return Throttle(f"YouTube {reason}")
+    if reason == "commentsDisabled":
+        return CommentsDisabledError(message or "comments are disabled")
+    if reason == "keyExpired" or detail == "API_KEY_EXPIRED":
+        return TokenExpiredError(f"the YouTube API key has expired: {message}")
+    if reason == "keyInvalid" or detail == "API_KEY_INVALID":
+        return AuthError(f"YouTube does not accept the API key: {message}")
+    if reason in ("accessNotConfigured", "forbidden", "ipRefererBlocked"):
+        return AuthError(f"YouTube refused the API key ({reason}): {message}")
+    if reason in ("backendError", "processingFailure", "internalError") or response.status >= 500:
+        return Backoff(f"HTTP {response.status} {reason or 'server error'}")
+    return None
+
+
+class _Vanished(Exception):
+    """A list call answered 404: its video or comment went while the night walked it."""
+
+
+@dataclass
+class _Video:
+    data: Json
+    record: RecordRef
+
+
+class YouTubeConnector:
+    """The YouTube walk of one channel for one night (see the module docstring)."""
+
+    platform: ClassVar[str] = "youtube"
+    http_rules: ClassVar[HttpRules] = HttpRules(classify=classify, token_param="key")  # noqa: S106 -- the name of the parameter
+
+    def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
+        self.account = account
+        self.http = http
+        self.media = media
+        self.authenticated = authenticated
+        self.api = (account.api_base or DEFAULT_API_BASE).rstrip("/")
+        self.units = 0
+        self.channel_id = ""
+        self.plan: CapturePlan
+        self.known: KnownState
+        self.seen_tonight: set[str] = set()
+
+    # -- the walk -------------------------------------------------------------------------
+
+    def capture(self, plan: CapturePlan) -> Iterator[Observation]:
+        if not self.authenticated:
+            raise MissingTokenError(
+                "YouTube needs an API key: name the variable holding it in the account's token_env "
+                "(or an Airflow connection in token_connection)"
+            )
+        self.plan, self.known = plan, plan.known
+        try:
+            yield from self._walk()
+        except Exception:
+            yield QuotaUsed(self.units)  # what was spent before the error still counts
+            raise
+        yield QuotaUsed(self.units)
+
+    def _walk(self) -> Iterator[Observation]:
+        uploads = self._channel()
+        yield TokenHealth(valid=True)
+        listed, newest = self._listing(uploads)
+        skipped = 0
+        for video in self._videos(listed):
+            walk = self._needs_walk(video)  # before the video's own version changes what is known
+            yield from self._video(video)
+            if walk:
+                yield from self._comments(video)
+            else:
+                skipped += 1
+        if skipped:
+            yield Note(
+                f"{skipped} video(s) in the re-check window showed an unchanged comment count: their "
+                f"comments were not re-read tonight (each is re-read at least every {ROTATION_NIGHTS} nights)"
+            )
+        yield from self._confirm_missing_videos(set(listed))
+        if newest is not None:
+            yield HighWater(newest.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        elif self.known.high_water:
+            yield HighWater(self.known.high_water)
+
+    def _get(self, resource: str, params: dict[str, str | int]) -> Response:
+        """One API call, its quota units counted (every attempt sent costs a unit)."""
+        before = self.http.requests
+        try:
+            response = self.http.get(f"{self.api}/{resource}", params)
+        except (QuotaExceededError, AuthError):
+            self.units += max(0, self.http.requests - before - 1)  # a refused call is not served
+            raise
+        except ArchiveError:
+            self.units += self.http.requests - before
+            raise
+        self.units += self.http.requests - before
+        return response
+
+    def _channel(self) -> str:
+        handle = self.account.handle.strip()
+        params: dict[str, str | int] = {"part": "snippet,contentDetails"}
+        if handle.startswith("UC") and len(handle) == 24:
+            params["id"] = handle
+        else:
+            params["forHandle"] = handle if handle.startswith("@") else f"@{handle}"
+        response = self._get("channels", params)
+        items = _items(response)
+        if not items:
+            raise AccountNotFoundError(f"YouTube has no channel {handle!r} (channels.list returned no item)")
+        channel = items[0]
+        self.channel_id = str(channel["id"])
+        uploads = (channel.get("contentDetails") or {}).get("relatedPlaylists", {}).get("uploads")
+        if not uploads:
+            raise ProtocolError(f"channel {self.channel_id} has no uploads playlist")
+        return str(uploads)
+
+    def _listing(self, uploads: str) -> tuple[list[str], dt.datetime | None]:
+        """Video ids of the uploads playlist down to where tonight's walk may stop."""
+        plan = self.plan
+        stop = plan.capture_from
+        if plan.known.high_water is not None:
+            # Down to the older of the last night's newest item and the window's start, so
+            # nights that did not run leave no gap.
+            floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
+            stop = max(stop, floor) if stop else floor
+        ids: list[str] = []
+        newest: dt.datetime | None = None
+        params: dict[str, str | int] = {
+            "part": "snippet,contentDetails",
+            "playlistId": uploads,
+            "maxResults": PLAYLIST_PAGE,
+        }
+        for page, _ in self._pages("playlistItems", params):
+            items = [i for i in page.get("items") or [] if isinstance(i, dict)]
+            older = 0
+            for item in items:
+                details = item.get("contentDetails") or {}
+                video_id = details.get("videoId") or (item.get("snippet") or {}).get("resourceId", {}).get(
+                    "videoId"
+                )
+                published = details.get("videoPublishedAt") or (item.get("snippet") or {}).get("publishedAt")
+                if not video_id or not published:
+                    continue
+                when = parse_utc(str(published))
+                newest = when if newest is None or when > newest else newest
+                if stop is not None and when < stop:
+                    older += 1
+                    continue
+                if plan.capture_until is not None and when >= plan.capture_until:
+                    continue
+                if video_id not in ids:
+                    ids.append(str(video_id))
+            # The playlist is newest first in practice, not by contract: a page wholly older
+            # than the stop ends the walk, a mixed one does not.
+            if items and older == len(items):
+                break
+        return ids, newest
+
+    def _pages(self, resource: str, params: dict[str, str | int]) -> Iterator[tuple[Json, Response]]:
+        """Every page of a list call, following ``nextPageToken`` verbatim.
+
+        A 404 (the video or comment went during the walk) raises :class:`_Vanished`; a token
+        that comes back again would loop forever and is a protocol error.
+        """
+        tokens: set[str] = set()
+        token: str | None = None
+        while True:
+            response = self._get(resource, {**params, "pageToken": token} if token else params)
+            if response.status in (404, 410):
+                raise _Vanished(resource)
+            page = _mapping(response)
+            yield page, response
+            token = page.get("nextPageToken")
+            if not token:
+                return
+            if token in tokens:
+                raise ProtocolError(f"{resource}: the API returned the page token {token!r} twice")
+            tokens.add(token)
+
+    def _videos(self, ids: list[str]) -> Iterator[_Video]:
+        for batch in _batches(ids, ID_BATCH):
+            response = self._get("videos", {"part": VIDEO_PARTS, "id": ",".join(batch)})
+            found = {str(v["id"]): v for v in _items(response)}
+            for video_id in batch:
+                if video_id in found:
+                    yield _Video(found[video_id], response.record)
+
+    def _needs_walk(self, video: _Video) -> bool:
+        """Whether tonight reads the video's comments, spending quota where something may change.
+
+        New and young videos (under :data:`FRESH_DAYS`) always; a video whose comment count
+        differs from the archived comments; and every video once in :data:`ROTATION_NIGHTS`
+        nights, since an edit, or a deletion balanced by a new comment, leaves the count as it was.
+        """
+        video_id = str(video.data["id"])
+        if self.known.latest(video_id) is None:
+            return True
+        published = parse_utc(str(video.data["snippet"]["publishedAt"]))
+        if self.plan.run_date - published.date() < dt.timedelta(days=FRESH_DAYS):
+            return True
+        count = _count((video.data.get("statistics") or {}).get("commentCount"))
+        archived = sum(1 for k in self.known.thread(video_id) if k.item_type == "comment" and not k.deleted)
+        if count is not None and count != archived:
+            return True
+        return (zlib.crc32(video_id.encode()) + self.plan.run_date.toordinal()) % ROTATION_NIGHTS == 0
+
+    # -- items ----------------------------------------------------------------------------
+
+    def _video(self, video: _Video) -> Iterator[Observation]:
+        snapshot = self._video_snapshot(video.data, video.record)
+        self.seen_tonight.add(snapshot.item_id)
+        known = self.known.latest(snapshot.item_id, snapshot.created_at)
+        if known is None or known.deleted or known.content_sha256 != snapshot.content_sha256:
+            snapshot = self._with_files(snapshot)
+        yield Seen(snapshot)
+
+    def _video_snapshot(self, data: Json, record: RecordRef) -> ItemSnapshot:
+        snippet = data.get("snippet") or {}
+        title = str(snippet.get("title") or "")
+        description = str(snippet.get("description") or "")
+        tags = [str(t) for t in snippet.get("tags") or []]
+        video_id = str(data["id"])
+        thumbs = snippet.get("thumbnails") or {}
+        best = next(
+            (thumbs[k] for k in ("maxres", "standard", "high", "medium", "default") if k in thumbs), None
+        )
+        media: tuple[MediaFile, ...] = ()
+        if isinstance(best, dict) and best.get("url"):
+            media = (MediaFile(f"{video_id}/thumbnail", "thumbnail", str(best["url"]), None),)
+        text = f"{title}\n\n{description}".strip()
+        return ItemSnapshot(
+            item_id=video_id,
+            item_type="post",
+            post_id=video_id,
+            parent_id=None,
+            author_id=str(snippet.get("channelId") or self.channel_id),
+            author_name=str(snippet.get("channelTitle") or ""),
+            author_handle=self.account.handle,
+            author_is_account=True,
+            text=text,
+            url=f"https://www.youtube.com/watch?v={video_id}",
+            created_at=parse_utc(str(snippet["publishedAt"])),
+            edited_at=None,
+            content_sha256=content_digest(text=text, media=media, extra={"tags": tags}),
+            record=record,
+            language=snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage"),
+            visibility=(data.get("status") or {}).get("privacyStatus"),
+            media=media,
+        )
+
+    def _comment_snapshot(self, data: Json, video_id: str, record: RecordRef) -> ItemSnapshot:
+        snippet = data.get("snippet") or {}
+        text = snippet.get("textOriginal")
+        if text is None:  # only guaranteed to the comment's author; fall back to the rendering
+            text = html_to_text(str(snippet.get("textDisplay") or ""))
+        author = str((snippet.get("authorChannelId") or {}).get("value") or "")
+        published = parse_utc(str(snippet["publishedAt"]))
+        updated = parse_utc(str(snippet.get("updatedAt") or snippet["publishedAt"]))
+        channel_url = str(snippet.get("authorChannelUrl") or "")
+        handle = urlsplit(channel_url).path.rsplit("/", 1)[-1] if "/@" in channel_url else ""
+        comment_id = str(data["id"])
+        return ItemSnapshot(
+            item_id=comment_id,
+            item_type="comment",
+            post_id=video_id,
+            parent_id=str(snippet["parentId"]) if snippet.get("parentId") else None,
+            author_id=author,
+            author_name=str(snippet.get("authorDisplayName") or ""),
+            author_handle=handle,
+            author_is_account=bool(author) and author == self.channel_id,
+            text=str(text),
+            url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}",
+            created_at=published,
+            edited_at=updated if updated > published else None,
+            content_sha256=content_digest(text=str(text)),
+            record=record,
+            visibility="public",
+        )
+
+    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
+        files = tuple(
+            self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
+        )
+        return dataclasses.replace(snapshot, media=files)
+
+    # -- comments -------------------------------------------------------------------------
+
+    def _comments(self, video: _Video) -> Iterator[Observation]:
+        video_id = str(video.data["id"])
+        title = str((video.data.get("snippet") or {}).get("title") or "")
+        seen: set[str] = set()
+        try:
+            for comment, record in self._threads(video_id):
+                seen.add(str(comment["id"]))
+                yield from self._comment(comment, video_id, record)
+        except CommentsDisabledError:
+            yield Note(f"video {video_id} ({title}): comments are disabled")
+            return
+        except _Vanished:
+            return  # the video went during the walk: tonight's listing lookup or the next night decides
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"comments of video {video_id}: {exc}")
+            return
+        missing = {
+            k.item_id
+            for k in self.known.thread(video_id)
+            if k.item_type == "comment" and not k.deleted and k.item_id not in seen
+        }
+        yield from self._confirm_comments(missing, video_id)
+        reported = _count((video.data.get("statistics") or {}).get("commentCount"))
+        yield ThreadChecked(video_id, reported)
+
+    def _threads(self, video_id: str) -> Iterator[tuple[Json, RecordRef]]:
+        """Every visible comment of the video: each thread's top comment, then all its replies."""
+        params: dict[str, str | int] = {
+            "part": "snippet,replies",
+            "videoId": video_id,
+            "maxResults": COMMENT_PAGE,
+            "order": "time",
+            "textFormat": "plainText",
+        }
+        for page, response in self._pages("commentThreads", params):
+            for thread in page.get("items") or []:
+                snippet = thread.get("snippet") or {}
+                top = snippet.get("topLevelComment")
+                if not isinstance(top, dict):
+                    continue
+                yield top, response.record
+                inline = [
+                    r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)
+                ]
+                if int(snippet.get("totalReplyCount") or 0) > len(inline):
+                    yield from self._replies(str(top["id"]))  # inline replies are a sample only
+                else:
+                    for reply in inline:
+                        yield reply, response.record
+
+    def _replies(self, parent_id: str) -> Iterator[tuple[Json, RecordRef]]:
+        params: dict[str, str | int] = {
+            "part": "snippet",
+            "parentId": parent_id,
+            "maxResults": COMMENT_PAGE,
+            "textFormat": "plainText",
+        }
+        for page, response in self._pages("comments", params):
+            for reply in page.get("items") or []:
+                if isinstance(reply, dict):
+                    yield reply, response.record
+
+    def _comment(self, data: Json, video_id: str, record: RecordRef) -> Iterator[Observation]:
+        snapshot = self._comment_snapshot(data, video_id, record)
+        self.seen_tonight.add(snapshot.item_id)
+        yield Seen(snapshot)
+
+    # -- deletions ------------------------------------------------------------------------
+
+    def _confirm_comments(self, item_ids: Iterable[str], video_id: str) -> Iterator[Observation]:
+        """Look up comments a complete walk lacked; the ones the lookup lacks too are gone."""
+        for batch in _batches(sorted(item_ids), ID_BATCH):
+            response = self._get(
+                "comments", {"part": "snippet", "id": ",".join(batch), "textFormat": "plainText"}
+            )
+            found = {str(c["id"]): c for c in _items(response)}
+            for comment_id in batch:
+                if comment_id in found:
+                    known = self.known.latest(comment_id)
+                    yield Seen(
+                        self._comment_snapshot(
+                            found[comment_id], known.post_id if known else video_id, response.record
+                        )
+                    )
+                else:
+                    yield Gone(comment_id, response.record)
+
+    def _confirm_missing_videos(self, listed: set[str]) -> Iterator[Observation]:
+        """The channel's archived videos in the window that the complete listing lacked."""
+        until = self.plan.capture_until
+        candidates = sorted(
+            k.item_id
+            for k in self.known.account_items_since(self.plan.recheck_from)
+            if k.item_type == "post"
+            and k.item_id not in listed
+            and k.item_id not in self.seen_tonight
+            and not (until and k.created_at >= until)
+        )
+        for batch in _batches(candidates, ID_BATCH):
+            response = self._get("videos", {"part": VIDEO_PARTS, "id": ",".join(batch)})
+            found = {str(v["id"]): v for v in _items(response)}
+            for video_id in batch:
+                if video_id in found:
+                    yield from self._video(_Video(found[video_id], response.record))
+                    continue
+                yield Gone(video_id, response.record)
+                comments = {
+                    k.item_id
+                    for k in self.known.thread(video_id)
+                    if k.item_type == "comment" and not k.deleted
+                }
+                yield from self._confirm_comments(comments, video_id)
+
+
+def _where(url: str) -> str:
+    """A URL without its query (which carries the key): safe for messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _mapping(response: Response) -> Json:
+    try:
+        data = json.loads(response.content)
+    except ValueError as exc:
+        raise ProtocolError(f"{_where(response.url)}: expected JSON") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{_where(response.url)}: expected a JSON object")
+    return data
+
+
+def _items(response: Response) -> list[Json]:
+    return [i for i in _mapping(response).get("items") or [] if isinstance(i, dict) and i.get("id")]
+
+
+def _count(value: object) -> int | None:
+    """YouTube's counters are strings; absent (comments disabled) is None."""
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _moment(value: str) -> dt.datetime | None:
+    """A high-water mark written by this connector (an ISO time), or None."""
+    try:
+        return parse_utc(value)
+    except ValueError:
+        return None
