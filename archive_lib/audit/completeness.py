@@ -42,10 +42,11 @@ BLIND_SPOTS: dict[str, str] = {
     "comments the Graph API withholds for privacy; they cannot be read",
     "instagram": "Instagram's comments_count includes comments by restricted users (not returned "
     "until approved) and comments on live videos that ended; they cannot be read",
-    "youtube": "YouTube's commentCount includes comments held for review or as likely spam, "
-    "which the Data API does not return",
-    "bluesky": "Bluesky's replyCount includes replies by blocked, taken-down or deleted accounts, "
-    "which getPostThread does not return",
+    "youtube": "YouTube's commentCount includes comments held for review or as likely spam, which "
+    "only the channel owner's OAuth token sees, and comments of users banned from the channel",
+    "bluesky": "Bluesky's replyCount includes replies of taken-down, suspended or deactivated "
+    "accounts and of accounts that block the viewer, replies hidden by a threadgate and posts "
+    "under labels the AppView withholds",
 }
 
 
