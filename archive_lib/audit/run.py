@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from archive_lib.audit.retention import retention_overview
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import Clock, SystemClock, local_day_start, stockholm_date
 from archive_lib.errors import ConfigError
-from archive_lib.models import Inventory
+from archive_lib.models import Account, Inventory
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -107,16 +108,16 @@ def run_audit(
         response_items=response_items,
         notes=_holidays(period),
     )
-    log.info("%s", report.summary())
+    log.debug("%s", report.summary())
     return report
 
 
-def _last_capture(rows: Any, account_id: str) -> dt.datetime | None:
+def _last_capture(rows: Iterable[dict[str, Any]], account_id: str) -> dt.datetime | None:
     times = [r["finished_at"] for r in rows if r["account_id"] == account_id and r.get("status") == "ok"]
     return max(times) if times else None
 
 
-def _account_entry(account: Any, first_night: dt.date | None) -> dict[str, Any]:
+def _account_entry(account: Account, first_night: dt.date | None) -> dict[str, Any]:
     return {
         "id": account.id,
         "board": account.board,
