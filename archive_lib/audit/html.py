@@ -425,7 +425,10 @@ def _fixity(fixity: dict[str, Any]) -> str:
     )
     rows = [
         ("objects in the store", f"{fixity['objects_total']:,}"),
-        ("objects verified tonight", f"{fixity['objects_verified']:,} ({fixity['share_verified']:.1%})"),
+        (
+            "objects verified by this audit",
+            f"{fixity['objects_verified']:,} ({fixity['share_verified']:.1%})",
+        ),
         ("bytes read and re-hashed", _bytes(fixity["bytes_read"])),
         ("bytes listed in manifests", _bytes(fixity["bytes_in_manifests"])),
         ("WARC records with digests checked", f"{fixity['warc_records_checked']:,}"),
@@ -499,7 +502,7 @@ def _counts_and_credentials(report: AuditReport) -> str:
     else:
         out.append(
             '<p class="lead">No differences between the comment counts platforms report and the comments '
-            "archived (Mastodon reports none per thread).</p>"
+            "archived, where a platform reports a count per thread (Mastodon does not).</p>"
         )
     if report.credentials:
         out.append(
