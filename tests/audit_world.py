@@ -20,14 +20,18 @@ from tests.helpers import FakeClock, write_inventory
 class AuditWorld:
     """One fake instance with a municipal account and citizens, one store, one inventory."""
 
-    def __init__(self, fake: FakeMastodon, folder: pathlib.Path, store: ObjectStore) -> None:
+    def __init__(
+        self, fake: FakeMastodon, folder: pathlib.Path, store: ObjectStore, *, people: bool = True
+    ) -> None:
+        """``people=False`` for a fake already populated (the sample content has its own)."""
         self.fake = fake
         self.folder = folder
         self.store = store
         self.clock = FakeClock(fake)
-        self.town = fake.add_account("kristianstad", "Kristianstads kommun")
-        self.anna = fake.add_account("anna", "Anna Lindqvist")
-        self.mats = fake.add_account("mats", "Mats Ohlsson", domain="other.example")
+        if people:
+            self.town = fake.add_account("kristianstad", "Kristianstads kommun")
+            self.anna = fake.add_account("anna", "Anna Lindqvist")
+            self.mats = fake.add_account("mats", "Mats Ohlsson", domain="other.example")
         self.accounts: list[Mapping[str, Any]] = [{"id": "ks-mastodon", "handle": "kristianstad"}]
 
     def inventory(self, accounts: Sequence[Mapping[str, Any]] | None = None) -> Inventory:

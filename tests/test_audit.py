@@ -280,12 +280,7 @@ def test_html_report_is_self_contained_and_escapes_archived_text(
     fake_mastodon_demo: tuple[FakeMastodon, dict[str, Any]], tmp_path: pathlib.Path
 ) -> None:
     fake, info = fake_mastodon_demo
-    world = AuditWorld.__new__(AuditWorld)
-    world.fake, world.folder, world.clock = fake, tmp_path, None  # type: ignore[assignment]
-    from tests.helpers import FakeClock
-
-    world.clock = FakeClock(fake)
-    world.store = FileStore((tmp_path / "archive").as_uri())
+    world = AuditWorld(fake, tmp_path, FileStore((tmp_path / "archive").as_uri()), people=False)
     world.accounts = [
         {"id": "ks-mastodon", "handle": "kristianstad"},
         {
