@@ -8,26 +8,16 @@ links are only made from ``http``/``https`` addresses.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit
 
+from archive_lib.audit.html_answers import responses
+from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, size
 from archive_lib.audit.report import KINDS, AuditReport
-from archive_lib.audit.response_times import BUCKETS
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import STOCKHOLM
 
 STATUS_COLOURS = {"ok": "#2f9e5b", "failed": "#d2423b", "missing": "#f0a52b", "none": "#e6e8eb"}
-OUTCOME_LABELS = {
-    "within_24h": "within 24 h",
-    "late": "late",
-    "unanswered": "unanswered",
-    "pending": "pending",
-}
-OUTCOME_COLOURS = {"within_24h": "#2f9e5b", "late": "#f0a52b", "unanswered": "#d2423b", "pending": "#9aa3ad"}
-MAX_ROWS = 300
-DASH = "\u2013"
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;
@@ -89,14 +79,14 @@ def render_html(report: AuditReport) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Archive audit {_e(report.period.since)} \u2013 {_e(report.period.until)}</title>",
+        f"<title>Archive audit {esc(report.period.since)} \u2013 {esc(report.period.until)}</title>",
         f"<style>{CSS}</style></head><body>",
         _header(report),
         "<main>",
         _tiles(report, data),
         _calendar(report),
         _problems(report),
-        _responses(report),
+        responses(report),
         _fixity(data["fixity"]),
         _retention(data["retention"]),
         _counts_and_credentials(report),
@@ -117,10 +107,10 @@ def _header(report: AuditReport) -> str:
         badge = f'<span class="badge bad">{len(report.problems)} problems found</span>'
     generated = report.generated_at.astimezone(STOCKHOLM)
     return (
-        f"<header><h1>Archive audit · {_e(report.organisation)} {badge}</h1>"
-        f'<div class="sub">Nights {_e(report.period.since)} to {_e(report.period.until)} · '
-        f"generated {generated:%Y-%m-%d %H:%M} (Stockholm) · store {_e(report.store_url)} · "
-        f"inventory {_e(report.inventory_path)}</div></header>"
+        f"<header><h1>Archive audit · {esc(report.organisation)} {badge}</h1>"
+        f'<div class="sub">Nights {esc(report.period.since)} to {esc(report.period.until)} · '
+        f"generated {generated:%Y-%m-%d %H:%M} (Stockholm) · store {esc(report.store_url)} · "
+        f"inventory {esc(report.inventory_path)}</div></header>"
     )
 
 
@@ -147,7 +137,7 @@ def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
         ("warn" if decided and within / decided < 0.9 else "ok", share, "comments answered within 24 h"),
     ]
     cells = "".join(
-        f'<div class="tile {cls}"><div class="n">{_e(n)}</div><div class="l">{_e(label)}</div></div>'
+        f'<div class="tile {cls}"><div class="n">{esc(n)}</div><div class="l">{esc(label)}</div></div>'
         for cls, n, label in tiles
     )
     return f'<div class="tiles">{cells}</div>'
@@ -168,7 +158,7 @@ def _calendar(report: AuditReport) -> str:
     for night in [*nights, None]:
         label = f"{night:%B %Y}" if night else None
         if label != current and current is not None:
-            month_row.append(f'<th class="month" colspan="{span}">{_e(current if span > 3 else "")}</th>')
+            month_row.append(f'<th class="month" colspan="{span}">{esc(current if span > 3 else "")}</th>')
             span = 0
         current = label
         span += 1
@@ -178,7 +168,7 @@ def _calendar(report: AuditReport) -> str:
         hol = holiday_name(night)
         cls = "hol" if hol else "we" if night.weekday() >= 5 else ""
         title = f"{night:%A %Y-%m-%d}" + (f", {hol}" if hol else "")
-        day_row.append(f'<th class="day {cls}" title="{_e(title)}">{night.day}</th>')
+        day_row.append(f'<th class="day {cls}" title="{esc(title)}">{night.day}</th>')
     day_row.append("</tr>")
     rows = []
     for account in report.accounts:
@@ -191,10 +181,10 @@ def _calendar(report: AuditReport) -> str:
             colour = STATUS_COLOURS[status or "none"]
             title = f"{account['id']} {night}: {status or 'not counted'} \u2013 {detail}"
             cells.append(
-                f'<td><span class="cell" style="background:{colour}" title="{_e(title)}"></span></td>'
+                f'<td><span class="cell" style="background:{colour}" title="{esc(title)}"></span></td>'
             )
         rows.append(
-            f'<tr><th class="acct">{_e(account["id"])}<small>{_e(account["board"])}</small></th>'
+            f'<tr><th class="acct">{esc(account["id"])}<small>{esc(account["board"])}</small></th>'
             + "".join(cells)
             + "</tr>"
         )
@@ -254,165 +244,15 @@ def _problems(report: AuditReport) -> str:
         for p in problems[:MAX_ROWS]:
             meaning = KINDS.get(p.kind, ("", p.kind))[1]
             out.append(
-                f'<tr><td><span class="badge bad">{_e(p.kind)}</span><div class="small muted">'
-                f"{_e(meaning)}</div>"
-                f"</td><td>{_e(p.account_id or '')}</td><td class='nw'>{_e(p.run_date or '')}</td>"
-                f'<td class="key">{_e(p.key or "")}</td><td>{_e(p.detail)}</td></tr>'
+                f'<tr><td><span class="badge bad">{esc(p.kind)}</span><div class="small muted">'
+                f"{esc(meaning)}</div>"
+                f"</td><td>{esc(p.account_id or '')}</td><td class='nw'>{esc(p.run_date or '')}</td>"
+                f'<td class="key">{esc(p.key or "")}</td><td>{esc(p.detail)}</td></tr>'
             )
         out.append("</table>")
         if len(problems) > MAX_ROWS:
             out.append(f'<p class="muted">… and {len(problems) - MAX_ROWS} more in the JSON report.</p>')
     out.append("</section>")
-    return "".join(out)
-
-
-def _responses(report: AuditReport) -> str:
-    if not report.response_times:
-        return (
-            "<section><h2>Answers within 24 weekday hours</h2>"
-            "<p class='lead'>No captured comments.</p></section>"
-        )
-    boards = []
-    for board, figures in report.response_boards.items():
-        boards.append(_board_card(board, figures))
-    accounts = [
-        "<table><tr><th>account</th><th>board</th><th class='num'>comments</th><th class='num'>"
-        "within 24 h</th>"
-        "<th class='num'>late</th><th class='num'>unanswered</th><th class='num'>pending</th>"
-        "<th class='num'>share</th><th class='num'>median</th><th class='num'>questions: share</th></tr>"
-    ]
-    board_of = {a["id"]: a["board"] for a in report.accounts}
-    for account_id, f in report.response_times.items():
-        c, q = f["counts"], f["questions"]
-        accounts.append(
-            f"<tr><td>{_e(account_id)}</td><td>{_e(board_of.get(account_id, ''))}</td>"
-            f"<td class='num'>{c['total']}</td><td class='num'>{c['within_24h']}</td><td class='num'>"
-            f"{c['late']}</td>"
-            f"<td class='num'>{c['unanswered']}</td><td class='num'>{c['pending']}</td>"
-            f"<td class='num'>{_share(f['share_within_24h'])}</td><td class='num'>"
-            f"{_hours(f['median_weekday_hours'])}</td>"
-            f"<td class='num'>{_share(q['share_within_24h'])} of {q['counts']['total']}</td></tr>"
-        )
-    accounts.append("</table>")
-    return (
-        "<section><h2>Answers within 24 weekday hours</h2>"
-        "<p class=\"lead\">Time from a comment on the account's own post to the account's first "
-        "reply below it, "
-        "in weekday hours (Stockholm; weekends and public holidays do not count). Judged as of "
-        f"{report.period.as_of.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}; questions are comments with a "
-        "question mark.</p>"
-        f'<div class="boards">{"".join(boards)}</div><h3>Per account</h3>{"".join(accounts)}'
-        f"{_late_items(report)}</section>"
-    )
-
-
-def _board_card(board: str, figures: dict[str, Any]) -> str:
-    counts = figures["counts"]
-    decided = counts["within_24h"] + counts["late"] + counts["unanswered"]
-    stack = "".join(
-        f'<div style="width:{100 * counts[o] / max(counts["total"], 1):.2f}%;'
-        f'background:{OUTCOME_COLOURS[o]}" '
-        f'title="{_e(OUTCOME_LABELS[o])}: {counts[o]}"></div>'
-        for o in OUTCOME_LABELS
-        if counts[o]
-    )
-    legend = " · ".join(
-        f'<span style="color:{OUTCOME_COLOURS[o]}">■</span> {counts[o]} {OUTCOME_LABELS[o]}'
-        for o in OUTCOME_LABELS
-    )
-    q = figures["questions"]
-    return (
-        f'<div class="board"><h3>{_e(board)}</h3><div class="small muted">'
-        f"{_e(', '.join(figures['accounts']))}</div>"
-        f'<div><span class="big">{_share(figures["share_within_24h"])}</span> '
-        f'<span class="muted">of {decided} decided comments answered within 24 weekday hours · median '
-        f"{_hours(figures['median_weekday_hours'])}</span></div>"
-        f'<div class="stack">{stack}</div><div class="small">{legend}</div>'
-        f"{_histogram(figures)}"
-        f'<div class="small muted">Questions: {_share(q["share_within_24h"])} within 24 h of '
-        f"{q['counts']['total']}, median {_hours(q['median_weekday_hours'])}</div></div>"
-    )
-
-
-def _histogram(figures: dict[str, Any]) -> str:
-    """Answered comments by weekday hours to the answer, plus the unanswered and pending."""
-    bars = [
-        (label, n, "#2f9e5b" if upper <= 24 else "#f0a52b")
-        for (label, upper), n in zip(BUCKETS, figures["distribution"].values(), strict=True)
-    ]
-    bars.append(("no answer", figures["counts"]["unanswered"], "#d2423b"))
-    bars.append(("pending", figures["counts"]["pending"], "#9aa3ad"))
-    width, height, top, bottom, left = 520, 170, 18, 34, 8
-    slot = (width - left) / len(bars)
-    peak = max([n for _, n, _ in bars] + [1])
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="distribution of '
-        'answer times" '
-        'xmlns="http://www.w3.org/2000/svg" style="margin-top:10px">'
-    ]
-    base = height - bottom
-    limit_x = left + slot * 5
-    parts.append(
-        f'<line x1="{limit_x:.1f}" y1="{top - 6}" x2="{limit_x:.1f}" y2="{base}" stroke="#17324d" '
-        'stroke-dasharray="3 3" stroke-width="1"/>'
-        f'<text x="{limit_x + 3:.1f}" y="{top}" font-size="10" fill="#17324d">24 h</text>'
-    )
-    for n, (label, count, colour) in enumerate(bars):
-        x = left + n * slot + 3
-        h = (base - top) * count / peak
-        parts.append(
-            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{slot - 6:.1f}" height="{h:.1f}" rx="2" '
-            f'fill="{colour}">'
-            f"<title>{_e(label)}: {count}</title></rect>"
-        )
-        if count:
-            parts.append(
-                f'<text x="{x + (slot - 6) / 2:.1f}" y="{base - h - 3:.1f}" font-size="10" '
-                'text-anchor="middle" '
-                f'fill="#1d2733">{count}</text>'
-            )
-        parts.append(
-            f'<text x="{x + (slot - 6) / 2:.1f}" y="{base + 13}" font-size="9.5" text-anchor="middle" '
-            f'fill="#5d6b7a">{_e(label)}</text>'
-        )
-    parts.append(f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#c9d0d8"/>')
-    parts.append(
-        f'<text x="{left}" y="{height - 4}" font-size="10" fill="#5d6b7a">weekday hours to the first '
-        "answer</text>"
-    )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _late_items(report: AuditReport) -> str:
-    rows = []
-    for account_id, items in report.response_items.items():
-        for item_id, item in items.items():
-            rows.append((item["created_at"], account_id, item_id, item))
-    if not rows:
-        return ""
-    rows.sort(key=lambda r: (["unanswered", "late", "pending"].index(r[3]["outcome"]), r[0]))
-    out = [
-        "<h3>Late, unanswered and pending</h3><table><tr><th>outcome</th><th>account</th><th>written</th>"
-        "<th class='num'>weekday h</th><th>comment</th><th>links</th></tr>"
-    ]
-    for created, account_id, item_id, item in rows[:MAX_ROWS]:
-        when = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(STOCKHOLM)
-        links = [_link(item.get("url"), "comment")]
-        if item.get("answer_url"):
-            links.append(_link(item["answer_url"], "answer"))
-        colour = OUTCOME_COLOURS[item["outcome"]]
-        q = ' <span class="badge grey">question</span>' if item["question"] else ""
-        out.append(
-            f'<tr><td><span class="badge" style="background:{colour};color:#fff">'
-            f"{_e(OUTCOME_LABELS[item['outcome']])}"
-            f"</span>{q}</td><td>{_e(account_id)}</td><td>{when:%Y-%m-%d %H:%M}</td>"
-            f"<td class='num'>{item['weekday_hours']:.1f}</td><td>{_e(item['text'])}"
-            f'<div class="small muted">item {_e(item_id)}</div></td><td>{" · ".join(links)}</td></tr>'
-        )
-    out.append("</table>")
-    if len(rows) > MAX_ROWS:
-        out.append(f'<p class="muted">… and {len(rows) - MAX_ROWS} more in the JSON report.</p>')
     return "".join(out)
 
 
@@ -429,16 +269,16 @@ def _fixity(fixity: dict[str, Any]) -> str:
             "objects verified by this audit",
             f"{fixity['objects_verified']:,} ({fixity['share_verified']:.1%})",
         ),
-        ("bytes read and re-hashed", _bytes(fixity["bytes_read"])),
-        ("bytes listed in manifests", _bytes(fixity["bytes_in_manifests"])),
+        ("bytes read and re-hashed", size(fixity["bytes_read"])),
+        ("bytes listed in manifests", size(fixity["bytes_in_manifests"])),
         ("WARC records with digests checked", f"{fixity['warc_records_checked']:,}"),
         ("Parquet WARC pointers resolved", f"{fixity['pointers_checked']:,}"),
         ("objects whose lock, retention and tags were checked", f"{fixity['protection_checked']:,}"),
     ]
-    body = "".join(f"<tr><td>{_e(a)}</td><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
+    body = "".join(f"<tr><td>{esc(a)}</td><td class='num'>{esc(b)}</td></tr>" for a, b in rows)
     return (
         "<section><h2>Fixity</h2>"
-        f'<p class="lead">SHA-256 recomputed and compared with the manifests; verified: {_e(mode)}.</p>'
+        f'<p class="lead">SHA-256 recomputed and compared with the manifests; verified: {esc(mode)}.</p>'
         f'<table style="max-width:640px">{body}</table></section>'
     )
 
@@ -454,8 +294,8 @@ def _retention(retention: dict[str, Any]) -> str:
             else "unknown"
         )
         rows.append(
-            f"<tr><td>{_e(name)}</td><td>{_e(rule)}</td><td>{_e(c['decision'] or '')}</td>"
-            f"<td class='num'>{c['objects']:,}</td><td class='num'>{_bytes(c['bytes'])}</td>"
+            f"<tr><td>{esc(name)}</td><td>{esc(rule)}</td><td>{esc(c['decision'] or '')}</td>"
+            f"<td class='num'>{c['objects']:,}</td><td class='num'>{size(c['bytes'])}</td>"
             f"<td class='num'>{c['expired']:,}</td></tr>"
         )
     table = (
@@ -466,8 +306,8 @@ def _retention(retention: dict[str, Any]) -> str:
     listed = ""
     if candidates:
         items = "".join(
-            f"<tr><td class='key'>{_e(c['key'])}</td><td>{_e(c['retention_class'])}</td>"
-            f"<td>{_e(c['retain_until'])}</td><td>{_e(c['decision'] or '')}</td></tr>"
+            f"<tr><td class='key'>{esc(c['key'])}</td><td>{esc(c['retention_class'])}</td>"
+            f"<td>{esc(c['retain_until'])}</td><td>{esc(c['decision'] or '')}</td></tr>"
             for c in candidates[:MAX_ROWS]
         )
         listed = (
@@ -494,9 +334,9 @@ def _counts_and_credentials(report: AuditReport) -> str:
         )
         for c in report.comment_counts[:MAX_ROWS]:
             out.append(
-                f"<tr><td>{_e(c['account_id'])}</td><td>{_e(c['run_date'])}</td><td>{_e(c['post_id'])}</td>"
+                f"<tr><td>{esc(c['account_id'])}</td><td>{esc(c['run_date'])}</td><td>{esc(c['post_id'])}</td>"
                 f"<td class='num'>{c['reported']}</td><td class='num'>{c['captured']}</td>"
-                f"<td class='small'>{_e(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
+                f"<td class='small'>{esc(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
             )
         out.append("</table>")
     else:
@@ -512,10 +352,10 @@ def _counts_and_credentials(report: AuditReport) -> str:
         for account_id, c in report.credentials.items():
             bad = c["failures_in_a_row"] > 0
             out.append(
-                f"<tr><td>{_e(account_id)}</td><td>{_e(c['latest_night'])}</td>"
+                f"<tr><td>{esc(account_id)}</td><td>{esc(c['latest_night'])}</td>"
                 f'<td><span class="badge {"bad" if bad else "grey"}">'
-                f"{_e(c['latest_status'] or 'unknown')}</span></td>"
-                f"<td class='num'>{c['failures_in_a_row']}</td><td>{_e(c['expires_at'] or DASH)}</td></tr>"
+                f"{esc(c['latest_status'] or 'unknown')}</span></td>"
+                f"<td class='num'>{c['failures_in_a_row']}</td><td>{esc(c['expires_at'] or DASH)}</td></tr>"
             )
         out.append("</table>")
     out.append("</section>")
@@ -523,38 +363,9 @@ def _counts_and_credentials(report: AuditReport) -> str:
 
 
 def _footer(report: AuditReport) -> str:
-    notes = "".join(f"<div>{_e(n)}</div>" for n in report.notes)
+    notes = "".join(f"<div>{esc(n)}</div>" for n in report.notes)
     data = report.to_json()
     return (
-        f"<footer>{notes}<div>{_e(data['software'])} · report version {data['report_version']}</div></footer>"
+        f"<footer>{notes}<div>{esc(data['software'])} · report version {data['report_version']}</div>"
+        "</footer>"
     )
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _link(url: str | None, label: str) -> str:
-    if not url or urlsplit(url).scheme not in ("http", "https"):
-        return ""
-    return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(label)}</a>'
-
-
-def _share(value: float | None) -> str:
-    return DASH if value is None else f"{value:.0%}"
-
-
-def _hours(value: float | None) -> str:
-    return DASH if value is None else f"{value:.1f} h"
-
-
-def _bytes(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
