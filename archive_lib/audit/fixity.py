@@ -33,14 +33,12 @@ from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive_lib.audit.holdings import AUDIT, Holdings, night_of
+from archive_lib.audit.catalogue import Expected, catalogue
+from archive_lib.audit.holdings import Holdings
+from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
-from archive_lib.clock import run_id_account
 from archive_lib.errors import ObjectNotFoundError, StoreError
-from archive_lib.layout import run_id_of
-from archive_lib.manifest import kind_of
-from archive_lib.storage.base import ObjectStore, StoredObject
-from archive_lib.storage.file import FileStore
+from archive_lib.storage.base import ObjectStore
 from archive_lib.storage.s3 import S3Store
 
 log = logging.getLogger(__name__)
@@ -49,23 +47,6 @@ DEFAULT_PERIOD_DAYS = 90
 CHUNK = 1024 * 1024
 MAX_POINTER_PROBLEMS = 5  # per items part; the rest are counted in the last one
 POINTER_COLUMNS = ("item_id", "version", "warc_key", "warc_offset", "warc_length", "warc_record_id", "media")
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What one stored object should be, as its manifest (or the store) says."""
-
-    key: str
-    kind: str
-    unit: str  # the sampling unit: the run that wrote it, or the key itself
-    night: dt.date | None
-    size: int | None = None
-    sha256: str | None = None  # None: compare with the store's own checksum
-    retention_class: str | None = None  # None: unknown, only the lock's presence is checked
-    retain_until: dt.date | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    account_id: str | None = None
-    always: bool = False  # verified on every audit
 
 
 @dataclass
@@ -78,91 +59,6 @@ def in_slice(unit: str, day: dt.date, period_days: int) -> bool:
     """Whether ``unit`` is verified on ``day`` in a rotation of ``period_days`` days."""
     slot = int.from_bytes(hashlib.sha256(unit.encode()).digest()[:8], "big") % period_days
     return slot == day.toordinal() % period_days
-
-
-def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
-    """Every object the audit expects, and the problems found by listing alone."""
-    expected: dict[str, Expected] = {}
-    problems: list[Problem] = []
-    for key, why in sorted(holdings.unreadable_manifests.items()):
-        problems.append(Problem("manifest_unreadable", why, key=key, run_date=night_of(key)))
-    for key, why in sorted(holdings.unreadable_runs.items()):
-        problems.append(Problem("runs_unreadable", why, key=key, run_date=night_of(key)))
-    for run_id, manifest in sorted(holdings.manifests.items()):
-        night = _date(manifest.get("run_date"))
-        retain_until = _date(manifest.get("retain_until"))
-        account_id = str(manifest.get("account_id") or run_id_account(run_id))
-        base = {"account": account_id, "platform": str(manifest.get("platform") or "")}
-        for obj in manifest["objects"]:
-            key = str(obj["key"])
-            kind = str(obj.get("kind") or kind_of(key))
-            expected.setdefault(
-                key,
-                Expected(
-                    key,
-                    kind,
-                    run_id,
-                    night,
-                    size=int(obj["size"]),
-                    sha256=str(obj["sha256"]),
-                    retention_class=manifest.get("retention_class"),
-                    retain_until=retain_until,
-                    tags={**base, "kind": kind},
-                    account_id=account_id,
-                ),
-            )
-        key = holdings.manifest_keys[run_id]
-        expected.setdefault(
-            key,
-            Expected(
-                key,
-                "manifest",
-                run_id,
-                night,
-                retention_class=manifest.get("retention_class"),
-                retain_until=retain_until,
-                tags={**base, "kind": "manifest"},
-                account_id=account_id,
-            ),
-        )
-    stored = set(holdings.keys)
-    for key in sorted(set(expected) - stored):
-        exp = expected.pop(key)
-        problems.append(
-            Problem(
-                "object_missing",
-                f"the manifest of run {exp.unit} lists {key}, which the store does not hold",
-                account_id=exp.account_id,
-                run_date=exp.night,
-                key=key,
-            )
-        )
-    for key in holdings.keys:
-        if key in expected:
-            continue
-        owner = run_id_of(key)
-        if key.startswith(f"{AUDIT}/"):
-            expected[key] = Expected(key, "audit", key, None, tags={"kind": "audit"})
-        elif owner is not None and owner not in holdings.manifest_keys:
-            # Reported once per run as run_without_manifest; its objects are still checked.
-            expected[key] = Expected(key, kind_of(key), owner, night_of(key), always=True)
-        elif key not in holdings.unreadable_manifests:
-            problems.append(
-                Problem(
-                    "object_not_in_manifest",
-                    f"{key} is in the store but no manifest lists it (written outside the archive?)",
-                    account_id=run_id_account(owner) if owner else None,
-                    run_date=night_of(key),
-                    key=key,
-                )
-            )
-            expected[key] = Expected(key, kind_of(key), key, night_of(key), always=True)
-    return sorted(expected.values(), key=_order), problems
-
-
-def _order(exp: Expected) -> tuple[int, str]:
-    # WARC files first: the items parts' pointers are then checked against their index.
-    return (0 if exp.kind == "warc" else 1, exp.key)
 
 
 def check_fixity(
@@ -262,7 +158,8 @@ class _Checker:
             self.problem("object_missing", exp, f"cannot read the store's record of {exp.key}: {exc}")
             return
         self.stats += 1
-        self._protection(exp, stored)
+        for kind, detail in protection_findings(self.store, exp, stored):
+            self.problem(kind, exp, detail)
         try:
             with self.store.open(exp.key) as handle:
                 reader = _HashingReader(handle)
@@ -285,64 +182,6 @@ class _Checker:
             self.problem("checksum_mismatch", exp, f"SHA-256 is {digest}, {source} says {wanted}")
         if data is not None and exp.kind in ("items", "runs"):
             self._parquet(exp, data)
-
-    # -- protection --------------------------------------------------------------------------
-
-    def _protection(self, exp: Expected, stored: StoredObject) -> None:
-        if isinstance(self.store, S3Store):
-            self._s3_lock(exp, stored)
-        elif isinstance(self.store, FileStore):
-            self._file_lock(exp, stored)
-        for name, value in exp.tags.items():
-            if value and stored.tags.get(name) != value:
-                self.problem(
-                    "tags_mismatch",
-                    exp,
-                    f"tag {name} is {stored.tags.get(name)!r}, the archive wrote {value!r}",
-                )
-                break
-
-    def _file_lock(self, exp: Expected, stored: StoredObject) -> None:
-        if stored.lock_mode != "read-only":
-            self.problem("object_writable", exp, "the file has write permission (it must be 0444)")
-        if stored.retention is None:
-            self.problem("sidecar_mismatch", exp, "the file has no sidecar (retention and tags unknown)")
-            return
-        if exp.sha256 and stored.sha256 != exp.sha256:
-            self.problem(
-                "sidecar_mismatch",
-                exp,
-                f"the sidecar says SHA-256 {stored.sha256}, the manifest {exp.sha256}",
-            )
-        self._retention(exp, stored.retention.retention_class, stored.retention.retain_until)
-
-    def _s3_lock(self, exp: Expected, stored: StoredObject) -> None:
-        if stored.lock_mode is None:
-            self.problem("object_not_locked", exp, "the object has no Object Lock (no retention at all)")
-            return
-        if stored.lock_mode != "COMPLIANCE":
-            self.problem("lock_mode_mismatch", exp, f"Object Lock mode is {stored.lock_mode}, not COMPLIANCE")
-        if exp.retention_class is None:
-            return
-        if exp.retain_until is None:
-            if not stored.legal_hold:
-                self.problem("legal_hold_missing", exp, f"class {exp.retention_class} is permanent")
-            until = None
-        else:
-            until = stored.locked_until.date() if stored.locked_until else None
-        retention_class = stored.retention.retention_class if stored.retention else None
-        self._retention(exp, retention_class, until)
-
-    def _retention(self, exp: Expected, retention_class: str | None, until: dt.date | None) -> None:
-        if exp.retention_class is None:
-            return
-        if retention_class != exp.retention_class or until != exp.retain_until:
-            self.problem(
-                "retention_mismatch",
-                exp,
-                f"the store holds class {retention_class!r} until {until or 'permanent'}, the manifest "
-                f"{exp.retention_class!r} until {exp.retain_until or 'permanent'}",
-            )
 
     # -- contents ----------------------------------------------------------------------------
 
@@ -504,14 +343,3 @@ def _printable(exc: Exception, limit: int = 160) -> str:
     message = str(exc).split(", first line:", 1)[0]  # warcio quotes the damaged line
     text = "".join(c if c.isprintable() and ord(c) < 0x7F else "?" for c in message)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
