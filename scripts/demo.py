@@ -1,7 +1,8 @@
 """``make demo``: one night of capture on the embedded defaults, against a bundled sample platform.
 
 1. starts the fake Mastodon server with realistic Swedish content of Kristianstads kommun
-   (two municipal accounts, citizens' questions and answers, an edit, a deletion, images);
+   (two municipal accounts, citizens' questions and answers, an edit, a deletion, images), and
+   the fake Graph API with the municipality's Facebook Page and Instagram account;
 2. writes an inventory for it under ``.demo/``;
 3. runs the ``capture_social_media`` DAG once with Airflow's embedded defaults (SQLite metadata
    database in ``.demo/airflow``) into the file store ``.demo/archive``;
@@ -29,6 +30,8 @@ sys.path.insert(0, str(REPO))
 from archive_lib.clock import SystemClock, stockholm_date  # noqa: E402
 from archive_lib.runs import runs_of_night  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
+from tests.fakes.graph_sample import populate_demo as populate_graph_demo  # noqa: E402
+from tests.fakes.graph_server import FakeGraph  # noqa: E402
 from tests.fakes.mastodon import FakeMastodon  # noqa: E402
 from tests.fakes.mastodon_sample import populate_demo  # noqa: E402
 from tests.helpers import read_items  # noqa: E402
@@ -37,7 +40,8 @@ DEMO = REPO / ".demo"
 BIN = pathlib.Path(sys.executable).parent
 
 INVENTORY = """\
-# The account inventory (förteckning) of the demo: two boards' accounts on one Mastodon instance.
+# The account inventory (förteckning) of the demo: two boards' Mastodon accounts, a Facebook Page
+# and an Instagram account.
 organisation: Kristianstads kommun
 contact: arkiv@kristianstad.example
 retention_classes:
@@ -60,6 +64,24 @@ accounts:
     responsible: Cecilia Ek
     substitute: Dan Dahl
     retention: gallras-efter-2-ar
+  - id: ks-facebook
+    board: Kommunstyrelsen
+    platform: facebook
+    handle: "{page_id}"
+    api_base: {graph_base}
+    token_env: DEMO_GRAPH_TOKEN
+    responsible: Anna Andersson
+    substitute: Bo Berg
+    retention: bevaras
+  - id: ks-instagram
+    board: Kommunstyrelsen
+    platform: instagram
+    handle: "{instagram_id}"
+    api_base: {graph_base}
+    token_env: DEMO_GRAPH_TOKEN
+    responsible: Anna Andersson
+    substitute: Bo Berg
+    retention: bevaras
 """
 
 
@@ -67,10 +89,19 @@ def main() -> int:
     _fresh(DEMO / "archive")
     (DEMO / "airflow").mkdir(parents=True, exist_ok=True)
     night = stockholm_date(SystemClock().now())
-    with FakeMastodon() as fake:
+    with FakeMastodon() as fake, FakeGraph() as graph:
         info = populate_demo(fake)
+        graph_info = populate_graph_demo(graph)
         inventory = DEMO / "inventory.yaml"
-        inventory.write_text(INVENTORY.format(api_base=fake.base_url), encoding="utf-8")
+        inventory.write_text(
+            INVENTORY.format(
+                api_base=fake.base_url,
+                graph_base=graph.api_base,
+                page_id=graph_info["page"].id,
+                instagram_id=graph_info["instagram"].id,
+            ),
+            encoding="utf-8",
+        )
         store_url = (DEMO / "archive").as_uri()
         env = {
             **os.environ,
@@ -82,11 +113,17 @@ def main() -> int:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "ARCHIVE_INVENTORY": str(inventory),
             "ARCHIVE_STORE": store_url,
+            "DEMO_GRAPH_TOKEN": graph_info["token"],  # valid only on the sample Graph server
         }
         posts = sum(len(p) for p in info["posts"].values())
         print(
             f"Sample platform: fake Mastodon at {fake.base_url} "
             f"({posts} posts and {len(info['comments'])} comments of Kristianstads kommun)"
+        )
+        print(
+            f"Sample platform: fake Graph API at {graph.api_base} (a Facebook Page with "
+            f"{len(graph_info['facebook_posts'])} posts, an Instagram account with "
+            f"{len(graph_info['instagram_posts'])} posts)"
         )
         print(f"Inventory:       {inventory.relative_to(REPO)}")
         print(f"Store:           {store_url}")

@@ -27,8 +27,16 @@ class PlatformSpec:
     default_api_base: str | None = None  # where the platform's API lives when the inventory omits it
 
 
+GRAPH_API = "https://graph.facebook.com/v26.0"  # Facebook and Instagram; the current Graph API version
+
 PLATFORMS: dict[str, PlatformSpec] = {
     "mastodon": PlatformSpec("mastodon", "archive_lib.connectors.mastodon:MastodonConnector", True),
+    "facebook": PlatformSpec(
+        "facebook", "archive_lib.connectors.facebook:FacebookConnector", False, GRAPH_API
+    ),
+    "instagram": PlatformSpec(
+        "instagram", "archive_lib.connectors.instagram:InstagramConnector", False, GRAPH_API
+    ),
     "youtube": PlatformSpec(
         "youtube", "archive_lib.connectors.youtube:YouTubeConnector", False, "https://www.googleapis.com/youtube/v3"
     ),

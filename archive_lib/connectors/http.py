@@ -55,8 +55,25 @@ from archive_lib.errors import (
     TransientPlatformError,
 )
 from archive_lib.models import Exchange, RecordRef
+from archive_lib.warc.redact import MARK, SECRET_PARAMS
 
 log = logging.getLogger(__name__)
+_SECRET_IN_URL = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=[^&\s\"']+")
+
+
+class _NoSecretsInUrls(logging.Filter):
+    """urllib3 logs each request's URL at DEBUG; platforms that take the token as a query
+    parameter (Graph's ``access_token``, YouTube's ``key``) would have it in that line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _SECRET_IN_URL.sub(lambda m: f"{m.group(1)}={MARK}", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_NoSecretsInUrls())
 
 Recorder = Callable[[Exchange], RecordRef]
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -203,15 +220,20 @@ class HttpClient:
         *,
         accept: str = "application/json",
         allow: tuple[int, ...] = (404, 410),
+        token_as: str | None = None,
     ) -> Response:
-        """GET ``url``; returns 2xx responses and those whose status is in ``allow``."""
+        """GET ``url``; returns 2xx responses and those whose status is in ``allow``.
+
+        ``token_as`` also sends the token as that query parameter (for the token's origin only):
+        Graph's ``debug_token`` asks for the token it inspects as ``input_token``.
+        """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
         attempt = rate_waits = redirects = 0
         while True:
             self._wait_for_reset(url)
             try:
-                response = self._send(url, accept)
+                response = self._send(url, accept, token_as)
             except (Urllib3Error, OSError) as exc:
                 attempt += 1
                 self._backoff(url, attempt, f"{type(exc).__name__}: {exc}")
@@ -249,7 +271,7 @@ class HttpClient:
                 continue
             raise ProtocolError(f"HTTP {status} from {_short(url)}: {_error_text(response)}")
 
-    def _send(self, url: str, accept: str) -> Response:
+    def _send(self, url: str, accept: str, token_as: str | None = None) -> Response:
         headers = {
             "User-Agent": self._agent,
             "Accept": accept,
@@ -260,6 +282,8 @@ class HttpClient:
                 url = _with_param(url, self._rules.token_param, self._token)
             else:
                 headers["Authorization"] = f"Bearer {self._token}"
+            if token_as:
+                url = _with_param(url, token_as, self._token)
         policy = self._policy
         sent_at = self._clock.now()
         raw = self._pool.request(

@@ -1,0 +1,180 @@
+"""The part of a night that Facebook and Instagram walk alike: posts, their threads, deletions.
+
+Both platforms list the account's posts with a cheap comment count each, read a thread's
+comments flat, and confirm a missing item by looking it up (Graph error 100/33 is "gone"). A
+platform module says how to list, how to read one thread and how to turn a Graph object into an
+:class:`~archive_lib.models.ItemSnapshot`; :class:`GraphWalk` decides what to re-read and what
+to confirm:
+
+* every post of the listing is seen (so edits to old posts are caught); its thread is read when
+  the post is inside the re-check window, new to the archive, or when the platform's comment
+  count differs from the live comments the archive holds for it;
+* after a complete thread, archived comments it no longer held are looked up; after the
+  complete listing, archived posts it no longer held are (and, when gone, their comments);
+* nothing is looked up, and so nothing is marked deleted, after a failed or throttled walk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Generator, Iterator
+from typing import Any, ClassVar
+
+from archive_lib.connectors.base import (
+    CapturePlan,
+    Gone,
+    MediaArchiver,
+    Observation,
+    Seen,
+    ThreadChecked,
+    Trouble,
+)
+from archive_lib.connectors.graph import GraphObjectGone, node, token_health
+from archive_lib.connectors.http import HttpClient
+from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
+from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
+from archive_lib.state import KnownState
+
+log = logging.getLogger(__name__)
+Node = dict[str, Any]
+
+
+class GraphWalk:
+    """Shared walk of a Graph account; subclasses fill in the platform's requests and fields."""
+
+    platform: ClassVar[str]
+    post_fields: ClassVar[str]
+    comment_fields: ClassVar[str]
+
+    def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
+        if not account.api_base:
+            raise ValueError(f"{account.id}: no Graph API base")
+        self.account = account
+        self.http = http
+        self.media = media
+        self.authenticated = authenticated
+        self.api = account.api_base.rstrip("/")
+        self.plan: CapturePlan
+        self.known: KnownState
+
+    # -- what a platform provides ---------------------------------------------------------
+
+    def thread(self, post: Node, record: RecordRef) -> Iterator[tuple[Node, RecordRef] | int]:
+        """The comments of one post, each with its response; an ``int`` is the platform's count."""
+        raise NotImplementedError
+
+    def snapshot(self, data: Node, record: RecordRef, item_type: ItemType, post_id: str) -> ItemSnapshot:
+        raise NotImplementedError
+
+    def reported_comments(self, post: Node) -> int | None:
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def in_scope(self, created: dt.datetime) -> bool:
+        plan = self.plan
+        if plan.capture_from and created < plan.capture_from:
+            return False
+        return not (plan.capture_until and created >= plan.capture_until)
+
+    def start(self, plan: CapturePlan, what: str) -> Iterator[Observation]:
+        """Begin the night: the plan, a token (Graph has no anonymous reading) and its health."""
+        self.plan, self.known = plan, plan.known
+        if not self.authenticated:
+            raise MissingTokenError(
+                f"the inventory names no token for {self.account.id}; {what} needs a Page access token "
+                "(token_env or token_connection)"
+            )
+        try:
+            yield token_health(self.http, self.api)
+        except (TransientPlatformError, ProtocolError, GraphObjectGone) as exc:
+            # The walk itself shows whether the token works; only its expiry stays unknown.
+            log.warning("%s: the token's health could not be read: %s", self.account.id, exc)
+
+    def item(self, snap: ItemSnapshot, edit_time: dt.datetime | None = None) -> Iterator[Observation]:
+        """One item as seen tonight; an edit is dated by ``edit_time`` or else the observation."""
+        known = self.known.latest(snap.item_id, snap.created_at)
+        if known is not None and not known.deleted and known.content_sha256 != snap.content_sha256:
+            when = edit_time if edit_time and edit_time > known.version_time else snap.record.date
+            snap = dataclasses.replace(snap, edited_at=max(when, known.version_time))
+        if known is None or known.deleted or known.content_sha256 != snap.content_sha256:
+            snap = self._with_files(snap)
+        yield Seen(snap)
+
+    def needs_thread(self, post: Node, snap: ItemSnapshot, was_known: bool) -> bool:
+        """Whether tonight reads the post's comments (see the module docstring)."""
+        if not was_known or snap.created_at >= self.plan.recheck_from:
+            return True
+        reported = self.reported_comments(post)
+        return reported is None or reported != len(self.live_comments(snap.item_id))
+
+    def live_comments(self, post_id: str) -> set[str]:
+        return {k.item_id for k in self.known.thread(post_id) if k.item_type == "comment" and not k.deleted}
+
+    def read_thread(self, post: Node, record: RecordRef) -> Iterator[Observation]:
+        """Every comment of ``post``; the archived ones it no longer shows are looked up."""
+        post_id = str(post["id"])
+        seen: set[str] = set()
+        reported: int | None = None
+        try:
+            for entry in self.thread(post, record):
+                if isinstance(entry, int):
+                    reported = entry
+                    continue
+                data, where = entry
+                snap = self.snapshot(data, where, "comment", post_id)
+                seen.add(snap.item_id)
+                if self.in_scope(snap.created_at):
+                    yield from self.item(snap)
+        except GraphObjectGone:
+            return  # the post went since the listing; the next night confirms it
+        except (TransientPlatformError, ProtocolError) as exc:
+            yield Trouble(f"comments of {post_id}: {exc}")
+            return
+        # Asked after the walk: seeing old comments brought the parts that hold their siblings.
+        yield from self.confirm(self.live_comments(post_id) - seen, "comment", post_id)
+        yield ThreadChecked(post_id, reported if reported is not None else self.reported_comments(post))
+
+    def confirm(
+        self, item_ids: set[str], item_type: ItemType, post_id: str
+    ) -> Generator[Observation, None, set[str]]:
+        """Look up items a complete walk lacked; Graph's 100/33 makes them ``Gone``."""
+        gone: set[str] = set()
+        fields = self.post_fields if item_type == "post" else self.comment_fields
+        for item_id in sorted(item_ids):
+            try:
+                data, record = node(self.http, f"{self.api}/{item_id}", {"fields": fields})
+            except GraphObjectGone as exc:
+                gone.add(item_id)
+                yield Gone(item_id, exc.record)
+                continue
+            except (TransientPlatformError, ProtocolError) as exc:
+                yield Trouble(f"lookup of {item_id}: {exc}")
+                continue
+            snap = self.snapshot(data, record, item_type, post_id)
+            if self.in_scope(snap.created_at):
+                yield from self.item(snap)
+        return gone
+
+    def confirm_posts(self, listed: set[str]) -> Iterator[Observation]:
+        """Archived posts that the complete listing lacked, and the comments of those gone."""
+        missing = {
+            k.item_id
+            for k in self.known.items.values()
+            if k.item_type == "post"
+            and not k.deleted
+            and k.item_id not in listed
+            and self.in_scope(k.created_at)
+        }
+        for post_id in sorted(missing):
+            gone = yield from self.confirm({post_id}, "post", post_id)
+            if gone:
+                yield from self.confirm(self.live_comments(post_id), "comment", post_id)
+
+    def _with_files(self, snap: ItemSnapshot) -> ItemSnapshot:
+        if not snap.media:
+            return snap
+        files = tuple(self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snap.media)
+        return dataclasses.replace(snap, media=files)
