@@ -38,10 +38,11 @@ EXPIRY_WARNING = dt.timedelta(days=14)
 BLIND_SPOTS: dict[str, str] = {
     "mastodon": "Mastodon's replies_count counts only direct replies the instance knows; replies "
     "from other servers that it never fetched and followers-only replies are not shown",
-    "facebook": "Facebook's total_count includes comments removed by the Page or by Facebook and "
-    "comments the Graph API withholds for privacy; they cannot be read",
-    "instagram": "Instagram's comments_count includes comments by restricted users (not returned "
-    "until approved) and comments on live videos that ended; they cannot be read",
+    "facebook": "Facebook's comment count includes comments the Graph API withholds (privacy "
+    "filtering, comments removed by the Page or by Facebook), and objects with tens of thousands "
+    "of comments may not page to the end",
+    "instagram": "Instagram's comments_count includes comments by users the account restricted "
+    "(not returned until approved) and comments on age-gated posts, which the API does not return",
     "youtube": "YouTube's commentCount includes comments held for review or as likely spam, which "
     "only the channel owner's OAuth token sees, and comments of users banned from the channel",
     "bluesky": "Bluesky's replyCount includes replies of taken-down, suspended or deactivated "
