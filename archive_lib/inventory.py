@@ -384,6 +384,12 @@ def _account(
             f"{where}.token_connection",
             "give the token either in token_env or in token_connection, not both",
         )
+    if platform is not None and PLATFORMS[platform].needs_token and not (token_env or token_connection):
+        checker.problem(
+            entry.line,
+            f"{where}.token_env",
+            f"a {platform} account needs a token: give token_env or token_connection",
+        )
     if active_from and active_to and active_to < active_from:
         checker.problem(
             entry.lines["active_to"], f"{where}.active_to", f"{active_to} is before active_from {active_from}"

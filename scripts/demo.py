@@ -30,18 +30,22 @@ sys.path.insert(0, str(REPO))
 from archive_lib.clock import SystemClock, stockholm_date  # noqa: E402
 from archive_lib.runs import runs_of_night  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
+from tests.fakes.bluesky import FakeBluesky  # noqa: E402
+from tests.fakes.bluesky_sample import populate_demo as populate_bluesky_demo  # noqa: E402
 from tests.fakes.graph_sample import populate_demo as populate_graph_demo  # noqa: E402
 from tests.fakes.graph_server import FakeGraph  # noqa: E402
 from tests.fakes.mastodon import FakeMastodon  # noqa: E402
 from tests.fakes.mastodon_sample import populate_demo  # noqa: E402
+from tests.fakes.youtube import FakeYouTube  # noqa: E402
+from tests.fakes.youtube_sample import populate_demo as populate_youtube_demo  # noqa: E402
 from tests.helpers import read_items  # noqa: E402
 
 DEMO = REPO / ".demo"
 BIN = pathlib.Path(sys.executable).parent
 
 INVENTORY = """\
-# The account inventory (förteckning) of the demo: two boards' Mastodon accounts, a Facebook Page
-# and an Instagram account.
+# The account inventory (förteckning) of the demo: two boards' Mastodon accounts, a Facebook Page,
+# an Instagram account, a YouTube channel and a Bluesky account.
 organisation: Kristianstads kommun
 contact: arkiv@kristianstad.example
 retention_classes:
@@ -82,6 +86,23 @@ accounts:
     responsible: Anna Andersson
     substitute: Bo Berg
     retention: bevaras
+  - id: ks-youtube
+    board: Kommunstyrelsen
+    platform: youtube
+    handle: "{youtube_handle}"
+    api_base: {youtube_base}
+    token_env: DEMO_YOUTUBE_KEY
+    responsible: Anna Andersson
+    substitute: Bo Berg
+    retention: bevaras
+  - id: ks-bluesky
+    board: Kommunstyrelsen
+    platform: bluesky
+    handle: {bluesky_handle}
+    api_base: {bluesky_base}
+    responsible: Anna Andersson
+    substitute: Bo Berg
+    retention: gallras-efter-2-ar
 """
 
 
@@ -89,9 +110,11 @@ def main() -> int:
     _fresh(DEMO / "archive")
     (DEMO / "airflow").mkdir(parents=True, exist_ok=True)
     night = stockholm_date(SystemClock().now())
-    with FakeMastodon() as fake, FakeGraph() as graph:
+    with FakeMastodon() as fake, FakeGraph() as graph, FakeYouTube() as youtube, FakeBluesky() as bluesky:
         info = populate_demo(fake)
         graph_info = populate_graph_demo(graph)
+        youtube_info = populate_youtube_demo(youtube)
+        bluesky_info = populate_bluesky_demo(bluesky)
         inventory = DEMO / "inventory.yaml"
         inventory.write_text(
             INVENTORY.format(
@@ -99,6 +122,10 @@ def main() -> int:
                 graph_base=graph.api_base,
                 page_id=graph_info["page"].id,
                 instagram_id=graph_info["instagram"].id,
+                youtube_handle=youtube_info["handle"],
+                youtube_base=youtube.base_url,
+                bluesky_handle=bluesky_info["handle"],
+                bluesky_base=bluesky.base_url,
             ),
             encoding="utf-8",
         )
@@ -114,6 +141,7 @@ def main() -> int:
             "ARCHIVE_INVENTORY": str(inventory),
             "ARCHIVE_STORE": store_url,
             "DEMO_GRAPH_TOKEN": graph_info["token"],  # valid only on the sample Graph server
+            "DEMO_YOUTUBE_KEY": youtube_info["key"],  # valid only on the sample YouTube server
         }
         posts = sum(len(p) for p in info["posts"].values())
         print(
@@ -124,6 +152,11 @@ def main() -> int:
             f"Sample platform: fake Graph API at {graph.api_base} (a Facebook Page with "
             f"{len(graph_info['facebook_posts'])} posts, an Instagram account with "
             f"{len(graph_info['instagram_posts'])} posts)"
+        )
+        print(
+            f"Sample platform: fake YouTube at {youtube.base_url} ({len(youtube_info['videos'])} videos, "
+            f"{len(youtube_info['comments'])} comments); fake Bluesky at {bluesky.base_url} "
+            f"({len(bluesky_info['posts'])} posts, {len(bluesky_info['comments'])} replies)"
         )
         print(f"Inventory:       {inventory.relative_to(REPO)}")
         print(f"Store:           {store_url}")
@@ -182,8 +215,11 @@ def _report(store: FileStore, night: dt.date, log: pathlib.Path, code: int) -> N
     rows = read_items(store)
     print()
     print("Store layout (read-only files; retention and tags in hidden .NAME.meta.json beside each):")
-    for key in sorted(store.list("")):
+    keys = sorted(store.list(""))
+    shown = [k for k in keys if "ks-mastodon" in k or not k.startswith(("warc/", "metadata/", "manifests/"))]
+    for key in shown:
         print(f"  {key}")
+    print(f"  ... and {len(keys) - len(shown)} more objects of the other accounts")
     print()
     print("A few captured comments (Parquet metadata, one row per item version):")
     comments = [r for r in rows if r["item_type"] == "comment" and not r["author_is_account"]]

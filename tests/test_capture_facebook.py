@@ -346,13 +346,26 @@ def test_the_inventory_defaults_to_the_current_graph_version(tmp_path: pathlib.P
     from archive_lib.inventory import load_inventory
 
     accounts = [
-        {"id": "ks-facebook", "platform": "facebook", "handle": "104738251207919", "api_base": None},
-        {"id": "ks-instagram", "platform": "instagram", "handle": "17841406338772941", "api_base": None},
+        {
+            "id": "ks-facebook",
+            "platform": "facebook",
+            "handle": "104738251207919",
+            "api_base": None,
+            "token_env": "T",
+        },
+        {
+            "id": "ks-instagram",
+            "platform": "instagram",
+            "handle": "17841406338772941",
+            "api_base": None,
+            "token_env": "T",
+        },
         {
             "id": "kfn-facebook",
             "platform": "facebook",
             "handle": "kfn",
             "api_base": "https://graph.facebook.com/v25.0",
+            "token_env": "T",
         },
     ]
     inventory = load_inventory(write_inventory(tmp_path, "unused", accounts))

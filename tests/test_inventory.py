@@ -269,6 +269,15 @@ def test_missing_responsible_or_substitute_loads_with_a_warning(
             "line 3: retention_classes.bevaras.keep: the only value is 'permanent', not 'forever'",
             id="only-retention-class-broken",
         ),
+        pytest.param(
+            HEAD
+            + KS.replace("platform: mastodon", "platform: facebook")
+            .replace("    api_base: https://social.kristianstad.se\n", "")
+            .replace("    token_env: KS_MASTODON_TOKEN\n", ""),
+            "line 6: accounts[0].token_env: a facebook account needs a token: give token_env or "
+            "token_connection",
+            id="facebook-without-token",
+        ),
     ],
 )
 def test_a_broken_inventory_names_file_line_and_field(

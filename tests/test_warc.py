@@ -465,3 +465,12 @@ def test_a_set_cookie_header_is_redacted(capture: Capture) -> None:
     assert record.header("Set-Cookie") == "REDACTED"
     assert b"c2Vzc2lvbi1rYWth" not in every_stored_byte(capture)
     assert record.digests_passed is True
+
+
+def test_a_percent_encoded_secret_is_redacted_too() -> None:
+    from archive_lib.warc.redact import MARK, Redactor
+
+    redactor = Redactor(["EAAB/x+y=="])
+    echoed = b'{"paging":{"next":"https://graph.example/1/feed?after=Q&access=EAAB%2Fx%2By%3D%3D"}}'
+    assert b"EAAB" not in redactor.body(echoed) and MARK.encode() in redactor.body(echoed)
+    assert "EAAB" not in redactor.text("token EAAB/x+y== refused")

@@ -25,6 +25,7 @@ class PlatformSpec:
     connector: str  # "module:Class"
     needs_api_base: bool  # the API host varies per account (Mastodon instances)
     default_api_base: str | None = None  # where the platform's API lives when the inventory omits it
+    needs_token: bool = False  # the API answers nothing without a credential
 
 
 GRAPH_API = "https://graph.facebook.com/v26.0"  # Facebook and Instagram; the current Graph API version
@@ -32,13 +33,17 @@ GRAPH_API = "https://graph.facebook.com/v26.0"  # Facebook and Instagram; the cu
 PLATFORMS: dict[str, PlatformSpec] = {
     "mastodon": PlatformSpec("mastodon", "archive_lib.connectors.mastodon:MastodonConnector", True),
     "facebook": PlatformSpec(
-        "facebook", "archive_lib.connectors.facebook:FacebookConnector", False, GRAPH_API
+        "facebook", "archive_lib.connectors.facebook:FacebookConnector", False, GRAPH_API, needs_token=True
     ),
     "instagram": PlatformSpec(
-        "instagram", "archive_lib.connectors.instagram:InstagramConnector", False, GRAPH_API
+        "instagram", "archive_lib.connectors.instagram:InstagramConnector", False, GRAPH_API, needs_token=True
     ),
     "youtube": PlatformSpec(
-        "youtube", "archive_lib.connectors.youtube:YouTubeConnector", False, "https://www.googleapis.com/youtube/v3"
+        "youtube",
+        "archive_lib.connectors.youtube:YouTubeConnector",
+        False,
+        "https://www.googleapis.com/youtube/v3",
+        needs_token=True,
     ),
     "bluesky": PlatformSpec(
         "bluesky", "archive_lib.connectors.bluesky:BlueskyConnector", False, "https://public.api.bsky.app"

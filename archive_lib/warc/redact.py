@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from archive_lib.errors import SecretLeakError
 
@@ -50,13 +50,17 @@ class Redactor:
     """Replaces credentials in URLs, headers and text; ``secrets`` are exact values to hunt."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._secret_bytes = [s.encode() for s in self._secrets]
+        self._secrets: list[str] = []
+        self._secret_bytes: list[bytes] = []
+        for secret in secrets:
+            self.add(secret)
 
     def add(self, secret: str) -> None:
-        if secret and secret not in self._secrets:
-            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
-            self._secret_bytes = [s.encode() for s in self._secrets]
+        # A secret echoed inside a URL may come percent-encoded; both spellings are replaced.
+        for form in {secret, quote(secret, safe="")}:
+            if form and form not in self._secrets:
+                self._secrets = sorted([*self._secrets, form], key=len, reverse=True)
+                self._secret_bytes = [s.encode() for s in self._secrets]
 
     def text(self, value: str) -> str:
         for secret in self._secrets:

@@ -194,7 +194,7 @@ class WarcRecorder:
         if self._redactor.find_in_chunks(_decoded_chunks(exchange)):
             # A platform echoed a secret in its body (Graph API does, in paging links): store the
             # decoded body with the secret replaced rather than the original bytes.
-            log.warning("a secret in the response body of %s was redacted", url)
+            log.info("a secret in the response body of %s was redacted", url)  # expected of Graph
             clean = self._redactor.body(_decode(exchange.body.read(), headers))
             # The original encoding and length no longer describe the stored body: keep them as
             # X-Archive-Orig-*; _fix_framing then sets the Content-Length of the clean body.
