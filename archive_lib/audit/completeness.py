@@ -51,6 +51,12 @@ BLIND_SPOTS: dict[str, str] = {
 }
 
 
+HELD_MORE = (
+    "the archive keeps comments the platform no longer counts (deleted or hidden after they were "
+    "captured; the archive never drops a version)"
+)
+
+
 @dataclass
 class Completeness:
     nights: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -248,7 +254,7 @@ def _comment_counts(
         if difference == 0:
             continue
         warnings = [w for w in row.get("warnings") or [] if post_id in w]
-        explanation = BLIND_SPOTS.get(account.platform)
+        explanation = BLIND_SPOTS.get(account.platform) if difference > 0 else HELD_MORE
         entry = {
             "account_id": account.id,
             "run_date": row["run_date"].isoformat(),

@@ -334,7 +334,8 @@ def _counts_and_credentials(report: AuditReport) -> str:
         )
         for c in report.comment_counts[:MAX_ROWS]:
             out.append(
-                f"<tr><td>{esc(c['account_id'])}</td><td>{esc(c['run_date'])}</td><td>{esc(c['post_id'])}</td>"
+                f"<tr><td>{esc(c['account_id'])}</td><td class='nw'>{esc(c['run_date'])}</td>"
+                f"<td class='key' style='max-width:260px'>{esc(c['post_id'])}</td>"
                 f"<td class='num'>{c['reported']}</td><td class='num'>{c['captured']}</td>"
                 f"<td class='small'>{esc(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
             )
