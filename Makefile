@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint bench bench-fixity clean-demo lock
+.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock
 
 install: $(VENV)/.installed
 
@@ -19,15 +19,22 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 demo: install
 	$(PY) scripts/demo.py
 
-test: install
+# Debian packages the tests need (Chromium, fonts, PostgreSQL); installs only what is missing.
+system-deps:
+	scripts/system-deps.sh
+
+test: install system-deps
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check archive_lib dags tests bench scripts
+	$(VENV)/bin/ruff check archive_lib dags plugins tests bench scripts
 	$(VENV)/bin/mypy
 
 bench: install
 	$(PY) bench/capture_bench.py
+
+bench-search: install
+	$(PY) bench/search_bench.py
 
 bench-fixity: install
 	$(PY) bench/fixity_bench.py

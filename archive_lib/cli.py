@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from archive_lib import PRODUCT, __version__
+from archive_lib import PRODUCT, __version__, registrar_cli
 from archive_lib.audit import cli as audit_cli
 from archive_lib.capture import CaptureOptions
 from archive_lib.clock import SystemClock, stockholm_date
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--run-date", type=_date, help="the night (default: the latest night in the store)")
     runs.add_argument("--format", choices=("table", "json"), default="table")
     _verbosity(runs)
+    registrar_cli.register(sub)
     audit_cli.register(sub)
     return parser
 

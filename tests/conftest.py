@@ -27,4 +27,5 @@ os.environ.pop("AWS_PROFILE", None)
 pytest_plugins = [
     "tests.fakes.s3",
     "tests.fakes.mastodon_fixtures",
+    "tests.registrar_fixtures",
 ]

@@ -1,0 +1,379 @@
+"""The release package (*utlämnande*): one zip holding what a registrar hands out.
+
+* ``threads/{account}_{post}.html``: each thread as self-contained HTML (no external
+  resources), every version of every item, the released items highlighted; and the same as
+  ``.pdf`` where this machine has a font for it (see :mod:`archive_lib.pdf`);
+* ``items.csv`` and ``items.parquet``: every version row of the released items;
+* ``records.warc.gz``: exactly the source records, copied byte for byte from the stored WARC
+  files (each stored record is its own gzip member, found by its pointer): the response of every
+  version, the media files they point to, and the ``warcinfo`` record of each source file;
+* ``manifest.json``: who, when, why, what was asked, the SHA-256 of every file in the zip and
+  of every source object in the store, and where each copied record came from.
+
+Each export is logged in the archive itself, append-only: one new create-only object
+``exports/{YYYY}/{MM}/{DD}/{export_id}.json`` (see :func:`log_key`) with who, when, the query
+or ids, the purpose, the reference and the package's SHA-256, kept permanently.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import pathlib
+import secrets
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from warcio.archiveiterator import ArchiveIterator
+
+from archive_lib import PRODUCT, __version__
+from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.metadata.schema import ITEMS_SCHEMA
+from archive_lib.pdf import ENV_FONT, find_font, thread_pdf
+from archive_lib.render import DEPTH_CSS, render, stylesheet
+from archive_lib.retention import ObjectRetention
+from archive_lib.search.index import SearchIndex
+from archive_lib.search.query import SearchQuery
+from archive_lib.storage.base import ObjectStore
+from archive_lib.thread import ItemNotFoundError, Thread, build_thread, threads_rows
+
+log = logging.getLogger(__name__)
+
+EXPORTS = "exports"
+#: The export log is kept permanently: it documents what the authority handed out.
+LOG_RETENTION = ObjectRetention("export-log", None)
+_EXTRA_COLUMNS = [pa.field("run_date", pa.date32()), pa.field("items_part", pa.string())]
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to release and why. Either ``query`` or ``item_ids``."""
+
+    purpose: str
+    reference: str
+    made_by: str
+    query: SearchQuery | None = None
+    item_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.purpose.strip() or not self.reference.strip():
+            raise ConfigError("an export needs a purpose and a request reference")
+        if (self.query is None) == (not self.item_ids):
+            raise ConfigError("an export needs either a query (text or filters) or item ids, not both")
+
+
+@dataclass
+class ExportResult:
+    export_id: str
+    path: pathlib.Path
+    sha256: str
+    log_key: str
+    items: int
+    rows: int
+    records: int
+    threads: int
+    matched_total: int
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+def log_key(made_at: dt.datetime, export_id: str) -> str:
+    return f"{EXPORTS}/{made_at:%Y/%m/%d}/{export_id}.json"
+
+
+def new_export_id(made_at: dt.datetime) -> str:
+    return f"{made_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}_{secrets.token_hex(4)}"
+
+
+def make_export(
+    store: ObjectStore,
+    index: SearchIndex,
+    request: ExportRequest,
+    out: pathlib.Path,
+    *,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> ExportResult:
+    """Write the release package of ``request`` to ``out`` and log it in the store."""
+    if out.exists():
+        raise ConfigError(f"{out} exists already: choose a new file name")
+    index.refresh()
+    hits, total = _select(index, request)
+    made_at = now().astimezone(dt.UTC)
+    export_id = new_export_id(made_at)
+    wanted = {(h["account_id"], h["item_id"]) for h in hits}
+    threads: list[Thread] = []
+    rows: list[dict[str, Any]] = []
+    for account_id in sorted({h["account_id"] for h in hits}):
+        posts = sorted({h["post_id"] for h in hits if h["account_id"] == account_id})
+        for post_id, thread_all in threads_rows(store, index, account_id, posts).items():
+            rows.extend(r for r in thread_all if (r["account_id"], r["item_id"]) in wanted)
+            focus = next(
+                h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id)
+            )
+            threads.append(build_thread(thread_all, account_id, post_id, focus, None))
+    rows.sort(key=lambda r: (r["account_id"], r["created_at"], r["item_id"], r["version"]))
+
+    files: dict[str, bytes] = {}
+    for thread in threads:
+        files[f"threads/{thread.account_id}_{thread.post_id}.html"] = render(
+            "export_thread.html",
+            thread=thread,
+            css=stylesheet(),
+            depth_css=DEPTH_CSS,
+            export_id=export_id,
+            reference=request.reference,
+            made_at=made_at.isoformat(),
+            made_by=request.made_by,
+        ).encode()
+    font = find_font()
+    pdf: dict[str, Any] = {
+        "made": font is not None,
+        "font": str(font) if font else None,
+        "characters_not_in_font": 0,
+    }
+    header = f"Export {export_id} · reference {request.reference} · made {made_at.isoformat()}"
+    if font is None:
+        log.warning("no TrueType font for PDF renditions (set %s): the package has HTML only", ENV_FONT)
+    else:
+        for thread in threads:
+            data, missing = thread_pdf(thread, font, header=f"{header} by {request.made_by}", made_at=made_at)
+            files[f"threads/{thread.account_id}_{thread.post_id}.pdf"] = data
+            pdf["characters_not_in_font"] += missing
+    files["items.csv"] = _csv(rows)
+    files["items.parquet"] = _parquet(rows)
+    warc, records, warc_keys = _warc(store, rows)
+    files["records.warc.gz"] = warc
+    sources = [_source(store, key) for key in sorted(warc_keys | {r["part_key"] for r in rows})]
+    listed = [{"path": name, "size": len(data), "sha256": _sha(data)} for name, data in files.items()]
+    manifest = {
+        "export_id": export_id,
+        "made_at": made_at.isoformat(),
+        "made_by": request.made_by,
+        "purpose": request.purpose,
+        "reference": request.reference,
+        "query": request.query.describe() if request.query else None,
+        "item_ids": list(request.item_ids),
+        "store": store.url,
+        "software": f"{PRODUCT}/{__version__}",
+        "matched_total": total,
+        "items": len(wanted),
+        "rows": len(rows),
+        "threads": [f"{t.account_id}/{t.post_id}" for t in threads],
+        "pdf": pdf,
+        "files": listed,
+        "sources": sources,
+        "records": records,
+    }
+    files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n").encode()
+    sha256 = _write_zip(out, files)
+    entry = {
+        k: manifest[k]
+        for k in ("export_id", "made_at", "made_by", "purpose", "reference", "query", "item_ids")
+    }
+    entry.update(
+        package=out.name,
+        package_sha256=sha256,
+        items=len(wanted),
+        rows=len(rows),
+        software=manifest["software"],
+    )
+    key = log_key(made_at, export_id)
+    store.put(
+        key,
+        (json.dumps(entry, ensure_ascii=False, indent=2, default=str) + "\n").encode(),
+        retention=LOG_RETENTION,
+        tags={"kind": "export"},
+    )
+    log.info("export %s: %d items, %d records, logged as %s", export_id, len(wanted), len(records), key)
+    return ExportResult(
+        export_id, out, sha256, key, len(wanted), len(rows), len(records), len(threads), total, listed
+    )
+
+
+def read_log(store: ObjectStore) -> list[dict[str, Any]]:
+    """Every logged export, oldest first."""
+    entries = []
+    for key in store.list(f"{EXPORTS}/"):
+        if key.endswith(".json"):
+            with store.open(key) as handle:
+                entries.append(json.loads(handle.read()))
+    return entries
+
+
+def _select(index: SearchIndex, request: ExportRequest) -> tuple[list[dict[str, Any]], int]:
+    if request.query is not None:
+        results = index.search(request.query)
+        if not results.hits:
+            raise ItemNotFoundError("nothing in the archive matches the query: nothing exported")
+        return results.hits, results.total
+    hits = []
+    for item_id in request.item_ids:
+        found = index.locate(item_id)
+        if not found:
+            raise ItemNotFoundError(f"no item {item_id!r} in the archive: nothing exported")
+        hits.extend(found)
+    return hits, len(hits)
+
+
+def _table(rows: Sequence[dict[str, Any]]) -> pa.Table:
+    schema = pa.schema([*ITEMS_SCHEMA, *_EXTRA_COLUMNS])
+    data = [
+        {
+            **{f.name: r.get(f.name) for f in ITEMS_SCHEMA},
+            "run_date": r["run_date"],
+            "items_part": r["part_key"],
+        }
+        for r in rows
+    ]
+    return pa.Table.from_pylist(data, schema=schema)
+
+
+def _parquet(rows: Sequence[dict[str, Any]]) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(_table(rows), sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _csv(rows: Sequence[dict[str, Any]]) -> bytes:
+    names = [f.name for f in ITEMS_SCHEMA] + ["run_date", "items_part"]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        values = {**row, "items_part": row["part_key"]}
+        writer.writerow([_cell(values.get(n)) for n in names])
+    return text.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet programs read å, ä, ö
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, list[dict[str, Any]], set[str]]:
+    """The source records (and each source file's warcinfo), copied member by member."""
+    pointers: dict[tuple[str, int], tuple[int, str]] = {}
+    for row in rows:
+        pointers[(row["warc_key"], row["warc_offset"])] = (row["warc_length"], row["warc_record_id"])
+        for media in row.get("media") or ():
+            if media.get("warc_key") and media.get("warc_length"):
+                pointers[(media["warc_key"], media["warc_offset"])] = (
+                    media["warc_length"],
+                    media["warc_record_id"],
+                )
+    out = io.BytesIO()
+    records: list[dict[str, Any]] = []
+    keys = sorted({key for key, _ in pointers})
+    for key in keys:
+        info = _first_member(store, key)
+        spots = [(0, len(info), None, info)] + [
+            (offset, length, record_id, None)
+            for (k, offset), (length, record_id) in sorted(pointers.items())
+            if k == key and offset != 0
+        ]
+        for offset, length, record_id, data in spots:
+            member = data if data is not None else store.read_range(key, offset, length)
+            _check_member(member, key, offset)
+            records.append(
+                {
+                    "warc_key": key,
+                    "offset": offset,
+                    "length": length,
+                    "record_id": record_id,
+                    "export_offset": out.tell(),
+                    "sha256": _sha(member),
+                }
+            )
+            out.write(member)
+    data = out.getvalue()
+    _verify_warc(data, records)
+    return data, records, set(keys)
+
+
+def _first_member(store: ObjectStore, key: str) -> bytes:
+    """The first gzip member of a stored WARC file: its warcinfo record."""
+    size = store.stat(key).size
+    length = min(size, 16 * 1024)
+    while True:
+        data = store.read_range(key, 0, length)
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        decoder.decompress(data)
+        if decoder.eof:
+            return data[: len(data) - len(decoder.unused_data)]
+        if length >= size:
+            raise ArchiveError(f"{key}: the first record is not a whole gzip member")
+        length = min(size, length * 4)
+
+
+def _check_member(member: bytes, key: str, offset: int) -> None:
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        decoder.decompress(member)
+    except zlib.error as e:
+        raise ArchiveError(f"{key}@{offset}: not a gzip member ({e})") from e
+    if not decoder.eof or decoder.unused_data:
+        raise ArchiveError(f"{key}@{offset}: the pointer does not cover exactly one gzip member")
+
+
+def _verify_warc(data: bytes, records: list[dict[str, Any]]) -> None:
+    """Every copied record parses and passes its digest checks, and record ids match pointers."""
+    seen = []
+    for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
+        record.content_stream().read()
+        if record.digest_checker.passed is False:
+            raise ArchiveError(f"record {record.rec_headers.get_header('WARC-Record-ID')}: digest mismatch")
+        seen.append(record.rec_headers.get_header("WARC-Record-ID"))
+    if len(seen) != len(records):
+        raise ArchiveError(f"the package WARC holds {len(seen)} records, expected {len(records)}")
+    for found, expected in zip(seen, records, strict=True):
+        if expected["record_id"] is None:
+            expected["record_id"] = found
+        elif found != expected["record_id"]:
+            raise ArchiveError(
+                f"{expected['warc_key']}@{expected['offset']}: holds record {found},"
+                f" expected {expected['record_id']}"
+            )
+
+
+def _source(store: ObjectStore, key: str) -> dict[str, Any]:
+    stored = store.stat(key)
+    return {"key": key, "size": stored.size, "sha256": stored.sha256}
+
+
+def _write_zip(out: pathlib.Path, files: dict[str, bytes]) -> str:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = (
+                    zipfile.ZIP_STORED if name.endswith((".gz", ".parquet")) else zipfile.ZIP_DEFLATED
+                )
+                archive.writestr(info, data)
+        os.link(tmp, out)  # never replaces a file that appeared meanwhile
+    except FileExistsError:
+        raise ConfigError(f"{out} exists already: choose a new file name") from None
+    finally:
+        os.unlink(tmp)
+    return hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,308 @@
+"""``archivectl search``, ``show``, ``export`` and ``reindex``: the registrars' commands.
+
+Every command refreshes the search index of the store first (see
+:mod:`archive_lib.search.index`), so nobody has to build or update it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import getpass
+import json
+import os
+import pathlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from archive_lib.errors import ConfigError
+
+if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
+    from archive_lib.search import SearchIndex, SearchQuery
+    from archive_lib.thread import Thread
+
+ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"  # archive_lib.search.index.ENV_INDEX_DIR
+
+SEARCH_COLUMNS = (
+    "item_id",
+    "item_type",
+    "platform",
+    "account_id",
+    "board",
+    "author_name",
+    "author_handle",
+    "text",
+    "created_at",
+    "url",
+    "event",
+    "post_id",
+    "parent_id",
+    "version",
+    "versions",
+    "nights",
+    "snippet",
+    "warc_key",
+    "warc_offset",
+    "warc_length",
+    "warc_record_id",
+    "observed_at",
+    "run_id",
+    "source_url",
+    "items_part",
+)
+
+
+def register(sub: Any) -> None:
+    """Add the registrars' commands to ``archivectl``'s subparsers."""
+    search = sub.add_parser("search", help="find posts and comments (Swedish full text and filters)")
+    _store_options(search)
+    _query_options(search)
+    search.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    search.set_defaults(run=run_search)
+
+    show = sub.add_parser("show", help="a post or comment with its whole thread and every version")
+    _store_options(show)
+    show.add_argument("item_id", metavar="ITEM_ID")
+    show.add_argument("--account", help="the account, when several captured the same item")
+    show.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="the thread as it was on this day")
+    show.add_argument("--format", choices=("table", "json"), default="table")
+    show.set_defaults(run=run_show)
+
+    export = sub.add_parser("export", help="a release package (zip) of matching items, logged in the archive")
+    _store_options(export)
+    _query_options(export)
+    export.add_argument(
+        "--item",
+        dest="items",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="export these items (instead of a query)",
+    )
+    export.add_argument("--purpose", required=True, help="why the records are handed out")
+    export.add_argument("--reference", required=True, help="the request's reference (diarienummer)")
+    export.add_argument("--out", required=True, type=pathlib.Path, metavar="FILE.zip")
+    export.add_argument("--by", default=None, help="who makes the export (default: the login name)")
+    export.add_argument("--format", choices=("table", "json"), default="table")
+    export.set_defaults(run=run_export)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search index of a store from scratch")
+    _store_options(reindex)
+    reindex.set_defaults(run=run_reindex)
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", default=os.environ.get("ARCHIVE_STORE"), help="store URL (default: $ARCHIVE_STORE)"
+    )
+    parser.add_argument(
+        "--index",
+        default=None,
+        metavar="DIR",
+        help=f"folder for search indexes (default: ${ENV_INDEX_DIR}, else"
+        " ~/.cache/social-records-archive/search)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+
+
+def _query_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "query",
+        nargs="?",
+        default="",
+        metavar="QUERY",
+        help='words (inflections found), "a phrase", prefix*, -excluded',
+    )
+    for flag, help_text in (
+        ("--account", "account id from the inventory"),
+        ("--board", "board (nämnd), e.g. Kommunstyrelsen"),
+        ("--platform", "platform, e.g. mastodon"),
+        ("--author", "author's name or handle"),
+        ("--type", "post or comment"),
+        ("--event", "latest known state: new, edited, hidden or deleted"),
+        ("--item-id", "the platform's item id"),
+    ):
+        parser.add_argument(flag, action="append", default=[], help=help_text + " (repeatable: any of them)")
+    parser.add_argument(
+        "--since", type=_date, metavar="YYYY-MM-DD", help="created on or after this day (Stockholm)"
+    )
+    parser.add_argument(
+        "--until", type=_date, metavar="YYYY-MM-DD", help="created on or before this day (Stockholm)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=50, help="at most this many items, newest first (default 50)"
+    )
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def _query(args: argparse.Namespace) -> SearchQuery:
+    from archive_lib.search import SearchQuery
+
+    return SearchQuery(
+        text=args.query,
+        accounts=tuple(args.account),
+        boards=tuple(args.board),
+        platforms=tuple(args.platform),
+        authors=tuple(args.author),
+        item_types=tuple(args.type),
+        events=tuple(args.event),
+        item_ids=tuple(args.item_id),
+        since=args.since,
+        until=args.until,
+        limit=args.limit,
+    )
+
+
+def _index(args: argparse.Namespace) -> SearchIndex:
+    from archive_lib.search import SearchIndex
+    from archive_lib.storage import open_store
+
+    if not args.store:
+        raise ConfigError("no store: give --store or set ARCHIVE_STORE")
+    index = SearchIndex(open_store(args.store), args.index)
+    index.refresh()
+    return index
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from archive_lib.render import stamp
+
+    query = _query(args)  # a bad query is refused before the store is opened
+    results = _index(args).search(query)
+    if args.format == "json":
+        json.dump(
+            [{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits],
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
+        print()
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(SEARCH_COLUMNS)
+        for hit in results.hits:
+            writer.writerow([";".join(hit[c]) if c == "nights" else hit[c] for c in SEARCH_COLUMNS])
+    else:
+        print(f"{results.total} items match; newest {len(results.hits)} shown")
+        for hit in results.hits:
+            marker = "" if hit["event"] == "new" else f" [{hit['event'].upper()}]"
+            print(
+                f"{stamp(hit['created_at'])}  {hit['item_type']:<7} {hit['item_id']}  {hit['account_id']} "
+                f"({hit['board']})  {hit['author_name']}{marker}"
+            )
+            print(f"    {hit['snippet']}".replace("\n", " "))
+            print(f"    thread: archivectl show {hit['item_id']}  ·  {hit['url'] or ''}")
+            print(f"    captured {stamp(hit['observed_at'])} in {hit['warc_key']} {hit['warc_record_id']}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from archive_lib.thread import load_thread
+
+    index = _index(args)
+    thread = load_thread(index.store, index, args.item_id, as_of=args.as_of, account_id=args.account)
+    if args.format == "json":
+        json.dump(thread.as_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        return 0
+    print_thread(thread)
+    return 0
+
+
+def print_thread(thread: Thread) -> None:
+    from archive_lib.render import stamp
+
+    when = f"as it was on {thread.as_of}" if thread.as_of else "every version captured"
+    print(f"Thread {thread.post_id} · {thread.platform} · {thread.account_id} ({thread.board}) · {when}")
+    if thread.root is None:
+        print("  (the post that starts this thread is not in the archive)")
+    for depth, item in thread.items():
+        pad = "  " * (depth + 1)
+        c = item.current
+        marker = "" if item.state == "new" else f" [{item.state.upper()}]"
+        focus = "▶ " if item.item_id == thread.focus else ""
+        print(
+            f"{pad}{focus}{c['item_type']} {item.item_id} · {c['author_name']}"
+            f" · created {stamp(c['created_at'])}{marker}"
+        )
+        print(f"{pad}  nights seen: {', '.join(item.nights)}")
+        for v in item.versions:
+            made = stamp(v.get("edited_at") or (v["created_at"] if v["event"] == "new" else None)) or "-"
+            line = (
+                f"{pad}  v{v['version']} {v['event']:<8} made {made:<16} captured {stamp(v['observed_at'])}"
+                f" (night {v['run_date']}): {v['text']}"
+            )
+            print(line.replace("\n", " "))
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from archive_lib.export import ExportRequest, make_export
+
+    has_query = bool(
+        args.query
+        or args.account
+        or args.board
+        or args.platform
+        or args.author
+        or args.type
+        or args.event
+        or args.item_id
+        or args.since
+        or args.until
+    )
+    request = ExportRequest(
+        purpose=args.purpose,
+        reference=args.reference,
+        made_by=args.by or _login(),
+        query=_query(args) if has_query or not args.items else None,
+        item_ids=tuple(args.items),
+    )
+    index = _index(args)
+    result = make_export(index.store, index, request, args.out)
+    if args.format == "json":
+        json.dump(result.__dict__, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        return 0
+    print(
+        f"{result.path}: {result.items} items ({result.rows} versions) in {result.threads} threads, "
+        f"{result.records} WARC records"
+    )
+    if result.matched_total > result.items:
+        print(
+            f"note: {result.matched_total} items matched;"
+            f" only the newest {result.items} (--limit) were exported"
+        )
+    print(f"sha256 {result.sha256}")
+    print(f"logged in the archive as {result.log_key}")
+    return 0
+
+
+def run_reindex(args: argparse.Namespace) -> int:
+    from archive_lib.search import SearchIndex
+    from archive_lib.storage import open_store
+
+    if not args.store:
+        raise ConfigError("no store: give --store or set ARCHIVE_STORE")
+    index = SearchIndex(open_store(args.store), args.index)
+    report = index.rebuild()
+    print(
+        f"{index.path}: {report.items_written} items from {report.parts_total} items parts"
+        f" in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

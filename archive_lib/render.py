@@ -1,0 +1,46 @@
+"""HTML renditions of threads and search results (Jinja2, autoescaped: archived text holds
+markup and scripts and is always shown as text). Used by the release package and the web view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.resources
+from typing import Any
+
+import jinja2
+
+from archive_lib.search.items import STOCKHOLM
+
+#: Indentation per depth as classes: the web view's Content-Security-Policy allows no inline styles.
+DEPTH_CSS = "".join(f".depth-{d} {{ margin-left: {d * 1.6:.1f}em; }}\n" for d in range(10))
+
+
+def stamp(value: Any) -> str:
+    """A timestamp in Stockholm time, as registrars read it."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(importlib.resources.files("archive_lib") / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["stamp"] = stamp
+    return env
+
+
+def stylesheet() -> str:
+    return (importlib.resources.files("archive_lib") / "templates" / "style.css").read_text(
+        encoding="utf-8"
+    ) + DEPTH_CSS
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

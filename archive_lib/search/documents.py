@@ -1,0 +1,210 @@
+"""The search index's documents: one per item, built from its version rows.
+
+Every distinct text the item ever had is indexed (a word removed by a later edit still finds
+it), with its content warning, poll options and image descriptions; the stored payload is the
+item's newest version with its provenance and a summary of every version. Analyzers: ``sv``
+(lower case, then the Swedish Snowball stemmer: å, ä and ö stay letters of their own),
+``words`` (lower case, no stemming: prefixes and authors), ``lower`` (whole value, lower case:
+exact filters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import tantivy
+
+from archive_lib.search.items import item_state
+
+SNIPPET_CHARS = 240
+
+#: Columns of the newest version kept in the payload (the rest of the row is in the Parquet).
+_PAYLOAD_COLUMNS = (
+    "platform",
+    "account_id",
+    "board",
+    "item_id",
+    "item_type",
+    "parent_id",
+    "post_id",
+    "author_id",
+    "author_name",
+    "author_handle",
+    "author_is_account",
+    "content_warning",
+    "sensitive",
+    "language",
+    "visibility",
+    "url",
+    "created_at",
+    "edited_at",
+    "observed_at",
+    "event",
+    "hidden",
+    "version",
+    "run_id",
+    "warc_key",
+    "warc_offset",
+    "warc_length",
+    "warc_record_id",
+    "source_url",
+    "retention_class",
+)
+
+
+def analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(80))
+    return {
+        # Stemming before any folding: the Swedish Snowball rules need å, ä and ö.
+        "sv": words.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("swedish")).build(),
+        "words": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(80))
+        .filter(tantivy.Filter.lowercase())
+        .build(),
+        "lower": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw())
+        .filter(tantivy.Filter.lowercase())
+        .build(),
+    }
+
+
+def schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("key", stored=True, tokenizer_name="raw")
+    sb.add_text_field("item_id", tokenizer_name="raw")
+    sb.add_text_field("post_id", tokenizer_name="raw")
+    for name in ("account_id", "board", "platform", "item_type", "state"):
+        sb.add_text_field(name, tokenizer_name="lower")
+    sb.add_text_field("author", tokenizer_name="words")
+    sb.add_text_field("text", stored=True, tokenizer_name="sv")
+    sb.add_text_field("text_words", tokenizer_name="words")
+    sb.add_text_field("extra", tokenizer_name="sv")
+    sb.add_date_field("created_at", indexed=True, fast=True)
+    sb.add_bytes_field("payload", stored=True, indexed=False)
+    return sb.build()
+
+
+class ItemDocument:
+    """Everything the index keeps about one item while versions of it are being added."""
+
+    def __init__(self, payload: dict[str, Any] | None = None, texts: Sequence[str] = ()) -> None:
+        self.payload = payload or {}
+        self.versions: dict[int, dict[str, Any]] = {
+            int(v["version"]): v for v in self.payload.get("versions", [])
+        }
+        self.texts: dict[int, str] = {}
+        self.extra: set[str] = set(self.payload.get("extra", []))
+        self.old_texts = list(texts)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        version = int(row["version"])
+        self.versions[version] = {
+            "version": version,
+            "event": row["event"],
+            "hidden": row.get("hidden"),
+            "observed_at": _iso(row["observed_at"]),
+            "edited_at": _iso(row.get("edited_at")),
+            "night": row["run_date"].isoformat(),
+        }
+        self.texts[version] = row["text"] or ""
+        for extra in (row.get("content_warning"), *(row.get("poll_options") or ())):
+            if extra:
+                self.extra.add(extra)
+        for media in row.get("media") or ():
+            if media.get("description"):
+                self.extra.add(media["description"])
+        if version >= int(self.payload.get("version", 0)):
+            self.payload.update({c: _plain(row.get(c)) for c in _PAYLOAD_COLUMNS})
+            self.payload["items_part"] = row["part_key"]
+            self.payload["night"] = row["run_date"].isoformat()
+
+    def document(self, key: str) -> tantivy.Document:
+        versions = [self.versions[v] for v in sorted(self.versions)]
+        self.payload["versions"] = versions
+        self.payload["extra"] = sorted(self.extra)
+        self.payload["state"] = item_state(versions)
+        p = self.payload
+        texts = []  # distinct texts, newest first
+        for text in [self.texts[v] for v in sorted(self.texts, reverse=True)] + self.old_texts:
+            if text not in texts:
+                texts.append(text)
+        doc = tantivy.Document()
+        doc.add_text("key", key)
+        doc.add_text("item_id", p["item_id"])
+        doc.add_text("post_id", p["post_id"])
+        for name in ("account_id", "board", "platform", "item_type", "state"):
+            doc.add_text(name, p[name] or "")
+        doc.add_text("author", f"{p['author_name'] or ''} {p['author_handle'] or ''}")
+        for text in texts:
+            doc.add_text("text", text)
+            doc.add_text("text_words", text)
+        for extra in self.extra:
+            doc.add_text("extra", extra)
+        doc.add_date("created_at", dt.datetime.fromisoformat(p["created_at"]))
+        doc.add_bytes("payload", json.dumps(p, ensure_ascii=False).encode())
+        return doc
+
+
+def item_key(row: Mapping[str, Any]) -> str:
+    """The key of an item's document: an item id is unique within the account that captured it."""
+    return f"{row['account_id']}/{row['item_id']}"
+
+
+def hit_dict(
+    payload: dict[str, Any], texts: Sequence[str], snippets: tantivy.SnippetGenerator | None, doc: Any
+) -> dict[str, Any]:
+    """A search result: the item's latest version, its state, a snippet (with the character
+    ranges of the matching words in ``highlights``) and its provenance."""
+    snippet, marks = (texts[0] if texts else "")[:SNIPPET_CHARS], []
+    if snippets is not None:
+        found = snippets.snippet_from_doc(doc)
+        if found.fragment():
+            raw = found.fragment().encode()
+            snippet = found.fragment()
+            # Tantivy reports byte offsets; the web view needs character offsets.
+            marks = [(len(raw[: h.start].decode()), len(raw[: h.end].decode())) for h in found.highlighted()]
+            latest = texts[0] if texts else ""
+            at = latest.find(snippet)
+            if at >= 0 and len(latest) <= SNIPPET_CHARS:  # short: the whole text, not a fragment of it
+                snippet, marks = latest, [(start + at, end + at) for start, end in marks]
+    p = payload
+    return {
+        "item_id": p["item_id"],
+        "item_type": p["item_type"],
+        "platform": p["platform"],
+        "account_id": p["account_id"],
+        "board": p["board"],
+        "author_name": p["author_name"],
+        "author_handle": p["author_handle"],
+        "text": texts[0] if texts else "",
+        "created_at": p["created_at"],
+        "url": p["url"],
+        "event": p["state"],
+        "post_id": p["post_id"],
+        "parent_id": p["parent_id"],
+        "version": p["version"],
+        "versions": len(p["versions"]),
+        "nights": sorted({v["night"] for v in p["versions"]}),
+        "snippet": snippet,
+        "highlights": marks,
+        "warc_key": p["warc_key"],
+        "warc_offset": p["warc_offset"],
+        "warc_length": p["warc_length"],
+        "warc_record_id": p["warc_record_id"],
+        "observed_at": p["observed_at"],
+        "run_id": p["run_id"],
+        "source_url": p["source_url"],
+        "items_part": p["items_part"],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,284 @@
+"""The search index: derived from the store's items Parquet, kept in a local cache folder.
+
+One document per item (not per version): every distinct text the item ever had is indexed, so
+a word removed by a later edit still finds the item; the stored payload is the item's newest
+version with its provenance and a summary of every version. The index is never needed to
+prove anything and can be deleted at any time: :meth:`SearchIndex.refresh` rebuilds it from
+the store, and after a night indexes only the items parts it has not seen (parts are
+immutable and carry their night and run in their names).
+
+Engine: Tantivy (tantivy-py), chosen by measurement (see docs/search.md): Swedish Snowball
+stemming, BM25, phrase and prefix queries, snippets, fast-field sorting and range filters,
+and documents can be replaced one by one (an item's new version updates its document).
+
+Where it lives: ``{root}/{sha256(store URL)[:16]}/`` where ``root`` is ``--index DIR``, else
+``$ARCHIVE_INDEX_DIR``, else ``$XDG_CACHE_HOME/social-records-archive/search`` (default
+``~/.cache/social-records-archive/search``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import pathlib
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import tantivy
+
+from archive_lib import layout
+from archive_lib.errors import ConfigError
+from archive_lib.search.documents import SNIPPET_CHARS, ItemDocument, analyzers, hit_dict, item_key, schema
+from archive_lib.search.items import list_parts, part_order, read_part
+from archive_lib.search.query import SearchQuery
+from archive_lib.search.translate import QueryBuilder
+from archive_lib.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"
+_STATE = "state.json"
+_WRITER_HEAP = 256 * 1024 * 1024
+_BATCH_ITEMS = 50_000
+
+
+def index_root(root: str | os.PathLike[str] | None = None) -> pathlib.Path:
+    """The folder holding the indexes of every store this user searches."""
+    if root:
+        return pathlib.Path(root).expanduser()
+    if os.environ.get(ENV_INDEX_DIR):
+        return pathlib.Path(os.environ[ENV_INDEX_DIR]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
+    return pathlib.Path(cache) / "social-records-archive" / "search"
+
+
+def index_path(store_url: str, root: str | os.PathLike[str] | None = None) -> pathlib.Path:
+    """The index folder of the store at ``store_url``."""
+    return index_root(root) / hashlib.sha256(store_url.encode()).hexdigest()[:16]
+
+
+@dataclass
+class RefreshReport:
+    """What one refresh did."""
+
+    parts_new: int = 0
+    parts_total: int = 0
+    rows: int = 0
+    items_written: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class SearchResults:
+    """The newest ``limit`` hits and how many items matched in all."""
+
+    total: int
+    hits: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SearchIndex:
+    """The search index of one store; see the module docstring."""
+
+    def __init__(self, store: ObjectStore, root: str | os.PathLike[str] | None = None) -> None:
+        self.store = store
+        self.path = index_path(store.url, root)
+        self._schema = schema()
+        self._analyzers = analyzers()
+        self._builder = QueryBuilder(self._schema, self._analyzers)
+        self._index: tantivy.Index | None = None
+
+    # -- keeping it up to date ---------------------------------------------------------------
+
+    def refresh(self) -> RefreshReport:
+        """Index every items part not indexed yet (building the index first if it is missing)."""
+        started = time.monotonic()
+        with self._locked():
+            report = RefreshReport()
+            state = self._read_state()
+            if state is None:
+                self._wipe()
+                state = {"schema": SCHEMA_VERSION, "store_url": self.store.url, "parts": []}
+                report.rebuilt = True
+            try:
+                index = self._open()
+            except ValueError as e:  # a damaged or foreign folder: it is only a cache
+                log.warning("search index at %s unusable (%s): building it again", self.path, e)
+                self._wipe()
+                state = {"schema": SCHEMA_VERSION, "store_url": self.store.url, "parts": []}
+                report.rebuilt = True
+                index = self._open()
+            done = set(state["parts"])
+            parts = list_parts(self.store)
+            report.parts_total = len(parts)
+            new = [p for p in parts if p.key not in done]
+            report.parts_new = len(new)
+            if new:
+                self._add_parts(index, new, state, report, fresh=not done)
+            index.reload()
+        report.seconds = time.monotonic() - started
+        if new:
+            log.info(
+                "search index: %d new items parts, %d rows, %d items written in %.1f s",
+                report.parts_new,
+                report.rows,
+                report.items_written,
+                report.seconds,
+            )
+        return report
+
+    def rebuild(self) -> RefreshReport:
+        """Throw the index away and build it again from the store."""
+        with self._locked():
+            self._wipe()
+        return self.refresh()
+
+    def _add_parts(
+        self,
+        index: tantivy.Index,
+        parts: list[layout.ItemsPart],
+        state: dict[str, Any],
+        report: RefreshReport,
+        *,
+        fresh: bool,
+    ) -> None:
+        written: set[str] = set()  # keys already in the index, when it started empty
+        batch: dict[str, ItemDocument] = {}
+        batch_parts: list[str] = []
+        for part in sorted(parts, key=part_order):
+            for row in read_part(self.store, part):
+                report.rows += 1
+                key = item_key(row)
+                item = batch.get(key)
+                if item is None:
+                    item = batch[key] = (
+                        self._load(index, key) if not fresh or key in written else ItemDocument()
+                    )
+                item.add(row)
+            batch_parts.append(part.key)
+            if len(batch) >= _BATCH_ITEMS:
+                self._write(index, batch, report)
+                written.update(batch)
+                state["parts"].extend(batch_parts)
+                self._write_state(state)
+                batch, batch_parts = {}, []
+        self._write(index, batch, report)
+        state["parts"].extend(batch_parts)
+        self._write_state(state)
+
+    def _load(self, index: tantivy.Index, key: str) -> ItemDocument:
+        searcher = index.searcher()
+        found = searcher.search(tantivy.Query.term_query(self._schema, "key", key), 1, count=False)
+        if not found.hits:
+            return ItemDocument()
+        doc = searcher.doc(found.hits[0][1])
+        return ItemDocument(json.loads(doc["payload"][0]), doc["text"])
+
+    def _write(self, index: tantivy.Index, batch: Mapping[str, ItemDocument], report: RefreshReport) -> None:
+        if not batch:
+            return
+        writer = index.writer(_WRITER_HEAP)
+        for key, item in batch.items():
+            writer.delete_documents_by_term("key", key)
+            writer.add_document(item.document(key))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        report.items_written += len(batch)
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        """The newest ``query.limit`` items matching ``query`` (call :meth:`refresh` first)."""
+        index = self._open()
+        searcher = index.searcher()
+        full, text_query = self._builder.build(query)
+        result = searcher.search(full, query.limit, count=True, order_by_field="created_at")
+        snippets = None
+        if text_query is not None and any(not c.negated for c in query.clauses):
+            snippets = tantivy.SnippetGenerator.create(searcher, text_query, self._schema, "text")
+            snippets.set_max_num_chars(SNIPPET_CHARS)
+        hits = []
+        for _, address in result.hits:
+            doc = searcher.doc(address)
+            hits.append(hit_dict(json.loads(doc["payload"][0]), doc["text"], snippets, doc))
+        total = int(getattr(result, "count", 0) or 0)  # not in tantivy's type stubs
+        return SearchResults(total=total, hits=hits)
+
+    def locate(self, item_id: str, account_id: str | None = None) -> list[dict[str, Any]]:
+        """The payloads of items with this id (one per account that captured it)."""
+        query = SearchQuery(item_ids=(item_id,), accounts=(account_id,) if account_id else (), limit=100)
+        return self.search(query).hits
+
+    def thread_items(self, account_id: str, post_id: str) -> list[dict[str, Any]]:
+        """The indexed items of one thread (to know which items parts can hold it)."""
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "post_id", post_id)),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.term_query(self._schema, "account_id", account_id.lower()),
+                ),
+            ]
+        )
+        searcher = self._open().searcher()
+        found = searcher.search(query, 100_000, count=False)
+        return [json.loads(searcher.doc(address)["payload"][0]) for _, address in found.hits]
+
+    # -- the folder --------------------------------------------------------------------------
+
+    def _open(self) -> tantivy.Index:
+        if self._index is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+            for name, analyzer in self._analyzers.items():
+                index.register_tokenizer(name, analyzer)  # not saved in the index: every open
+            self._index = index
+        return self._index
+
+    def _read_state(self) -> dict[str, Any] | None:
+        try:
+            state: dict[str, Any] = json.loads((self.path / _STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if state.get("schema") != SCHEMA_VERSION or state.get("store_url") != self.store.url:
+            return None
+        return state
+
+    def _write_state(self, state: Mapping[str, Any]) -> None:
+        tmp = self.path / f".{_STATE}.tmp"
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, self.path / _STATE)
+
+    def _wipe(self) -> None:
+        self._index = None
+        if self.path.exists():
+            for child in self.path.iterdir():
+                if child.name == ".lock":
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer at a time across processes (the web view and archivectl may share it)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / ".lock", "a+b")  # noqa: SIM115 -- closed below
+        except OSError as e:
+            raise ConfigError(f"cannot use the search index folder {self.path}: {e}") from e
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()

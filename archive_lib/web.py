@@ -1,0 +1,196 @@
+"""The registrars' web view: search form, results, thread view and release-package download.
+
+A FastAPI app with no logic of its own (it calls the same functions as ``archivectl``). Who may
+use it is decided by the host: ``create_app`` takes the dependency that yields the signed-in
+user, and every route requires it (the Airflow plugin passes Airflow's own). Everything
+archived is rendered escaped; pages load nothing from elsewhere, run no scripts, and carry a
+strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import tempfile
+import threading
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
+
+from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.export import ExportRequest, make_export
+from archive_lib.render import render, stylesheet
+from archive_lib.search import SearchIndex, SearchQuery
+from archive_lib.storage import open_store
+from archive_lib.thread import ItemNotFoundError, load_thread
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'self'"
+)
+_FIELDS = ("q", "board", "account", "author", "type", "event", "since", "until")
+
+
+def create_app(
+    current_user: Callable[..., Any],
+    store_url: Callable[[], str],
+    index_root: str | None = None,
+) -> FastAPI:
+    """The web view. ``current_user`` is a FastAPI dependency returning the signed-in user (an
+    object with ``get_name()``) or refusing the request; ``store_url`` names the store."""
+    app = FastAPI(title="Records archive: registry", docs_url=None, redoc_url=None, openapi_url=None)
+    indexes: dict[str, SearchIndex] = {}
+    lock = threading.Lock()
+
+    def index() -> SearchIndex:
+        try:
+            url = store_url()
+        except ConfigError as e:
+            raise HTTPException(503, f"the archive is not configured: {e}") from e
+        with lock:
+            try:
+                if url not in indexes:
+                    indexes[url] = SearchIndex(open_store(url), index_root)
+                indexes[url].refresh()
+            except ArchiveError as e:
+                raise HTTPException(503, f"the archive cannot be read now: {e}") from e
+            return indexes[url]
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def page(request: Request, user: Any, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        base = request.scope.get("root_path", "").rstrip("/")
+        html = render(template, base=base, user=_name(user), **context)
+        return HTMLResponse(html, status_code=status)
+
+    @app.get("/static/style.css")
+    def style(user: Any = Depends(current_user)) -> Response:  # noqa: B008
+        return Response(stylesheet(), media_type="text/css")
+
+    @app.get("/", response_class=HTMLResponse)
+    def search(request: Request, user: Any = Depends(current_user)) -> HTMLResponse:  # noqa: B008
+        form = {name: request.query_params.get(name, "") for name in _FIELDS}
+        if not any(form.values()):
+            return page(request, user, "web_search.html", form=form, results=None, error=None)
+        try:
+            query = SearchQuery(
+                text=form["q"],
+                boards=_one(form["board"]),
+                accounts=_one(form["account"]),
+                authors=_one(form["author"]),
+                item_types=_one(form["type"]),
+                events=_one(form["event"]),
+                since=_day(form["since"]),
+                until=_day(form["until"]),
+            )
+            results = index().search(query)
+        except ConfigError as e:
+            return page(request, user, "web_search.html", 400, form=form, results=None, error=str(e))
+        for hit in results.hits:
+            hit["parts"] = _marked(hit["snippet"], hit["highlights"])
+        return page(request, user, "web_search.html", form=form, results=results, error=None)
+
+    @app.get("/thread/{item_id}", response_class=HTMLResponse)
+    def thread(
+        request: Request,
+        item_id: str,
+        account: str | None = None,
+        as_of: str | None = None,
+        user: Any = Depends(current_user),  # noqa: B008
+    ) -> HTMLResponse:
+        try:
+            built = index()
+            found = load_thread(
+                built.store, built, item_id, as_of=_day(as_of or ""), account_id=account or None
+            )
+        except ItemNotFoundError as e:
+            raise HTTPException(404, str(e)) from e
+        except ConfigError as e:
+            raise HTTPException(400, str(e)) from e
+        return page(request, user, "web_thread.html", thread=found)
+
+    @app.post("/export")
+    def export(
+        request: Request,
+        purpose: str = Form(...),
+        reference: str = Form(...),
+        item: list[str] = Form(...),  # noqa: B008
+        user: Any = Depends(current_user),  # noqa: B008
+    ) -> FileResponse:
+        _same_origin(request)
+        built = index()
+        ids = tuple(sorted({entry.split("/", 1)[-1] for entry in item}))
+        try:
+            exported = make_export(
+                built.store,
+                built,
+                ExportRequest(purpose, reference, _name(user), item_ids=ids),
+                pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
+            )
+        except ItemNotFoundError as e:
+            raise HTTPException(404, str(e)) from e
+        except ArchiveError as e:
+            raise HTTPException(400, str(e)) from e
+        return FileResponse(
+            exported.path,
+            media_type="application/zip",
+            filename=f"export-{exported.export_id}.zip",
+            background=BackgroundTask(_remove, exported.path),
+        )
+
+    return app
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a form posted from another site (the sign-in cookie would go with it)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urllib.parse.urlsplit(origin).netloc != request.headers.get("host"):
+        raise HTTPException(403, "cross-site request refused")
+
+
+def _name(user: Any) -> str:
+    getter = getattr(user, "get_name", None)
+    return str(getter() if callable(getter) else user)
+
+
+def _one(value: str) -> tuple[str, ...]:
+    return (value.strip(),) if value.strip() else ()
+
+
+def _day(value: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def _marked(text: str, highlights: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """``text`` cut into (part, highlighted) pieces; the template escapes every piece."""
+    parts, at = [], 0
+    for start, end in sorted(highlights):
+        if start >= at:
+            parts.append((text[at:start], False))
+            parts.append((text[start:end], True))
+            at = end
+    parts.append((text[at:], False))
+    return [p for p in parts if p[0]]
+
+
+def _remove(path: pathlib.Path) -> None:
+    path.unlink(missing_ok=True)
+    os.rmdir(path.parent)

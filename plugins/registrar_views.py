@@ -1,0 +1,48 @@
+"""Airflow plugin: the registrars' web view (search, threads, release packages) in Airflow's menu.
+
+Thin on purpose: the app is :func:`archive_lib.web.create_app`; this file only gives it
+Airflow's signed-in user (plugin apps are not protected by Airflow otherwise) and the store
+URL (``ARCHIVE_STORE``, else the Airflow Variable ``archive_store``). The search index lives
+in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+from airflow.api_fastapi.core_api.security import get_user
+from airflow.plugins_manager import AirflowPlugin
+
+from archive_lib.errors import ConfigError
+from archive_lib.web import create_app
+
+
+def _store_url() -> str:
+    url = os.environ.get("ARCHIVE_STORE")
+    if not url:
+        from airflow.models import Variable
+
+        url = Variable.get("archive_store", default_var=None)
+    if not url:
+        raise ConfigError("set ARCHIVE_STORE or the Airflow Variable archive_store")
+    return str(url)
+
+
+registry_app = create_app(current_user=get_user, store_url=_store_url)
+
+
+class RegistrarViewsPlugin(AirflowPlugin):
+    name = "registrar_views"
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {"app": registry_app, "url_prefix": "/registry", "name": "Records archive: registry"}
+    ]
+    external_views: ClassVar[list[dict[str, Any]]] = [
+        {
+            "name": "Search the archive",
+            "href": "/registry/",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": "registry",
+        }
+    ]

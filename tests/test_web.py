@@ -1,0 +1,195 @@
+"""The registrars' web view, served by a real ``airflow api-server`` with the plugin loaded.
+
+One server for the module (SimpleAuthManager, a user ``registrar``), on a free loopback port,
+over the registrar archive; the browser test drives Debian's chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import REPO
+from tests.registrar_fixtures import SCRIPT_TEXT, RegistrarArchive
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Server:
+    base: str
+    token: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _request(
+    url: str, *, token: str | None = None, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=data, headers=dict(headers or {}))
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+@pytest.fixture(scope="module")
+def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("airflow-web")
+    (home / "dags").mkdir()
+    port = _free_port()
+    password = secrets.token_urlsafe(16)
+    (home / "passwords.json").write_text(json.dumps({"registrar": password}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        PATH=f"{pathlib.Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__WORKERS="1",
+        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(64),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="registrar:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
+        ARCHIVE_STORE=registrar_archive.store_url,
+        ARCHIVE_INDEX_DIR=str(home / "index"),
+        PYTHONPATH=str(REPO),
+    )
+    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=180)
+    log = (home / "api-server.log").open("wb")
+    process = subprocess.Popen(["airflow", "api-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # poll the health endpoint until the server answers (or gives up)
+            assert process.poll() is None, (home / "api-server.log").read_text()[-3000:]
+            try:
+                if _request(f"{base}/api/v2/monitor/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "api-server did not come up"
+            time.sleep(0.25)
+        body = json.dumps({"username": "registrar", "password": password}).encode()
+        status, _, answer = _request(
+            f"{base}/auth/token", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert status in (200, 201), answer
+        yield Server(base, json.loads(answer)["access_token"])
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_anonymous_requests_are_refused(server: Server) -> None:
+    for path in ("/registry/", "/registry/?q=badhus", "/registry/thread/1", "/registry/static/style.css"):
+        status, _, _ = _request(server.base + path)
+        assert status in (401, 403), path
+    status, _, _ = _request(server.base + "/registry/", token="not-a-token")
+    assert status in (401, 403)
+    form = urllib.parse.urlencode({"purpose": "x", "reference": "y", "item": "1"}).encode()
+    status, _, _ = _request(server.base + "/registry/export", data=form)
+    assert status in (401, 403)
+    # The same pages answer a signed-in user, with a strict policy.
+    status, headers, body = _request(server.base + "/registry/?q=badhus", token=server.token)
+    assert status == 200 and "<mark>Badhuset</mark> stänger för renovering" in body.decode()
+    assert "default-src 'none'" in headers["content-security-policy"]
+
+
+def test_the_plugin_is_in_airflows_menu(server: Server) -> None:
+    status, _, body = _request(server.base + "/api/v2/plugins", token=server.token)
+    assert status == 200
+    plugins = {p["name"]: p for p in json.loads(body)["plugins"]}
+    assert plugins["registrar_views"]["external_views"][0]["href"] == "/registry/"
+
+
+def test_release_package_download(
+    server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
+    item = registrar_archive.ids["question"]
+    form = urllib.parse.urlencode(
+        [("purpose", "Begäran"), ("reference", "KS 2026/9"), ("item", f"ks-mastodon/{item}")]
+    ).encode()
+    status, headers, body = _request(server.base + "/registry/export", token=server.token, data=form)
+    assert status == 200 and headers["content-type"] == "application/zip"
+    (tmp_path / "p.zip").write_bytes(body)
+    with zipfile.ZipFile(tmp_path / "p.zip") as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["made_by"] == "registrar" and manifest["item_ids"] == [item]
+    elsewhere = {"Origin": "http://evil.example"}
+    status, _, _ = _request(
+        server.base + "/registry/export", token=server.token, data=form, headers=elsewhere
+    )
+    assert status == 403
+
+
+def test_a_script_in_a_comment_is_shown_as_text_in_a_browser(
+    server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert pathlib.Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {server.token}"})
+            page = context.new_page()
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+
+            page.goto(f"{server.base}/registry/?q=titta")
+            assert "1 items match" in page.inner_text("body")
+            assert SCRIPT_TEXT in page.inner_text("table")
+            page.click("text=thread")
+            page.wait_for_load_state()
+            assert "/registry/thread/" in page.url
+            body = page.inner_text("body")
+            assert SCRIPT_TEXT in body and "Badhuset stänger för renovering" in body
+            assert page.evaluate("window.pwned") is None and page.title() != "pwned"
+            assert page.locator("script").count() == 0
+            # The stylesheet applied (not blocked by the policy) and nothing came from elsewhere.
+            assert page.evaluate("getComputedStyle(document.body).fontFamily") == "sans-serif"
+            assert not [m for m in console if "Content Security Policy" in m], console
+            assert all(url.startswith(server.base) for url in requests), requests
+        finally:
+            browser.close()
