@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install system-deps demo test lint bench bench-search clean-demo lock
+.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,9 @@ bench: install
 
 bench-search: install
 	$(PY) bench/search_bench.py
+
+bench-fixity: install
+	$(PY) bench/fixity_bench.py
 
 clean-demo:
 	rm -rf .demo

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from archive_lib import PRODUCT, __version__, registrar_cli
+from archive_lib.audit import cli as audit_cli
 from archive_lib.capture import CaptureOptions
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--format", choices=("table", "json"), default="table")
     _verbosity(runs)
     registrar_cli.register(sub)
+    audit_cli.register(sub)
     return parser
 
 
