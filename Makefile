@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install system-deps demo test lint bench bench-search clean-demo lock smoke bench-night
+.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock smoke bench-night
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,9 @@ bench-night: install
 
 bench-search: install
 	$(PY) bench/search_bench.py
+
+bench-fixity: install
+	$(PY) bench/fixity_bench.py
 
 clean-demo:
 	rm -rf .demo

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from archive_lib import PRODUCT, __version__, pools_cli, registrar_cli, tables_cli
+from archive_lib.audit import cli as audit_cli
 from archive_lib.capture import CaptureOptions
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     pools_cli.register(sub)
     tables_cli.register(sub)
     registrar_cli.register(sub)
+    audit_cli.register(sub)
     return parser
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, TaskGroup, dag, task
+from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
 
 from archive_lib.connectors import PLATFORMS  # plain data: cheap at parse time
 from archive_lib.pools import pool_name
 
 STOCKHOLM = "Europe/Stockholm"
+NIGHTLY_CAPTURE = Asset("archive_nightly_capture")  # starts the audit_archive DAG
 
 
 @dag(
@@ -50,7 +51,7 @@ def capture_social_media() -> None:
 
         return capture_one(account_id)
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", outlets=[NIGHTLY_CAPTURE])
     def summarize() -> dict[str, object]:
         from archive_lib.airflow_glue import summarize_night
 

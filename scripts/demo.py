@@ -14,6 +14,7 @@ Nothing leaves this machine: the platform is on 127.0.0.1.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pathlib
 import shutil
@@ -172,6 +173,7 @@ def main() -> int:
             check=False,
         )
     _report(FileStore(store_url), night, log, code)
+    _audit(store_url, inventory, night)
     return 0 if code == 0 else 1
 
 
@@ -231,6 +233,33 @@ def _report(store: FileStore, night: dt.date, log: pathlib.Path, code: int) -> N
         f"in {store.url}"
     )
     print("Look closer: .venv/bin/archivectl runs --store " + store.url)
+
+
+def _audit(store_url: str, inventory: pathlib.Path, night: dt.date) -> None:
+    """The archivist's audit of the demo archive: one HTML page (and its JSON) under .demo/audit/."""
+    from archive_lib.audit import AuditOptions, audit_period, run_audit
+    from archive_lib.audit.html import render_html
+    from archive_lib.inventory import load_inventory
+
+    # Six weeks back, so the sample platform's questions and answers are all in the period.
+    period = audit_period(night - dt.timedelta(days=42), night, SystemClock().now())
+    report = run_audit(
+        FileStore(store_url), load_inventory(inventory), period, options=AuditOptions(full=True)
+    )
+    folder = DEMO / "audit"
+    folder.mkdir(exist_ok=True)
+    page = folder / f"audit-{night}.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    (folder / f"audit-{night}.json").write_text(
+        json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    print()
+    print(f"Audit: {report.summary()}")
+    print(f"  the archivist's report: {page} (open it in a browser)")
+    print(
+        f"  the same from the command line: .venv/bin/archivectl audit --store {store_url} "
+        f"--inventory {inventory.relative_to(REPO)} --since {period.since} --full --out audit.html"
+    )
 
 
 if __name__ == "__main__":

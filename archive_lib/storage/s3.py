@@ -285,6 +285,21 @@ class S3Store:
                 for item in page.get("Contents", []):
                     yield item["Key"][len(self.prefix) :]
 
+    def version_counts(self, prefix: str = "") -> dict[str, int]:
+        """How many versions each key under ``prefix`` has (delete markers not counted).
+
+        The archive writes every key once, so a key with more than one version had bytes put
+        over it from outside the archive (the locked original stays as an older version).
+        """
+        counts: dict[str, int] = {}
+        paginator = self._client.get_paginator("list_object_versions")
+        with self._errors("list versions", prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for version in page.get("Versions", []):
+                    key = version["Key"][len(self.prefix) :]
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def stat(self, key: str) -> StoredObject:
         """Size, SHA-256, lock and tags from HeadObject and GetObjectTagging.
 

@@ -1,0 +1,132 @@
+"""What the audit expects the store to hold: every object with its size, SHA-256, retention and
+tags, as the manifests say; and what listing alone shows is wrong.
+
+Every object a manifest lists is expected with its size and SHA-256. A manifest itself, an audit
+report, and the objects of a run that never wrote its manifest are compared with the store's own
+checksum. An object no manifest accounts for is a problem, and is verified on every audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive_lib.audit.holdings import AUDIT, Holdings, night_of
+from archive_lib.audit.report import Problem
+from archive_lib.clock import run_id_account
+from archive_lib.layout import run_id_of
+from archive_lib.manifest import kind_of
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one stored object should be, as its manifest (or the store) says."""
+
+    key: str
+    kind: str
+    unit: str  # the sampling unit: the run that wrote it, or the key itself
+    night: dt.date | None
+    size: int | None = None
+    sha256: str | None = None  # None: compare with the store's own checksum
+    retention_class: str | None = None  # None: unknown, only the lock's presence is checked
+    retain_until: dt.date | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    account_id: str | None = None
+    always: bool = False  # verified on every audit
+
+
+def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
+    """Every object the audit expects, and the problems found by listing alone."""
+    expected: dict[str, Expected] = {}
+    problems: list[Problem] = []
+    for key, why in sorted(holdings.unreadable_manifests.items()):
+        problems.append(Problem("manifest_unreadable", why, key=key, run_date=night_of(key)))
+    for key, why in sorted(holdings.unreadable_runs.items()):
+        problems.append(Problem("runs_unreadable", why, key=key, run_date=night_of(key)))
+    for run_id, manifest in sorted(holdings.manifests.items()):
+        night = _date(manifest.get("run_date"))
+        retain_until = _date(manifest.get("retain_until"))
+        account_id = str(manifest.get("account_id") or run_id_account(run_id))
+        base = {"account": account_id, "platform": str(manifest.get("platform") or "")}
+        for obj in manifest["objects"]:
+            key = str(obj["key"])
+            kind = str(obj.get("kind") or kind_of(key))
+            expected.setdefault(
+                key,
+                Expected(
+                    key,
+                    kind,
+                    run_id,
+                    night,
+                    size=int(obj["size"]),
+                    sha256=str(obj["sha256"]),
+                    retention_class=manifest.get("retention_class"),
+                    retain_until=retain_until,
+                    tags={**base, "kind": kind},
+                    account_id=account_id,
+                ),
+            )
+        key = holdings.manifest_keys[run_id]
+        expected.setdefault(
+            key,
+            Expected(
+                key,
+                "manifest",
+                run_id,
+                night,
+                retention_class=manifest.get("retention_class"),
+                retain_until=retain_until,
+                tags={**base, "kind": "manifest"},
+                account_id=account_id,
+            ),
+        )
+    stored = set(holdings.keys)
+    for key in sorted(set(expected) - stored):
+        exp = expected.pop(key)
+        problems.append(
+            Problem(
+                "object_missing",
+                f"the manifest of run {exp.unit} lists {key}, which the store does not hold",
+                account_id=exp.account_id,
+                run_date=exp.night,
+                key=key,
+            )
+        )
+    for key in holdings.keys:
+        if key in expected:
+            continue
+        owner = run_id_of(key)
+        if key.startswith(f"{AUDIT}/"):
+            expected[key] = Expected(key, "audit", key, None, tags={"kind": "audit"})
+        elif owner is not None and owner not in holdings.manifest_keys:
+            # Reported once per run as run_without_manifest; its objects are still checked.
+            expected[key] = Expected(key, kind_of(key), owner, night_of(key), always=True)
+        elif key not in holdings.unreadable_manifests:
+            problems.append(
+                Problem(
+                    "object_not_in_manifest",
+                    f"{key} is in the store but no manifest lists it (written outside the archive?)",
+                    account_id=run_id_account(owner) if owner else None,
+                    run_date=night_of(key),
+                    key=key,
+                )
+            )
+            expected[key] = Expected(key, kind_of(key), key, night_of(key), always=True)
+    return sorted(expected.values(), key=order), problems
+
+
+def order(exp: Expected) -> tuple[int, str]:
+    # WARC files first: the items parts' pointers are then checked against their index.
+    return (0 if exp.kind == "warc" else 1, exp.key)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,102 @@
+"""``archivectl audit``: the archivist's audit from the command line.
+
+Exit codes: 0 when the audit found no problems, 1 when it found any (the report lists them),
+2 for bad usage (dates, a missing store or inventory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import pathlib
+import sys
+from typing import Any
+
+from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS
+from archive_lib.audit.html import render_html
+from archive_lib.audit.run import DEFAULT_NIGHTS, AuditOptions, audit_period, run_audit
+from archive_lib.clock import SystemClock
+from archive_lib.errors import ConfigError
+from archive_lib.inventory import load_inventory
+from archive_lib.storage import open_store
+
+EXIT_CLEAN, EXIT_PROBLEMS = 0, 1
+
+
+def register(sub: Any) -> None:
+    """Add the ``audit`` command to ``archivectl``'s subparsers."""
+    parser = sub.add_parser(
+        "audit",
+        help="audit the archive: completeness, fixity, retention, answers within 24 weekday hours",
+    )
+    parser.add_argument("--store", default=os.environ.get("ARCHIVE_STORE"), help="store URL ($ARCHIVE_STORE)")
+    parser.add_argument(
+        "--inventory", default=os.environ.get("ARCHIVE_INVENTORY"), help="inventory YAML ($ARCHIVE_INVENTORY)"
+    )
+    parser.add_argument(
+        "--since", type=_date, help=f"first night, YYYY-MM-DD (default: {DEFAULT_NIGHTS} nights)"
+    )
+    parser.add_argument("--until", type=_date, help="last night, YYYY-MM-DD (default: today in Stockholm)")
+    parser.add_argument(
+        "--format",
+        choices=("html", "json"),
+        help="report format (default: html when --out ends in .html, else json)",
+    )
+    parser.add_argument("--out", help="write the report to this file (default: standard output)")
+    parser.add_argument(
+        "--full", action="store_true", help="verify every object, not tonight's rotating sample"
+    )
+    parser.add_argument(
+        "--period-days",
+        type=int,
+        default=DEFAULT_PERIOD_DAYS,
+        help=f"verify every object once in this many nightly audits (default {DEFAULT_PERIOD_DAYS})",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    parser.set_defaults(run=audit_command)
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    if not args.store:
+        raise ConfigError("no store: give --store or set ARCHIVE_STORE")
+    if not args.inventory:
+        raise ConfigError("no inventory: give --inventory or set ARCHIVE_INVENTORY")
+    if args.period_days < 1:
+        raise ConfigError("--period-days must be at least 1")
+    fmt = args.format or ("html" if args.out and args.out.endswith((".html", ".htm")) else "json")
+    clock = SystemClock()
+    period = audit_period(args.since, args.until, clock.now())
+    inventory = load_inventory(args.inventory)
+    store = open_store(args.store)
+    report = run_audit(
+        store,
+        inventory,
+        period,
+        options=AuditOptions(full=args.full, period_days=args.period_days),
+        clock=clock,
+    )
+    if fmt == "html":
+        text = render_html(report)
+    else:
+        text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+    if args.out:
+        path = pathlib.Path(args.out)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the report to {path}: {exc.strerror}") from exc
+        print(f"{report.summary()}; report written to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        print(report.summary(), file=sys.stderr)
+    return EXIT_CLEAN if report.clean else EXIT_PROBLEMS

@@ -1,0 +1,155 @@
+"""What the store holds, read once for the whole audit.
+
+One listing of every key, every manifest, and the runs rows of the audited nights. Items rows
+are read per account on demand, with only the columns the audit needs (parts written by older
+code may lack newer columns; they are read all the same).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from archive_lib import layout
+from archive_lib.clock import run_id_account
+from archive_lib.errors import StoreError
+from archive_lib.state import list_parts
+from archive_lib.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+AUDIT = "audit"
+_RUNS_DATE = len(f"{layout.RUNS}/run_date=")
+
+
+@dataclass
+class Holdings:
+    """Every key in the store, grouped, with the manifests and the audited nights' runs rows."""
+
+    keys: list[str]
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)  # run id -> manifest
+    manifest_keys: dict[str, str] = field(default_factory=dict)  # run id -> its manifest's key
+    unreadable_manifests: dict[str, str] = field(default_factory=dict)  # key -> why
+    run_keys: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # run id -> keys
+    run_nights: dict[str, dt.date] = field(default_factory=dict)  # run id -> night
+    runs_rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # run id -> row (audited nights)
+    unreadable_runs: dict[str, str] = field(default_factory=dict)  # key -> why
+
+    def accounts_in_store(self) -> set[str]:
+        """Every account id the store holds a run of."""
+        return {run_id_account(run_id) for run_id in self.run_nights}
+
+    def first_night(self, account_id: str) -> dt.date | None:
+        """The earliest night the store holds any run of ``account_id``."""
+        nights = [n for r, n in self.run_nights.items() if run_id_account(r) == account_id]
+        return min(nights) if nights else None
+
+
+def night_of(key: str) -> dt.date | None:
+    """The night in an object's key (WARC, items, runs or manifest), if it has one."""
+    try:
+        if key.startswith(f"{layout.WARC}/"):
+            parts = key.split("/")
+            return dt.date(int(parts[3]), int(parts[4]), int(parts[5]))
+        if key.startswith(f"{layout.MANIFESTS}/"):
+            return dt.date.fromisoformat(key.split("/")[1])
+        if key.startswith((f"{layout.RUNS}/", f"{layout.ITEMS}/")):
+            for segment in key.split("/"):
+                if segment.startswith("run_date="):
+                    return dt.date.fromisoformat(segment[len("run_date=") :])
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
+    """List the store, read every manifest and the runs rows of the nights ``since``..``until``."""
+    holdings = Holdings(keys=list(store.list("")))
+    for key in holdings.keys:
+        if key.startswith(f"{AUDIT}/"):
+            continue
+        run_id = layout.run_id_of(key)
+        night = night_of(key)
+        if run_id is None or night is None:
+            continue
+        holdings.run_nights.setdefault(run_id, night)
+        if key.startswith(f"{layout.MANIFESTS}/"):
+            holdings.manifest_keys[run_id] = key
+            _read_manifest(store, key, run_id, holdings)
+        else:
+            holdings.run_keys[run_id].append(key)
+        if key.startswith(f"{layout.RUNS}/") and since <= night <= until:
+            _read_runs_row(store, key, run_id, holdings)
+    return holdings
+
+
+def _read_manifest(store: ObjectStore, key: str, run_id: str, holdings: Holdings) -> None:
+    try:
+        with store.open(key) as handle:
+            manifest = json.loads(handle.read())
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("objects"), list):
+            raise ValueError("not a manifest (no list of objects)")
+    except (StoreError, ValueError, UnicodeDecodeError) as exc:
+        holdings.unreadable_manifests[key] = str(exc)
+        return
+    holdings.manifests[run_id] = manifest
+
+
+def _read_runs_row(store: ObjectStore, key: str, run_id: str, holdings: Holdings) -> None:
+    try:
+        rows = read_rows(store, key)
+    except (StoreError, OSError, ValueError) as exc:
+        holdings.unreadable_runs[key] = str(exc)
+        return
+    if rows:
+        holdings.runs_rows[run_id] = rows[0]
+
+
+def read_rows(store: ObjectStore, key: str, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of one Parquet object; ``columns`` it lacks are absent from the rows."""
+    with store.open(key) as handle:
+        data = handle.read()
+    # use_threads=False: see archive_lib.metadata.parquet (pyarrow aborts reading buffers threaded).
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    wanted = None
+    if columns is not None:
+        present = set(parquet.schema_arrow.names)
+        wanted = [c for c in columns if c in present]
+    return list(parquet.read(columns=wanted, use_threads=False).to_pylist())
+
+
+ITEM_COLUMNS = (
+    "item_id",
+    "item_type",
+    "parent_id",
+    "post_id",
+    "author_is_account",
+    "text",
+    "url",
+    "created_at",
+    "observed_at",
+    "event",
+    "version",
+    "run_id",
+    "board",
+)
+
+
+def account_items(store: ObjectStore, account_id: str) -> list[dict[str, Any]]:
+    """Every item version row of ``account_id``, in the columns the audit reads."""
+    rows: list[dict[str, Any]] = []
+    for part in list_parts(store, account_id):
+        try:
+            rows.extend(read_rows(store, part.key, ITEM_COLUMNS))
+        except (StoreError, OSError, ValueError) as exc:
+            # Fixity reports the broken part; the response times go on without it.
+            log.warning("cannot read %s: %s", part.key, exc, extra={"key": part.key})
+    return rows

@@ -1,0 +1,372 @@
+"""The audit report as one self-contained HTML page, for people.
+
+Inline CSS and SVG only: no script, no font, no image, no link to anything but the archived
+items' own public pages. Every string that comes from the archive or the inventory is escaped;
+links are only made from ``http``/``https`` addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from archive_lib.audit.html_answers import responses
+from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, size
+from archive_lib.audit.report import KINDS, AuditReport
+from archive_lib.audit.workdays import holiday_name
+from archive_lib.clock import STOCKHOLM
+
+STATUS_COLOURS = {"ok": "#2f9e5b", "failed": "#d2423b", "missing": "#f0a52b", "none": "#e6e8eb"}
+
+CSS = """
+:root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;
+--bad:#d2423b;--warn:#f0a52b}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+color:var(--ink);background:var(--bg)}
+header{background:#17324d;color:#fff;padding:28px 40px 24px}
+header h1{margin:0 0 4px;font-size:26px;font-weight:650;letter-spacing:.2px}
+header .sub{color:#c4d3e2;font-size:14px}
+.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-size:13px;font-weight:600;
+vertical-align:middle}
+.badge.ok{background:#d8f1e2;color:#17663a}.badge.bad{background:#fbdcda;color:#8c1f1a}
+.badge.warn{background:#fdebc8;color:#7a5100}.badge.grey{background:#e6e8eb;color:#444}
+main{padding:24px 40px 48px;max-width:1480px}
+section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 24px;
+margin:0 0 22px}
+h2{font-size:19px;margin:0 0 4px}h3{font-size:16px;margin:18px 0 8px}
+p.lead{color:var(--muted);margin:0 0 14px;font-size:14px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:14px;margin:0 0 22px}
+.tile{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 18px}
+.tile .n{font-size:30px;font-weight:700;line-height:1.15}
+.tile .l{color:var(--muted);font-size:13px}
+.tile.bad .n{color:var(--bad)}.tile.ok .n{color:var(--ok)}.tile.warn .n{color:#b97700}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.3px}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
+.scroll{overflow-x:auto}
+table.cal{width:auto;border-collapse:separate;border-spacing:2px}
+table.cal td,table.cal th{border:0;padding:0}
+table.cal th.acct{padding:0 12px 0 0;text-transform:none;letter-spacing:0;font-size:13px;color:var(--ink);
+white-space:nowrap;text-align:right}
+table.cal th.acct small{display:block;color:var(--muted);font-weight:400;font-size:11.5px}
+table.cal th.day{font-size:10.5px;color:var(--muted);text-align:center;width:18px;font-weight:500;
+letter-spacing:0}
+table.cal th.day.we{color:#b0b8c1}table.cal th.day.hol{color:var(--bad)}
+table.cal th.month{font-size:11px;text-align:left;color:var(--ink);text-transform:none;letter-spacing:0}
+.cell{display:block;width:18px;height:18px;border-radius:4px}
+.legend{display:flex;gap:16px;flex-wrap:wrap;font-size:13px;color:var(--muted);margin:10px 0 0}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;vertical-align:-1px}
+.boards{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}
+.board{border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.board h3{margin:0 0 2px}.board .big{font-size:28px;font-weight:700}
+.stack{display:flex;height:12px;border-radius:6px;overflow:hidden;margin:8px 0 4px;background:#eef0f3}
+.muted{color:var(--muted)}.small{font-size:12.5px}
+a{color:#1d5fa8}
+td.nw{white-space:nowrap}
+.empty{color:var(--ok);font-weight:600}
+footer{color:var(--muted);font-size:12.5px;padding:0 40px 40px;max-width:1480px}
+"""
+
+
+def render_html(report: AuditReport) -> str:
+    """The whole report as one HTML document."""
+    data = report.to_json()
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Archive audit {esc(report.period.since)} \u2013 {esc(report.period.until)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        _header(report),
+        "<main>",
+        _tiles(report, data),
+        _calendar(report),
+        _problems(report),
+        responses(report),
+        _fixity(data["fixity"]),
+        _retention(data["retention"]),
+        _counts_and_credentials(report),
+        "</main>",
+        _footer(report),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+# -- pieces --------------------------------------------------------------------------------
+
+
+def _header(report: AuditReport) -> str:
+    if report.clean:
+        badge = '<span class="badge ok">no problems found</span>'
+    else:
+        badge = f'<span class="badge bad">{len(report.problems)} problems found</span>'
+    generated = report.generated_at.astimezone(STOCKHOLM)
+    return (
+        f"<header><h1>Archive audit · {esc(report.organisation)} {badge}</h1>"
+        f'<div class="sub">Nights {esc(report.period.since)} to {esc(report.period.until)} · '
+        f"generated {generated:%Y-%m-%d %H:%M} (Stockholm) · store {esc(report.store_url)} · "
+        f"inventory {esc(report.inventory_path)}</div></header>"
+    )
+
+
+def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
+    statuses = Counter(s for nights in report.nights.values() for s in nights.values())
+    fixity = data["fixity"]
+    within, decided, medians = 0, 0, []
+    for figures in report.response_times.values():
+        counts = figures["counts"]
+        within += counts["within_24h"]
+        decided += counts["within_24h"] + counts["late"] + counts["unanswered"]
+        medians.extend(figures["answered_weekday_hours"])
+    share = f"{within / decided:.0%}" if decided else DASH
+    tiles = [
+        ("ok", statuses["ok"], "nights captured"),
+        ("bad" if statuses["failed"] else "ok", statuses["failed"], "nights failed"),
+        ("bad" if statuses["missing"] else "ok", statuses["missing"], "nights missing"),
+        ("bad" if report.problems else "ok", len(report.problems), "problems"),
+        (
+            "ok",
+            f"{fixity['objects_verified']:,}",
+            f"of {fixity['objects_total']:,} objects verified ({fixity['mode']})",
+        ),
+        ("warn" if decided and within / decided < 0.9 else "ok", share, "comments answered within 24 h"),
+    ]
+    cells = "".join(
+        f'<div class="tile {cls}"><div class="n">{esc(n)}</div><div class="l">{esc(label)}</div></div>'
+        for cls, n, label in tiles
+    )
+    return f'<div class="tiles">{cells}</div>'
+
+
+def _calendar(report: AuditReport) -> str:
+    nights = report.period.nights()
+    counted = [dt.date.fromisoformat(n) for statuses in report.nights.values() for n in statuses]
+    hidden = 0
+    if counted:
+        # Nights before any account was first captured say nothing: the calendar starts at the
+        # first counted night, and shows at least the period's last week.
+        start = max(nights[0], min(min(counted), nights[-1] - dt.timedelta(days=6)))
+        hidden = (start - nights[0]).days
+        nights = [n for n in nights if n >= start]
+    month_row = ['<tr><th class="acct"></th>']
+    span, current = 0, None
+    for night in [*nights, None]:
+        label = f"{night:%B %Y}" if night else None
+        if label != current and current is not None:
+            month_row.append(f'<th class="month" colspan="{span}">{esc(current if span > 3 else "")}</th>')
+            span = 0
+        current = label
+        span += 1
+    month_row.append("</tr>")
+    day_row = ['<tr><th class="acct"></th>']
+    for night in nights:
+        hol = holiday_name(night)
+        cls = "hol" if hol else "we" if night.weekday() >= 5 else ""
+        title = f"{night:%A %Y-%m-%d}" + (f", {hol}" if hol else "")
+        day_row.append(f'<th class="day {cls}" title="{esc(title)}">{night.day}</th>')
+    day_row.append("</tr>")
+    rows = []
+    for account in report.accounts:
+        statuses = report.nights.get(account["id"], {})
+        details = report.night_details.get(account["id"], {})
+        cells = []
+        for night in nights:
+            status = statuses.get(night.isoformat())
+            detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night)
+            colour = STATUS_COLOURS[status or "none"]
+            title = f"{account['id']} {night}: {status or 'not counted'} \u2013 {detail}"
+            cells.append(
+                f'<td><span class="cell" style="background:{colour}" title="{esc(title)}"></span></td>'
+            )
+        rows.append(
+            f'<tr><th class="acct">{esc(account["id"])}<small>{esc(account["board"])}</small></th>'
+            + "".join(cells)
+            + "</tr>"
+        )
+    legend = "".join(
+        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{label}</span>'
+        for s, label in (
+            ("ok", "captured"),
+            ("failed", "failed"),
+            ("missing", "no run"),
+            ("none", "not counted (inactive, or before the first capture)"),
+        )
+    )
+    return (
+        "<section><h2>Nights</h2>"
+        '<p class="lead">Every inventoried account, every night of the period. Hover a square for '
+        "the run and the reason."
+        + (
+            f" The {hidden} nights before, when no account had been captured yet, are not shown."
+            if hidden
+            else ""
+        )
+        + "</p>"
+        f'<div class="scroll"><table class="cal">{"".join(month_row)}{"".join(day_row)}{"".join(rows)}'
+        f'</table></div><div class="legend">{legend}</div></section>'
+    )
+
+
+def _no_status(account: dict[str, Any], night: dt.date) -> str:
+    if account.get("active_from") and night.isoformat() < account["active_from"]:
+        return "before active_from"
+    if account.get("active_to") and night.isoformat() > account["active_to"]:
+        return "after active_to"
+    if account.get("first_night") and night.isoformat() < account["first_night"]:
+        return "before the archive's first capture (which took the whole history)"
+    return ""
+
+
+def _problems(report: AuditReport) -> str:
+    if report.clean:
+        return (
+            '<section><h2>Problems</h2><p class="empty">✓ No problems found: every night captured, '
+            "every verified byte unchanged, every object protected.</p></section>"
+        )
+    out = [
+        "<section><h2>Problems</h2>"
+        f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form '
+        "lists the same.</p>"
+    ]
+    for section in ("completeness", "fixity"):
+        problems = [p for p in report.problems if KINDS.get(p.kind, ("fixity", ""))[0] == section]
+        if not problems:
+            continue
+        out.append(f"<h3>{'Completeness' if section == 'completeness' else 'Fixity and protection'}</h3>")
+        out.append(
+            "<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>"
+        )
+        for p in problems[:MAX_ROWS]:
+            meaning = KINDS.get(p.kind, ("", p.kind))[1]
+            out.append(
+                f'<tr><td><span class="badge bad">{esc(p.kind)}</span><div class="small muted">'
+                f"{esc(meaning)}</div>"
+                f"</td><td>{esc(p.account_id or '')}</td><td class='nw'>{esc(p.run_date or '')}</td>"
+                f'<td class="key">{esc(p.key or "")}</td><td>{esc(p.detail)}</td></tr>'
+            )
+        out.append("</table>")
+        if len(problems) > MAX_ROWS:
+            out.append(f'<p class="muted">… and {len(problems) - MAX_ROWS} more in the JSON report.</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
+def _fixity(fixity: dict[str, Any]) -> str:
+    mode = (
+        "every object (full)"
+        if fixity["mode"] == "full"
+        else f"tonight's slice of a {fixity['period_days']}-day rotation (slice {fixity['slice']}), the "
+        "period's last night and every object no manifest accounts for"
+    )
+    rows = [
+        ("objects in the store", f"{fixity['objects_total']:,}"),
+        (
+            "objects verified by this audit",
+            f"{fixity['objects_verified']:,} ({fixity['share_verified']:.1%})",
+        ),
+        ("bytes read and re-hashed", size(fixity["bytes_read"])),
+        ("bytes listed in manifests", size(fixity["bytes_in_manifests"])),
+        ("WARC records with digests checked", f"{fixity['warc_records_checked']:,}"),
+        ("Parquet WARC pointers resolved", f"{fixity['pointers_checked']:,}"),
+        ("objects whose lock, retention and tags were checked", f"{fixity['protection_checked']:,}"),
+    ]
+    body = "".join(f"<tr><td>{esc(a)}</td><td class='num'>{esc(b)}</td></tr>" for a, b in rows)
+    return (
+        "<section><h2>Fixity</h2>"
+        f'<p class="lead">SHA-256 recomputed and compared with the manifests; verified: {esc(mode)}.</p>'
+        f'<table style="max-width:640px">{body}</table></section>'
+    )
+
+
+def _retention(retention: dict[str, Any]) -> str:
+    rows = []
+    for name, c in retention["classes"].items():
+        rule = (
+            "permanent (bevaras)"
+            if c["permanent"]
+            else f"{c['keep_years']} years"
+            if c["keep_years"]
+            else "unknown"
+        )
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{esc(rule)}</td><td>{esc(c['decision'] or '')}</td>"
+            f"<td class='num'>{c['objects']:,}</td><td class='num'>{size(c['bytes'])}</td>"
+            f"<td class='num'>{c['expired']:,}</td></tr>"
+        )
+    table = (
+        "<table><tr><th>class</th><th>keep</th><th>decision</th><th class='num'>objects</th>"
+        f"<th class='num'>size</th><th class='num'>may be culled</th></tr>{''.join(rows)}</table>"
+    )
+    candidates = retention["candidates"]
+    listed = ""
+    if candidates:
+        items = "".join(
+            f"<tr><td class='key'>{esc(c['key'])}</td><td>{esc(c['retention_class'])}</td>"
+            f"<td>{esc(c['retain_until'])}</td><td>{esc(c['decision'] or '')}</td></tr>"
+            for c in candidates[:MAX_ROWS]
+        )
+        listed = (
+            f"<h3>Candidates for gallring ({retention['candidates_total']:,})</h3>"
+            "<table><tr><th>object</th><th>class</th><th>retain until</th><th>decision</th></tr>"
+            f"{items}</table>"
+        )
+    return (
+        "<section><h2>Retention</h2>"
+        '<p class="lead">Objects per retention class. Objects whose retention has run out are listed as '
+        "candidates for gallring; the audit never deletes anything.</p>"
+        f"{table}{listed}</section>"
+    )
+
+
+def _counts_and_credentials(report: AuditReport) -> str:
+    out = ["<section><h2>Platform counts and tokens</h2>"]
+    if report.comment_counts:
+        out.append(
+            "<h3>Comments the platform counts vs. comments archived</h3><table><tr><th>account</th>"
+            "<th>night</th>"
+            "<th>thread</th><th class='num'>platform</th><th class='num'>archived</th><th>"
+            "explanation</th></tr>"
+        )
+        for c in report.comment_counts[:MAX_ROWS]:
+            out.append(
+                f"<tr><td>{esc(c['account_id'])}</td><td class='nw'>{esc(c['run_date'])}</td>"
+                f"<td class='key' style='max-width:260px'>{esc(c['post_id'])}</td>"
+                f"<td class='num'>{c['reported']}</td><td class='num'>{c['captured']}</td>"
+                f"<td class='small'>{esc(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append(
+            '<p class="lead">No differences between the comment counts platforms report and the comments '
+            "archived, where a platform reports a count per thread (Mastodon does not).</p>"
+        )
+    if report.credentials:
+        out.append(
+            "<h3>Tokens</h3><table><tr><th>account</th><th>last night</th><th>status</th>"
+            "<th class='num'>failures in a row</th><th>expires</th></tr>"
+        )
+        for account_id, c in report.credentials.items():
+            bad = c["failures_in_a_row"] > 0
+            out.append(
+                f"<tr><td>{esc(account_id)}</td><td>{esc(c['latest_night'])}</td>"
+                f'<td><span class="badge {"bad" if bad else "grey"}">'
+                f"{esc(c['latest_status'] or 'unknown')}</span></td>"
+                f"<td class='num'>{c['failures_in_a_row']}</td><td>{esc(c['expires_at'] or DASH)}</td></tr>"
+            )
+        out.append("</table>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def _footer(report: AuditReport) -> str:
+    notes = "".join(f"<div>{esc(n)}</div>" for n in report.notes)
+    data = report.to_json()
+    return (
+        f"<footer>{notes}<div>{esc(data['software'])} · report version {data['report_version']}</div>"
+        "</footer>"
+    )

@@ -1,0 +1,157 @@
+"""The audit report as data: problems, the period, and the JSON form machines read.
+
+Every finding that needs someone to act is a :class:`Problem` with a ``kind`` from
+:data:`KINDS`; the report is clean when there are none. Informational sections (retention,
+comment counts, response times) are reported but are not problems by themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive_lib import PRODUCT, __version__
+
+REPORT_VERSION = 1
+
+# kind -> (section, what it means). The section groups the HTML tables.
+KINDS: dict[str, tuple[str, str]] = {
+    "night_failed": ("completeness", "the account's run for the night failed"),
+    "night_missing": ("completeness", "no run of the account for the night"),
+    "account_never_captured": ("completeness", "active in the inventory, never captured"),
+    "account_not_in_inventory": ("completeness", "captured, but not in the inventory"),
+    "account_without_responsible": ("completeness", "no responsible person in the inventory"),
+    "account_without_substitute": ("completeness", "no substitute in the inventory"),
+    "run_without_manifest": ("completeness", "a run stored objects but no manifest (incomplete)"),
+    "comment_count_gap": ("completeness", "the platform counts comments the archive does not hold"),
+    "credential_failures": ("completeness", "the token failed night after night"),
+    "credential_expiring": ("completeness", "the token expires soon"),
+    "manifest_unreadable": ("fixity", "a manifest cannot be read"),
+    "runs_unreadable": ("fixity", "a runs row cannot be read"),
+    "object_missing": ("fixity", "a manifest lists an object the store does not hold"),
+    "object_not_in_manifest": ("fixity", "an object no manifest accounts for"),
+    "object_overwritten": ("fixity", "an S3 key holds more than one version (bytes put over it)"),
+    "size_mismatch": ("fixity", "the object's size differs from its manifest"),
+    "checksum_mismatch": ("fixity", "the object's SHA-256 differs from its manifest"),
+    "warc_digest_mismatch": ("fixity", "a WARC record's digest does not match its content"),
+    "warc_unreadable": ("fixity", "a WARC file cannot be read to its end"),
+    "parquet_unreadable": ("fixity", "a Parquet object cannot be read"),
+    "pointer_unresolved": ("fixity", "a Parquet row's WARC pointer does not land on its record"),
+    "object_writable": ("fixity", "a file of the file store is writable"),
+    "sidecar_mismatch": ("fixity", "the file store's sidecar disagrees with the manifest"),
+    "object_not_locked": ("fixity", "an S3 object without Object Lock"),
+    "lock_mode_mismatch": ("fixity", "an S3 object locked in another mode than COMPLIANCE"),
+    "legal_hold_missing": ("fixity", "a permanent record without its legal hold"),
+    "retention_mismatch": ("fixity", "retention class or date differ from the manifest"),
+    "tags_mismatch": ("fixity", "the object's tags differ from what the archive wrote"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding that needs someone to act on it."""
+
+    kind: str
+    detail: str
+    account_id: str | None = None
+    run_date: dt.date | None = None
+    key: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.account_id is not None:
+            data["account_id"] = self.account_id
+        if self.run_date is not None:
+            data["run_date"] = self.run_date.isoformat()
+        if self.key is not None:
+            data["key"] = self.key
+        data["detail"] = self.detail
+        return data
+
+
+@dataclass(frozen=True)
+class Period:
+    """The audited nights ``since``..``until`` (inclusive) and the moment results are judged at."""
+
+    since: dt.date
+    until: dt.date
+    start: dt.datetime  # local midnight starting ``since``, UTC
+    end: dt.datetime  # local midnight after ``until``, UTC
+    as_of: dt.datetime  # the earlier of ``end`` and the time of the audit
+
+    def nights(self) -> list[dt.date]:
+        return [self.since + dt.timedelta(days=n) for n in range((self.until - self.since).days + 1)]
+
+
+@dataclass
+class AuditReport:
+    """Everything the audit found; :meth:`to_json` is the machine-readable form."""
+
+    period: Period
+    generated_at: dt.datetime
+    store_url: str
+    inventory_path: str
+    organisation: str
+    accounts: list[dict[str, Any]]
+    nights: dict[str, dict[str, str]]
+    night_details: dict[str, dict[str, dict[str, Any]]]
+    problems: list[Problem]
+    fixity: dict[str, Any]
+    retention: dict[str, Any]
+    comment_counts: list[dict[str, Any]]
+    credentials: dict[str, dict[str, Any]]
+    response_times: dict[str, dict[str, Any]]
+    response_boards: dict[str, dict[str, Any]]
+    response_items: dict[str, dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    def problem_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for problem in self.problems:
+            counts[problem.kind] = counts.get(problem.kind, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        """One line for logs and alerts."""
+        if self.clean:
+            return f"audit of {self.period.since}..{self.period.until}: no problems"
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.problem_counts().items()))
+        return f"audit of {self.period.since}..{self.period.until}: {len(self.problems)} problems ({kinds})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report_version": REPORT_VERSION,
+            "software": f"{PRODUCT}/{__version__}",
+            "generated_at": _iso(self.generated_at),
+            "store": self.store_url,
+            "inventory": self.inventory_path,
+            "organisation": self.organisation,
+            "period": {
+                "since": self.period.since.isoformat(),
+                "until": self.period.until.isoformat(),
+                "as_of": _iso(self.period.as_of),
+            },
+            "clean": self.clean,
+            "problem_counts": self.problem_counts(),
+            "accounts": self.accounts,
+            "nights": self.nights,
+            "night_details": self.night_details,
+            "problems": [p.to_json() for p in self.problems],
+            "fixity": self.fixity,
+            "retention": self.retention,
+            "comment_counts": self.comment_counts,
+            "credentials": self.credentials,
+            "response_times": self.response_times,
+            "response_times_by_board": self.response_boards,
+            "response_items": self.response_items,
+            "notes": self.notes,
+        }
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,65 @@
+"""Retention: what each retention class holds, and what may now be culled (*gallras*).
+
+Counted from the manifests (every object a run wrote, and the manifest itself, carry the run's
+class and retain-until date). An object whose retain-until date has come is a *candidate* for
+gallring under its class's decision (*gallringsbeslut*): it is listed, never deleted. Culling is
+a decision of the board, executed and recorded outside the audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from archive_lib.audit.holdings import Holdings
+from archive_lib.models import Inventory
+
+MAX_LISTED = 5000  # candidates listed one by one in the report; all are counted
+
+
+def retention_overview(holdings: Holdings, inventory: Inventory, today: dt.date) -> dict[str, Any]:
+    """Objects and bytes per class, and the objects whose retention has run out by ``today``."""
+    classes: dict[str, dict[str, Any]] = {}
+    candidates: list[dict[str, Any]] = []
+    count = 0
+    for run_id, manifest in sorted(holdings.manifests.items()):
+        name = str(manifest.get("retention_class") or "unknown")
+        until_text = manifest.get("retain_until")
+        until = dt.date.fromisoformat(until_text) if until_text else None
+        entry = classes.setdefault(name, _class_entry(name, inventory))
+        objects = [(o["key"], int(o.get("size") or 0)) for o in manifest["objects"]]
+        objects.append((holdings.manifest_keys[run_id], 0))
+        for key, size in objects:
+            entry["objects"] += 1
+            entry["bytes"] += size
+            if until is not None and until <= today:
+                entry["expired"] += 1
+                count += 1
+                if len(candidates) < MAX_LISTED:
+                    candidates.append(
+                        {
+                            "key": key,
+                            "retention_class": name,
+                            "retain_until": until.isoformat(),
+                            "decision": entry["decision"],
+                        }
+                    )
+    return {
+        "classes": dict(sorted(classes.items())),
+        "candidates": candidates,
+        "candidates_total": count,
+        "as_of": today.isoformat(),
+    }
+
+
+def _class_entry(name: str, inventory: Inventory) -> dict[str, Any]:
+    rule = inventory.retention_classes.get(name)
+    return {
+        "objects": 0,
+        "bytes": 0,
+        "expired": 0,
+        "permanent": rule.permanent if rule else None,
+        "keep_years": rule.keep_years if rule else None,
+        "decision": rule.decision if rule else None,
+        "in_inventory": rule is not None,
+    }

@@ -1,0 +1,124 @@
+"""Benchmark: the audit's fixity verification against plain ``sha256sum`` of the same files.
+
+Builds an archive by capturing a bulk account from the fake Mastodon server into a file store
+(WARC files rolled at ``--warc-mib``), then, on the same files:
+
+* ``sha256sum`` of every stored object (the floor: read and hash, nothing else);
+* the audit's full fixity pass (``check_fixity(full=True)``): SHA-256 of every object compared
+  with its manifest, every WARC record's block and payload digests (warcio, which decompresses
+  every gzip member), every Parquet row's WARC pointer resolved, every object's sidecar and mode.
+
+Both run three times (``--repeat``) after one untimed warm-up, so both read from the page cache;
+the medians are reported and the ratio between them is the figure to quote (absolute numbers
+depend on the machine).
+
+    .venv/bin/python bench/fixity_bench.py                 # 8,000 threads, 80,000 items
+    .venv/bin/python bench/fixity_bench.py --threads 300   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from archive_lib.audit.fixity import check_fixity  # noqa: E402
+from archive_lib.audit.holdings import scan  # noqa: E402
+from archive_lib.capture import CaptureOptions, capture_account  # noqa: E402
+from archive_lib.inventory import parse_inventory  # noqa: E402
+from archive_lib.storage import FileStore  # noqa: E402
+from tests.fakes.mastodon import FakeMastodon  # noqa: E402
+from tests.fakes.mastodon_sample import populate_bulk  # noqa: E402
+from tests.helpers import FakeClock  # noqa: E402
+
+INVENTORY = """\
+organisation: Kristianstads kommun
+retention_classes: {{bevaras: {{keep: permanent}}}}
+accounts:
+  - {{id: ks-mastodon, board: Kommunstyrelsen, platform: mastodon, handle: kristianstad,
+     api_base: '{api_base}', retention: bevaras, responsible: Anna Andersson, substitute: Bo Berg}}
+"""
+
+
+def build(folder: pathlib.Path, threads: int, warc_mib: int) -> tuple[FileStore, dt.date]:
+    now = dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC)
+    night = dt.date(2026, 11, 20)
+    with FakeMastodon(now=now) as fake:
+        populate_bulk(fake, "kristianstad", threads, 9, spacing=dt.timedelta(minutes=30))
+        inventory = parse_inventory(INVENTORY.format(api_base=fake.base_url))
+        store = FileStore((folder / "archive").as_uri())
+        options = CaptureOptions(warc_max_bytes=warc_mib * 1024 * 1024)
+        result = capture_account(inventory.accounts[0], store, night, clock=FakeClock(fake), options=options)
+        if result.status != "ok":
+            raise SystemExit(f"the capture failed: {result.error}")
+    return store, night
+
+
+def time_sha256sum(paths: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(["sha256sum", *paths], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def time_audit(store: FileStore, night: dt.date) -> tuple[float, dict[str, object], int]:
+    started = time.perf_counter()
+    holdings = scan(store, night, night)
+    fixity = check_fixity(store, holdings, today=night, last_night=night, full=True)
+    return time.perf_counter() - started, fixity.summary, len(fixity.problems)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=8000, help="threads of ten items each (default 8000)")
+    parser.add_argument("--warc-mib", type=int, default=16, help="roll WARC files at this size (default 16)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("sha256sum") is None:
+        raise SystemExit("sha256sum (coreutils) is needed for the comparison")
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="fixity-bench-"))
+    try:
+        print(f"capturing {args.threads * 10:,} items into {folder} ...", flush=True)
+        store, night = build(folder, args.threads, args.warc_mib)
+        keys = list(store.list(""))
+        paths = [str(store.root / k) for k in keys]
+        total = sum(pathlib.Path(p).stat().st_size for p in paths)
+        warcs = sum(1 for k in keys if k.endswith(".warc.gz"))
+        print(f"{len(keys)} objects ({warcs} WARC files), {total / 2**20:,.1f} MiB")
+        time_sha256sum(paths)  # warm-up: both measurements read from the page cache
+        _, summary, problems = time_audit(store, night)
+        if problems:
+            raise SystemExit(f"the archive should verify clean, found {problems} problems")
+        plain = [time_sha256sum(paths) for _ in range(args.repeat)]
+        audit = [time_audit(store, night)[0] for _ in range(args.repeat)]
+    finally:
+        for path in folder.rglob("*"):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+    plain_s, audit_s = statistics.median(plain), statistics.median(audit)
+    mib = total / 2**20
+    print()
+    print("| verification | median s | MiB/s |")
+    print("|---|---:|---:|")
+    print(f"| sha256sum of every object | {plain_s:.3f} | {mib / plain_s:,.0f} |")
+    print(f"| audit fixity, full | {audit_s:.3f} | {mib / audit_s:,.0f} |")
+    print()
+    print(
+        f"audit / sha256sum: {audit_s / plain_s:.1f} times the time "
+        f"({summary['warc_records_checked']:,} WARC records with digests, "
+        f"{summary['pointers_checked']:,} Parquet pointers, {summary['objects_verified']:,} objects)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

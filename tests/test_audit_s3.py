@@ -1,0 +1,120 @@
+"""The audit of an S3 store (moto's server over loopback, a bucket with Object Lock).
+
+moto's HeadObject returns ``ObjectLockMode``, ``ObjectLockRetainUntilDate`` and the legal hold,
+and GetObjectTagging works; that is what the audit reads (moto lacks GetObjectRetention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from archive_lib.storage import S3Store
+from tests.audit_world import AuditWorld, kinds
+from tests.fakes.mastodon import FakeMastodon
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+NIGHT = dt.date(2026, 11, 20)
+
+
+@pytest.fixture
+def world(tmp_path: pathlib.Path, locked_bucket: str, s3_client: S3Client) -> Iterator[AuditWorld]:
+    with FakeMastodon(now=NOW) as fake:
+        store = S3Store(f"s3://{locked_bucket}/arkiv", client=s3_client)
+        world = AuditWorld(fake, tmp_path, store)
+        post = fake.post(
+            world.town, fake.html("Simhallen i Åhus har nya tider."), at=NOW - dt.timedelta(hours=5)
+        )
+        fake.post(
+            world.anna,
+            fake.html("Gäller det även helger?"),
+            in_reply_to=post["id"],
+            at=NOW - dt.timedelta(hours=4),
+        )
+        world.accounts = [
+            {"id": "ks-mastodon", "handle": "kristianstad"},
+            {"id": "bibliotek-mastodon", "handle": "kristianstad-bib", "retention": "gallras-efter-2-ar"},
+        ]
+        fake.add_account("kristianstad-bib", "Biblioteken")
+        for account_id in ("ks-mastodon", "bibliotek-mastodon"):
+            assert world.capture(NIGHT, account_id).status == "ok"
+        yield world
+
+
+def test_locked_objects_pass(world: AuditWorld) -> None:
+    report = world.audit(NIGHT, NIGHT)
+    assert report.problems == []
+    assert report.fixity["protection_checked"] == report.fixity["objects_total"] > 0
+    classes = report.retention["classes"]
+    assert classes["bevaras"]["objects"] > 0 and classes["gallras-efter-2-ar"]["objects"] > 0
+
+
+def test_an_object_put_without_object_lock_is_found(
+    world: AuditWorld, locked_bucket: str, s3_client: S3Client
+) -> None:
+    # Behind the archive's back: a plain PutObject, no lock, no tags, no manifest.
+    key = "warc/mastodon/ks-mastodon/2026/11/20/extra.warc.gz"
+    s3_client.put_object(Bucket=locked_bucket, Key=f"arkiv/{key}", Body=b"not a capture")
+
+    report = world.audit(NIGHT, NIGHT, full=False)  # found even outside the rotating sample
+
+    found = {p.kind for p in report.problems if p.key == key}
+    assert {"object_not_in_manifest", "object_not_locked"} <= found
+
+
+def test_an_archived_object_replaced_by_an_unlocked_version_is_found(
+    world: AuditWorld, locked_bucket: str, s3_client: S3Client
+) -> None:
+    store = world.store
+    [key] = [k for k in store.list("metadata/items/account_id=ks-mastodon/")]
+    # The locked version cannot be removed, but a new current version can be put over it.
+    s3_client.put_object(Bucket=locked_bucket, Key=f"arkiv/{key}", Body=b"PAR1 forged PAR1")
+
+    # Found on every audit from the version listing, not only when the rotating sample reaches it.
+    world.clock = _Later(world.clock)  # type: ignore[assignment]
+    report = world.audit(NIGHT, NIGHT + dt.timedelta(days=1), full=False, period_days=1000)
+
+    found = {p.kind for p in report.problems if p.key == key}
+    assert report.fixity["objects_verified"] < report.fixity["objects_total"]
+    assert {"object_overwritten", "object_not_locked", "checksum_mismatch", "size_mismatch"} <= found
+    assert "parquet_unreadable" in found
+    assert "tags_mismatch" in found
+    assert "object_not_in_manifest" not in kinds(report)
+
+
+class _Later:
+    """The audit runs a day after the capture."""
+
+    def __init__(self, clock: object) -> None:
+        self._clock = clock
+
+    def now(self) -> dt.datetime:
+        return self._clock.now() + dt.timedelta(days=1)  # type: ignore[attr-defined,no-any-return]
+
+    def sleep(self, seconds: float) -> None:
+        raise AssertionError("the audit never waits")
+
+
+def test_a_shortened_retention_is_found(world: AuditWorld, locked_bucket: str, s3_client: S3Client) -> None:
+    store = world.store
+    [key] = [k for k in store.list("manifests/") if "bibliotek" in k]
+    head = s3_client.head_object(Bucket=locked_bucket, Key=f"arkiv/{key}")
+    # moto accepts shortening a COMPLIANCE retention (real S3 refuses it); the audit notices.
+    s3_client.put_object_retention(
+        Bucket=locked_bucket,
+        Key=f"arkiv/{key}",
+        VersionId=head["VersionId"],
+        Retention={"Mode": "GOVERNANCE", "RetainUntilDate": dt.datetime(2027, 1, 1, tzinfo=dt.UTC)},
+    )
+
+    report = world.audit(NIGHT, NIGHT)
+
+    found = {p.kind for p in report.problems if p.key == key}
+    assert found == {"lock_mode_mismatch", "retention_mismatch"}
