@@ -118,7 +118,7 @@ def test_executors(configs: dict[str, dict[str, Any]]) -> None:
 
 
 def _names_the_code_reads() -> set[str]:
-    """Environment variables read by archive_lib and the Airflow plugins: literals and ENV_* constants."""
+    """Environment names read by archive_lib and the plugins: literals, ENV_* constants, ARCHIVE_*."""
     names: set[str] = set()
     for folder in ("archive_lib", "plugins"):
         for path in (REPO / folder).rglob("*.py"):
@@ -126,6 +126,9 @@ def _names_the_code_reads() -> set[str]:
             names |= set(re.findall(r"environ\.get\(\s*\"([A-Z][A-Z0-9_]*)\"", text))
             names |= set(re.findall(r"\bsetting\(\s*\"([A-Z][A-Z0-9_]*)\"", text))
             names |= set(re.findall(r"(?m)^ENV_[A-Z_]+ = \"([A-Z][A-Z0-9_]*)\"", text))
+            names |= set(
+                re.findall(r"\"(ARCHIVE_[A-Z0-9_]+)\"", text)
+            )  # e.g. _number("ARCHIVE_AUDIT_NIGHTS", ...)
     return names
 
 
