@@ -38,6 +38,7 @@ OTHER_READERS = {
     "DUMB_INIT_SETSID": "the official Airflow image's entrypoint",
     "AIRFLOW_ADMIN_USER": "deploy/airflow-init.sh",
     "AIRFLOW_ADMIN_PASSWORD": "deploy/airflow-init.sh",
+    "ARCHIVE_POOL_SLOTS": "deploy/airflow-init.sh",
 }
 
 
@@ -245,7 +246,8 @@ def test_init_services_create_the_locked_bucket_and_the_pools() -> None:
     actions = {a for statement in policy["Statement"] for a in statement["Action"]}
     assert "s3:PutObject" in actions and not any("Delete" in a or a == "s3:*" for a in actions)
     airflow = (REPO / "deploy" / "airflow-init.sh").read_text()
-    assert "archivectl pools > /tmp/pools.json" in airflow
+    assert 'archivectl pools "${slots[@]}" > /tmp/pools.json' in airflow
+    assert 'for item in ${ARCHIVE_POOL_SLOTS:-}; do' in airflow
     assert "airflow pools import /tmp/pools.json" in airflow
 
 
