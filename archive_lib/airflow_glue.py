@@ -151,6 +151,24 @@ def summarize_night() -> dict[str, Any]:
     return {"run_date": night.isoformat(), "accounts": len(active), "failed": []}
 
 
+def refresh_search_index() -> dict[str, Any]:
+    """Bring the registrars' search index up to date with the night (``$ARCHIVE_INDEX_DIR``).
+
+    The index is derived data: a failure here loses nothing and the next search retries it.
+    """
+    from archive_lib.search import SearchIndex
+
+    report = SearchIndex(open_archive_store()).refresh()
+    log.info(
+        "search index: %d new items parts (%d in all), %d items written in %.1f s",
+        report.parts_new,
+        report.parts_total,
+        report.items_written,
+        report.seconds,
+    )
+    return {"parts_new": report.parts_new, "items_written": report.items_written}
+
+
 def result_dict(result: RunResult) -> dict[str, Any]:
     data = asdict(result)
     data["run_date"] = result.run_date.isoformat()

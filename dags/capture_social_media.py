@@ -57,12 +57,19 @@ def capture_social_media() -> None:
 
         return summarize_night()
 
+    @task(trigger_rule="all_done", retries=0)
+    def refresh_search_index() -> dict[str, object]:
+        from archive_lib.airflow_glue import refresh_search_index as refresh
+
+        return refresh()
+
     captured = []
     for platform in sorted(PLATFORMS):
         with TaskGroup(group_id=platform):
             accounts = list_accounts(platform)
             captured.append(capture.override(pool=pool_name(platform)).expand(account_id=accounts))
     captured >> summarize()
+    captured >> refresh_search_index()  # whatever the night's outcome: what was captured is findable
 
 
 dag_object = capture_social_media()

@@ -39,7 +39,7 @@ def test_dag_folder_imports_without_errors(airflow_db: None) -> None:
     # One task group per platform; its captures run in the platform's pool.
     captures = {f"{platform}.capture": pool_name(platform) for platform in PLATFORMS}
     listings = {f"{platform}.list_accounts" for platform in PLATFORMS}
-    assert {t.task_id for t in dag.tasks} == {"summarize", *listings, *captures}
+    assert {t.task_id for t in dag.tasks} == {"summarize", "refresh_search_index", *listings, *captures}
     assert {t.task_id: t.pool for t in dag.tasks if t.task_id in captures} == captures
     assert dag.timetable.expression == "30 1 * * *"
     assert str(dag.timetable.timezone) == "Europe/Stockholm"
@@ -74,6 +74,7 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
     store_url = f"file://{tmp_path / 'archive'}"
     monkeypatch.setenv("ARCHIVE_INVENTORY", str(inventory))
     monkeypatch.setenv("ARCHIVE_STORE", store_url)
+    monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(tmp_path / "index"))
     # An Airflow Connection (defined the way Airflow reads them from the environment) holds the token.
     connection = '{"conn_type": "generic", "password": "library-token-0123456789abcdef"}'
     monkeypatch.setenv("AIRFLOW_CONN_BIBLIOTEK_MASTODON", connection)
@@ -91,6 +92,7 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
         "success",
     ]
     assert states[("summarize", -1)] == "failed"  # it names the failed accounts
+    assert states[("refresh_search_index", -1)] == "success"  # what was captured is findable at once
     assert run.state == "failed"  # a failed account fails the night, so the alert reaches people
 
     rows = {r["account_id"]: r for r in runs_of_night(open_store(store_url), dt.date(2026, 11, 24))}
@@ -100,6 +102,13 @@ def test_dag_test_captures_every_account_and_fails_only_the_broken_one(
     assert rows["bibliotek-mastodon"]["status"] == "ok"
     assert rows["gone-mastodon"]["status"] == "failed"
     assert "nobody-here" in rows["gone-mastodon"]["error"]
+    from archive_lib.search import SearchIndex
+    from archive_lib.search.query import SearchQuery
+
+    index = SearchIndex(open_store(store_url), tmp_path / "index")
+    assert index.refresh().parts_new == 0  # the DAG indexed the night already
+    found = index.search(SearchQuery(text="badhus"))
+    assert [hit["text"] for hit in found.hits] == ["Badhuset öppnar igen på måndag! #kristianstad"]
     # The token reached the platform as a header, and nowhere in the store.
     assert any(r.authorization == "Bearer library-token-0123456789abcdef" for r in fake.requests)
     for path in (tmp_path / "archive").rglob("*"):
