@@ -29,12 +29,17 @@ def smoke(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> SmokeRe
 
 def test_rest_triggered_night_succeeds_on_postgres_backed_airflow(smoke: SmokeResult) -> None:
     assert smoke.run["state"] == "success", smoke.task_states
-    ours = {k: v for k, v in smoke.task_states.items() if k.startswith(("mastodon.", "summarize"))}
+    ours = {
+        k: v
+        for k, v in smoke.task_states.items()
+        if k.startswith(("mastodon.", "summarize", "refresh_search_index"))
+    }
     assert ours == {
         "mastodon.list_accounts[-1]": "success",
         "mastodon.capture[0]": "success",
         "mastodon.capture[1]": "success",
         "summarize[-1]": "success",
+        "refresh_search_index[-1]": "success",
     }
     # Platforms without accounts in the inventory list none and skip their captures.
     for task, state in smoke.task_states.items():

@@ -8,6 +8,7 @@ other's objects. See tests/test_storage_s3.py for what moto does and does not en
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """Endpoint URL (``http://127.0.0.1:PORT``) of a moto S3 server running for the session."""
+    # Its request log lines would come from server threads after a test's output is closed.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
