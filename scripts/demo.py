@@ -108,6 +108,7 @@ accounts:
 
 def main() -> int:
     _fresh(DEMO / "archive")
+    _fresh(DEMO / "index")  # derived from the archive above, so it goes with it
     (DEMO / "airflow").mkdir(parents=True, exist_ok=True)
     night = stockholm_date(SystemClock().now())
     with FakeMastodon() as fake, FakeGraph() as graph, FakeYouTube() as youtube, FakeBluesky() as bluesky:
@@ -140,6 +141,7 @@ def main() -> int:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "ARCHIVE_INVENTORY": str(inventory),
             "ARCHIVE_STORE": store_url,
+            "ARCHIVE_INDEX_DIR": str(DEMO / "index"),  # the registrars' search index, refreshed by the DAG
             "DEMO_GRAPH_TOKEN": graph_info["token"],  # valid only on the sample Graph server
             "DEMO_YOUTUBE_KEY": youtube_info["key"],  # valid only on the sample YouTube server
         }
@@ -233,6 +235,9 @@ def _report(store: FileStore, night: dt.date, log: pathlib.Path, code: int) -> N
         f"in {store.url}"
     )
     print("Look closer: .venv/bin/archivectl runs --store " + store.url)
+    print(
+        f"Search it:   ARCHIVE_INDEX_DIR=.demo/index .venv/bin/archivectl search --store {store.url} badhus"
+    )
 
 
 def _audit(store_url: str, inventory: pathlib.Path, night: dt.date) -> None:
