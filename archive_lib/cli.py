@@ -11,7 +11,6 @@ Exit codes (documented in README.md):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ from typing import Any, TextIO
 from archive_lib import PRODUCT, __version__, pools_cli, registrar_cli, tables_cli
 from archive_lib.audit import cli as audit_cli
 from archive_lib.capture import CaptureOptions
+from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inventory import load_inventory
@@ -42,13 +42,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_CONFIG)
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="archivectl", description="Records archive of a municipality's public social media."
@@ -67,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("ARCHIVE_STORE"),
         help="store URL, file:///path or s3://bucket/prefix (default: $ARCHIVE_STORE)",
     )
-    capture.add_argument("--run-date", type=_date, help="the night, YYYY-MM-DD (default: today in Stockholm)")
+    capture.add_argument(
+        "--run-date", type=date_arg, help="the night, YYYY-MM-DD (default: today in Stockholm)"
+    )
     capture.add_argument(
         "--account", action="extend", nargs="+", default=[], metavar="ID", help="capture only these accounts"
     )
@@ -84,27 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=CaptureOptions.warc_max_bytes,
         help="roll WARC files at this size",
     )
-    _verbosity(capture)
+    add_verbosity(capture)
 
     check = sub.add_parser("check-inventory", help="validate an inventory and list its accounts")
     check.add_argument("inventory", nargs="?", default=os.environ.get("ARCHIVE_INVENTORY"))
-    _verbosity(check)
+    add_verbosity(check)
 
     runs = sub.add_parser("runs", help="what the store holds for a night: one line per account run")
     runs.add_argument("--store", default=os.environ.get("ARCHIVE_STORE"))
-    runs.add_argument("--run-date", type=_date, help="the night (default: the latest night in the store)")
+    runs.add_argument("--run-date", type=date_arg, help="the night (default: the latest night in the store)")
     runs.add_argument("--format", choices=("table", "json"), default="table")
-    _verbosity(runs)
+    add_verbosity(runs)
     pools_cli.register(sub)
     tables_cli.register(sub)
     registrar_cli.register(sub)
     audit_cli.register(sub)
     return parser
-
-
-def _verbosity(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

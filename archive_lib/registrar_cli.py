@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import getpass
 import json
 import os
@@ -16,6 +15,7 @@ import pathlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.errors import ConfigError
 
 if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
@@ -65,7 +65,7 @@ def register(sub: Any) -> None:
     _store_options(show)
     show.add_argument("item_id", metavar="ITEM_ID")
     show.add_argument("--account", help="the account, when several captured the same item")
-    show.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="the thread as it was on this day")
+    show.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD", help="the thread as it was on this day")
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(run=run_show)
 
@@ -104,8 +104,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
         help=f"folder for search indexes (default: ${ENV_INDEX_DIR}, else"
         " ~/.cache/social-records-archive/search)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    add_verbosity(parser)
 
 
 def _query_options(parser: argparse.ArgumentParser) -> None:
@@ -127,21 +126,14 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
     ):
         parser.add_argument(flag, action="append", default=[], help=help_text + " (repeatable: any of them)")
     parser.add_argument(
-        "--since", type=_date, metavar="YYYY-MM-DD", help="created on or after this day (Stockholm)"
+        "--since", type=date_arg, metavar="YYYY-MM-DD", help="created on or after this day (Stockholm)"
     )
     parser.add_argument(
-        "--until", type=_date, metavar="YYYY-MM-DD", help="created on or before this day (Stockholm)"
+        "--until", type=date_arg, metavar="YYYY-MM-DD", help="created on or before this day (Stockholm)"
     )
     parser.add_argument(
         "--limit", type=int, default=50, help="at most this many items, newest first (default 50)"
     )
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def _query(args: argparse.Namespace) -> SearchQuery:

@@ -7,7 +7,6 @@ Exit codes: 0 when the audit found no problems, 1 when it found any (the report 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import pathlib
@@ -17,6 +16,7 @@ from typing import Any
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS
 from archive_lib.audit.html import render_html
 from archive_lib.audit.run import DEFAULT_NIGHTS, AuditOptions, audit_period, run_audit
+from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
 from archive_lib.inventory import load_inventory
@@ -36,9 +36,9 @@ def register(sub: Any) -> None:
         "--inventory", default=os.environ.get("ARCHIVE_INVENTORY"), help="inventory YAML ($ARCHIVE_INVENTORY)"
     )
     parser.add_argument(
-        "--since", type=_date, help=f"first night, YYYY-MM-DD (default: {DEFAULT_NIGHTS} nights)"
+        "--since", type=date_arg, help=f"first night, YYYY-MM-DD (default: {DEFAULT_NIGHTS} nights)"
     )
-    parser.add_argument("--until", type=_date, help="last night, YYYY-MM-DD (default: today in Stockholm)")
+    parser.add_argument("--until", type=date_arg, help="last night, YYYY-MM-DD (default: today in Stockholm)")
     parser.add_argument(
         "--format",
         choices=("html", "json"),
@@ -54,16 +54,8 @@ def register(sub: Any) -> None:
         default=DEFAULT_PERIOD_DAYS,
         help=f"verify every object once in this many nightly audits (default {DEFAULT_PERIOD_DAYS})",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    add_verbosity(parser)
     parser.set_defaults(run=audit_command)
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def audit_command(args: argparse.Namespace) -> int:

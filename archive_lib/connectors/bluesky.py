@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 from collections import Counter
 from collections.abc import Generator, Iterator
@@ -130,7 +129,7 @@ class BlueskyConnector:
     def _profile(self) -> str:
         handle = self.account.handle.lstrip("@")
         response = self._get("app.bsky.actor.getProfile", {"actor": handle})
-        data = _mapping(response)
+        data = response.json_object()
         if response.status == 400:
             raise AccountNotFoundError(
                 f"Bluesky has no account {handle!r}: {data.get('message') or data.get('error')}"
@@ -190,7 +189,7 @@ class BlueskyConnector:
     def _thread_json(self, uri: str, depth: int = MAX_DEPTH) -> tuple[Json, RecordRef] | None:
         """The ``thread`` of ``uri``, or None when the AppView answers ``NotFound``."""
         response = self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": depth, "parentHeight": 0})
-        data = _mapping(response)
+        data = response.json_object()
         if response.status == 400:
             if data.get("error") == "NotFound":
                 return None
@@ -306,7 +305,7 @@ class BlueskyConnector:
         gone = False
         for uri in sorted(uris):
             response = self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": 0, "parentHeight": 0})
-            data = _mapping(response)
+            data = response.json_object()
             if response.status == 400 and data.get("error") == "NotFound":
                 gone = True
                 yield Gone(uri, response.record)
@@ -451,20 +450,10 @@ def _blob_of(url: object) -> str | None:
     return url.rsplit("/", 1)[-1].split("@", 1)[0] or None
 
 
-def _mapping(response: Response) -> Json:
-    try:
-        data = json.loads(response.content)
-    except ValueError as exc:
-        raise ProtocolError(f"{response.url}: expected JSON") from exc
-    if not isinstance(data, dict):
-        raise ProtocolError(f"{response.url}: expected a JSON object")
-    return data
-
-
 def _ok(response: Response) -> Json:
-    data = _mapping(response)
+    data = response.json_object()
     if response.status == 400:
-        raise ProtocolError(f"{response.url}: {data.get('error')}: {data.get('message')}")
+        raise ProtocolError(f"{response.where}: {data.get('error')}: {data.get('message')}")
     return data
 
 

@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 from archive_lib.connectors.base import (
     CapturePlan,
-    HighWater,
     Note,
     Observation,
     content_digest,
@@ -38,7 +37,6 @@ from archive_lib.connectors.graph import (
     GraphObjectGone,
     as_dict,
     as_text,
-    later,
     node,
     pages,
     parse_time,
@@ -71,6 +69,7 @@ class FacebookConnector(GraphWalk):
     http_rules: ClassVar[HttpRules] = RULES
     post_fields: ClassVar[str] = POST_FIELDS
     comment_fields: ClassVar[str] = COMMENT_FIELDS
+    created_field: ClassVar[str] = "created_time"
 
     page_id = ""
     anonymous = 0
@@ -78,29 +77,15 @@ class FacebookConnector(GraphWalk):
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         yield from self.start(plan, "Facebook")
         self.page_id = self._page()
-        listed: set[str] = set()
-        newest = plan.known.high_water
-        feed = pages(
-            self.http, f"{self.api}/{self.page_id}/feed", {"fields": POST_FIELDS, "limit": PAGE_SIZE}
-        )
-        for page in feed:
-            for post in page.data:
-                snap = self.snapshot(post, page.record, "post", str(post["id"]))
-                if not self.in_scope(snap.created_at):
-                    continue
-                listed.add(snap.item_id)
-                newest = later(post["created_time"], newest)
-                was_known = self.known.latest(snap.item_id, snap.created_at) is not None
-                yield from self.item(snap, parse_time(post.get("updated_time")))
-                if self.needs_thread(post, snap, was_known):
-                    yield from self.read_thread(post, page.record)
-        yield from self.confirm_posts(listed)
+        yield from self.walk_posts(f"{self.api}/{self.page_id}/feed")
         if self.anonymous:
             yield Note(
                 f"{self.anonymous} comment(s) came without their author: Facebook does not name "
                 "people who do not share their profile with the Page; they are archived as unknown"
             )
-        yield HighWater(newest or "")
+
+    def post(self, post: Node, snap: ItemSnapshot) -> Iterator[Observation]:
+        yield from self.item(snap, parse_time(post.get("updated_time")))  # posts carry their edit time
 
     def _page(self) -> str:
         try:

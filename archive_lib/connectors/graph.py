@@ -196,7 +196,7 @@ def node(
 ) -> tuple[dict[str, Any], RecordRef]:
     """One Graph node; raises :class:`GraphObjectGone` when Graph says it does not exist."""
     response = http.get(url, params, allow=())
-    return mapping(response), response.record
+    return response.json_object(), response.record
 
 
 def pages(http: HttpClient, url: str, params: dict[str, str | int]) -> Iterator[Page]:
@@ -212,10 +212,10 @@ def pages(http: HttpClient, url: str, params: dict[str, str | int]) -> Iterator[
     while next_url:
         response = http.get(next_url, query, allow=())
         query = None
-        body = mapping(response)
+        body = response.json_object()
         data = body.get("data")
         if not isinstance(data, list):
-            raise ProtocolError(f"{_path(response.url)}: expected a data list")
+            raise ProtocolError(f"{response.where}: expected a data list")
         yield Page([d for d in data if isinstance(d, dict)], body, response.record)
         paging = body.get("paging")
         if not isinstance(paging, dict) or not isinstance(paging.get("next"), str):
@@ -226,7 +226,7 @@ def pages(http: HttpClient, url: str, params: dict[str, str | int]) -> Iterator[
         key = str(marker or next_url)
         if key in seen:
             raise PaginationLoopError(
-                f"{_path(response.url)}: Graph repeated a page cursor; the listing is incomplete"
+                f"{response.where}: Graph repeated a page cursor; the listing is incomplete"
             )
         seen.add(key)
 
@@ -238,9 +238,9 @@ def token_health(http: HttpClient, api: str) -> TokenHealth:
     gives 0 for "never"). An invalid token raises :class:`TokenExpiredError`.
     """
     response = http.get(f"{api}/debug_token", allow=(), token_as="input_token")  # noqa: S106 -- a name
-    data = mapping(response).get("data")
+    data = response.json_object().get("data")
     if not isinstance(data, dict):
-        raise ProtocolError(f"{_path(response.url)}: expected a data object")
+        raise ProtocolError(f"{response.where}: expected a data object")
     if not data.get("is_valid"):
         error = data.get("error") if isinstance(data.get("error"), dict) else {}
         message = (error or {}).get("message") or "debug_token says the token is not valid"
@@ -251,13 +251,6 @@ def token_health(http: HttpClient, api: str) -> TokenHealth:
         if isinstance(v, int) and v > 0
     ]
     return TokenHealth(True, min(moments) if moments else None)
-
-
-def mapping(response: Response) -> dict[str, Any]:
-    data = response.json()
-    if not isinstance(data, dict):
-        raise ProtocolError(f"{_path(response.url)}: expected a JSON object")
-    return data
 
 
 def parse_time(value: object) -> dt.datetime | None:
@@ -295,7 +288,3 @@ def as_dict(value: object) -> dict[str, Any]:
 def as_text(value: object) -> str:
     """``value`` when it is a string, else ``""`` (Graph omits ``message`` when there is none)."""
     return value if isinstance(value, str) else ""
-
-
-def _path(url: str) -> str:
-    return url.split("?", 1)[0]

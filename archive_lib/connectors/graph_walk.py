@@ -25,13 +25,14 @@ from typing import Any, ClassVar
 from archive_lib.connectors.base import (
     CapturePlan,
     Gone,
+    HighWater,
     MediaArchiver,
     Observation,
     Seen,
     ThreadChecked,
     Trouble,
 )
-from archive_lib.connectors.graph import GraphObjectGone, node, token_health
+from archive_lib.connectors.graph import PAGE_SIZE, GraphObjectGone, later, node, pages, token_health
 from archive_lib.connectors.http import HttpClient
 from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
@@ -47,6 +48,7 @@ class GraphWalk:
     platform: ClassVar[str]
     post_fields: ClassVar[str]
     comment_fields: ClassVar[str]
+    created_field: ClassVar[str]  # the listing's creation time (Facebook created_time, Instagram timestamp)
 
     def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
         if not account.api_base:
@@ -92,6 +94,32 @@ class GraphWalk:
         except (TransientPlatformError, ProtocolError, GraphObjectGone) as exc:
             # The walk itself shows whether the token works; only its expiry stays unknown.
             log.warning("%s: the token's health could not be read: %s", self.account.id, exc)
+
+    def walk_posts(self, url: str) -> Iterator[Observation]:
+        """Every post of the listing at ``url``, its thread where needed, then the deletions."""
+        listed: set[str] = set()
+        newest = self.known.high_water
+        for page in pages(self.http, url, {"fields": self.post_fields, "limit": PAGE_SIZE}):
+            for post in page.data:
+                snap = self.snapshot(post, page.record, "post", str(post["id"]))
+                if not self.in_scope(snap.created_at):
+                    continue
+                listed.add(snap.item_id)
+                newest = later(post[self.created_field], newest)
+                was_known = self.known.latest(snap.item_id, snap.created_at) is not None
+                yield from self.post(post, snap)
+                if self.needs_thread(post, snap, was_known):
+                    yield from self.post_thread(post, page.record)
+        yield from self.confirm_posts(listed)
+        yield HighWater(newest or "")
+
+    def post(self, post: Node, snap: ItemSnapshot) -> Iterator[Observation]:
+        """One listed post as seen tonight; platforms add what their listing says about it."""
+        yield from self.item(snap)
+
+    def post_thread(self, post: Node, record: RecordRef) -> Iterator[Observation]:
+        """The comments of one listed post; platforms add what the thread reveals."""
+        yield from self.read_thread(post, record)
 
     def item(self, snap: ItemSnapshot, edit_time: dt.datetime | None = None) -> Iterator[Observation]:
         """One item as seen tonight; an edit is dated by ``edit_time`` or else the observation."""

@@ -165,6 +165,18 @@ class Response:
             self._content = data
         return self._content
 
+    @property
+    def where(self) -> str:
+        """The URL without its query (which may carry a credential): safe to put in a message."""
+        return _short(self.url)
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; anything else is a :class:`ProtocolError`."""
+        data = self.json()
+        if not isinstance(data, dict):
+            raise ProtocolError(f"{self.where}: expected a JSON object")
+        return data
+
     def json(self) -> Any:
         try:
             return json.loads(self.content)

@@ -30,19 +30,16 @@ from typing import Any, ClassVar
 
 from archive_lib.connectors.base import (
     CapturePlan,
-    HighWater,
     Incomplete,
     Observation,
     ThreadChecked,
     content_digest,
 )
 from archive_lib.connectors.graph import (
-    PAGE_SIZE,
     RULES,
     GraphObjectGone,
     as_dict,
     as_text,
-    later,
     node,
     pages,
     parse_time,
@@ -68,6 +65,7 @@ class InstagramConnector(GraphWalk):
     http_rules: ClassVar[HttpRules] = RULES
     post_fields: ClassVar[str] = POST_FIELDS
     comment_fields: ClassVar[str] = COMMENT_FIELDS
+    created_field: ClassVar[str] = "timestamp"
 
     user_id = ""
     username = ""
@@ -75,29 +73,15 @@ class InstagramConnector(GraphWalk):
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         yield from self.start(plan, "Instagram")
         self._user()
-        listed: set[str] = set()
-        newest = plan.known.high_water
-        listing = pages(
-            self.http, f"{self.api}/{self.user_id}/media", {"fields": POST_FIELDS, "limit": PAGE_SIZE}
-        )
-        for page in listing:
-            for post in page.data:
-                snap = self.snapshot(post, page.record, "post", str(post["id"]))
-                if not self.in_scope(snap.created_at):
-                    continue
-                listed.add(snap.item_id)
-                newest = later(post["timestamp"], newest)
-                was_known = self.known.latest(snap.item_id, snap.created_at) is not None
-                yield from self.item(snap)
-                if post.get("media_type") == "VIDEO" and not post.get("media_url"):
-                    yield Incomplete(
-                        f"post {snap.item_id}: Instagram returned no video file (media_url is withheld "
-                        "for videos with copyrighted music); the post's text and thumbnail are archived"
-                    )
-                if self.needs_thread(post, snap, was_known):
-                    yield from self._thread_with_gaps(post, page.record)
-        yield from self.confirm_posts(listed)
-        yield HighWater(newest or "")
+        yield from self.walk_posts(f"{self.api}/{self.user_id}/media")
+
+    def post(self, post: Node, snap: ItemSnapshot) -> Iterator[Observation]:
+        yield from self.item(snap)
+        if post.get("media_type") == "VIDEO" and not post.get("media_url"):
+            yield Incomplete(
+                f"post {snap.item_id}: Instagram returned no video file (media_url is withheld "
+                "for videos with copyrighted music); the post's text and thumbnail are archived"
+            )
 
     def _user(self) -> None:
         try:
@@ -108,7 +92,8 @@ class InstagramConnector(GraphWalk):
             raise ProtocolError(f"Graph returned no id for Instagram account {self.account.handle}")
         self.user_id, self.username = str(data["id"]), str(data.get("username") or "")
 
-    def _thread_with_gaps(self, post: Node, record: RecordRef) -> Iterator[Observation]:
+    def post_thread(self, post: Node, record: RecordRef) -> Iterator[Observation]:
+        """The thread, and a warning when Instagram counts comments it did not return."""
         post_id = str(post["id"])
         complete = False
         for observation in self.read_thread(post, record):

@@ -50,7 +50,7 @@ from archive_lib.connectors.base import (
     Trouble,
     content_digest,
 )
-from archive_lib.connectors.http import HttpClient, Response
+from archive_lib.connectors.http import HttpClient
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
@@ -127,7 +127,7 @@ class MastodonConnector:
         if response.status in (404, 410):
             host = urlsplit(self.api).netloc
             raise AccountNotFoundError(f"{host} has no account @{handle} (HTTP {response.status})")
-        data = _mapping(response)
+        data = response.json_object()
         return str(data["id"])
 
     def _listing(self) -> Iterator[_Fetched]:
@@ -277,7 +277,7 @@ class MastodonConnector:
         response = self.http.get(f"{self.api}/statuses/{quote(status_id)}/context")
         if response.status in (404, 410):
             return None
-        return _mapping(response), response.record
+        return response.json_object(), response.record
 
     def _descendants(
         self, anchor: Status, first: tuple[dict[str, Any], RecordRef] | None = None
@@ -358,7 +358,7 @@ class MastodonConnector:
                 gone = True
                 yield Gone(item_id, response.record)
                 continue
-            status = _mapping(response)
+            status = response.json_object()
             known = self.known.latest(item_id)
             if known is not None and status.get("visibility") in PUBLIC:
                 yield from self._item(
@@ -478,13 +478,6 @@ class MastodonConnector:
             self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
         )
         return dataclasses.replace(snapshot, media=files)
-
-
-def _mapping(response: Response) -> dict[str, Any]:
-    data = response.json()
-    if not isinstance(data, dict):
-        raise ProtocolError(f"{response.url}: expected a JSON object")
-    return data
 
 
 def _author(status: Status) -> str:

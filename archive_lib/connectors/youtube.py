@@ -282,7 +282,7 @@ class YouTubeConnector:
             response = self._get(resource, {**params, "pageToken": token} if token else params)
             if response.status in (404, 410):
                 raise _Vanished(resource)
-            page = _mapping(response)
+            page = response.json_object()
             yield page, response
             token = page.get("nextPageToken")
             if not token:
@@ -513,24 +513,8 @@ class YouTubeConnector:
                 yield from self._confirm_comments(comments, video_id)
 
 
-def _where(url: str) -> str:
-    """A URL without its query (which carries the key): safe for messages."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def _mapping(response: Response) -> Json:
-    try:
-        data = json.loads(response.content)
-    except ValueError as exc:
-        raise ProtocolError(f"{_where(response.url)}: expected JSON") from exc
-    if not isinstance(data, dict):
-        raise ProtocolError(f"{_where(response.url)}: expected a JSON object")
-    return data
-
-
 def _items(response: Response) -> list[Json]:
-    return [i for i in _mapping(response).get("items") or [] if isinstance(i, dict) and i.get("id")]
+    return [i for i in response.json_object().get("items") or [] if isinstance(i, dict) and i.get("id")]
 
 
 def _count(value: object) -> int | None:
