@@ -30,10 +30,9 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from tests.fakes.loopback import LoopbackServer, Reply, injected
+from tests.fakes.loopback import LoopbackFake, LoopbackServer, Reply, injected
 from tests.fakes.mastodon_clock import FakeClock, as_utc, format_timestamp
 from tests.fakes.mastodon_control import ControlPlane, Injection, RecordedRequest, RequestLog
 from tests.fakes.mastodon_png import make_png
@@ -100,7 +99,7 @@ class Repost:
     indexed_at: dt.datetime
 
 
-class FakeBluesky:
+class FakeBluesky(LoopbackFake):
     """An in-memory AppView served on ``127.0.0.1`` (port from the OS); see the module docstring."""
 
     server_name = "bsky-appview"
@@ -126,29 +125,6 @@ class FakeBluesky:
         self.port = self._server.port
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.cdn_url = f"http://localhost:{self.port}"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeBluesky:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeBluesky:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def advance(self, seconds: float = 0.0, *, hours: float = 0.0, days: float = 0.0) -> None:
-        self.clock.advance(seconds + 3600 * hours + 86400 * days)
-
-    def sleep(self, seconds: float) -> None:
-        self.clock.sleep(seconds)
 
     # -- content ---------------------------------------------------------------------------
 

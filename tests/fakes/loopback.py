@@ -16,7 +16,8 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.mastodon_clock import FakeClock
@@ -64,6 +65,34 @@ class LoopbackServer(ThreadingHTTPServer):
             self.shutdown()
             self._thread.join(timeout=5)
         self.server_close()
+
+
+class LoopbackFake:
+    """What every loopback fake does alike: serve on ``self._server``, and a clock tests move."""
+
+    clock: FakeClock
+    _server: LoopbackServer
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def advance(self, seconds: float = 0.0, *, hours: float = 0.0, days: float = 0.0) -> None:
+        self.clock.advance(seconds + 3600 * hours + 86400 * days)
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
 
 
 class _Handler(BaseHTTPRequestHandler):

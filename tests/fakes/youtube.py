@@ -28,10 +28,9 @@ import random
 import re
 import string
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from tests.fakes.loopback import LoopbackServer, Reply, injected
+from tests.fakes.loopback import LoopbackFake, LoopbackServer, Reply, injected
 from tests.fakes.mastodon_clock import FakeClock, as_utc
 from tests.fakes.mastodon_control import ControlPlane, Injection, RecordedRequest, RequestLog
 from tests.fakes.mastodon_png import make_png
@@ -223,7 +222,7 @@ class Comment:
         return not self.deleted and not self.held and self.video.visible
 
 
-class FakeYouTube:
+class FakeYouTube(LoopbackFake):
     """An in-memory YouTube served on ``127.0.0.1`` (port from the OS); see the module docstring."""
 
     server_name = "ESF"
@@ -245,29 +244,6 @@ class FakeYouTube:
         self.port = self._server.port
         self.base_url = f"http://127.0.0.1:{self.port}{API}"
         self.files_url = f"http://localhost:{self.port}"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeYouTube:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeYouTube:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def advance(self, seconds: float = 0.0, *, hours: float = 0.0, days: float = 0.0) -> None:
-        self.clock.advance(seconds + 3600 * hours + 86400 * days)
-
-    def sleep(self, seconds: float) -> None:
-        self.clock.sleep(seconds)
 
     # -- content ---------------------------------------------------------------------------
 
