@@ -194,29 +194,7 @@ class FakeBluesky(LoopbackFake):
         view = None
         kind = None
         if images:
-            blobs = []
-            views = []
-            for data, alt in images:
-                cid = blob_cid(data)
-                self.blobs[cid] = data
-                blobs.append(
-                    {
-                        "alt": alt,
-                        "image": {
-                            "$type": "blob",
-                            "ref": {"$link": cid},
-                            "mimeType": "image/png",
-                            "size": len(data),
-                        },
-                    }
-                )
-                views.append(
-                    {
-                        "thumb": f"{self.cdn_url}/img/feed_thumbnail/plain/{author.did}/{cid}@jpeg",
-                        "fullsize": f"{self.cdn_url}/img/feed_fullsize/plain/{author.did}/{cid}@jpeg",
-                        "alt": alt,
-                    }
-                )
+            blobs, views = self._images(author, images)
             record["embed"] = {"$type": "app.bsky.embed.images", "images": blobs}
             view = {"$type": "app.bsky.embed.images#view", "images": views}
             kind = "image"
@@ -238,10 +216,10 @@ class FakeBluesky(LoopbackFake):
         self.posts[post.uri] = post
         return post
 
-    def quote_with_images(
-        self, author: Actor, quoted: Post, images: list[tuple[bytes, str]]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The ``(record embed, view embed)`` of a quote post with images (``recordWithMedia``)."""
+    def _images(
+        self, author: Actor, images: list[tuple[bytes, str]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The record's image blobs (kept for the CDN) and their views, as the AppView renders them."""
         blobs, views = [], []
         for data, alt in images:
             cid = blob_cid(data)
@@ -264,6 +242,13 @@ class FakeBluesky(LoopbackFake):
                     "alt": alt,
                 }
             )
+        return blobs, views
+
+    def quote_with_images(
+        self, author: Actor, quoted: Post, images: list[tuple[bytes, str]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``(record embed, view embed)`` of a quote post with images (``recordWithMedia``)."""
+        blobs, views = self._images(author, images)
         record = {
             "$type": "app.bsky.embed.recordWithMedia",
             "media": {"$type": "app.bsky.embed.images", "images": blobs},
