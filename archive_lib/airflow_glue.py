@@ -18,6 +18,7 @@ from airflow.sdk.log import mask_secret
 
 from archive_lib.capture import CaptureOptions, capture_account
 from archive_lib.clock import stockholm_date
+from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, MissingTokenError
 from archive_lib.inventory import load_inventory
 from archive_lib.models import Account, Inventory, RunResult
@@ -108,7 +109,11 @@ def capture_one(account_id: str) -> dict[str, Any]:
     get_current_context()["account_label"] = account_id  # type: ignore[typeddict-unknown-key]
     inventory = open_inventory()
     account = inventory.account(account_id)
-    options = CaptureOptions(contact=inventory.contact, operator=inventory.organisation)
+    try:
+        policy = HttpPolicy.from_environ(os.environ)
+    except ArchiveError as exc:
+        raise AirflowFailException(str(exc)) from exc
+    options = CaptureOptions(contact=inventory.contact, operator=inventory.organisation, http=policy)
     result = capture_account(
         account, open_archive_store(), run_date(), tokens=airflow_tokens, options=options
     )

@@ -40,6 +40,7 @@ from archive_lib.connectors.base import (
 )
 from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
 from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
+from archive_lib.logs import SECRETS
 from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
@@ -81,11 +82,16 @@ def capture_account(
     options: CaptureOptions | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Capture one account for the night of ``run_date``; never raises for platform trouble.
+    """Capture one account for the night of ``run_date``; the account is the unit of failure.
+
+    Whatever goes wrong inside the account's night (platform trouble, odd data, a defect of the
+    archive's own) ends it as ``failed``, with the error in its runs row and a manifest of what
+    it stored; it never raises for it. Only a store that fails to read or write at all raises
+    :class:`~archive_lib.errors.StoreError` (retryable): nothing could be kept, for this account
+    or the next, and the next run completes the interrupted one.
 
     A night that already has a successful run is not captured again (the result says
-    ``skipped``). Store failures raise :class:`~archive_lib.errors.StoreError`: the run is then
-    interrupted, and the next run completes it.
+    ``skipped``).
     """
     clock = clock or SystemClock()
     ids = ids or IdFactory()
@@ -147,6 +153,7 @@ class _Night:
             ids=ids,
             now=clock.now,
             max_bytes=options.warc_max_bytes,
+            max_decoded_bytes=options.http.max_decoded_bytes,
         )
         self.rows: list[dict[str, Any]] = []
         self.parts: list[StoredObject] = []
@@ -193,21 +200,56 @@ class _Night:
         try:
             state = self._prepare()
             self._walk(state)
-        except StoreError:
-            self.recorder.close()
-            raise
+            self._checkpoint()
+        except StoreError as exc:
+            if exc.retryable:  # the store itself is failing: nothing more can be kept tonight
+                self.recorder.close()
+                raise
+            status, error, retryable = "failed", f"the store refused a write: {exc}", False
+            log.error("%s failed: %s", account.id, self.redactor.text(str(exc)), extra=self._log_extra())
         except ArchiveError as exc:  # platform trouble, a missing token: this account only
             status, error, retryable = "failed", self._explain(exc), exc.retryable
             self.credential = _credential_status(exc, self.credential)
-            log.error("%s failed: %s", account.id, exc, extra=self._log_extra())
+            log.error("%s failed: %s", account.id, self.redactor.text(str(exc)), extra=self._log_extra())
         except Exception as exc:  # a defect: record the failed night, keep what was captured
             status, error, retryable = "failed", f"internal error: {type(exc).__name__}: {exc}", False
             log.exception("%s failed with an internal error", account.id, extra=self._log_extra())
         if status == "ok" and self.troubles:
             status, retryable = "failed", True
             error = f"{len(self.troubles)} part(s) of the walk failed: " + "; ".join(self.troubles[:5])
-        self._checkpoint()
-        return self._finish(status, error, retryable)
+        try:
+            if status != "ok":
+                self._checkpoint()  # what the failed night captured is kept
+            return self._finish(status, error, retryable)
+        except StoreError as exc:
+            if exc.retryable:
+                self.recorder.close()
+                raise
+            return self._unrecorded(error or "", exc)
+        except Exception as exc:
+            log.exception("%s: the night's record could not be written", account.id, extra=self._log_extra())
+            return self._unrecorded(error or "", exc)
+
+    def _unrecorded(self, error: str, exc: BaseException) -> RunResult:
+        """The result of a night whose runs row or manifest could not be written.
+
+        The next run of the account finds the objects it did store and accounts for them
+        (:mod:`archive_lib.recovery`).
+        """
+        self.recorder.close()
+        why = f"its record could not be written ({type(exc).__name__}: {exc})"
+        message = self.redactor.text(f"{error}; {why}" if error else why)
+        return RunResult(
+            run_id=self.run_id,
+            account_id=self.account.id,
+            platform=self.account.platform,
+            run_date=self.run_date,
+            status="failed",
+            error=message,
+            counts=self.versioner.counts if self.versioner else RunCounts(),
+            http_requests=self.http.requests if self.http else 0,
+            objects=tuple(o.key for o in [*self.recorder.stored, *self.parts]),
+        )
 
     def _explain(self, exc: ArchiveError) -> str:
         """The error as the people responsible for the account need to read it."""
@@ -230,6 +272,7 @@ class _Night:
         token = self.tokens(self.account)
         if token:
             self.redactor.add(token)
+            SECRETS.add(token)  # log lines of this process, whoever configured the logging
         state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
         self.connector_cls = connector_class(self.account.platform)
         self.http = HttpClient(
@@ -240,6 +283,7 @@ class _Night:
             token=token,
             token_origin=self.account.api_base,
             rules=getattr(self.connector_cls, "http_rules", None),
+            scrub=self.redactor.text,
         )
         self.media = MediaArchiver(self.http, state.media)
         self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)

@@ -23,6 +23,7 @@ from archive_lib.audit import cli as audit_cli
 from archive_lib.capture import CaptureOptions
 from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock, stockholm_date
+from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inventory import load_inventory
 from archive_lib.logs import SECRETS, configure
@@ -148,6 +149,7 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
         recheck_days=args.recheck_days,
         contact=inventory.contact,
         operator=inventory.organisation,
+        http=HttpPolicy.from_environ(os.environ),
     )
     progress = _Progress(sys.stderr) if tty else None
     night = capture_night(
@@ -165,9 +167,12 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
 
 
 def _register_secrets(inventory: Inventory) -> None:
+    """Every token the inventory names, from whichever source, is kept out of the log lines."""
     for account in inventory.accounts:
-        if account.token_env:
-            SECRETS.add(os.environ.get(account.token_env))
+        try:
+            SECRETS.add(env_tokens(account))
+        except ArchiveError:
+            continue  # a token that cannot be read cannot leak; its account fails with the reason
 
 
 def _check_inventory(args: argparse.Namespace) -> int:

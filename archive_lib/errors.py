@@ -68,6 +68,12 @@ class ObjectExistsError(StoreError):
     retryable = False
 
 
+class RetentionPassedError(StoreError):
+    """An object's retain-until date has passed before it was written; it cannot be locked."""
+
+    retryable = False
+
+
 class ObjectNotFoundError(StoreError):
     """No object under this key."""
 
@@ -114,6 +120,25 @@ class QuotaExceededError(PlatformError):
 
 class ProtocolError(PlatformError):
     """The platform answered with something that does not follow its documented API."""
+
+
+class PaginationLoopError(ProtocolError):
+    """A listing offered a next page (URL, cursor, page token) it had offered before.
+
+    The walk cannot be complete, so no deletion may be concluded from it; asking again would
+    loop forever.
+    """
+
+
+class BodyTooLargeError(ProtocolError):
+    """A response body, as received or once decoded, is larger than the archive reads."""
+
+
+class BudgetExhaustedError(PlatformError):
+    """The account's night made as many requests as one night may; what it captured is kept.
+
+    Not retryable on the same night: the same walk would spend the same budget.
+    """
 
 
 class SecretLeakError(ArchiveError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from urllib.parse import quote
 
 
 class Secrets:
@@ -14,7 +15,8 @@ class Secrets:
 
     def add(self, secret: str | None) -> None:
         if secret:
-            self.values.add(secret)
+            # A secret quoted inside a URL may come percent-encoded: both spellings go.
+            self.values.update({secret, quote(secret, safe="")})
 
     def scrub(self, text: str) -> str:
         for secret in sorted(self.values, key=len, reverse=True):

@@ -70,7 +70,9 @@ class Exchange:
 
     ``body`` is the response's entity body exactly as received (still content-encoded, e.g.
     gzip; transfer encoding already removed), seekable and positioned at 0. Request headers are
-    those we sent, credentials included: redaction happens when the exchange is written.
+    those we sent, credentials included: redaction happens when the exchange is written. A body
+    the client stopped reading (too large, past the deadline, a broken connection) is the part
+    received, with ``truncated`` saying why (the WARC record's ``WARC-Truncated`` value).
     """
 
     method: str
@@ -85,6 +87,7 @@ class Exchange:
     sent_at: dt.datetime
     received_at: dt.datetime
     peer_ip: str | None = None
+    truncated: str | None = None  # why the body is not whole: "length", "time" or "disconnect"
 
 
 @dataclass(frozen=True)

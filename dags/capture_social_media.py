@@ -21,6 +21,9 @@ from archive_lib.connectors import PLATFORMS  # plain data: cheap at parse time
 from archive_lib.pools import pool_name
 
 STOCKHOLM = "Europe/Stockholm"
+# A night that has not ended by then never will on its own (the HTTP door bounds every request,
+# and the requests of a night): the task is stopped, and the next run completes what it stored.
+CAPTURE_TIMEOUT = dt.timedelta(hours=6)
 NIGHTLY_CAPTURE = Asset("archive_nightly_capture")  # starts the audit_archive DAG
 
 
@@ -34,6 +37,7 @@ NIGHTLY_CAPTURE = Asset("archive_nightly_capture")  # starts the audit_archive D
         "retries": 2,
         "retry_delay": dt.timedelta(minutes=15),
         "retry_exponential_backoff": True,
+        "execution_timeout": dt.timedelta(hours=1),
     },
     tags=["archive", "capture"],
     doc_md=__doc__,
@@ -45,7 +49,7 @@ def capture_social_media() -> None:
 
         return accounts_for_night(platform)
 
-    @task(map_index_template="{{ account_label }}")
+    @task(map_index_template="{{ account_label }}", execution_timeout=CAPTURE_TIMEOUT)
     def capture(account_id: str) -> dict[str, object]:
         from archive_lib.airflow_glue import capture_one
 

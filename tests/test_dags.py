@@ -44,6 +44,10 @@ def test_dag_folder_imports_without_errors(airflow_db: None) -> None:
     assert dag.timetable.expression == "30 1 * * *"
     assert str(dag.timetable.timezone) == "Europe/Stockholm"
     assert dag.catchup is False
+    # Every task ends by itself: a night that does not is stopped, not left to hang.
+    timeouts = {t.task_id: t.execution_timeout for t in dag.tasks}
+    assert all(timeouts.values()), timeouts
+    assert {timeouts[c] for c in captures} == {dt.timedelta(hours=6)}
 
 
 def test_dag_test_captures_every_account_and_fails_only_the_broken_one(

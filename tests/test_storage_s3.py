@@ -44,7 +44,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
+from archive_lib.errors import (
+    ObjectExistsError,
+    ObjectNotFoundError,
+    RetentionPassedError,
+    StoreConfigError,
+    StoreError,
+)
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage import FileStore, ObjectStore, S3Store, open_store
 from archive_lib.storage.s3 import MAX_SINGLE_PUT, ObjectTooLargeError
@@ -224,7 +230,7 @@ def test_a_retain_until_date_in_the_past_is_refused(
     s3_client: S3Client, store: S3Store, locked_bucket: str
 ) -> None:
     past = ObjectRetention("k0", NOW.date())  # 00:00 today is already over
-    with pytest.raises(ValueError, match="not in the future"):
+    with pytest.raises(RetentionPassedError, match="not in the future"):
         store.put("k", b"data", retention=past, tags={})
     assert versions(s3_client, locked_bucket) == []
 

@@ -52,7 +52,7 @@ from archive_lib.connectors.base import (
     Trouble,
     content_digest,
 )
-from archive_lib.connectors.http import HttpClient, Response
+from archive_lib.connectors.http import HttpClient, PageTrail, Response
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
@@ -145,7 +145,7 @@ class BlueskyConnector:
             floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
             stop = max(stop, floor) if stop else floor
         cursor: str | None = None
-        cursors: set[str] = set()
+        trail = PageTrail("getAuthorFeed")
         seen: set[str] = set()
         while True:
             params: dict[str, str | int] = {"actor": self.did, "limit": PAGE_SIZE, "filter": FEED_FILTER}
@@ -173,9 +173,7 @@ class BlueskyConnector:
             cursor = page.get("cursor")
             if not cursor or not items or older == len(items):
                 return
-            if cursor in cursors:
-                raise ProtocolError(f"getAuthorFeed returned the cursor {cursor!r} twice")
-            cursors.add(cursor)
+            cursor = trail.follow(str(cursor))
 
     def _in_scope(self, view: Json) -> bool:
         created = self._created(view)

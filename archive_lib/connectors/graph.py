@@ -28,7 +28,7 @@ from typing import Any
 
 from archive_lib.connectors import GRAPH_API
 from archive_lib.connectors.base import TokenHealth
-from archive_lib.connectors.http import Backoff, HttpClient, HttpRules, Response, Throttle, Verdict
+from archive_lib.connectors.http import Backoff, HttpClient, HttpRules, PageTrail, Response, Throttle, Verdict
 from archive_lib.errors import (
     AccountNotFoundError,
     AuthError,
@@ -187,10 +187,6 @@ class Page:
     record: RecordRef
 
 
-class PaginationLoopError(ProtocolError):
-    """Graph returned a ``next`` cursor it had returned before; the edge cannot be walked whole."""
-
-
 def node(
     http: HttpClient, url: str, params: dict[str, str | int] | None = None
 ) -> tuple[dict[str, Any], RecordRef]:
@@ -208,7 +204,7 @@ def pages(http: HttpClient, url: str, params: dict[str, str | int]) -> Iterator[
     """
     next_url: str | None = url
     query: dict[str, str | int] | None = params
-    seen: set[str] = set()
+    trail = PageTrail(url.split("?", 1)[0])
     while next_url:
         response = http.get(next_url, query, allow=())
         query = None
@@ -223,12 +219,7 @@ def pages(http: HttpClient, url: str, params: dict[str, str | int]) -> Iterator[
         next_url = paging["next"]
         cursors = paging.get("cursors")
         marker = cursors.get("after") if isinstance(cursors, dict) else None
-        key = str(marker or next_url)
-        if key in seen:
-            raise PaginationLoopError(
-                f"{response.where}: Graph repeated a page cursor; the listing is incomplete"
-            )
-        seen.add(key)
+        trail.follow(str(marker or next_url))
 
 
 def token_health(http: HttpClient, api: str) -> TokenHealth:

@@ -24,20 +24,27 @@ only, like the ``Authorization`` header otherwise.
 Every response received, failures included, is handed to the recorder (the run's WARC writer)
 before anything else looks at it, so the archive holds the evidence of what each night saw.
 Credentials go only to the origin they belong to; redirects to another host lose them.
+
+Nothing a server sends can hold the night: every exchange has a total deadline (connecting,
+headers and body together, :mod:`.deadline`), a body is read up to ``max_body_bytes`` and
+decoded up to ``max_decoded_bytes`` (:mod:`archive_lib.content_coding`, the same decoder the
+WARC writer's secret scan uses), the account's night makes at most ``max_requests`` requests,
+and a listing that offers a next page it offered before is a :class:`PaginationLoopError`
+(:class:`PageTrail`). A body cut off by a limit, the deadline or a broken connection is still
+recorded, marked ``WARC-Truncated``, before the error is raised. Text quoted from responses
+in errors and log lines passes through ``scrub`` (the run's redactor) first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import gzip
 import json
 import logging
 import random
 import re
 import tempfile
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -47,9 +54,22 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from archive_lib import PRODUCT, __version__
 from archive_lib.clock import Clock, parse_utc
+from archive_lib.connectors import deadline
+from archive_lib.content_coding import (
+    ACCEPT_ENCODING,
+    DEFAULT_LIMIT,
+    TooLargeError,
+    UndecodableError,
+    codings,
+    decoded_chunks,
+)
 from archive_lib.errors import (
     ArchiveError,
     AuthError,
+    BodyTooLargeError,
+    BudgetExhaustedError,
+    ConfigError,
+    PaginationLoopError,
     ProtocolError,
     RateLimitedError,
     TransientPlatformError,
@@ -77,6 +97,7 @@ logging.getLogger("urllib3.connectionpool").addFilter(_NoSecretsInUrls())
 
 Recorder = Callable[[Exchange], RecordRef]
 SPOOL_BYTES = 8 * 1024 * 1024
+READ_BYTES = 64 * 1024
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?', re.I)
 
@@ -100,6 +121,38 @@ class HttpPolicy:
     max_rate_retries: int = 20
     max_redirects: int = 5
     reset_margin: float = 1.0
+    request_deadline: float = 600.0  # one exchange in all: connecting, headers and body
+    max_body_bytes: int = 256 * 1024 * 1024  # as received (a video attachment fits)
+    max_decoded_bytes: int = DEFAULT_LIMIT  # after gzip/deflate
+    max_requests: int = 200_000  # one account's night; a first night of a large account fits
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> HttpPolicy:
+        """The defaults, with the bounds an operator set in the environment (:data:`LIMITS_ENV`)."""
+        changes: dict[str, float | int] = {}
+        for name, variable in LIMITS_ENV.items():
+            text = environ.get(variable, "").strip()
+            if not text:
+                continue
+            kind = type(getattr(cls, name))
+            try:
+                value = kind(text)
+            except ValueError:
+                value = 0
+            if not value > 0:
+                what = "number" if kind is float else "whole number"
+                raise ConfigError(f"${variable} must be a positive {what}, not {text[:20]!r}")
+            changes[name] = value
+        return cls(**changes)  # type: ignore[arg-type]
+
+
+#: The HTTP bounds an operator may change, by environment variable (README: "Bounds").
+LIMITS_ENV = {
+    "request_deadline": "ARCHIVE_REQUEST_DEADLINE",
+    "max_body_bytes": "ARCHIVE_MAX_BODY_BYTES",
+    "max_decoded_bytes": "ARCHIVE_MAX_DECODED_BYTES",
+    "max_requests": "ARCHIVE_MAX_REQUESTS",
+}
 
 
 @dataclass(frozen=True)
@@ -132,11 +185,14 @@ class HttpRules:
 class Response:
     """A received response: its status, headers, the WARC pointer to it, and its body."""
 
-    def __init__(self, exchange: Exchange, record: RecordRef) -> None:
+    def __init__(
+        self, exchange: Exchange, record: RecordRef, max_decoded_bytes: int = HttpPolicy.max_decoded_bytes
+    ) -> None:
         self.exchange = exchange
         self.record = record
         self.status = exchange.status
         self.url = exchange.url
+        self._limit = max_decoded_bytes
         self._content: bytes | None = None
 
     def header(self, name: str) -> str | None:
@@ -148,20 +204,21 @@ class Response:
 
     @property
     def content(self) -> bytes:
-        """The entity body with its content encoding (gzip, deflate) undone."""
+        """The entity body with its content codings undone (see :mod:`archive_lib.content_coding`)."""
         if self._content is None:
+            if self.exchange.truncated:
+                raise ProtocolError(f"{self.where}: the body was cut short ({self.exchange.truncated})")
             body = self.exchange.body
             body.seek(0)
-            data = body.read()
-            body.seek(0)
-            encoding = (self.header("Content-Encoding") or "").strip().lower()
             try:
-                if encoding in ("gzip", "x-gzip"):
-                    data = gzip.decompress(data)
-                elif encoding == "deflate":
-                    data = _inflate(data)
-            except (OSError, zlib.error, EOFError) as exc:
-                raise ProtocolError(f"{_short(self.url)}: body is not valid {encoding}: {exc}") from exc
+                applied = codings(self.header("Content-Encoding"))
+                data = b"".join(decoded_chunks(_read_chunks(body), applied, self._limit))
+            except TooLargeError as exc:
+                raise BodyTooLargeError(f"{self.where}: {exc}") from exc
+            except UndecodableError as exc:
+                raise ProtocolError(f"{self.where}: {exc}") from exc
+            finally:
+                body.seek(0)
             self._content = data
         return self._content
 
@@ -181,7 +238,10 @@ class Response:
         try:
             return json.loads(self.content)
         except ValueError as exc:
-            raise ProtocolError(f"{_short(self.url)}: expected JSON, got {self.content[:80]!r}") from exc
+            kind = self.header("Content-Type") or "no content type"
+            raise ProtocolError(
+                f"{self.where}: expected JSON, got {len(self.content)} bytes of {kind[:60]!r}"
+            ) from exc
 
     def links(self) -> dict[str, str]:
         """The RFC 8288 ``Link`` header as ``{rel: absolute URL}``."""
@@ -212,6 +272,7 @@ class HttpClient:
         pool: urllib3.PoolManager | None = None,
         rng: random.Random | None = None,
         rules: HttpRules | None = None,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
         self._record = record
         self._clock = clock
@@ -219,10 +280,11 @@ class HttpClient:
         self._policy = policy or HttpPolicy()
         self._token = token
         self._token_origin = _origin(token_origin) if token_origin else None
-        self._pool = pool or urllib3.PoolManager(num_pools=4, maxsize=2)
+        self._pool = pool or deadline.pool_manager(num_pools=4, maxsize=2)
         self._rng = rng or random.Random()  # noqa: S311 -- backoff jitter, not a secret
         self._resume_at: dt.datetime | None = None
         self._rules = rules or HttpRules()
+        self._scrub = scrub or (lambda text: text.replace(token, MARK) if token else text)
         self.requests = 0
 
     def get(
@@ -244,8 +306,17 @@ class HttpClient:
         attempt = rate_waits = redirects = 0
         while True:
             self._wait_for_reset(url)
+            if self.requests >= self._policy.max_requests:
+                raise BudgetExhaustedError(
+                    f"this night's {self._policy.max_requests} requests for the account are spent;"
+                    f" not sent: {_short(url)}"
+                )
             try:
                 response = self._send(url, accept, token_as)
+            except _Interrupted as exc:
+                attempt += 1
+                self._backoff(url, attempt, exc.reason)
+                continue
             except (Urllib3Error, OSError) as exc:
                 attempt += 1
                 self._backoff(url, attempt, f"{type(exc).__name__}: {exc}")
@@ -276,18 +347,22 @@ class HttpClient:
                 self._rate_limited(url, response, rate_waits)
                 continue
             if status in (401, 403):
-                raise AuthError(f"HTTP {status} from {_short(url)}: {_error_text(response)}")
+                raise AuthError(f"HTTP {status} from {_short(url)}: {self._error_text(response)}")
             if status >= 500 or status == 408:
                 attempt += 1
-                self._backoff(url, attempt, f"HTTP {status}: {_error_text(response)}")
+                self._backoff(url, attempt, f"HTTP {status}: {self._error_text(response)}")
                 continue
-            raise ProtocolError(f"HTTP {status} from {_short(url)}: {_error_text(response)}")
+            raise ProtocolError(f"HTTP {status} from {_short(url)}: {self._error_text(response)}")
+
+    def _error_text(self, response: Response) -> str:
+        """What the server said went wrong, short, with any credential replaced."""
+        return self._scrub(_error_text(response))
 
     def _send(self, url: str, accept: str, token_as: str | None = None) -> Response:
         headers = {
             "User-Agent": self._agent,
             "Accept": accept,
-            "Accept-Encoding": "gzip, deflate",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
         if self._token and self._token_origin == _origin(url):
             if self._rules.token_param:
@@ -298,29 +373,38 @@ class HttpClient:
                 url = _with_param(url, token_as, self._token)
         policy = self._policy
         sent_at = self._clock.now()
-        raw = self._pool.request(
-            "GET",
-            url,
-            headers=headers,
-            preload_content=False,
-            decode_content=False,
-            redirect=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
-        )
         body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- handed to the Response
+        truncated: str | None = None
         try:
-            peer_ip = _peer_ip(raw)
-            length = 0
-            for chunk in raw.stream(64 * 1024, decode_content=False):
-                body.write(chunk)
-                length += len(chunk)
-            received_at = self._clock.now()
+            with deadline.watch(policy.request_deadline) as watch:
+                try:
+                    raw = self._pool.request(
+                        "GET",
+                        url,
+                        headers=headers,
+                        preload_content=False,
+                        decode_content=False,
+                        redirect=False,
+                        retries=False,
+                        timeout=urllib3.Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
+                    )
+                except (Urllib3Error, OSError) as exc:
+                    if watch.expired:
+                        reason = f"no answer within the {policy.request_deadline:.0f} s deadline"
+                        raise _Interrupted(reason) from exc
+                    raise
+                try:
+                    peer_ip = _peer_ip(raw)
+                    length, truncated = self._read_body(raw, body, policy.max_body_bytes)
+                except (Urllib3Error, OSError):
+                    length, truncated = body.tell(), ("time" if watch.expired else "disconnect")
+                received_at = self._clock.now()
+                if truncated:
+                    raw.close()  # the connection is in an unknown state: never reuse it
+                raw.release_conn()
         except BaseException:
             body.close()
             raise
-        finally:
-            raw.release_conn()
         body.seek(0)
         exchange = Exchange(
             method="GET",
@@ -335,10 +419,29 @@ class HttpClient:
             sent_at=sent_at,
             received_at=received_at,
             peer_ip=peer_ip,
+            truncated=truncated,
         )
         self.requests += 1
         record = self._record(exchange)
-        return Response(exchange, record)
+        if truncated == "length":
+            raise BodyTooLargeError(f"{_short(url)}: the body is larger than {policy.max_body_bytes} bytes")
+        if truncated == "time":
+            raise _Interrupted(f"the exchange outlasted the {policy.request_deadline:.0f} s deadline")
+        if truncated:
+            raise _Interrupted(f"the connection broke after {length} bytes of the body")
+        return Response(exchange, record, policy.max_decoded_bytes)
+
+    @staticmethod
+    def _read_body(raw: urllib3.BaseHTTPResponse, body: IO[bytes], limit: int) -> tuple[int, str | None]:
+        """Copy the body as received into ``body``, at most ``limit`` bytes; and whether it was cut."""
+        length = 0
+        while chunk := raw.read1(READ_BYTES, decode_content=False):
+            if length + len(chunk) > limit:
+                body.write(chunk[: limit - length])
+                return limit, "length"
+            body.write(chunk)
+            length += len(chunk)
+        return length, None
 
     def _wait_for_reset(self, url: str) -> None:
         if self._resume_at is None:
@@ -397,21 +500,23 @@ class HttpClient:
         wait += policy.reset_margin
         if count > policy.max_rate_retries or wait > policy.max_rate_wait:
             raise RateLimitedError(
-                f"{_short(url)}: throttled ({verdict.reason}); waiting {wait:.0f} s is beyond "
+                f"{_short(url)}: throttled ({self._scrub(verdict.reason)}); waiting {wait:.0f} s is beyond "
                 f"the {policy.max_rate_wait:.0f} s this run waits"
             )
-        log.warning("%s from %s; waiting %.1f s", verdict.reason, _short(url), wait)
+        log.warning("%s from %s; waiting %.1f s", self._scrub(verdict.reason), _short(url), wait)
         self._clock.sleep(wait)
 
     def _backoff(self, url: str, attempt: int, reason: str) -> None:
         policy = self._policy
         if attempt >= policy.max_attempts:
-            raise TransientPlatformError(f"{_short(url)}: gave up after {attempt} attempts; last: {reason}")
+            raise TransientPlatformError(
+                f"{_short(url)}: gave up after {attempt} attempts; last: {self._scrub(reason)}"
+            )
         wait = min(policy.backoff_base * 2 ** (attempt - 1), policy.backoff_max)
         wait *= 0.5 + self._rng.random() / 2
         log.warning(
             "%s from %s; attempt %d of %d, retrying in %.1f s",
-            reason,
+            self._scrub(reason),
             _short(url),
             attempt,
             policy.max_attempts,
@@ -420,20 +525,49 @@ class HttpClient:
         self._clock.sleep(wait)
 
 
+class _Interrupted(Exception):
+    """An exchange that ended early in a way a later attempt may not (deadline, broken connection)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PageTrail:
+    """The next-page markers of one listing walk (URLs, cursors, page tokens).
+
+    Every connector follows its platform's next page through one of these: a marker offered a
+    second time means the listing loops (a ``Link: next`` pointing at itself, a cursor that comes
+    back) and the walk cannot be complete, so it ends with :class:`PaginationLoopError` rather
+    than asking again forever.
+    """
+
+    def __init__(self, listing: str) -> None:
+        self._listing = listing
+        self._seen: set[str] = set()
+
+    def follow(self, marker: str) -> str:
+        """``marker``, which must not have been followed before in this walk."""
+        if marker in self._seen:
+            raise PaginationLoopError(
+                f"{self._listing}: the platform offered the same next page twice ({marker[:80]!r});"
+                " the listing is incomplete"
+            )
+        self._seen.add(marker)
+        return marker
+
+
+def _read_chunks(body: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    while chunk := body.read(size):
+        yield chunk
+
+
 def _with_param(url: str, name: str, value: str) -> str:
     parts = urlsplit(url)
     if any(k == name for k, _ in parse_qsl(parts.query, keep_blank_values=True)):
         return url  # a next-page URL that already carries it
     query = f"{parts.query}&" if parts.query else ""
     return urlunsplit(parts._replace(query=query + urlencode({name: value})))
-
-
-def _inflate(data: bytes) -> bytes:
-    """``deflate`` as servers send it: zlib-wrapped per the RFC, or raw, as some do."""
-    try:
-        return zlib.decompress(data)
-    except zlib.error:
-        return zlib.decompress(data, -zlib.MAX_WBITS)
 
 
 def _origin(url: str) -> str:

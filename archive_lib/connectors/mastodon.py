@@ -50,7 +50,7 @@ from archive_lib.connectors.base import (
     Trouble,
     content_digest,
 )
-from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.http import HttpClient, PageTrail
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
@@ -135,6 +135,7 @@ class MastodonConnector:
         plan = self.plan
         url: str | None = f"{self.api}/accounts/{quote(self.me)}/statuses"
         params: dict[str, str | int] | None = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
+        trail = PageTrail(f"{url}")
         while url:
             response = self.http.get(url, params, allow=())
             params = None
@@ -156,6 +157,8 @@ class MastodonConnector:
                 yield _Fetched(status, response.record)
             # Mastodon sends rel="next" only after a full page: its absence ends the walk.
             url = response.links().get("next")
+            if url:
+                trail.follow(url)
 
     def _in_scope(self, status: Status) -> bool:
         if status.get("reblog") or status.get("visibility") not in PUBLIC:

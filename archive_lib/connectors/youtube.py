@@ -54,7 +54,7 @@ from archive_lib.connectors.base import (
     Trouble,
     content_digest,
 )
-from archive_lib.connectors.http import Backoff, HttpClient, HttpRules, Response, Throttle, Verdict
+from archive_lib.connectors.http import Backoff, HttpClient, HttpRules, PageTrail, Response, Throttle, Verdict
 from archive_lib.errors import (
     AccountNotFoundError,
     ArchiveError,
@@ -276,7 +276,7 @@ class YouTubeConnector:
         A 404 (the video or comment went during the walk) raises :class:`_Vanished`; a token
         that comes back again would loop forever and is a protocol error.
         """
-        tokens: set[str] = set()
+        trail = PageTrail(resource)
         token: str | None = None
         while True:
             response = self._get(resource, {**params, "pageToken": token} if token else params)
@@ -287,9 +287,7 @@ class YouTubeConnector:
             token = page.get("nextPageToken")
             if not token:
                 return
-            if token in tokens:
-                raise ProtocolError(f"{resource}: the API returned the page token {token!r} twice")
-            tokens.add(token)
+            token = trail.follow(str(token))
 
     def _videos(self, ids: list[str]) -> Iterator[_Video]:
         for batch in _batches(ids, ID_BATCH):

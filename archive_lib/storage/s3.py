@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, BinaryIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
+from archive_lib.errors import (
+    ObjectExistsError,
+    ObjectNotFoundError,
+    RetentionPassedError,
+    StoreConfigError,
+    StoreError,
+)
 from archive_lib.retention import ObjectRetention, add_years
 from archive_lib.storage.base import StoredObject
 from archive_lib.storage.file import RETENTION_TAG, check_key, check_tags, iter_chunks
@@ -171,7 +177,10 @@ class S3Store:
         lock_until = dt.datetime.combine(until_day, dt.time(), tzinfo=dt.UTC)
         if lock_until <= self._clock():
             # AWS refuses a past retain-until date (moto accepts it): fail here, the same way.
-            raise ValueError(f"{key!r}: retain-until {until_day} is not in the future")
+            raise RetentionPassedError(
+                f"{key!r}: retain-until {until_day} is not in the future; an object must be locked"
+                " when it is written (was an old night captured with --run-date?)"
+            )
         tagging = urllib.parse.urlencode(
             {**caller_tags, RETENTION_TAG: retention.retention_class},
             quote_via=urllib.parse.quote,

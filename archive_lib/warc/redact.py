@@ -62,6 +62,11 @@ class Redactor:
                 self._secrets = sorted([*self._secrets, form], key=len, reverse=True)
                 self._secret_bytes = [s.encode() for s in self._secrets]
 
+    @property
+    def hunting(self) -> bool:
+        """Whether there is any secret value to hunt for."""
+        return bool(self._secret_bytes)
+
     def text(self, value: str) -> str:
         for secret in self._secrets:
             value = value.replace(secret, MARK)

@@ -10,7 +10,16 @@ The response is stored as it came over the wire: status line, headers and entity
 gzip-compressed when the server compressed it). Only the framing is normalised: a body that
 arrived chunked is stored whole, with ``Content-Length`` set and the original
 ``Transfer-Encoding`` kept as ``X-Archive-Orig-Transfer-Encoding`` (pywb's convention), so every
-WARC reader replays it. Credentials are redacted first (see :mod:`.redact`).
+WARC reader replays it. A body the client stopped reading is stored as far as it came, with
+``WARC-Truncated`` saying why (``length``, ``time``, ``disconnect``).
+
+Credentials are redacted first (see :mod:`.redact`). When the run holds a secret, every body is
+searched for it both as received and decoded, through the same decoder the HTTP client reads
+with (:mod:`archive_lib.content_coding`): every gzip member, zlib or raw deflate, stacked
+codings. A body that holds the secret either way is stored decoded with the secret replaced; a
+body that cannot be decoded to be searched (corrupt, an unknown coding, too large once
+decoded) is withheld: the record keeps the status and headers, an empty body,
+``WARC-Truncated: unspecified`` and ``X-Archive-Withheld`` saying why.
 
 The writer knows nothing of where bytes end up beyond the :class:`ObjectStore` it is given.
 """
@@ -18,11 +27,9 @@ The writer knows nothing of where bytes end up beyond the :class:`ObjectStore` i
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import io
 import logging
 import tempfile
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, BinaryIO
 from urllib.parse import urlsplit
@@ -33,6 +40,7 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from archive_lib.clock import IdFactory
+from archive_lib.content_coding import DEFAULT_LIMIT, TooLargeError, UndecodableError, codings, decoded_chunks
 from archive_lib.models import Exchange, RecordRef
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
@@ -78,6 +86,7 @@ class WarcRecorder:
         ids: IdFactory,
         now: Callable[[], dt.datetime],
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_decoded_bytes: int = DEFAULT_LIMIT,
     ) -> None:
         self._store = store
         self._key_for = key_for
@@ -88,6 +97,7 @@ class WarcRecorder:
         self._ids = ids
         self._now = now
         self._max_bytes = max_bytes
+        self._max_decoded = max_decoded_bytes
         self._seq = 0
         self._file: IO[bytes] | None = None
         self._writer: _Sha256WARCWriter | None = None
@@ -188,19 +198,7 @@ class WarcRecorder:
     def _response_record(self, exchange: Exchange, url: str, record_id: str) -> object:
         assert self._writer is not None
         headers = self._redactor.headers(exchange.response_headers)
-        body: BinaryIO = exchange.body
-        length = exchange.body_length
-        body.seek(0)
-        if self._redactor.find_in_chunks(_decoded_chunks(exchange)):
-            # A platform echoed a secret in its body (Graph API does, in paging links): store the
-            # decoded body with the secret replaced rather than the original bytes.
-            log.info("a secret in the response body of %s was redacted", url)  # expected of Graph
-            clean = self._redactor.body(_decode(exchange.body.read(), headers))
-            # The original encoding and length no longer describe the stored body: keep them as
-            # X-Archive-Orig-*; _fix_framing then sets the Content-Length of the clean body.
-            changed = ("content-encoding", "content-length")
-            headers = [(f"X-Archive-Orig-{n}", v) if n.lower() in changed else (n, v) for n, v in headers]
-            body, length = io.BytesIO(clean), len(clean)
+        body, length, headers, withheld = self._clean_body(exchange, headers, url)
         headers = _fix_framing(headers, length)
         status = StatusAndHeaders(
             f"{exchange.status} {exchange.reason}".strip(), headers, protocol=exchange.http_version
@@ -209,6 +207,10 @@ class WarcRecorder:
         warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": _warc_date(exchange.received_at)}
         if exchange.peer_ip:
             warc_headers["WARC-IP-Address"] = exchange.peer_ip
+        if withheld:
+            warc_headers["WARC-Truncated"] = "unspecified"
+        elif exchange.truncated:
+            warc_headers["WARC-Truncated"] = exchange.truncated
         return self._writer.create_warc_record(
             url,
             "response",
@@ -217,6 +219,41 @@ class WarcRecorder:
             http_headers=status,
             warc_headers_dict=warc_headers,
         )
+
+    def _clean_body(
+        self, exchange: Exchange, headers: list[tuple[str, str]], url: str
+    ) -> tuple[BinaryIO, int, list[tuple[str, str]], bool]:
+        """The body to store, its length, the headers that describe it, and whether it was withheld."""
+        body: BinaryIO = exchange.body
+        body.seek(0)
+        if not self._redactor.hunting:
+            return body, exchange.body_length, headers, False
+        # The original coding and length no longer describe a body stored otherwise: they are kept
+        # as X-Archive-Orig-*, and _fix_framing sets the Content-Length of what is stored.
+        changed = ("content-encoding", "content-length")
+        renamed = [(f"X-Archive-Orig-{n}", v) if n.lower() in changed else (n, v) for n, v in headers]
+        try:
+            applied = codings(_content_encoding(exchange.response_headers))
+            found = self._redactor.find_in_chunks(_chunks(body))
+            if applied:
+                body.seek(0)
+                stream = decoded_chunks(_chunks(body), applied, self._max_decoded)
+                found = self._redactor.find_in_chunks(stream) or found
+        except (UndecodableError, TooLargeError) as exc:
+            log.warning("the body of %s was withheld: it cannot be searched for secrets (%s)", url, exc)
+            reason = f"the body could not be decoded to be searched for secrets: {exc}"
+            return io.BytesIO(b""), 0, [*renamed, ("X-Archive-Withheld", reason)], True
+        finally:
+            body.seek(0)
+        if not found:
+            return body, exchange.body_length, headers, False
+        # A platform echoed a secret in its body (Graph API does, in paging links): store the
+        # decoded body with the secret replaced rather than the original bytes.
+        log.info("a secret in the response body of %s was redacted", url)  # expected of Graph
+        decoded = b"".join(decoded_chunks(_chunks(body), applied, self._max_decoded))
+        body.seek(0)
+        clean = self._redactor.body(decoded)
+        return io.BytesIO(clean), len(clean), renamed, False
 
     def _request_record(self, exchange: Exchange, url: str, response_id: str) -> object:
         assert self._writer is not None
@@ -260,46 +297,13 @@ def _fix_framing(headers: list[tuple[str, str]], length: int) -> list[tuple[str,
     return out
 
 
-def _decoded_chunks(exchange: Exchange, size: int = 1 << 20) -> Iterator[bytes]:
-    """The response body, content-decoded, in chunks; the body is rewound afterwards."""
-    encoding = _content_encoding(exchange.response_headers)
-    decoder = None
-    if encoding in ("gzip", "x-gzip"):
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    elif encoding == "deflate":
-        decoder = zlib.decompressobj()
-    exchange.body.seek(0)
-    try:
-        while chunk := exchange.body.read(size):
-            if decoder is None:
-                yield chunk
-                continue
-            try:
-                yield decoder.decompress(chunk)
-            except zlib.error:
-                decoder = None  # not what the header claims: scan the raw bytes instead
-                yield chunk
-    finally:
-        exchange.body.seek(0)
+def _chunks(body: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    while chunk := body.read(size):
+        yield chunk
 
 
 def _content_encoding(headers: Sequence[tuple[str, str]]) -> str:
-    return next((v.strip().lower() for n, v in headers if n.lower() == "content-encoding"), "")
-
-
-def _decode(data: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
-    encoding = _content_encoding(headers)
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(data)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(data)
-            except zlib.error:
-                return zlib.decompress(data, -zlib.MAX_WBITS)
-    except (OSError, zlib.error, EOFError):
-        return data
-    return data
+    return ", ".join(v for n, v in headers if n.lower() == "content-encoding")
 
 
 def _warc_date(moment: dt.datetime) -> str:
