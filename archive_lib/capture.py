@@ -217,9 +217,9 @@ class _Night:
         if status == "ok" and self.troubles:
             status, retryable = "failed", True
             error = f"{len(self.troubles)} part(s) of the walk failed: " + "; ".join(self.troubles[:5])
+        if status != "ok":
+            error = self._keep_what_was_captured(error or "")
         try:
-            if status != "ok":
-                self._checkpoint()  # what the failed night captured is kept
             return self._finish(status, error, retryable)
         except StoreError as exc:
             if exc.retryable:
@@ -229,6 +229,22 @@ class _Night:
         except Exception as exc:
             log.exception("%s: the night's record could not be written", account.id, extra=self._log_extra())
             return self._unrecorded(error or "", exc)
+
+    def _keep_what_was_captured(self, error: str) -> str:
+        """Store what a failed night captured; ``error`` with what could not be stored."""
+        pending = len(self.rows)
+        try:
+            self._checkpoint()
+        except StoreError as exc:
+            if exc.retryable:
+                self.recorder.close()
+                raise
+            return f"{error}; its last {pending} versions could not be stored: {exc}"
+        except Exception as exc:
+            log.exception("%s: versions could not be stored", self.account.id, extra=self._log_extra())
+            # The WARC records are stored; the versions are found again by the next night.
+            return f"{error}; its last {pending} versions could not be stored ({type(exc).__name__}: {exc})"
+        return error
 
     def _unrecorded(self, error: str, exc: BaseException) -> RunResult:
         """The result of a night whose runs row or manifest could not be written.
@@ -357,11 +373,15 @@ class _Night:
 
     def _checkpoint(self) -> None:
         """Store the WARC file in progress, then the versions that point into it."""
-        self.recorder.flush()
+        try:
+            self.recorder.flush()
+        except BaseException:
+            self.rows = []  # they point into a WARC file that could not be stored
+            raise
         if not self.rows:
             return
         rows, self.rows = self.rows, []
-        created = [r["created_at"] for r in rows]
+        created = [r["created_at"] or r["observed_at"] for r in rows]  # see archive_lib.layout
         key = layout.items_key(
             self.account.id, self.run_date, self.run_id, len(self.parts) + 1, min(created), max(created)
         )
@@ -385,6 +405,12 @@ class _Night:
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account
         finished = self.clock.now()
+        if self.versioner is not None and self.versioner.odd_versions:
+            odd = ", ".join(f"{f} ({n})" for f, n in sorted(self.versioner.odd_fields.items()))
+            self.warnings.append(
+                f"{self.versioner.odd_versions} item versions held values the archive could not read as"
+                f" their type; they are archived, with the values as sent in unparsed: {odd}"
+            )
         # Error texts quote URLs and platform messages; a credential must not ride along.
         error = self.redactor.text(error) if error else error
         self.warnings = [self.redactor.text(w) for w in self.warnings]

@@ -11,6 +11,7 @@ Exit codes (documented in README.md):
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -34,6 +35,8 @@ from archive_lib.storage import open_store
 from archive_lib.tokens import connection_env_name, env_tokens
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EARLIEST_NIGHT = dt.date(2000, 1, 1)
+MAX_RECHECK_DAYS = 3650
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,8 +141,10 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
     run_date = args.run_date or today
     if run_date > today:
         raise ConfigError(f"--run-date {run_date} is in the future (today is {today} in Stockholm)")
-    if args.recheck_days is not None and args.recheck_days < 1:
-        raise ConfigError("--recheck-days must be at least 1")
+    if run_date < EARLIEST_NIGHT:
+        raise ConfigError(f"--run-date {run_date} is before {EARLIEST_NIGHT}, before any social media")
+    if args.recheck_days is not None and not 1 <= args.recheck_days <= MAX_RECHECK_DAYS:
+        raise ConfigError(f"--recheck-days must be from 1 to {MAX_RECHECK_DAYS}")
     select_accounts(inventory, args.account)  # unknown ids are refused before anything is opened
     store = open_store(_require(args.store, "no store: give --store or set ARCHIVE_STORE"))
     _register_secrets(inventory)

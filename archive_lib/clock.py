@@ -56,20 +56,47 @@ def local_day_start(day: dt.date) -> dt.datetime:
 
 def stockholm_date(moment: dt.datetime) -> dt.date:
     """The calendar date in Stockholm at ``moment``."""
-    return moment.astimezone(STOCKHOLM).date()
+    return in_stockholm(moment).date()
+
+
+def in_stockholm(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in Stockholm time; at the very ends of the calendar (the last hours of the
+    year 9999, which platforms do send), where Stockholm's date does not exist, in UTC."""
+    try:
+        return moment.astimezone(STOCKHOLM)
+    except OverflowError:
+        return moment.astimezone(UTC)
 
 
 def parse_utc(value: str) -> dt.datetime:
-    """An ISO 8601 timestamp from a platform as an aware UTC datetime (naive means UTC)."""
+    """An ISO 8601 timestamp from a platform as an aware UTC datetime (naive means UTC).
+
+    Raises ValueError for anything else, including a time that has no UTC equivalent within
+    the years 1 to 9999 (``0001-01-01T00:00:00+01:00``).
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {type(value).__name__}")
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{text[:40]!r} lies outside the years 1 to 9999 in UTC") from exc
 
 
 def run_id_account(run_id: str) -> str:
     """The account id a run id names."""
     return run_id.split("_", 1)[0]
+
+
+def run_started(run_id: str) -> dt.datetime | None:
+    """When a run started, as its id says (see :meth:`IdFactory.run_id`); None for another id."""
+    try:
+        stamp = run_id.split("_")[1]
+        return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except (IndexError, ValueError):
+        return None

@@ -68,12 +68,6 @@ class ObjectExistsError(StoreError):
     retryable = False
 
 
-class RetentionPassedError(StoreError):
-    """An object's retain-until date has passed before it was written; it cannot be locked."""
-
-    retryable = False
-
-
 class ObjectNotFoundError(StoreError):
     """No object under this key."""
 

@@ -39,7 +39,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive_lib import PRODUCT, __version__
 from archive_lib.errors import ArchiveError, ConfigError
-from archive_lib.metadata.schema import ITEMS_SCHEMA
+from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
 from archive_lib.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.render import DEPTH_CSS, render, stylesheet
 from archive_lib.retention import ObjectRetention
@@ -121,7 +121,7 @@ def make_export(
                 h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id)
             )
             threads.append(build_thread(thread_all, account_id, post_id, focus, None))
-    rows.sort(key=lambda r: (r["account_id"], r["created_at"], r["item_id"], r["version"]))
+    rows.sort(key=lambda r: (r["account_id"], item_time(r), r["item_id"], r["version"]))
 
     files: dict[str, bytes] = {}
     for thread in threads:

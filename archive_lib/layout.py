@@ -8,8 +8,10 @@
     manifests/{YYYY-MM-DD}/{run_id}.json
 
 ``FIRST``/``LAST`` in an items part's name are the earliest and latest ``created_at`` of the
-items in it (UTC, ``YYYYMMDDTHHMMSS``). They let a night find the parts that can hold a given
-item by listing names, without opening every part the archive has ever written.
+items in it (UTC, ``YYYYMMDDTHHMMSS``, the year always four digits: platforms send years from 1
+to 9999). They let a night find the parts that can hold a given item by listing names, without
+opening every part the archive has ever written. An item whose creation time could not be read
+counts with the time it was observed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ RUNS = "metadata/runs"
 MANIFESTS = "manifests"
 WARC = "warc"
 _STAMP = "%Y%m%dT%H%M%S"
+_LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+_SECOND = dt.timedelta(seconds=1)
 _PART = re.compile(
     r"^metadata/items/account_id=(?P<account>[^/]+)/run_date=(?P<date>\d{4}-\d{2}-\d{2})/"
     r"(?P<run_id>[^/]+)-(?P<seq>\d{5})\.c(?P<first>\d{8}T\d{6})-(?P<last>\d{8}T\d{6})\.parquet$"
@@ -44,11 +48,17 @@ def items_prefix(account_id: str) -> str:
 def items_key(
     account_id: str, run_date: dt.date, run_id: str, seq: int, first: dt.datetime, last: dt.datetime
 ) -> str:
-    first_s = first.astimezone(dt.UTC).strftime(_STAMP)
+    first_s = _stamp(first)
     # Round the upper bound up so the range in the name always contains the true value.
-    last_s = (last.astimezone(dt.UTC) + dt.timedelta(seconds=1)).strftime(_STAMP)
+    last_s = _stamp(min(last.astimezone(dt.UTC), _LATEST - _SECOND) + _SECOND)
     name = f"{run_id}-{seq:05d}.c{first_s}-{last_s}.parquet"
-    return f"{items_prefix(account_id)}run_date={run_date:%Y-%m-%d}/{name}"
+    return f"{items_prefix(account_id)}run_date={run_date.isoformat()}/{name}"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """``YYYYMMDDTHHMMSS`` in UTC with a four-digit year (``strftime("%Y")`` gives ``99``)."""
+    m = moment.astimezone(dt.UTC)
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
 
 
 def runs_key(run_date: dt.date, run_id: str) -> str:
@@ -80,7 +90,8 @@ class ItemsPart:
     last_created: dt.datetime
 
     def may_hold(self, created_at: dt.datetime) -> bool:
-        return self.first_created <= created_at <= self.last_created
+        # Whole seconds: the name cannot round the last second of the year 9999 up.
+        return self.first_created <= created_at and created_at.replace(microsecond=0) <= self.last_created
 
 
 def parse_items_key(key: str) -> ItemsPart | None:

@@ -130,7 +130,7 @@ class ItemSnapshot:
     author_is_account: bool
     text: str
     url: str | None
-    created_at: dt.datetime
+    created_at: dt.datetime | None  # None: the platform's value could not be read (see unparsed)
     edited_at: dt.datetime | None
     content_sha256: str
     record: RecordRef
@@ -141,11 +141,17 @@ class ItemSnapshot:
     media: tuple[MediaFile, ...] = ()
     poll_options: tuple[str, ...] = ()
     hidden: bool | None = None  # hidden by the account (Facebook, Instagram); None: not reported
+    unparsed: tuple[tuple[str, str], ...] = ()  # (field, value as sent) the archive could not read
 
     @property
-    def version_time(self) -> dt.datetime:
-        """When this state came into being: the last edit, else the creation."""
+    def version_time(self) -> dt.datetime | None:
+        """When this state came into being: the last edit, else the creation (if known)."""
         return self.edited_at or self.created_at
+
+    @property
+    def sort_time(self) -> dt.datetime:
+        """The creation, or when it was observed if the platform's creation time is unreadable."""
+        return self.created_at or self.record.date
 
 
 @dataclass(frozen=True)

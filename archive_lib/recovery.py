@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict
 
 from archive_lib import layout
-from archive_lib.clock import Clock
+from archive_lib.clock import Clock, run_started
 from archive_lib.manifest import build_manifest, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import RUNS_SCHEMA
@@ -61,7 +61,7 @@ def complete_interrupted(
     completed = []
     for run_id, (day, keys) in sorted(interrupted_runs(store, account, dates, current_run).items()):
         retention = account.retention.for_night(day)
-        started = _started_at(run_id) or clock.now()
+        started = run_started(run_id) or clock.now()
         now = clock.now()
         error = f"interrupted before it finished (no manifest); completed by run {current_run}"
         objects = [store.stat(key) for key in keys]
@@ -118,14 +118,6 @@ def complete_interrupted(
         )
         completed.append(run_id)
     return completed
-
-
-def _started_at(run_id: str) -> dt.datetime | None:
-    try:
-        stamp = run_id.split("_")[1]
-        return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-    except (IndexError, ValueError):
-        return None
 
 
 def _zero_counts() -> dict[str, int]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from archive_lib.search.items import STOCKHOLM
+from archive_lib.clock import STOCKHOLM, in_stockholm
 
 #: Indentation per depth as classes: the web view's Content-Security-Policy allows no inline styles.
 DEPTH_CSS = "".join(f".depth-{d} {{ margin-left: {d * 1.6:.1f}em; }}\n" for d in range(10))
@@ -21,7 +21,9 @@ def stamp(value: Any) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if isinstance(value, dt.datetime):
-        return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+        local = in_stockholm(value)
+        zone = "" if local.tzinfo == STOCKHOLM else " UTC"  # the last hours of the year 9999
+        return f"{local.year:04d}-{local:%m-%d %H:%M}{zone}"
     return "" if value is None else str(value)
 
 

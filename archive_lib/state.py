@@ -45,7 +45,7 @@ class KnownItem:
     post_id: str
     parent_id: str | None
     author_is_account: bool
-    created_at: dt.datetime
+    created_at: dt.datetime | None
     edited_at: dt.datetime | None
     version: int
     event: str
@@ -77,7 +77,7 @@ class KnownItem:
         return self.event == "deleted"
 
     @property
-    def version_time(self) -> dt.datetime:
+    def version_time(self) -> dt.datetime | None:
         return self.edited_at or self.created_at
 
 
@@ -110,6 +110,13 @@ class KnownState:
     @property
     def parts(self) -> list[layout.ItemsPart]:
         return list(self._parts)
+
+    def load_all(self) -> None:
+        """Read every part not read yet: for an item whose creation time is unknown."""
+        unread = [p for p in self._parts if p.key not in self._loaded]
+        if unread:
+            log.info("reading all %d remaining items parts for an item of unknown creation time", len(unread))
+            self._read(unread)
 
     def load_created_since(self, moment: dt.datetime) -> None:
         """Read every part that may hold items created at or after ``moment``."""
@@ -168,7 +175,7 @@ class KnownState:
     def account_items_since(self, moment: dt.datetime) -> list[KnownItem]:
         """Live items written by the account itself and created at or after ``moment``."""
         items = (self.items[i] for i in self._by_account)
-        return [k for k in items if not k.deleted and k.created_at >= moment]
+        return [k for k in items if not k.deleted and (k.created_at is None or k.created_at >= moment)]
 
     def thread(self, post_id: str) -> list[KnownItem]:
         """Known items of the thread rooted at ``post_id``."""

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from archive_lib import layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.metadata.schema import item_time
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import day_end, item_state, version_time
 from archive_lib.storage.base import ObjectStore
@@ -157,7 +158,7 @@ def threads_rows(
 ) -> dict[str, list[dict[str, Any]]]:
     """Every version row of each of the account's threads ``post_ids``; each part read once."""
     earliest = min(
-        dt.datetime.fromisoformat(p["created_at"])
+        dt.datetime.fromisoformat(p["created_at"] or p["observed_at"])
         for post_id in post_ids
         for p in index.thread_items(account_id, post_id)
     )
@@ -192,7 +193,7 @@ def build_thread(
         items[item_id] = ThreadItem(ordered, item_state(ordered))
     root = items.get(post_id)
     detached: list[ThreadItem] = []
-    for item in sorted(items.values(), key=lambda i: (i.current["created_at"], i.item_id)):
+    for item in sorted(items.values(), key=lambda i: (item_time(i.current), i.item_id)):
         if item is root:
             continue
         parent = items.get(item.current["parent_id"] or "")

@@ -7,14 +7,20 @@ an item archived as deleted shows up again (``restored``, e.g. a suspended accou
 and when only its visibility changed on a platform that reports it (``hidden``, ``unhidden``).
 An edit of a comment that was hidden at the same time gives two rows: the edit, then the hiding.
 Seeing an item unchanged writes nothing.
+
+Every row is made to fit the Parquet schema (:mod:`archive_lib.metadata.conform`) as it is made,
+so odd platform values never stop the night; what had to be read leniently is in ``unparsed``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from typing import Any
 
+from archive_lib.metadata.conform import conform
+from archive_lib.metadata.schema import ITEMS_SCHEMA
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef, RunCounts
 from archive_lib.state import KnownState
 
@@ -28,9 +34,13 @@ class Versioner:
         self._run_id = run_id
         self._retain_until = account.retention.retain_until(run_date)
         self.counts = RunCounts()
+        self.odd_versions = 0  # versions with a value the archive could not read as typed
+        self.odd_fields: Counter[str] = Counter()
 
     def seen(self, snapshot: ItemSnapshot) -> list[dict[str, Any]]:
         """The rows for ``snapshot``: the versions the archive does not hold yet (often none)."""
+        if snapshot.created_at is None:
+            self._known.load_all()  # the parts' names cannot say which one holds it
         known = self._known.latest(snapshot.item_id, snapshot.created_at)
         if known is None:
             field = "posts_new" if snapshot.item_type == "post" else "comments_new"
@@ -41,7 +51,8 @@ class Versioner:
         version = known.version
         visibility_changed = snapshot.hidden is not None and snapshot.hidden != bool(known.hidden)
         if known.content_sha256 != snapshot.content_sha256:
-            if snapshot.version_time < known.version_time:
+            mine, theirs = snapshot.version_time, known.version_time
+            if mine is not None and theirs is not None and mine < theirs:
                 return []  # an older state than the one archived (from an edit history): nothing new
             version += 1
             before = known.hidden if visibility_changed else snapshot.hidden
@@ -82,6 +93,15 @@ class Versioner:
         self._known.stored(part_key, rows)
 
     def _row(self, snap: ItemSnapshot, event: str, version: int) -> dict[str, Any]:
+        row = self._fields(snap, event, version)
+        unparsed = [*snap.unparsed, *conform(row, ITEMS_SCHEMA)]
+        row["unparsed"] = [{"field": f, "value": v} for f, v in unparsed]
+        if unparsed:
+            self.odd_fields.update(f for f, _ in unparsed)
+            self.odd_versions += 1
+        return row
+
+    def _fields(self, snap: ItemSnapshot, event: str, version: int) -> dict[str, Any]:
         account = self._account
         return {
             "platform": account.platform,

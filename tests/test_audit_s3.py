@@ -118,3 +118,25 @@ def test_a_shortened_retention_is_found(world: AuditWorld, locked_bucket: str, s
 
     found = {p.kind for p in report.problems if p.key == key}
     assert found == {"lock_mode_mismatch", "retention_mismatch"}
+
+
+def test_a_late_capture_of_an_old_night_is_locked_for_a_day_and_audits_clean(
+    tmp_path: pathlib.Path, locked_bucket: str, s3_client: S3Client
+) -> None:
+    # The night of three years ago, captured now, in a class kept two years: its retain-until
+    # date has passed, which AWS refuses. The records are captured and locked all the same.
+    old = dt.date(2023, 11, 20)
+    with FakeMastodon(now=NOW) as fake:
+        store = S3Store(f"s3://{locked_bucket}/arkiv", client=s3_client, clock=lambda: fake.clock.now())
+        world = AuditWorld(fake, tmp_path, store)
+        fake.post(world.town, fake.html("Biblioteket har öppet i kväll."), at=NOW - dt.timedelta(hours=5))
+        world.accounts = [{"id": "ks-mastodon", "handle": "kristianstad", "retention": "gallras-efter-2-ar"}]
+        result = world.capture(old, "ks-mastodon")
+        assert result.status == "ok", result.error
+        for key in result.objects:
+            stored = store.stat(key)
+            assert stored.lock_mode == "COMPLIANCE"
+            assert stored.locked_until is not None and stored.locked_until.date() == dt.date(2026, 11, 21)
+        report = world.audit(old, old)
+    assert "retention_mismatch" not in kinds(report), report.problems
+    assert report.fixity["protection_checked"] > 0

@@ -355,5 +355,5 @@ def test_a_cursor_that_repeats_ends_the_night_instead_of_looping(world: World) -
 
     result = world.night(NIGHT_1)
 
-    assert result.status == "failed" and "cursor" in (result.error or "")
+    assert result.status == "failed" and "repeated a next-page cursor" in (result.error or "")
     assert len(world.fake.requests.matching("getAuthorFeed")) == 2

@@ -294,7 +294,7 @@ def test_a_repeating_cursor_is_a_failed_walk_not_an_endless_one(town: GraphTown)
         town.world.comment(post, town.anna, f"Fråga {n}", at=town.ago(hours=20 - n))
     town.world.repeat_cursor = True
     result = town.night(NIGHT_1, "ks-facebook").results[0]
-    assert result.status == "failed" and "repeated a page cursor" in (result.error or "")
+    assert result.status == "failed" and "repeated a next-page cursor" in (result.error or "")
 
 
 def test_a_deleted_post_takes_its_comments_with_it(town: GraphTown) -> None:

@@ -495,5 +495,5 @@ def test_a_page_token_that_repeats_ends_the_night_instead_of_looping(world: Worl
 
     result = world.night(NIGHT_1)
 
-    assert result.status == "failed" and "page token" in (result.error or "")
+    assert result.status == "failed" and "repeated a next-page cursor" in (result.error or "")
     assert len(world.fake.requests.matching("/playlistItems")) == 2

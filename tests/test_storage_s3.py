@@ -44,16 +44,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from archive_lib.errors import (
-    ObjectExistsError,
-    ObjectNotFoundError,
-    RetentionPassedError,
-    StoreConfigError,
-    StoreError,
-)
+from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage import FileStore, ObjectStore, S3Store, open_store
-from archive_lib.storage.s3 import MAX_SINGLE_PUT, ObjectTooLargeError
+from archive_lib.storage.s3 import MAX_SINGLE_PUT, MIN_LOCK, ObjectTooLargeError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -226,13 +220,17 @@ def test_a_checksum_the_server_did_not_confirm_is_an_error(store: S3Store) -> No
         store.put("k", b"data", retention=TEN_YEARS, tags={})
 
 
-def test_a_retain_until_date_in_the_past_is_refused(
+def test_a_retain_until_date_in_the_past_still_locks_the_object(
     s3_client: S3Client, store: S3Store, locked_bucket: str
 ) -> None:
-    past = ObjectRetention("k0", NOW.date())  # 00:00 today is already over
-    with pytest.raises(RetentionPassedError, match="not in the future"):
-        store.put("k", b"data", retention=past, tags={})
-    assert versions(s3_client, locked_bucket) == []
+    # A late capture of an old night: its retention already ended, and AWS refuses a past date.
+    past = ObjectRetention("k0", NOW.date() - dt.timedelta(days=400))
+    stored = store.put("k", b"data", retention=past, tags={})
+    assert stored.locked_until == NOW + MIN_LOCK and stored.lock_mode == "COMPLIANCE"
+    found = store.stat("k")  # as the server reports it
+    assert (found.lock_mode, found.locked_until) == ("COMPLIANCE", NOW + MIN_LOCK)
+    assert found.retention == ObjectRetention("k0", (NOW + MIN_LOCK).date())
+    assert len(versions(s3_client, locked_bucket)) == 1
 
 
 def test_objects_over_5_gib_are_refused_before_sending(

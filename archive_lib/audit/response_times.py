@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from archive_lib.audit.workdays import weekday_hours
+from archive_lib.metadata.schema import item_time
 
 LIMIT_HOURS = 24.0
 OUTCOMES = ("within_24h", "late", "unanswered", "pending")
@@ -78,12 +79,12 @@ def account_response_times(
     hours: list[float] = []
     question_hours: list[float] = []
     details: dict[str, dict[str, Any]] = {}
-    for item_id, row in sorted(latest.items(), key=lambda kv: kv[1]["created_at"]):
+    for item_id, row in sorted(latest.items(), key=lambda kv: item_time(kv[1])):
         created = row["created_at"]
         if row["item_type"] != "comment" or row["author_is_account"] or row["post_id"] not in own_posts:
             continue
-        if not start <= created < end:
-            continue
+        if created is None or not start <= created < end:
+            continue  # a comment the platform did not date cannot be timed
         answer = first_answer.get(item_id)
         if answer is None and row.get("event") == "deleted":
             continue
@@ -122,7 +123,9 @@ def _first_answers(latest: dict[str, dict[str, Any]], as_of: dt.datetime) -> dic
     """For every item, the account's earliest item anywhere below it (published by ``as_of``)."""
     first: dict[str, dict[str, Any]] = {}
     for row in latest.values():
-        if not row["author_is_account"] or row["item_type"] != "comment" or row["created_at"] > as_of:
+        if not row["author_is_account"] or row["item_type"] != "comment":
+            continue
+        if row["created_at"] is None or row["created_at"] > as_of:
             continue
         parent = row.get("parent_id")
         seen: set[str] = set()

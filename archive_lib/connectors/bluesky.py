@@ -56,6 +56,7 @@ from archive_lib.connectors.http import HttpClient, PageTrail, Response
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
+from archive_lib.values import Fields, count, dicts, ident, mapping, moment
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +102,19 @@ class BlueskyConnector:
         replies: list[_Fetched] = []
         for fetched in self._listing():
             view = fetched.view
-            indexed = parse_utc(str(view["indexedAt"]))
-            newest = indexed if newest is None or indexed > newest else newest
+            indexed = moment(view.get("indexedAt"))
+            if indexed is not None and (newest is None or indexed > newest):
+                newest = indexed
             if not self._in_scope(view):
                 continue
-            listed.add(str(view["uri"]))
-            reply = (view.get("record") or {}).get("reply")
+            listed.add(view["uri"])
+            reply = mapping(view.get("record")).get("reply")
             if not reply:
                 yield from self._thread(str(view["uri"]))
             else:
                 replies.append(fetched)
         for fetched in reversed(replies):  # oldest first
-            if str(fetched.view["uri"]) not in self.seen_tonight:
+            if fetched.view["uri"] not in self.seen_tonight:
                 yield from self._reply(fetched)
         if self.unknown_embeds:
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self.unknown_embeds.items()))
@@ -134,7 +136,10 @@ class BlueskyConnector:
             raise AccountNotFoundError(
                 f"Bluesky has no account {handle!r}: {data.get('message') or data.get('error')}"
             )
-        return str(data["did"])
+        did = ident(data.get("did"))
+        if did is None:
+            raise ProtocolError(f"{response.where}: the profile has no did")
+        return did
 
     def _listing(self) -> Iterator[_Fetched]:
         plan = self.plan
@@ -153,22 +158,22 @@ class BlueskyConnector:
                 params["cursor"] = cursor
             response = self._get("app.bsky.feed.getAuthorFeed", params)
             page = _ok(response)
-            items = [
-                i for i in page.get("feed") or [] if isinstance(i, dict) and isinstance(i.get("post"), dict)
-            ]
+            items = dicts(page.get("feed"))
             older = 0
             for item in items:
-                post = item["post"]
-                reason = item.get("reason") or {}
-                sort_at = parse_utc(str(reason.get("indexedAt") or post.get("indexedAt")))
-                if stop is not None and sort_at < stop:
+                post = _view(item.get("post"))
+                if post is None:
+                    continue
+                reason = mapping(item.get("reason"))
+                sort_at = moment(reason.get("indexedAt") or post.get("indexedAt"))
+                if stop is not None and sort_at is not None and sort_at < stop:
                     older += 1
                     continue
                 if "reasonRepost" in str(reason.get("$type", "")):
                     continue  # someone else's post the account shared
-                if (post.get("author") or {}).get("did") != self.did or post.get("uri") in seen:
+                if mapping(post.get("author")).get("did") != self.did or post["uri"] in seen:
                     continue  # pinned posts can repeat across pages
-                seen.add(str(post["uri"]))
+                seen.add(post["uri"])
                 yield _Fetched(post, response.record)
             cursor = page.get("cursor")
             if not cursor or not items or older == len(items):
@@ -177,6 +182,8 @@ class BlueskyConnector:
 
     def _in_scope(self, view: Json) -> bool:
         created = self._created(view)
+        if created is None:
+            return True  # an unreadable time never drops an item
         if self.plan.capture_from and created < self.plan.capture_from:
             return False
         until = self.plan.capture_until
@@ -220,8 +227,9 @@ class BlueskyConnector:
     def _reply(self, fetched: _Fetched) -> Iterator[Observation]:
         """An answer of the account that no thread read tonight showed."""
         view = fetched.view
-        uri = str(view["uri"])
-        root_uri = str(((view.get("record") or {}).get("reply") or {}).get("root", {}).get("uri") or uri)
+        uri = view["uri"]
+        root = mapping(mapping(mapping(view.get("record")).get("reply")).get("root")).get("uri")
+        root_uri = root if isinstance(root, str) and root else uri
         if _did_of(root_uri) == self.did and root_uri not in self.threads_read:
             yield from self._thread(root_uri)  # an older thread of the account: read it whole
             if uri in self.seen_tonight:
@@ -248,13 +256,13 @@ class BlueskyConnector:
         stack: list[tuple[Json, ItemType]] = [(node, kind)]
         while stack:
             current, item_type = stack.pop()
-            post = current.get("post")
-            if not isinstance(post, dict) or not post.get("uri"):
+            post = _view(current.get("post"))
+            if post is None:
                 continue
-            uri = str(post["uri"])
+            uri = post["uri"]
             walked.seen.add(uri)
-            walked.reported += int(post.get("replyCount") or 0)
-            children = [c for c in current.get("replies") or [] if isinstance(c, dict)]
+            walked.reported += count(post.get("replyCount"))
+            children = dicts(current.get("replies"))
             shown = 0
             for child in reversed(children):
                 if _is(child, "threadViewPost"):
@@ -264,7 +272,7 @@ class BlueskyConnector:
                     walked.blocked += 1
                 elif not _is(child, "notFoundPost"):
                     walked.other.add(str(child.get("$type")))
-            walked.short += max(0, int(post.get("replyCount") or 0) - shown)
+            walked.short += max(0, count(post.get("replyCount")) - shown)
             if self._in_scope(post) or item_type == "comment":
                 yield from self._item(_Fetched(post, record), item_type, root_uri)
 
@@ -292,7 +300,7 @@ class BlueskyConnector:
         for known in self.known.account_items_since(self.plan.recheck_from):
             if known.item_id in listed or known.item_id in self.seen_tonight:
                 continue
-            if until and known.created_at >= until:
+            if until and known.created_at is not None and known.created_at >= until:
                 continue
             gone = yield from self._confirm({known.item_id})
             if gone and known.item_type == "post":
@@ -310,11 +318,12 @@ class BlueskyConnector:
                 continue
             if response.status == 400:
                 raise ProtocolError(f"getPostThread {uri}: {data.get('error')}: {data.get('message')}")
-            thread = data.get("thread") or {}
+            thread = mapping(data.get("thread"))
+            post = _view(thread.get("post"))
             known = self.known.latest(uri)
-            if _is(thread, "threadViewPost") and known is not None:
+            if _is(thread, "threadViewPost") and post is not None and known is not None:
                 item_type: ItemType = "post" if known.item_type == "post" else "comment"
-                yield from self._item(_Fetched(thread["post"], response.record), item_type, known.post_id)
+                yield from self._item(_Fetched(post, response.record), item_type, known.post_id)
         return gone
 
     # -- items ----------------------------------------------------------------------------
@@ -327,43 +336,51 @@ class BlueskyConnector:
             snapshot = self._with_files(snapshot)
         yield Seen(snapshot)
 
-    def _created(self, view: Json) -> dt.datetime:
-        indexed = parse_utc(str(view["indexedAt"]))
-        raw = (view.get("record") or {}).get("createdAt")
-        try:
-            created = parse_utc(str(raw))
-        except ValueError:
-            return indexed
-        return indexed if created > indexed + CLOCK_SLACK else created
+    def _created(self, view: Json, fields: Fields | None = None) -> dt.datetime | None:
+        """``record.createdAt``, or the AppView's ``indexedAt`` where that is unreadable or later.
+
+        ``createdAt`` is written by the client: a time zone may be missing (read as UTC), the
+        year may be 99 (kept: it is what the author's client said), and a time after
+        ``indexedAt`` means a wrong clock. ``fields``, if given, notes a value that cannot be read.
+        """
+        indexed = moment(view.get("indexedAt"))
+        raw = mapping(view.get("record")).get("createdAt")
+        created = moment(raw)
+        if created is not None and (indexed is None or created - indexed <= CLOCK_SLACK):
+            return created
+        if fields is not None and created is None:  # a wrong clock is a rule, not an odd value
+            fields.note("record.createdAt", raw)
+        if fields is not None and indexed is None:
+            fields.note("indexedAt", view.get("indexedAt"))
+        return indexed
 
     def _snapshot(self, fetched: _Fetched, item_type: ItemType, root_uri: str) -> ItemSnapshot:
         view = fetched.view
-        raw = view.get("record")
-        record: Json = raw if isinstance(raw, dict) else {}
-        author = view.get("author") or {}
-        uri = str(view["uri"])
-        text = str(record.get("text") or "")
+        fields = Fields()
+        record = mapping(view.get("record"))
+        author = mapping(view.get("author"))
+        uri = view["uri"]
+        text = fields.text("text", record.get("text"))
         media = tuple(self._embed(view.get("embed") or record.get("embed")))
-        self_labels = [
-            str(v.get("val")) for v in (record.get("labels") or {}).get("values") or [] if isinstance(v, dict)
-        ]
-        labels = self_labels + [str(v.get("val")) for v in view.get("labels") or [] if isinstance(v, dict)]
-        langs = [str(x) for x in record.get("langs") or []]
-        parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-        did = str(author.get("did") or _did_of(uri))
-        handle = str(author.get("handle") or did)
+        self_labels = [str(v.get("val")) for v in dicts(mapping(record.get("labels")).get("values"))]
+        labels = self_labels + [str(v.get("val")) for v in dicts(view.get("labels"))]
+        raw_langs = record.get("langs")
+        langs = [x for x in raw_langs if isinstance(x, str)] if isinstance(raw_langs, list) else []
+        parent = mapping(mapping(record.get("reply")).get("parent")).get("uri")
+        did = fields.ident("author.did", author.get("did")) or _did_of(uri)
+        handle = fields.text("author_handle", author.get("handle")) or did
         return ItemSnapshot(
             item_id=uri,
             item_type=item_type,
             post_id=root_uri if item_type == "comment" else uri,
-            parent_id=str(parent) if parent and item_type == "comment" else None,
+            parent_id=fields.opt_text("parent_id", parent) if parent and item_type == "comment" else None,
             author_id=did,
-            author_name=str(author.get("displayName") or ""),
+            author_name=fields.text("author_name", author.get("displayName")),
             author_handle=handle,
             author_is_account=did == self.did,
             text=text,
             url=f"https://bsky.app/profile/{quote(handle)}/post/{uri.rsplit('/', 1)[-1]}",
-            created_at=self._created(view),
+            created_at=self._created(view, fields),
             edited_at=None,
             content_sha256=content_digest(
                 text=text,
@@ -378,6 +395,7 @@ class BlueskyConnector:
             sensitive=bool(labels),
             visibility="public",
             media=media,
+            unparsed=tuple(fields.unparsed),
         )
 
     def _embed(self, embed: object) -> Iterator[MediaFile]:
@@ -432,6 +450,16 @@ class _Walk:
     short: int = 0  # replies counted but not shown
     blocked: int = 0
     other: set[str] = dataclasses.field(default_factory=set)
+
+
+def _view(raw: object) -> Json | None:
+    """A postView with a usable ``uri`` (as text), or ``None``: nothing can be recorded without it."""
+    if not isinstance(raw, dict):
+        return None
+    uri = raw.get("uri")
+    if not isinstance(uri, str) or not uri:
+        return None
+    return raw
 
 
 def _is(node: object, name: str) -> bool:

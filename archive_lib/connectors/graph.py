@@ -38,6 +38,7 @@ from archive_lib.errors import (
     TokenExpiredError,
 )
 from archive_lib.models import RecordRef
+from archive_lib.values import ident, moment
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,8 @@ class GraphError:
 def graph_error(response: Response) -> GraphError | None:
     """The error in a Graph response body, or ``None`` when it holds none."""
     try:
-        body = json.loads(response.content)
-    except ValueError:
+        body = response.json()
+    except ProtocolError:  # not JSON, or not readable at all: the status decides
         return None
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
@@ -137,7 +138,7 @@ def usage(response: Response) -> tuple[float, float | None]:
             continue
         try:
             data = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what a parser follows
             continue
         entries: list[Any] = []
         if isinstance(data, dict) and any(isinstance(v, list) for v in data.values()):
@@ -212,7 +213,7 @@ def pages(http: HttpClient, url: str, params: dict[str, str | int]) -> Iterator[
         data = body.get("data")
         if not isinstance(data, list):
             raise ProtocolError(f"{response.where}: expected a data list")
-        yield Page([d for d in data if isinstance(d, dict)], body, response.record)
+        yield Page([_with_text_id(d) for d in data if isinstance(d, dict)], body, response.record)
         paging = body.get("paging")
         if not isinstance(paging, dict) or not isinstance(paging.get("next"), str):
             return
@@ -245,21 +246,21 @@ def token_health(http: HttpClient, api: str) -> TokenHealth:
 
 
 def parse_time(value: object) -> dt.datetime | None:
-    """Graph's ``2026-11-20T09:15:03+0000`` as an aware UTC datetime."""
+    """Graph's ``2026-11-20T09:15:03+0000`` as an aware UTC datetime; None if it is not a time."""
     if not isinstance(value, str) or not value:
         return None
     try:
         return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.UTC)
-    except ValueError:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return moment(value)
 
 
-def later(stamp: str, than: str | None) -> str:
-    """The later of two Graph timestamps (``than`` may be unset): the listing's high-water mark."""
-    if than is None:
-        return stamp
+def later(stamp: object, than: str | None) -> str | None:
+    """The later of two Graph timestamps (either may be unset or unreadable): the high-water mark."""
     mine, theirs = parse_time(stamp), parse_time(than)
-    return stamp if mine is not None and (theirs is None or mine > theirs) else than
+    if mine is None:
+        return than
+    return str(stamp) if theirs is None or mine > theirs else than
 
 
 def summary_count(edge: object) -> int | None:
@@ -269,6 +270,18 @@ def summary_count(edge: object) -> int | None:
     summary = edge.get("summary")
     count = summary.get("total_count") if isinstance(summary, dict) else None
     return count if isinstance(count, int) else None
+
+
+def _with_text_id(item: dict[str, Any]) -> dict[str, Any]:
+    """A Graph object with its ``id`` as text; an id that is no id becomes None (see ``usable``)."""
+    if "id" not in item or isinstance(item["id"], str):
+        return item
+    return {**item, "id": ident(item["id"])}
+
+
+def usable(item: dict[str, Any]) -> bool:
+    """Whether a Graph object has an id to be recorded under."""
+    return isinstance(item.get("id"), str) and bool(item["id"])
 
 
 def as_dict(value: object) -> dict[str, Any]:

@@ -26,13 +26,22 @@ from archive_lib.connectors.base import (
     CapturePlan,
     Gone,
     HighWater,
+    Incomplete,
     MediaArchiver,
     Observation,
     Seen,
     ThreadChecked,
     Trouble,
 )
-from archive_lib.connectors.graph import PAGE_SIZE, GraphObjectGone, later, node, pages, token_health
+from archive_lib.connectors.graph import (
+    PAGE_SIZE,
+    GraphObjectGone,
+    later,
+    node,
+    pages,
+    token_health,
+    usable,
+)
 from archive_lib.connectors.http import HttpClient
 from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
@@ -60,6 +69,7 @@ class GraphWalk:
         self.api = account.api_base.rstrip("/")
         self.plan: CapturePlan
         self.known: KnownState
+        self.unreadable = 0  # objects without a usable id, tonight
 
     # -- what a platform provides ---------------------------------------------------------
 
@@ -75,8 +85,11 @@ class GraphWalk:
 
     # -- shared ---------------------------------------------------------------------------
 
-    def in_scope(self, created: dt.datetime) -> bool:
+    def in_scope(self, created: dt.datetime | None) -> bool:
+        """Whether an item created then is captured; an unreadable time never drops it."""
         plan = self.plan
+        if created is None:
+            return True
         if plan.capture_from and created < plan.capture_from:
             return False
         return not (plan.capture_until and created >= plan.capture_until)
@@ -101,16 +114,23 @@ class GraphWalk:
         newest = self.known.high_water
         for page in pages(self.http, url, {"fields": self.post_fields, "limit": PAGE_SIZE}):
             for post in page.data:
-                snap = self.snapshot(post, page.record, "post", str(post["id"]))
+                if not usable(post):
+                    self.unreadable += 1
+                    continue
+                snap = self.snapshot(post, page.record, "post", post["id"])
                 if not self.in_scope(snap.created_at):
                     continue
                 listed.add(snap.item_id)
-                newest = later(post[self.created_field], newest)
+                newest = later(post.get(self.created_field), newest)
                 was_known = self.known.latest(snap.item_id, snap.created_at) is not None
                 yield from self.post(post, snap)
                 if self.needs_thread(post, snap, was_known):
                     yield from self.post_thread(post, page.record)
         yield from self.confirm_posts(listed)
+        if self.unreadable:
+            yield Incomplete(
+                f"{self.unreadable} objects without a usable id were kept in the WARC records only"
+            )
         yield HighWater(newest or "")
 
     def post(self, post: Node, snap: ItemSnapshot) -> Iterator[Observation]:
@@ -125,15 +145,16 @@ class GraphWalk:
         """One item as seen tonight; an edit is dated by ``edit_time`` or else the observation."""
         known = self.known.latest(snap.item_id, snap.created_at)
         if known is not None and not known.deleted and known.content_sha256 != snap.content_sha256:
-            when = edit_time if edit_time and edit_time > known.version_time else snap.record.date
-            snap = dataclasses.replace(snap, edited_at=max(when, known.version_time))
+            before = known.version_time
+            when = edit_time if edit_time and (before is None or edit_time > before) else snap.record.date
+            snap = dataclasses.replace(snap, edited_at=max(when, before) if before else when)
         if known is None or known.deleted or known.content_sha256 != snap.content_sha256:
             snap = self._with_files(snap)
         yield Seen(snap)
 
     def needs_thread(self, post: Node, snap: ItemSnapshot, was_known: bool) -> bool:
         """Whether tonight reads the post's comments (see the module docstring)."""
-        if not was_known or snap.created_at >= self.plan.recheck_from:
+        if not was_known or snap.created_at is None or snap.created_at >= self.plan.recheck_from:
             return True
         reported = self.reported_comments(post)
         return reported is None or reported != len(self.live_comments(snap.item_id))
@@ -143,7 +164,7 @@ class GraphWalk:
 
     def read_thread(self, post: Node, record: RecordRef) -> Iterator[Observation]:
         """Every comment of ``post``; the archived ones it no longer shows are looked up."""
-        post_id = str(post["id"])
+        post_id = post["id"]
         seen: set[str] = set()
         reported: int | None = None
         try:
@@ -152,6 +173,9 @@ class GraphWalk:
                     reported = entry
                     continue
                 data, where = entry
+                if not usable(data):
+                    self.unreadable += 1
+                    continue
                 snap = self.snapshot(data, where, "comment", post_id)
                 seen.add(snap.item_id)
                 if self.in_scope(snap.created_at):
@@ -181,7 +205,8 @@ class GraphWalk:
             except (TransientPlatformError, ProtocolError) as exc:
                 yield Trouble(f"lookup of {item_id}: {exc}")
                 continue
-            snap = self.snapshot(data, record, item_type, post_id)
+            # Asked for by its id: recorded under it, whatever the object says its id is.
+            snap = self.snapshot({**data, "id": item_id}, record, item_type, post_id)
             if self.in_scope(snap.created_at):
                 yield from self.item(snap)
         return gone

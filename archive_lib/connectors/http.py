@@ -98,6 +98,8 @@ logging.getLogger("urllib3.connectionpool").addFilter(_NoSecretsInUrls())
 Recorder = Callable[[Exchange], RecordRef]
 SPOOL_BYTES = 8 * 1024 * 1024
 READ_BYTES = 64 * 1024
+_FOREVER = 1e8  # seconds: any wait a server names is cut to this before date arithmetic (about 3 years)
+_LAST_EPOCH = 253402300799.0  # 9999-12-31T23:59:59Z
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?', re.I)
 
@@ -237,7 +239,7 @@ class Response:
     def json(self) -> Any:
         try:
             return json.loads(self.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested past any real API body
             kind = self.header("Content-Type") or "no content type"
             raise ProtocolError(
                 f"{self.where}: expected JSON, got {len(self.content)} bytes of {kind[:60]!r}"
@@ -462,19 +464,20 @@ class HttpClient:
         if self._rules.pause_after is not None:
             pause = self._rules.pause_after(response)
             if pause is not None and pause > 0:
-                resume = self._clock.now() + dt.timedelta(seconds=pause)
+                resume = self._clock.now() + dt.timedelta(seconds=min(pause, _FOREVER))
                 self._resume_at = max(resume, self._resume_at) if self._resume_at else resume
         remaining = response.header("X-RateLimit-Remaining") or response.header("RateLimit-Remaining")
         if remaining is None or response.status == 429:
             return
         try:
             left = int(float(remaining))
-        except ValueError:
+        except (ValueError, OverflowError):
             return
         if left <= 0:
             wait = _reset_wait(response, self._clock.now())
             if wait is not None:
-                self._resume_at = self._clock.now() + dt.timedelta(seconds=wait + self._policy.reset_margin)
+                wait = min(wait + self._policy.reset_margin, _FOREVER)
+                self._resume_at = self._clock.now() + dt.timedelta(seconds=wait)
 
     def _rate_limited(self, url: str, response: Response, count: int) -> None:
         policy = self._policy
@@ -550,7 +553,7 @@ class PageTrail:
         """``marker``, which must not have been followed before in this walk."""
         if marker in self._seen:
             raise PaginationLoopError(
-                f"{self._listing}: the platform offered the same next page twice ({marker[:80]!r});"
+                f"{self._listing}: the platform repeated a next-page cursor ({marker[:80]!r});"
                 " the listing is incomplete"
             )
         self._seen.add(marker)
@@ -655,7 +658,7 @@ def _reset_wait(response: Response, now: dt.datetime) -> float | None:
             number = float(value)
             if number < 1e9:  # small numbers are a delta, as some servers send
                 return number
-            reset = dt.datetime.fromtimestamp(number, dt.UTC)
+            reset = dt.datetime.fromtimestamp(min(number, _LAST_EPOCH), dt.UTC)
         else:
             reset = parse_utc(value)
     except ValueError:

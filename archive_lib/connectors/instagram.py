@@ -39,15 +39,15 @@ from archive_lib.connectors.graph import (
     RULES,
     GraphObjectGone,
     as_dict,
-    as_text,
     node,
     pages,
-    parse_time,
+    usable,
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
 from archive_lib.connectors.http import HttpRules
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.values import Fields
 
 CHILD_FIELDS = "id,media_type,media_url,permalink,thumbnail_url,timestamp"
 POST_FIELDS = (
@@ -116,6 +116,8 @@ class InstagramConnector(GraphWalk):
         for page in pages(self.http, f"{self.api}/{post['id']}/comments", params):
             for comment in page.data:
                 yield comment, page.record
+                if not usable(comment):
+                    continue  # the walk notes it; its replies cannot be asked for
                 replies = comment.get("replies")
                 inline = replies.get("data") if isinstance(replies, dict) else None
                 paging = replies.get("paging") if isinstance(replies, dict) else None
@@ -136,25 +138,24 @@ class InstagramConnector(GraphWalk):
         return count if isinstance(count, int) else None
 
     def snapshot(self, data: Node, record: RecordRef, item_type: ItemType, post_id: str) -> ItemSnapshot:
-        created = parse_time(data.get("timestamp"))
-        if created is None:
-            raise ProtocolError(f"Instagram object {data.get('id')} has no timestamp")
+        fields = Fields()
         author = as_dict(data.get("from"))
+        url: str | None
         if item_type == "post":
-            text = as_text(data.get("caption"))
+            text = fields.text("text", data.get("caption"))
             media = tuple(_files(data))
             author_id, handle, parent_id, hidden = self.user_id, self.username, None, None
-            url = data.get("permalink")
+            url = fields.opt_text("url", data.get("permalink"))
         else:
-            text = as_text(data.get("text"))
+            text = fields.text("text", data.get("text"))
             media = ()
-            author_id = str(author.get("id") or "")
-            handle = str(data.get("username") or author.get("username") or "")
-            parent_id = str(data.get("parent_id") or post_id)
-            hidden = bool(data.get("hidden")) if "hidden" in data else None
+            author_id = fields.ident("author_id", author.get("id")) or ""
+            handle = fields.text("author_handle", data.get("username") or author.get("username"))
+            parent_id = fields.ident("parent_id", data.get("parent_id")) or post_id
+            hidden = fields.flag("hidden", data["hidden"]) if "hidden" in data else None
             url = None
         return ItemSnapshot(
-            item_id=str(data["id"]),
+            item_id=data["id"],
             item_type=item_type,
             post_id=post_id,
             parent_id=parent_id,
@@ -164,12 +165,13 @@ class InstagramConnector(GraphWalk):
             author_is_account=(author_id == self.user_id) if author_id else handle == self.username,
             text=text,
             url=url,
-            created_at=created,
+            created_at=fields.time("created_at", data.get("timestamp")),
             edited_at=None,
             content_sha256=content_digest(text=text, media=media),
             record=record,
             media=media,
             hidden=hidden,
+            unparsed=tuple(fields.unparsed),
         )
 
 
@@ -186,5 +188,6 @@ def _files(post: dict[str, Any]) -> list[MediaFile]:
     for source in sources:
         kind = str(source.get("media_type") or "unknown")
         url = source.get("media_url") or (source.get("thumbnail_url") if kind == "VIDEO" else None)
-        out.append(MediaFile(str(source.get("id")), kind, url, None))
+        file_url = url if isinstance(url, str) and url else None
+        out.append(MediaFile(str(source.get("id")), kind, file_url, None))
     return out

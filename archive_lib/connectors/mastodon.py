@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from archive_lib.clock import parse_utc
 from archive_lib.connectors.base import (
     CapturePlan,
     Gone,
@@ -55,6 +54,7 @@ from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPla
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
 from archive_lib.text import html_to_text
+from archive_lib.values import Fields, dicts, ident, mapping, moment
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class MastodonConnector:
         self.plan: CapturePlan
         self.known: KnownState
         self.seen_tonight: set[str] = set()
+        self.unreadable = 0  # statuses without a usable id, tonight
 
     # -- the walk -------------------------------------------------------------------------
 
@@ -107,8 +108,8 @@ class MastodonConnector:
                 newest = status["id"]
             if not self._in_scope(status):
                 continue
-            listed.add(str(status["id"]))
-            if status.get("in_reply_to_id") is None:
+            listed.add(status["id"])
+            if status["in_reply_to_id"] is None:
                 yield from self._item(fetched, "post", status["id"])
                 yield from self._thread(fetched.status)
             else:
@@ -119,6 +120,10 @@ class MastodonConnector:
         yield from self._complete_threads()
         yield from self._gaps()
         yield from self._confirm_missing_own(listed)
+        if self.unreadable:
+            yield Incomplete(
+                f"{self.unreadable} statuses without a usable id were kept in the WARC records only"
+            )
         yield HighWater(newest or "0")
 
     def _lookup_account(self) -> str:
@@ -128,7 +133,10 @@ class MastodonConnector:
             host = urlsplit(self.api).netloc
             raise AccountNotFoundError(f"{host} has no account @{handle} (HTTP {response.status})")
         data = response.json_object()
-        return str(data["id"])
+        account_id = ident(data.get("id"))
+        if account_id is None:
+            raise ProtocolError(f"{response.where}: the account has no usable id")
+        return account_id
 
     def _listing(self) -> Iterator[_Fetched]:
         """The account's statuses, newest first, down to where tonight's walk may stop."""
@@ -141,16 +149,17 @@ class MastodonConnector:
             params = None
             page = response.json()
             if not isinstance(page, list):
-                raise ProtocolError(f"{response.url}: expected a list of statuses")
+                raise ProtocolError(f"{response.where}: expected a list of statuses")
             if not page:
                 return
-            for status in page:
-                created = parse_utc(status["created_at"])
-                if plan.capture_from and created < plan.capture_from:
+            for status in self._statuses(page):
+                created = _created(status)
+                if created is not None and plan.capture_from and created < plan.capture_from:
                     return
                 if (
                     plan.known.high_water is not None
                     and not _newer(status["id"], plan.known.high_water)
+                    and created is not None
                     and created < plan.recheck_from
                 ):
                     return
@@ -161,16 +170,27 @@ class MastodonConnector:
                 trail.follow(url)
 
     def _in_scope(self, status: Status) -> bool:
-        if status.get("reblog") or status.get("visibility") not in PUBLIC:
+        if status.get("reblog") or status["visibility"] not in PUBLIC:
             return False
-        until = self.plan.capture_until
-        return not (until and parse_utc(status["created_at"]) >= until)
+        until, created = self.plan.capture_until, _created(status)
+        return not (until and created is not None and created >= until)
+
+    def _statuses(self, found: object) -> list[Status]:
+        """The statuses of a JSON list, each read leniently (see :func:`_status`)."""
+        out = []
+        for raw in found if isinstance(found, list) else ():
+            status = _status(raw)
+            if status is None:
+                self.unreadable += 1
+            else:
+                out.append(status)
+        return out
 
     # -- threads --------------------------------------------------------------------------
 
     def _thread(self, root: Status) -> Iterator[Observation]:
         """A post of the account and every reply below it, read once a night."""
-        root_id = str(root["id"])
+        root_id = root["id"]
         if root_id in self.threads_read:
             return
         self.threads_read.add(root_id)
@@ -183,7 +203,7 @@ class MastodonConnector:
             return  # the post went between the listing and now; the next night confirms it
         for fetched in descendants:
             yield from self._item(fetched, "comment", root_id)
-        seen = {str(f.status["id"]) for f in descendants} | {root_id}
+        seen = {f.status["id"] for f in descendants} | {root_id}
         expected = {k.item_id for k in self.known.thread(root_id) if not k.deleted} - seen
         yield from self._confirm(expected)
         yield ThreadChecked(root_id)
@@ -196,7 +216,7 @@ class MastodonConnector:
         whole thread does not show the answer (context limits), the answer, the statuses above
         it in the account's thread, and the branch below it are captured.
         """
-        reply_id = str(reply.status["id"])
+        reply_id = reply.status["id"]
         try:
             context = self._context(reply_id)
         except (TransientPlatformError, ProtocolError) as exc:
@@ -205,10 +225,10 @@ class MastodonConnector:
         if context is None:
             return
         data, record = context
-        ancestors = [a for a in data.get("ancestors", []) if isinstance(a, dict)]
+        ancestors = self._statuses(data.get("ancestors"))
         root = ancestors[0] if ancestors else None
-        if root is not None and root.get("in_reply_to_id") is None and _author(root) == self.me:
-            post_id = str(root["id"])
+        if root is not None and root["in_reply_to_id"] is None and _author(root) == self.me:
+            post_id = root["id"]
             if post_id not in self.threads_read:
                 if self._in_scope(root):
                     yield from self._item(_Fetched(root, record), "post", post_id)
@@ -216,11 +236,11 @@ class MastodonConnector:
             if reply_id in self.seen_tonight:
                 return
             for ancestor in ancestors:
-                if str(ancestor["id"]) not in self.seen_tonight:
+                if ancestor["id"] not in self.seen_tonight:
                     kind: ItemType = "post" if ancestor is root else "comment"
                     yield from self._item(_Fetched(ancestor, record), kind, post_id)
         else:
-            post_id = str(root["id"]) if root is not None else str(reply.status.get("in_reply_to_id"))
+            post_id = root["id"] if root is not None else str(reply.status["in_reply_to_id"])
         yield from self._item(reply, "comment", post_id)
         try:
             branch = self._descendants(reply.status, first=(data, record)) or []
@@ -229,7 +249,7 @@ class MastodonConnector:
             return
         for fetched in branch:
             yield from self._item(fetched, "comment", post_id)
-        seen = {str(f.status["id"]) for f in branch}
+        seen = {f.status["id"] for f in branch}
         yield from self._confirm(self._known_below(reply_id) - seen)
         yield ThreadChecked(post_id)
 
@@ -254,9 +274,8 @@ class MastodonConnector:
                 if context is None:
                     continue
                 data, record = context
-                for status in data.get("descendants", []):
-                    if isinstance(status, dict):
-                        yield from self._item(_Fetched(status, record), "comment", self.post_of[status_id])
+                for status in self._statuses(data.get("descendants")):
+                    yield from self._item(_Fetched(status, record), "comment", self.post_of[status_id])
 
     def _gaps(self) -> Iterator[Observation]:
         """Replies the platform counts but never showed tonight, one warning per thread."""
@@ -292,15 +311,14 @@ class MastodonConnector:
         status whose ``replies_count`` exceeds the replies seen below it gets a context of its
         own. What even that cannot reach (more direct replies than the limit) is reported.
         """
-        anchor_id = str(anchor["id"])
+        anchor_id = anchor["id"]
         context = first or self._context(anchor_id)
         if context is None:
             return None
         data, record = context
         found: dict[str, _Fetched] = {}
-        for status in data.get("descendants", []):
-            if isinstance(status, dict):
-                found.setdefault(str(status["id"]), _Fetched(status, record))
+        for status in self._statuses(data.get("descendants")):
+            found.setdefault(status["id"], _Fetched(status, record))
         self.expanded.add(anchor_id)
         while True:
             short = self._short_of_replies(anchor, found)
@@ -313,9 +331,8 @@ class MastodonConnector:
                 if more is None:
                     continue
                 more_data, more_record = more
-                for status in more_data.get("descendants", []):
-                    if isinstance(status, dict):
-                        found.setdefault(str(status["id"]), _Fetched(status, more_record))
+                for status in self._statuses(more_data.get("descendants")):
+                    found.setdefault(status["id"], _Fetched(status, more_record))
         return list(found.values())
 
     @staticmethod
@@ -323,14 +340,14 @@ class MastodonConnector:
         """Statuses (anchor included) with fewer replies seen than their ``replies_count``."""
         children: dict[str, int] = defaultdict(int)
         for fetched in found.values():
-            parent = fetched.status.get("in_reply_to_id")
+            parent = fetched.status["in_reply_to_id"]
             if parent is not None:
-                children[str(parent)] += 1
+                children[parent] += 1
         short = {}
         for status in [anchor, *(f.status for f in found.values())]:
-            missing = int(status.get("replies_count") or 0) - children[str(status["id"])]
+            missing = status["replies_count"] - children[status["id"]]
             if missing > 0:
-                short[str(status["id"])] = missing
+                short[status["id"]] = missing
         return short
 
     # -- deletions ------------------------------------------------------------------------
@@ -341,7 +358,7 @@ class MastodonConnector:
         for known in self.known.account_items_since(self.plan.recheck_from):
             if known.item_id in listed or known.item_id in self.seen_tonight:
                 continue
-            if until and known.created_at >= until:
+            if until and known.created_at is not None and known.created_at >= until:
                 continue
             gone = yield from self._confirm({known.item_id})
             if gone and known.item_type == "post":
@@ -361,9 +378,9 @@ class MastodonConnector:
                 gone = True
                 yield Gone(item_id, response.record)
                 continue
-            status = response.json_object()
+            status = _status(response.json_object())
             known = self.known.latest(item_id)
-            if known is not None and status.get("visibility") in PUBLIC:
+            if status is not None and known is not None and status["visibility"] in PUBLIC:
                 yield from self._item(
                     _Fetched(status, response.record),
                     known.item_type,  # type: ignore[arg-type]
@@ -376,19 +393,19 @@ class MastodonConnector:
     def _item(self, fetched: _Fetched, item_type: ItemType, post_id: str) -> Iterator[Observation]:
         """The versions of one status that the archive may lack, oldest first."""
         status = fetched.status
-        if status.get("visibility") not in PUBLIC:
+        if status["visibility"] not in PUBLIC:
             return
-        created = parse_utc(status["created_at"])
-        if self.plan.capture_from and created < self.plan.capture_from:
+        created = _created(status)
+        if self.plan.capture_from and created is not None and created < self.plan.capture_from:
             return
-        status_id = str(status["id"])
+        status_id = status["id"]
         self.seen_tonight.add(status_id)
-        self.reply_counts[status_id] = int(status.get("replies_count") or 0)
+        self.reply_counts[status_id] = status["replies_count"]
         self.post_of[status_id] = post_id
-        if status.get("in_reply_to_id") is not None:
-            self.children_seen[str(status["in_reply_to_id"])].add(status_id)
+        if status["in_reply_to_id"] is not None:
+            self.children_seen[status["in_reply_to_id"]].add(status_id)
         current = self._snapshot(status, status, fetched.record, item_type, post_id)
-        known = self.known.latest(status["id"], created)
+        known = self.known.latest(status_id, created)
         if known is not None and not known.deleted and known.content_sha256 == current.content_sha256:
             yield Seen(current)
             return
@@ -412,10 +429,10 @@ class MastodonConnector:
                 continue
             version = dict(status)
             version.update({k: edit.get(k) for k in ("content", "spoiler_text", "sensitive", "poll")})
-            version["media_attachments"] = edit.get("media_attachments") or []
+            version["media_attachments"] = dicts(edit.get("media_attachments"))
             version["edited_at"] = None if index == 0 else edit.get("created_at")
-            when = parse_utc(version["edited_at"] or status["created_at"])
-            if since is not None and when <= since:
+            when = moment(version["edited_at"]) or _created(status)
+            if since is not None and when is not None and when <= since:
                 continue
             yield Seen(self._with_files(self._snapshot(version, status, response.record, item_type, post_id)))
 
@@ -432,45 +449,51 @@ class MastodonConnector:
         Attachments are described but not fetched: the digest does not depend on the files, so
         only a version that is going to be archived needs :meth:`_with_files`.
         """
-        author = status.get("account") or {}
-        media = tuple(self._media(m) for m in version.get("media_attachments") or [] if isinstance(m, dict))
-        poll = version.get("poll") or {}
-        options = tuple(str(o.get("title", "")) for o in poll.get("options") or [] if isinstance(o, dict))
-        text = html_to_text(version.get("content"))
-        warning = version.get("spoiler_text") or None
-        sensitive = bool(version.get("sensitive"))
+        fields = Fields()
+        fields.unparsed.extend(status["_unparsed"])
+        author = status["account"]
+        media = tuple(self._media(m) for m in dicts(version.get("media_attachments")))
+        poll = mapping(version.get("poll"))
+        options = tuple(fields.text("poll_options", o.get("title")) for o in dicts(poll.get("options")))
+        text = html_to_text(fields.text("text", version.get("content")))
+        warning = fields.opt_text("content_warning", version.get("spoiler_text")) or None
+        sensitive = fields.flag("sensitive", version.get("sensitive"))
+        edited = version.get("edited_at")
         return ItemSnapshot(
-            item_id=str(status["id"]),
+            item_id=status["id"],
             item_type=item_type,
             post_id=post_id,
-            parent_id=_str_or_none(status.get("in_reply_to_id")),
-            author_id=str(author.get("id", "")),
-            author_name=str(author.get("display_name") or author.get("username") or ""),
-            author_handle=str(author.get("acct") or ""),
-            author_is_account=str(author.get("id", "")) == self.me,
+            parent_id=status["in_reply_to_id"],
+            author_id=author["id"],
+            author_name=fields.text("author_name", author.get("display_name") or author.get("username")),
+            author_handle=fields.text("author_handle", author.get("acct")),
+            author_is_account=author["id"] == self.me,
             text=text,
-            url=status.get("url") or status.get("uri"),
-            created_at=parse_utc(status["created_at"]),
-            edited_at=parse_utc(version["edited_at"]) if version.get("edited_at") else None,
+            url=fields.opt_text("url", status.get("url") or status.get("uri")),
+            created_at=fields.time("created_at", status.get("created_at")),
+            edited_at=fields.time("edited_at", edited) if edited else None,
             content_sha256=content_digest(
                 text=text, content_warning=warning, sensitive=sensitive, media=media, poll_options=options
             ),
             record=record,
-            language=status.get("language"),
+            language=fields.opt_text("language", status.get("language")),
             content_warning=warning,
             sensitive=sensitive,
-            visibility=status.get("visibility"),
+            visibility=status["visibility"],
             media=media,
             poll_options=options,
+            unparsed=tuple(fields.unparsed),
         )
 
     @staticmethod
     def _media(attachment: dict[str, Any]) -> MediaFile:
+        url = attachment.get("url") or attachment.get("remote_url")
+        description = attachment.get("description")
         return MediaFile(
-            media_id=str(attachment.get("id") or attachment.get("url") or ""),
+            media_id=ident(attachment.get("id")) or (url if isinstance(url, str) else ""),
             media_type=str(attachment.get("type") or "unknown"),
-            url=attachment.get("url") or attachment.get("remote_url"),
-            description=attachment.get("description"),
+            url=url if isinstance(url, str) else None,
+            description=description if isinstance(description, str) else None,
         )
 
     def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
@@ -483,8 +506,41 @@ class MastodonConnector:
         return dataclasses.replace(snapshot, media=files)
 
 
+def _status(raw: object) -> Status | None:
+    """A status as the rest of the walk reads it, or ``None`` when it has no usable id.
+
+    Ids become text (``id``, ``in_reply_to_id``, ``account.id``), ``replies_count`` a number,
+    ``visibility`` text or ``None``; what had to be read leniently is noted in ``_unparsed``
+    for the item's row. Everything else stays as the server sent it.
+    """
+    if not isinstance(raw, dict):
+        return None
+    fields = Fields()
+    status_id = fields.ident("id", raw.get("id"))
+    if status_id is None:
+        return None
+    account = mapping(raw.get("account"))
+    visibility = raw.get("visibility")
+    if not isinstance(visibility, str):
+        fields.note("visibility", visibility)
+        visibility = None
+    return {
+        **raw,
+        "id": status_id,
+        "in_reply_to_id": fields.ident("in_reply_to_id", raw.get("in_reply_to_id")),
+        "account": {**account, "id": fields.ident("account.id", account.get("id")) or ""},
+        "visibility": visibility,
+        "replies_count": fields.count("replies_count", raw.get("replies_count")),
+        "_unparsed": fields.unparsed,
+    }
+
+
+def _created(status: Status) -> dt.datetime | None:
+    return moment(status.get("created_at"))
+
+
 def _author(status: Status) -> str:
-    return str((status.get("account") or {}).get("id", ""))
+    return str(status["account"]["id"])
 
 
 def _id_key(status_id: str) -> tuple[int, str]:
@@ -501,5 +557,3 @@ def _newer(status_id: str, than: str | None) -> bool:
         return _id_key(status_id) > _id_key(than)
 
 
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)

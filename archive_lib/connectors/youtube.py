@@ -31,19 +31,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from archive_lib.clock import parse_utc
 from archive_lib.connectors.base import (
     CapturePlan,
     Gone,
     HighWater,
+    Incomplete,
     MediaArchiver,
     Note,
     Observation,
@@ -69,6 +69,7 @@ from archive_lib.errors import (
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 from archive_lib.state import KnownState
 from archive_lib.text import html_to_text
+from archive_lib.values import Fields, count, dicts, ident, mapping, moment
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,8 @@ class CommentsDisabledError(PlatformError):
 def google_error(response: Response) -> tuple[str, str, str]:
     """``(reason, message, detail reason)`` of a Google API error body; empty strings if absent."""
     try:
-        data = json.loads(response.content)
-    except ValueError:
+        data = response.json()
+    except ProtocolError:  # not JSON, or not readable at all: the status decides
         return "", "", ""
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
@@ -156,6 +157,7 @@ class YouTubeConnector:
         self.plan: CapturePlan
         self.known: KnownState
         self.seen_tonight: set[str] = set()
+        self.unreadable = 0  # comments without a usable id, tonight
 
     # -- the walk -------------------------------------------------------------------------
 
@@ -191,6 +193,10 @@ class YouTubeConnector:
                 f"comments were not re-read tonight (each is re-read at least every {ROTATION_NIGHTS} nights)"
             )
         yield from self._confirm_missing_videos(set(listed))
+        if self.unreadable:
+            yield Incomplete(
+                f"{self.unreadable} comments without a usable id were kept in the WARC records only"
+            )
         if newest is not None:
             yield HighWater(newest.strftime("%Y-%m-%dT%H:%M:%SZ"))
         elif self.known.high_water:
@@ -245,23 +251,23 @@ class YouTubeConnector:
             "maxResults": PLAYLIST_PAGE,
         }
         for page, _ in self._pages("playlistItems", params):
-            items = [i for i in page.get("items") or [] if isinstance(i, dict)]
+            items = dicts(page.get("items"))
             older = 0
             for item in items:
-                details = item.get("contentDetails") or {}
-                video_id = details.get("videoId") or (item.get("snippet") or {}).get("resourceId", {}).get(
-                    "videoId"
-                )
-                published = details.get("videoPublishedAt") or (item.get("snippet") or {}).get("publishedAt")
-                if not video_id or not published:
+                details = mapping(item.get("contentDetails"))
+                snippet = mapping(item.get("snippet"))
+                video_id = ident(details.get("videoId") or mapping(snippet.get("resourceId")).get("videoId"))
+                if not video_id:
                     continue
-                when = parse_utc(str(published))
-                newest = when if newest is None or when > newest else newest
-                if stop is not None and when < stop:
-                    older += 1
-                    continue
-                if plan.capture_until is not None and when >= plan.capture_until:
-                    continue
+                # A video whose time cannot be read is listed all the same: never dropped.
+                when = moment(details.get("videoPublishedAt") or snippet.get("publishedAt"))
+                if when is not None:
+                    newest = when if newest is None or when > newest else newest
+                    if stop is not None and when < stop:
+                        older += 1
+                        continue
+                    if plan.capture_until is not None and when >= plan.capture_until:
+                        continue
                 if video_id not in ids:
                     ids.append(str(video_id))
             # The playlist is newest first in practice, not by contract: a page wholly older
@@ -307,8 +313,8 @@ class YouTubeConnector:
         video_id = str(video.data["id"])
         if self.known.latest(video_id) is None:
             return True
-        published = parse_utc(str(video.data["snippet"]["publishedAt"]))
-        if self.plan.run_date - published.date() < dt.timedelta(days=FRESH_DAYS):
+        published = moment(mapping(video.data.get("snippet")).get("publishedAt"))
+        if published is None or self.plan.run_date - published.date() < dt.timedelta(days=FRESH_DAYS):
             return True
         count = _count((video.data.get("statistics") or {}).get("commentCount"))
         archived = sum(1 for k in self.known.thread(video_id) if k.item_type == "comment" and not k.deleted)
@@ -327,66 +333,77 @@ class YouTubeConnector:
         yield Seen(snapshot)
 
     def _video_snapshot(self, data: Json, record: RecordRef) -> ItemSnapshot:
-        snippet = data.get("snippet") or {}
-        title = str(snippet.get("title") or "")
-        description = str(snippet.get("description") or "")
-        tags = [str(t) for t in snippet.get("tags") or []]
+        fields = Fields()
+        snippet = mapping(data.get("snippet"))
+        title = fields.text("title", snippet.get("title"))
+        description = fields.text("description", snippet.get("description"))
+        tags = [fields.text("tags", t) for t in snippet.get("tags") or []] if isinstance(
+            snippet.get("tags"), list
+        ) else []
         video_id = str(data["id"])
-        thumbs = snippet.get("thumbnails") or {}
+        thumbs = mapping(snippet.get("thumbnails"))
         best = next(
             (thumbs[k] for k in ("maxres", "standard", "high", "medium", "default") if k in thumbs), None
         )
         media: tuple[MediaFile, ...] = ()
-        if isinstance(best, dict) and best.get("url"):
-            media = (MediaFile(f"{video_id}/thumbnail", "thumbnail", str(best["url"]), None),)
+        if isinstance(best, dict) and isinstance(best.get("url"), str) and best["url"]:
+            media = (MediaFile(f"{video_id}/thumbnail", "thumbnail", best["url"], None),)
         text = f"{title}\n\n{description}".strip()
         return ItemSnapshot(
             item_id=video_id,
             item_type="post",
             post_id=video_id,
             parent_id=None,
-            author_id=str(snippet.get("channelId") or self.channel_id),
-            author_name=str(snippet.get("channelTitle") or ""),
+            author_id=fields.ident("channelId", snippet.get("channelId")) or self.channel_id,
+            author_name=fields.text("author_name", snippet.get("channelTitle")),
             author_handle=self.account.handle,
             author_is_account=True,
             text=text,
-            url=f"https://www.youtube.com/watch?v={video_id}",
-            created_at=parse_utc(str(snippet["publishedAt"])),
+            url=f"https://www.youtube.com/watch?v={quote(video_id, safe='')}",
+            created_at=fields.time("created_at", snippet.get("publishedAt")),
             edited_at=None,
             content_sha256=content_digest(text=text, media=media, extra={"tags": tags}),
             record=record,
-            language=snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage"),
-            visibility=(data.get("status") or {}).get("privacyStatus"),
+            language=fields.opt_text(
+                "language", snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")
+            ),
+            visibility=fields.opt_text("visibility", mapping(data.get("status")).get("privacyStatus")),
             media=media,
+            unparsed=tuple(fields.unparsed),
         )
 
     def _comment_snapshot(self, data: Json, video_id: str, record: RecordRef) -> ItemSnapshot:
-        snippet = data.get("snippet") or {}
+        fields = Fields()
+        snippet = mapping(data.get("snippet"))
         text = snippet.get("textOriginal")
         if text is None:  # only guaranteed to the comment's author; fall back to the rendering
-            text = html_to_text(str(snippet.get("textDisplay") or ""))
-        author = str((snippet.get("authorChannelId") or {}).get("value") or "")
-        published = parse_utc(str(snippet["publishedAt"]))
-        updated = parse_utc(str(snippet.get("updatedAt") or snippet["publishedAt"]))
-        channel_url = str(snippet.get("authorChannelUrl") or "")
+            text = html_to_text(fields.text("textDisplay", snippet.get("textDisplay")))
+        text = fields.text("text", text)
+        author = fields.ident("authorChannelId", mapping(snippet.get("authorChannelId")).get("value")) or ""
+        published = fields.time("created_at", snippet.get("publishedAt"))
+        updated = fields.time("edited_at", snippet.get("updatedAt"), required=False)
+        channel_url = snippet.get("authorChannelUrl")
+        channel_url = channel_url if isinstance(channel_url, str) else ""
         handle = urlsplit(channel_url).path.rsplit("/", 1)[-1] if "/@" in channel_url else ""
         comment_id = str(data["id"])
+        parent = snippet.get("parentId")
         return ItemSnapshot(
             item_id=comment_id,
             item_type="comment",
             post_id=video_id,
-            parent_id=str(snippet["parentId"]) if snippet.get("parentId") else None,
+            parent_id=fields.ident("parent_id", parent) if parent else None,
             author_id=author,
-            author_name=str(snippet.get("authorDisplayName") or ""),
+            author_name=fields.text("author_name", snippet.get("authorDisplayName")),
             author_handle=handle,
             author_is_account=bool(author) and author == self.channel_id,
-            text=str(text),
-            url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}",
+            text=text,
+            url=f"https://www.youtube.com/watch?v={quote(video_id, safe='')}&lc={quote(comment_id, safe='')}",
             created_at=published,
-            edited_at=updated if updated > published else None,
-            content_sha256=content_digest(text=str(text)),
+            edited_at=updated if updated and published and updated > published else None,
+            content_sha256=content_digest(text=text),
             record=record,
             visibility="public",
+            unparsed=tuple(fields.unparsed),
         )
 
     def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
@@ -432,20 +449,23 @@ class YouTubeConnector:
             "textFormat": "plainText",
         }
         for page, response in self._pages("commentThreads", params):
-            for thread in page.get("items") or []:
-                snippet = thread.get("snippet") or {}
-                top = snippet.get("topLevelComment")
-                if not isinstance(top, dict):
+            for thread in dicts(page.get("items")):
+                snippet = mapping(thread.get("snippet"))
+                top = _with_id(snippet.get("topLevelComment"))
+                if top is None:
+                    self.unreadable += 1
                     continue
                 yield top, response.record
-                inline = [
-                    r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)
-                ]
-                if int(snippet.get("totalReplyCount") or 0) > len(inline):
-                    yield from self._replies(str(top["id"]))  # inline replies are a sample only
+                inline = dicts(mapping(thread.get("replies")).get("comments"))
+                if count(snippet.get("totalReplyCount")) > len(inline):
+                    yield from self._replies(top["id"])  # inline replies are a sample only
                 else:
                     for reply in inline:
-                        yield reply, response.record
+                        found = _with_id(reply)
+                        if found is None:
+                            self.unreadable += 1
+                        else:
+                            yield found, response.record
 
     def _replies(self, parent_id: str) -> Iterator[tuple[Json, RecordRef]]:
         params: dict[str, str | int] = {
@@ -455,8 +475,11 @@ class YouTubeConnector:
             "textFormat": "plainText",
         }
         for page, response in self._pages("comments", params):
-            for reply in page.get("items") or []:
-                if isinstance(reply, dict):
+            for raw in dicts(page.get("items")):
+                reply = _with_id(raw)
+                if reply is None:
+                    self.unreadable += 1
+                else:
                     yield reply, response.record
 
     def _comment(self, data: Json, video_id: str, record: RecordRef) -> Iterator[Observation]:
@@ -493,7 +516,7 @@ class YouTubeConnector:
             if k.item_type == "post"
             and k.item_id not in listed
             and k.item_id not in self.seen_tonight
-            and not (until and k.created_at >= until)
+            and not (until and k.created_at is not None and k.created_at >= until)
         )
         for batch in _batches(candidates, ID_BATCH):
             response = self._get("videos", {"part": VIDEO_PARTS, "id": ",".join(batch)})
@@ -512,7 +535,16 @@ class YouTubeConnector:
 
 
 def _items(response: Response) -> list[Json]:
-    return [i for i in response.json_object().get("items") or [] if isinstance(i, dict) and i.get("id")]
+    """The items of a list response that carry a usable id (as text)."""
+    return [found for item in dicts(response.json_object().get("items")) if (found := _with_id(item))]
+
+
+def _with_id(item: object) -> Json | None:
+    """A resource with its ``id`` as text, or None when it has no usable one."""
+    if not isinstance(item, dict):
+        return None
+    item_id = ident(item.get("id"))
+    return {**item, "id": item_id} if item_id else None
 
 
 def _count(value: object) -> int | None:

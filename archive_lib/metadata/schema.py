@@ -2,10 +2,17 @@
 
 ``items``: one row per captured version of a post or comment.
 ``runs``: one row per account and night.
-Ids are strings as the platforms give them; timestamps are UTC with microseconds.
+Ids are strings as the platforms give them; timestamps are UTC with microseconds. A platform
+value that does not fit its column (an unreadable time, a number where text belongs) is read
+leniently (:mod:`archive_lib.values`, :mod:`archive_lib.metadata.conform`) and noted, as sent,
+in ``unparsed``.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import pyarrow as pa
 
@@ -31,6 +38,9 @@ MEDIA = pa.struct(
     ]
 )
 
+#: A value the archive could not read as its column's type, as the platform sent it (JSON text).
+UNPARSED = pa.struct([pa.field("field", pa.string()), pa.field("value", pa.string())])
+
 ITEMS_SCHEMA = pa.schema(
     [
         pa.field("platform", pa.string(), nullable=False),
@@ -50,7 +60,7 @@ ITEMS_SCHEMA = pa.schema(
         pa.field("language", pa.string()),
         pa.field("visibility", pa.string()),
         pa.field("url", pa.string()),
-        pa.field("created_at", TS, nullable=False),
+        pa.field("created_at", TS),  # null when the platform's value could not be read (see unparsed)
         pa.field("edited_at", TS),
         pa.field("observed_at", TS, nullable=False),
         pa.field("event", pa.string(), nullable=False),
@@ -67,8 +77,17 @@ ITEMS_SCHEMA = pa.schema(
         pa.field("source_url", pa.string(), nullable=False),
         pa.field("retention_class", pa.string(), nullable=False),
         pa.field("retain_until", pa.date32()),
+        pa.field("unparsed", pa.list_(UNPARSED)),
     ]
 )
+
+def item_time(row: Mapping[str, Any]) -> dt.datetime:
+    """When an item came into being as far as the archive knows: ``created_at``, or the time it
+    was observed where the platform's creation time could not be read. Every reader that orders
+    or dates items by creation uses this, so such an item is never lost from a view."""
+    created: dt.datetime | None = row.get("created_at")
+    return created if created is not None else row["observed_at"]
+
 
 THREAD = pa.struct(
     [

@@ -142,9 +142,22 @@ class ItemDocument:
             doc.add_text("text_words", text)
         for extra in self.extra:
             doc.add_text("extra", extra)
-        doc.add_date("created_at", dt.datetime.fromisoformat(p["created_at"]))
+        if p["created_at"]:  # an item the platform did not date has no date to filter on
+            doc.add_date("created_at", index_date(dt.datetime.fromisoformat(p["created_at"])))
         doc.add_bytes("payload", json.dumps(p, ensure_ascii=False).encode())
         return doc
+
+
+#: The dates Tantivy can hold (nanoseconds in 64 bits); platforms send any year from 1 to 9999.
+FIRST_DATE = dt.datetime(1678, 1, 1, tzinfo=dt.UTC)
+LAST_DATE = dt.datetime(2262, 1, 1, tzinfo=dt.UTC)
+
+
+def index_date(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as the index can hold it: an earlier or later one at the end of the range, where
+    it still sorts first or last and still falls outside any real date filter. The payload keeps
+    the true time."""
+    return min(max(moment, FIRST_DATE), LAST_DATE)
 
 
 def item_key(row: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from archive_lib import layout
 from archive_lib.errors import ArchiveError
 from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.metadata.schema import item_time
 from archive_lib.storage.base import ObjectStore
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -80,7 +81,7 @@ def version_time(row: Mapping[str, Any]) -> dt.datetime:
     """When a version came into being: its edit or creation on the platform, or, for a
     deletion or a visibility change (which platforms do not date), the capture that saw it."""
     if row["event"] in ("new", "edited"):
-        return row.get("edited_at") or row["created_at"]  # type: ignore[no-any-return]
+        return row.get("edited_at") or item_time(row)
     return row["observed_at"]  # type: ignore[no-any-return]
 
 

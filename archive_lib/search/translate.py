@@ -8,12 +8,18 @@ lower-cased fields, and dates a range on ``created_at`` (Stockholm days).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import tantivy
 
+from archive_lib.search.documents import FIRST_DATE, LAST_DATE, index_date
 from archive_lib.search.items import day_end, day_start
 from archive_lib.search.query import Clause, SearchQuery
+
+# Days a date filter can name within what the index holds (see documents.index_date).
+_FIRST_DAY = FIRST_DATE.date() + dt.timedelta(days=1)
+_LAST_DAY = LAST_DATE.date() - dt.timedelta(days=1)
 
 
 class QueryBuilder:
@@ -54,8 +60,8 @@ class QueryBuilder:
                         self._schema,
                         "created_at",
                         tantivy.FieldType.Date,
-                        day_start(query.since) if query.since else None,
-                        day_end(query.until) if query.until else None,
+                        index_date(day_start(max(query.since, _FIRST_DAY))) if query.since else None,
+                        index_date(day_end(min(query.until, _LAST_DAY))) if query.until else None,
                         include_upper=not query.until,
                     ),
                 )

@@ -29,13 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive_lib.errors import (
-    ObjectExistsError,
-    ObjectNotFoundError,
-    RetentionPassedError,
-    StoreConfigError,
-    StoreError,
-)
+from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention import ObjectRetention, add_years
 from archive_lib.storage.base import StoredObject
 from archive_lib.storage.file import RETENTION_TAG, check_key, check_tags, iter_chunks
@@ -49,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SINGLE_PUT = 5 * 1024**3  # the largest object one S3 PutObject accepts
+MIN_LOCK = dt.timedelta(days=1)  # the shortest Object Lock an object is written with
 _NOT_FOUND = frozenset({"NoSuchKey", "NotFound", "404"})
 _DENIED = frozenset({"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 _CONFLICT = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
@@ -175,12 +170,19 @@ class S3Store:
             self._clock().astimezone(dt.UTC).date(), self._permanent_lock_years
         )
         lock_until = dt.datetime.combine(until_day, dt.time(), tzinfo=dt.UTC)
-        if lock_until <= self._clock():
-            # AWS refuses a past retain-until date (moto accepts it): fail here, the same way.
-            raise RetentionPassedError(
-                f"{key!r}: retain-until {until_day} is not in the future; an object must be locked"
-                " when it is written (was an old night captured with --run-date?)"
+        earliest = self._clock().astimezone(dt.UTC) + MIN_LOCK
+        if lock_until < earliest:
+            # A late capture of an old night whose retention already ended: AWS refuses a past
+            # retain-until date, and a record is never written unlocked. It is locked for a day
+            # (the audit knows why); its retention class stays what it is.
+            log.warning(
+                "%s: retain-until %s has passed; locked until %s instead",
+                key,
+                until_day,
+                earliest.date(),
+                extra={"key": key},
             )
+            lock_until = earliest
         tagging = urllib.parse.urlencode(
             {**caller_tags, RETENTION_TAG: retention.retention_class},
             quote_via=urllib.parse.quote,
