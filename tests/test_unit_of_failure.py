@@ -62,7 +62,9 @@ def test_a_defect_in_one_account_fails_that_account_only(tmp_path: pathlib.Path,
         library = fake.add_account("bibliotek", "Biblioteken i Kristianstad")
         park = fake.add_account("parker", "Parkförvaltningen")
         fake.post(town, fake.html("Badhuset öppnar igen på måndag!"), at=NOW - dt.timedelta(hours=5))
-        fake.post(library, fake.html("Sönderslaget: bokbussen står still i dag."), at=NOW - dt.timedelta(hours=4))
+        fake.post(
+            library, fake.html("Sönderslaget: bokbussen står still i dag."), at=NOW - dt.timedelta(hours=4)
+        )
         fake.post(library, fake.html("Sagostund på lördag."), at=NOW - dt.timedelta(hours=3))
         fake.post(park, fake.html("Nya bänkar i Tivoliparken."), at=NOW - dt.timedelta(hours=2))
         inventory = write_inventory(
@@ -97,7 +99,11 @@ def test_a_defect_in_one_account_fails_that_account_only(tmp_path: pathlib.Path,
 
     store = FileStore(store_url)
     runs = {r["account_id"]: r for r in runs_of_night(store, dt.date.fromisoformat(NIGHT))}
-    assert {a: r["status"] for a, r in runs.items()} == {"ks-mastodon": "ok", "bibliotek": "failed", "parker": "ok"}
+    assert {a: r["status"] for a, r in runs.items()} == {
+        "ks-mastodon": "ok",
+        "bibliotek": "failed",
+        "parker": "ok",
+    }
     assert "a defect planted by the test" in runs["bibliotek"]["error"]
     (manifest,) = manifests_of(store, "bibliotek", dt.date.fromisoformat(NIGHT))
     assert manifest["status"] == "failed"
