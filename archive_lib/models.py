@@ -111,6 +111,7 @@ class MediaFile:
     record: RecordRef | None = None  # the response that delivered (or refused) the file
     sha256: str | None = None  # of the file's bytes when the download succeeded
     size: int | None = None
+    error: str | None = None  # why the file could not be fetched tonight (it is tried again later)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class RunCounts:
     restored: int = 0
     hidden: int = 0
     unhidden: int = 0
+    media: int = 0  # versions that only add files an earlier night could not fetch
     unchanged: int = 0
     media_files: int = 0
     threads_checked: int = 0
@@ -170,6 +172,7 @@ class RunCounts:
             + self.restored
             + self.hidden
             + self.unhidden
+            + self.media
         )
 
 

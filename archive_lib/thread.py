@@ -216,7 +216,7 @@ def _version_dict(row: dict[str, Any]) -> dict[str, Any]:
         "media": [
             {
                 k: m.get(k)
-                for k in ("media_type", "url", "description", "sha256", "warc_key", "warc_record_id")
+                for k in ("media_type", "url", "description", "sha256", "warc_key", "warc_record_id", "error")
             }
             for m in row.get("media") or ()
         ],

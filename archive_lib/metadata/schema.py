@@ -28,6 +28,7 @@ MEDIA = pa.struct(
         pa.field("sha256", pa.string()),
         pa.field("size", pa.int64()),
         *WARC_POINTER,
+        pa.field("error", pa.string()),  # absent from parts written before it existed
     ]
 )
 
@@ -89,6 +90,7 @@ COUNTS = pa.struct(
         pa.field("unchanged", pa.int32()),
         pa.field("media_files", pa.int32()),
         pa.field("threads_checked", pa.int32()),
+        pa.field("media", pa.int32()),  # absent from rows written before it existed
     ]
 )
 

@@ -7,7 +7,8 @@ see /work/shared/reference/platform-apis.md section 4 and the module docstrings 
 ``mastodon_ratelimit`` (throttles) and ``mastodon_http`` (wire format).
 
 Routes: ``/api/v1/accounts/lookup``, ``/api/v1/accounts/:id``, ``/api/v1/accounts/:id/statuses``,
-``/api/v1/statuses/:id``, ``…/context``, ``…/history``; media under
+``/api/v1/statuses/:id``, ``…/context``, ``…/history``; ``/media_proxy/:id/:style`` for remote
+files the instance must fetch again; media under
 ``/system/media_attachments/files/`` on ``http://localhost:PORT`` (a different host name from the
 API's ``http://127.0.0.1:PORT``, like a files CDN).
 
@@ -60,6 +61,7 @@ class FakeMastodon:
     * ``valid_tokens`` (user tokens), ``app_tokens`` (client-credentials tokens: accepted, but
       treated as logged out, as Mastodon does), ``token_accounts`` (token → account id);
     * ``limited_mode``: anonymous API requests get 401 (whitelist / limited federation mode);
+    * ``origins_down``: remote domains whose servers cannot be reached (``/media_proxy`` 500s);
     * ``gzip``, ``chunked``: response encoding; ``retry_after``: add ``Retry-After`` to 429s;
     * ``limiter``: the :class:`RateLimiter` (``api_limit``, ``paging_limit``, … ``enabled``);
     * ``requests``: the :class:`RequestLog` of every request received.
@@ -94,6 +96,7 @@ class FakeMastodon:
         self.chunked = chunked
         self.retry_after = retry_after
         self.limited_mode = False
+        self.origins_down: set[str] = set()
         self.valid_tokens: set[str] = set()
         self.app_tokens: set[str] = set()
         self.token_accounts: dict[str, int] = {}
@@ -369,6 +372,18 @@ class FakeMastodon:
             )
             self.state.insert(boost)
         return self.status_json(boost)
+
+    def evict_media(self, status: StatusRef) -> list[str]:
+        """Drop a remote status's cached files, as ``tootctl media remove`` does: the API then
+        points at ``/media_proxy/:id/original`` until a request downloads them again (and fails
+        with 500 while their origin is in :attr:`origins_down`). Returns the attachments' ids."""
+        with self.state.lock:
+            record = self._status(status)
+            if record.account.domain is None:
+                raise ValueError("only a remote status's files are cached copies")
+            for media in record.current.media:
+                media.needs_redownload = True
+            return [str(m.id) for m in record.current.media]
 
     def pin(self, status: StatusRef, pinned: bool = True) -> None:
         """Pin (or unpin) a status on its author's profile (the ``pinned`` listing filter)."""

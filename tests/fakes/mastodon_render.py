@@ -176,11 +176,16 @@ class Renderer:
                 f"https://{owner.domain}/system/media_attachments/files/{media.partition}/"
                 f"original/{media.key}.{media.extension}"
             )
+        url, preview_url = self.media_url(media, "original"), self.media_url(media, "small")
+        if media.needs_redownload and owner.domain is not None:
+            # REST::MediaAttachmentSerializer: ``media_proxy_url(object.id, :original)``.
+            url = f"{self.base_url}/media_proxy/{media.id}/original"
+            preview_url = f"{self.base_url}/media_proxy/{media.id}/small"
         return {
             "id": str(media.id),
             "type": media.type,
-            "url": self.media_url(media, "original"),
-            "preview_url": self.media_url(media, "small"),
+            "url": url,
+            "preview_url": preview_url,
             "remote_url": remote_url,
             "preview_remote_url": None,
             "text_url": None,

@@ -83,6 +83,9 @@ class Media:
     width: int | None
     height: int | None
     key: str
+    # A remote file the instance no longer holds (media cache cleaned): the API points at
+    # ``/media_proxy/:id/original``, which fetches it from the origin again on request.
+    needs_redownload: bool = False
 
     @property
     def type(self) -> str:
@@ -289,6 +292,15 @@ class MastodonState:
             return self.statuses[int(status_id)]
         except (KeyError, ValueError):
             raise NotFound(f"status {status_id}") from None
+
+    def media_owner(self, media_id: int) -> tuple[Media, Account] | None:
+        """A media record by id and the author of the status it is attached to."""
+        for status in self.statuses.values():
+            for revision in status.revisions:
+                for media in revision.media:
+                    if media.id == media_id:
+                        return media, status.account
+        return None
 
     def make_media(self, specs: Iterable[MediaSpec], at: dt.datetime) -> tuple[Media, ...]:
         """Media records for ``(filename, bytes, mime, description)`` tuples."""
