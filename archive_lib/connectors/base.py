@@ -38,7 +38,9 @@ Everything received before the error is kept.
 To add a platform: subclass nothing, implement :class:`Connector` in
 ``archive_lib/connectors/<platform>.py``, build every request through the given
 :class:`~archive_lib.connectors.http.HttpClient` (so it is recorded, redacted and rate-limited),
-download media through :class:`MediaArchiver`, and register the module in
+put every platform value that goes into a URL path through
+:func:`~archive_lib.connectors.paths.segment`, download media through :class:`MediaArchiver`,
+and register the module in
 :data:`archive_lib.connectors.PLATFORMS`.
 """
 

@@ -35,7 +35,7 @@ from collections import defaultdict
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from archive_lib.clock import parse_utc
 from archive_lib.connectors.base import (
@@ -51,6 +51,7 @@ from archive_lib.connectors.base import (
     content_digest,
 )
 from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
@@ -133,7 +134,7 @@ class MastodonConnector:
     def _listing(self) -> Iterator[_Fetched]:
         """The account's statuses, newest first, down to where tonight's walk may stop."""
         plan = self.plan
-        url: str | None = f"{self.api}/accounts/{quote(self.me)}/statuses"
+        url: str | None = f"{self.api}/accounts/{segment(self.me)}/statuses"
         params: dict[str, str | int] | None = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
         while url:
             response = self.http.get(url, params, allow=())
@@ -274,7 +275,7 @@ class MastodonConnector:
         return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
 
     def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
-        response = self.http.get(f"{self.api}/statuses/{quote(status_id)}/context")
+        response = self.http.get(f"{self.api}/statuses/{segment(status_id)}/context")
         if response.status in (404, 410):
             return None
         return response.json_object(), response.record
@@ -353,7 +354,7 @@ class MastodonConnector:
         """Look up items missing from a complete walk; yield Gone only for a 404/410."""
         gone = False
         for item_id in sorted(item_ids, key=_id_key):
-            response = self.http.get(f"{self.api}/statuses/{quote(item_id)}")
+            response = self.http.get(f"{self.api}/statuses/{segment(item_id)}")
             if response.status in (404, 410):
                 gone = True
                 yield Gone(item_id, response.record)
@@ -398,7 +399,7 @@ class MastodonConnector:
     def _history(
         self, status: Status, item_type: ItemType, post_id: str, since: dt.datetime | None
     ) -> Iterator[Observation]:
-        response = self.http.get(f"{self.api}/statuses/{quote(status['id'])}/history")
+        response = self.http.get(f"{self.api}/statuses/{segment(status['id'])}/history")
         if response.status in (404, 410):
             return
         edits = response.json()
