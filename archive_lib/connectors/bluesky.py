@@ -13,7 +13,8 @@ What a night reads, for one account:
    The thread's ``replyCount``s, summed over the posts read, are the platform's own count.
 4. ``getPostThread?uri=…&depth=0`` for an archived item that a complete walk no longer showed:
    only 400 ``NotFound`` records it as deleted.
-5. Images (``app.bsky.embed.images``) from the blob CDN, once each.
+5. Images (``app.bsky.embed.images``, and ``app.bsky.embed.gallery`` for more than four) from
+   the blob CDN, once each; alt texts are the files' descriptions.
 
 Posts cannot be edited in the Bluesky app; a record rewritten through the repository API gets a
 new ``cid``, and a changed ``cid`` is a new version. Embeds are read leniently: an unknown
@@ -36,7 +37,6 @@ from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from archive_lib.clock import parse_utc
 from archive_lib.connectors.base import (
@@ -53,6 +53,7 @@ from archive_lib.connectors.base import (
     content_digest,
 )
 from archive_lib.connectors.http import HttpClient, Response
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.state import KnownState
@@ -65,6 +66,7 @@ FEED_FILTER = "posts_with_replies"
 MAX_DEPTH = 1000
 CLOCK_SLACK = dt.timedelta(minutes=10)  # createdAt later than indexedAt by more: a wrong clock
 DEFS = "app.bsky.feed.defs"
+INVALID_HANDLE = "handle.invalid"  # what the AppView sends for a handle that does not verify
 Json = dict[str, Any]
 
 
@@ -354,6 +356,8 @@ class BlueskyConnector:
         parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
         did = str(author.get("did") or _did_of(uri))
         handle = str(author.get("handle") or did)
+        # An unverified handle comes as the sentinel "handle.invalid"; the DID always routes.
+        profile = did if handle in (INVALID_HANDLE, "") else handle
         return ItemSnapshot(
             item_id=uri,
             item_type=item_type,
@@ -364,7 +368,7 @@ class BlueskyConnector:
             author_handle=handle,
             author_is_account=did == self.did,
             text=text,
-            url=f"https://bsky.app/profile/{quote(handle)}/post/{uri.rsplit('/', 1)[-1]}",
+            url=_post_url(profile, uri),
             created_at=self._created(view),
             edited_at=None,
             content_sha256=content_digest(
@@ -396,6 +400,21 @@ class BlueskyConnector:
                 blob = ((image.get("image") or {}).get("ref") or {}).get("$link")
                 media_id = str(blob or _blob_of(url) or url or "image")
                 yield MediaFile(media_id, "image", str(url) if url else None, image.get("alt") or None)
+        elif kind == "app.bsky.embed.gallery":
+            # Like images (record items ``#image``, view items ``#viewImage``); an item of a type
+            # added to the union later is kept by name, as an unknown embed is.
+            for item in embed.get("items") or []:
+                if not isinstance(item, dict):
+                    continue
+                item_type = str(item.get("$type") or "")
+                if item_type and item_type.split("#", 1)[-1] not in ("image", "viewImage"):
+                    self.unknown_embeds[item_type] += 1
+                    yield MediaFile(f"embed:{item_type}", item_type, None, None)
+                    continue
+                url = item.get("fullsize")
+                blob = ((item.get("image") or {}).get("ref") or {}).get("$link")
+                media_id = str(blob or _blob_of(url) or url or "image")
+                yield MediaFile(media_id, "image", str(url) if url else None, item.get("alt") or None)
         elif kind == "app.bsky.embed.video":
             cid = str(embed.get("cid") or (embed.get("video") or {}).get("ref", {}).get("$link") or "video")
             yield MediaFile(cid, "video", None, embed.get("alt") or None)  # the HLS stream is not fetched
@@ -438,6 +457,14 @@ class _Walk:
 
 def _is(node: object, name: str) -> bool:
     return isinstance(node, dict) and str(node.get("$type", "")).endswith(f"#{name}")
+
+
+def _post_url(profile: str, uri: str) -> str | None:
+    """The post's page on bsky.app, or None when the AT-URI's parts cannot make one."""
+    try:
+        return f"https://bsky.app/profile/{segment(profile, keep=':')}/post/{segment(uri.rsplit('/', 1)[-1])}"
+    except ProtocolError:
+        return None
 
 
 def _did_of(uri: str) -> str:

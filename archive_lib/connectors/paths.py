@@ -12,8 +12,11 @@ from urllib.parse import quote
 from archive_lib.errors import ProtocolError
 
 
-def segment(value: object) -> str:
+def segment(value: object, *, keep: str = "") -> str:
     """``value`` as one URL path segment: every reserved character percent-encoded, ``/`` too.
+
+    ``keep`` may name characters a segment can hold as they are (RFC 3986 ``pchar``: ``:``,
+    ``@``) where a readable URL matters more than a uniform one (a DID in a profile URL).
 
     An empty value, ``.`` and ``..`` cannot be one segment (servers and clients remove dot
     segments, RFC 3986 section 5.2.4, even when percent-encoded): they raise
@@ -23,4 +26,6 @@ def segment(value: object) -> str:
     text = str(value)
     if text in ("", ".", ".."):
         raise ProtocolError(f"{text!r} cannot be a URL path segment")
-    return quote(text, safe="")
+    if set(keep) - set(":@"):
+        raise ValueError(f"a path segment cannot keep {keep!r} unencoded")
+    return quote(text, safe=keep)
