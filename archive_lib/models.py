@@ -115,6 +115,21 @@ class MediaFile:
 
 
 @dataclass(frozen=True)
+class QuoteRef:
+    """The post an item quotes, as far as the platform shows it, and the quote's state.
+
+    ``state`` is Mastodon's (``pending``, ``accepted``, ``rejected``, ``revoked``, ``deleted``,
+    ``unauthorized``, ``blocked_account``, ``blocked_domain``, ``muted_account``; a state this
+    archive does not know is kept as ``unauthorized``); Bluesky's quoted-record views map to
+    ``accepted``, ``deleted`` (not found), ``revoked`` (detached) and ``blocked_account``.
+    """
+
+    item_id: str | None
+    url: str | None
+    state: str | None
+
+
+@dataclass(frozen=True)
 class ItemSnapshot:
     """One state of one post or comment, as the platform showed it in one response."""
 
@@ -139,6 +154,7 @@ class ItemSnapshot:
     media: tuple[MediaFile, ...] = ()
     poll_options: tuple[str, ...] = ()
     hidden: bool | None = None  # hidden by the account (Facebook, Instagram); None: not reported
+    quote: QuoteRef | None = None  # the post this one quotes, if any
 
     @property
     def version_time(self) -> dt.datetime:

@@ -210,6 +210,7 @@ def _version_dict(row: dict[str, Any]) -> dict[str, Any]:
         "hidden": row.get("hidden"),
         "text": row["text"],
         "content_warning": row.get("content_warning"),
+        "quote": row.get("quote"),  # parts written before the column existed have none
         "edited_at": row.get("edited_at"),
         "observed_at": row["observed_at"],
         "night": row["run_date"].isoformat(),

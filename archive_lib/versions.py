@@ -165,6 +165,7 @@ class Versioner:
             "content_sha256": snap.content_sha256,
             "media": [_media_row(m) for m in snap.media],
             "poll_options": list(snap.poll_options),
+            "quote": dataclasses.asdict(snap.quote) if snap.quote is not None else None,
             "run_id": self._run_id,
             "retention_class": account.retention.name,
             "retain_until": self._retain_until,

@@ -26,7 +26,8 @@ def test_galleries_are_captured_like_images_alone_and_inside_a_quote(world: Worl
     ``#image`` ``{image: blob, alt, aspectRatio}`` (at most 20), view items ``#viewImage``
     ``{fullsize, thumbnail, alt, aspectRatio}`` with CDN URLs
     ``https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg``; and ``recordWithMedia``
-    whose ``media`` may be a gallery (lexicons/app/bsky/embed/recordWithMedia.json)."""
+    whose ``media`` may be a gallery (lexicons/app/bsky/embed/recordWithMedia.json), its
+    ``record`` an ``app.bsky.embed.record#view`` with a ``#viewRecord`` (the quoted post)."""
     images = [(sample_image(20 + n), f"Bild {n + 1} från Tivoliparken") for n in range(6)]
     gallery = world.post(world.town, "Invigningen i bilder", days_ago=1, gallery=images)
     quoted = world.post(world.anna, "Vilken fin park!", days_ago=0.9)
@@ -54,6 +55,10 @@ def test_galleries_are_captured_like_images_alone_and_inside_a_quote(world: Worl
         ("quote", None),
     ]
     assert quote_media[0]["sha256"] == media[0]["sha256"]
+    # The quoted post fills the quote column; a plain post has none.
+    url = f"https://bsky.app/profile/{world.anna.did}/post/{quoted.rkey}"
+    assert rows[quote.uri]["quote"] == {"item_id": quoted.uri, "url": url, "state": "accepted"}
+    assert rows[gallery.uri]["quote"] is None
     assert result.counts.media_files == 7  # the picture shown twice was fetched once, by blob cid
     assert world.run_row(result, NIGHT_1)["notes"] == []  # nothing kept by name only
     assert_pointers_resolve(world.store, list(rows.values()))

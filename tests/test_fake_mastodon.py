@@ -518,6 +518,26 @@ def test_evicted_remote_files_go_through_the_media_proxy(
     assert get(http, f"{fake.base_url}/media_proxy/999/original", redirect=False).status == 404
 
 
+def test_quote_posts_render_quote_and_shallow_quote(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
+    """https://docs.joinmastodon.org/entities/Quote/ and /entities/ShallowQuote/: a status's
+    ``quote`` is ``{"state", "quoted_status"}``; inside it the quoted status's own quote is
+    ``{"state", "quoted_status_id"}``; the quoted status is null unless ``accepted``."""
+    kommun = fake.add_account("kommun", "Kommunen")
+    first = fake.post(kommun, "<p>Först</p>")
+    second = fake.post(kommun, "<p>Citerar</p>", quote=first["id"])
+    third = fake.post(kommun, "<p>Citerar ett citat</p>", quote=second["id"])
+    body = get(http, f"{fake.base_url}/api/v1/statuses/{third['id']}").json()
+    assert set(body["quote"]) == {"state", "quoted_status"} and body["quote"]["state"] == "accepted"
+    inner = body["quote"]["quoted_status"]
+    assert inner["id"] == second["id"]
+    assert inner["quote"] == {"state": "accepted", "quoted_status_id": first["id"]}
+    assert get(http, f"{fake.base_url}/api/v1/statuses/{first['id']}").json()["quotes_count"] == 1
+    fake.set_quote_state(third, "revoked")
+    body = get(http, f"{fake.base_url}/api/v1/statuses/{third['id']}").json()
+    assert body["quote"] == {"state": "revoked", "quoted_status": None}
+    assert get(http, f"{fake.base_url}/api/v1/statuses/{first['id']}").json()["quote"] is None
+
+
 # ------------------------------------------------------------------------ protocol
 
 

@@ -55,7 +55,7 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient, Response
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.state import KnownState
 
 log = logging.getLogger(__name__)
@@ -348,6 +348,7 @@ class BlueskyConnector:
         uri = str(view["uri"])
         text = str(record.get("text") or "")
         media = tuple(self._embed(view.get("embed") or record.get("embed")))
+        quote = _quote(view.get("embed") or record.get("embed"))  # not in the digest: the cid is
         self_labels = [
             str(v.get("val")) for v in (record.get("labels") or {}).get("values") or [] if isinstance(v, dict)
         ]
@@ -384,6 +385,7 @@ class BlueskyConnector:
             sensitive=bool(labels),
             visibility="public",
             media=media,
+            quote=quote,
         )
 
     def _embed(self, embed: object) -> Iterator[MediaFile]:
@@ -457,6 +459,37 @@ class _Walk:
 
 def _is(node: object, name: str) -> bool:
     return isinstance(node, dict) and str(node.get("$type", "")).endswith(f"#{name}")
+
+
+_QUOTE_STATES = {
+    "viewRecord": "accepted",
+    "viewNotFound": "deleted",
+    "viewDetached": "revoked",
+    "viewBlocked": "blocked_account",
+}
+
+
+def _quote(embed: object) -> QuoteRef | None:
+    """The post a quote post quotes (``app.bsky.embed.record``, alone or in ``recordWithMedia``),
+    from the view (with its state) or the raw record (without); other embedded records (feeds,
+    lists, starter packs) are not quotes."""
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type") or "").split("#", 1)[0]
+    if kind == "app.bsky.embed.recordWithMedia":
+        inner = embed.get("record")
+        return _quote({"$type": "app.bsky.embed.record", **inner}) if isinstance(inner, dict) else None
+    if kind != "app.bsky.embed.record" or not isinstance(embed.get("record"), dict):
+        return None
+    quoted = embed["record"]
+    if isinstance(quoted.get("record"), dict):  # the view nests the record once more
+        quoted = quoted["record"]
+    uri = str(quoted.get("uri") or "")
+    if "/app.bsky.feed.post/" not in uri:
+        return None
+    view_type = str(quoted.get("$type") or "")
+    state = _QUOTE_STATES.get(view_type.split("#", 1)[-1]) if "#" in view_type else None
+    return QuoteRef(uri, _post_url(_did_of(uri), uri), state)
 
 
 def _post_url(profile: str, uri: str) -> str | None:

@@ -22,6 +22,8 @@ What a night reads, for one account:
    token).
 
 Only ``public`` and ``unlisted`` statuses become items. Boosts (reblogs) are not captured.
+Quote posts (Mastodon 4.4+, ``quote``) are recorded with the quoted status's id, URL and the
+quote's state; the state is part of the digest, so a quote its author revokes is a new version.
 Known blind spot: replies from other servers that this instance never fetched are not in
 ``context`` (Mastodon's documented limitation); nothing on the API reveals them.
 """
@@ -53,7 +55,7 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.state import KnownState
 from archive_lib.text import html_to_text
 
@@ -61,6 +63,19 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 40
 PUBLIC = frozenset({"public", "unlisted"})
+QUOTE_STATES = frozenset(
+    {
+        "pending",
+        "accepted",
+        "rejected",
+        "revoked",
+        "deleted",
+        "unauthorized",
+        "blocked_account",
+        "blocked_domain",
+        "muted_account",
+    }
+)
 Status = dict[str, Any]
 
 
@@ -437,6 +452,9 @@ class MastodonConnector:
         text = html_to_text(version.get("content"))
         warning = version.get("spoiler_text") or None
         sensitive = bool(version.get("sensitive"))
+        quote = _quote(version.get("quote"))
+        # Only a quote enters the digest, so statuses without one keep the digest they had.
+        extra = {"quote": {"id": quote.item_id, "state": quote.state}} if quote is not None else None
         return ItemSnapshot(
             item_id=str(status["id"]),
             item_type=item_type,
@@ -451,7 +469,12 @@ class MastodonConnector:
             created_at=parse_utc(status["created_at"]),
             edited_at=parse_utc(version["edited_at"]) if version.get("edited_at") else None,
             content_sha256=content_digest(
-                text=text, content_warning=warning, sensitive=sensitive, media=media, poll_options=options
+                text=text,
+                content_warning=warning,
+                sensitive=sensitive,
+                media=media,
+                poll_options=options,
+                extra=extra,
             ),
             record=record,
             language=status.get("language"),
@@ -460,6 +483,7 @@ class MastodonConnector:
             visibility=status.get("visibility"),
             media=media,
             poll_options=options,
+            quote=quote,
         )
 
     @staticmethod
@@ -479,6 +503,19 @@ class MastodonConnector:
             self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
         )
         return dataclasses.replace(snapshot, media=files)
+
+
+def _quote(value: object) -> QuoteRef | None:
+    """A status's ``quote``: a Quote (``quoted_status``, shown only while accepted) or, nested
+    in a quote, a ShallowQuote (``quoted_status_id``). See the module docstring."""
+    if not isinstance(value, dict):
+        return None
+    state = value.get("state")
+    state = state if state in QUOTE_STATES else "unauthorized"
+    quoted = value.get("quoted_status")
+    if isinstance(quoted, dict) and quoted.get("id") is not None:
+        return QuoteRef(str(quoted["id"]), _str_or_none(quoted.get("url") or quoted.get("uri")), state)
+    return QuoteRef(_str_or_none(value.get("quoted_status_id")), None, state)
 
 
 def _author(status: Status) -> str:

@@ -32,6 +32,14 @@ MEDIA = pa.struct(
     ]
 )
 
+QUOTE = pa.struct(
+    [
+        pa.field("item_id", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("state", pa.string()),
+    ]
+)
+
 ITEMS_SCHEMA = pa.schema(
     [
         pa.field("platform", pa.string(), nullable=False),
@@ -60,6 +68,7 @@ ITEMS_SCHEMA = pa.schema(
         pa.field("content_sha256", pa.string(), nullable=False),
         pa.field("media", pa.list_(MEDIA)),
         pa.field("poll_options", pa.list_(pa.string())),
+        pa.field("quote", QUOTE),  # absent from parts written before it existed
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("warc_key", pa.string(), nullable=False),
         pa.field("warc_offset", pa.int64(), nullable=False),

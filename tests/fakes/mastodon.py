@@ -260,8 +260,11 @@ class FakeMastodon:
         at: dt.datetime | None = None,
         application: str | None = "Web",
         card: Mapping[str, Any] | None = None,
+        quote: StatusRef | None = None,
     ) -> dict[str, Any]:
-        """Publish a status (a reply when ``in_reply_to`` is given); returns its Status JSON.
+        """Publish a status (a reply when ``in_reply_to`` is given, a quote post when ``quote``
+        is: accepted at once, as for a public status whose author lets anyone quote it);
+        returns its Status JSON.
 
         ``media`` items are ``(filename, bytes, mime, description)``; ``at`` defaults to the
         fake clock's now. The JSON is rendered for an anonymous reader but without the
@@ -275,6 +278,9 @@ class FakeMastodon:
             parent = self._status(in_reply_to) if in_reply_to is not None else None
             if parent is not None and parent.gone:
                 raise ValueError("cannot reply to a deleted status")
+            quoted = self._status(quote) if quote is not None else None
+            if quoted is not None and quoted.gone:
+                raise ValueError("cannot quote a deleted status")
             revision = self.state.make_revision(
                 content_html,
                 spoiler_text=spoiler_text,
@@ -294,8 +300,11 @@ class FakeMastodon:
                 in_reply_to_account_id=parent.account.id if parent else None,
                 application=application,
                 card=dict(card) if card is not None else None,
+                quote_of_id=quoted.id if quoted is not None else None,
             )
             self.state.insert(status)
+            if quoted is not None:
+                quoted.quotes_count += 1
         return self.status_json(status)
 
     def edit(
@@ -372,6 +381,18 @@ class FakeMastodon:
             )
             self.state.insert(boost)
         return self.status_json(boost)
+
+    def set_quote_state(self, status: StatusRef, state: str = "revoked") -> None:
+        """Change a quote post's state, e.g. ``revoked`` when the quoted author revokes it
+        (``POST /api/v1/statuses/:id/quotes/:quoting_status_id/revoke``); any string is kept, so
+        states newer than the archive can be served too."""
+        with self.state.lock:
+            record = self._status(status)
+            if record.quote_of_id is None:
+                raise ValueError("not a quote post")
+            if record.quote_state == "accepted" and state != "accepted":
+                self.state.statuses[record.quote_of_id].quotes_count -= 1
+            record.quote_state = state
 
     def evict_media(self, status: StatusRef) -> list[str]:
         """Drop a remote status's cached files, as ``tootctl media remove`` does: the API then

@@ -154,6 +154,8 @@ class Status:
     reblogs_count: int = 0
     favourites_count: int = 0
     quotes_count: int = 0
+    quote_of_id: int | None = None  # the status this one quotes (Mastodon 4.4+)
+    quote_state: str = "accepted"  # as the quoted author decided; "revoked" after a revocation
     pinned: bool = False
     deleted: bool = False
     discarded: bool = False
