@@ -538,6 +538,29 @@ def test_quote_posts_render_quote_and_shallow_quote(fake: FakeMastodon, http: ur
     assert get(http, f"{fake.base_url}/api/v1/statuses/{first['id']}").json()["quote"] is None
 
 
+def test_context_announces_an_async_refresh_for_n_reads(
+    fake: FakeMastodon, http: urllib3.PoolManager
+) -> None:
+    """mastodon/mastodon app/controllers/concerns/async_refreshes_concern.rb:
+    ``Mastodon-Async-Refresh: id="<id>", retry=<seconds>`` (``, result_count=<n>`` on newer
+    servers) while remote replies are fetched; absent once finished."""
+    kommun = fake.add_account("kommun", "Kommunen")
+    remote = fake.add_account("mats", "Mats", domain="other.example")
+    post = fake.post(kommun, "<p>Fråga</p>")
+    reply = fake.post(remote, "<p>Svar</p>", in_reply_to=post["id"])
+    fake.async_refresh(post, reads=2, retry="5", pending=[reply], result_count=3)
+    url = f"{fake.base_url}/api/v1/statuses/{post['id']}/context"
+    for _ in range(2):
+        response = get(http, url)
+        assert response.headers["Mastodon-Async-Refresh"] == (
+            f'id="context:{post["id"]}:refresh", retry=5, result_count=3'
+        )
+        assert response.json()["descendants"] == []
+    response = get(http, url)
+    assert "Mastodon-Async-Refresh" not in response.headers
+    assert [d["id"] for d in response.json()["descendants"]] == [reply["id"]]
+
+
 # ------------------------------------------------------------------------ protocol
 
 

@@ -8,9 +8,11 @@ What a night reads, for one account:
    mark and the start of the re-check window (the first night: to the end, or ``active_from``).
    Every top-level status of the account is a *post*; the account's replies are *comments*.
 3. ``GET /api/v1/statuses/:id/context`` for every listed post: its whole thread (replies from
-   anyone at any depth, the account's own answers included). Anonymous callers get at most
-   60 descendants and depth 20, so a thread that hits those limits is completed by reading
-   the context of each status whose ``replies_count`` exceeds the replies seen.
+   anyone at any depth, the account's own answers included); read again after the suggested
+   wait while the server answers ``Mastodon-Async-Refresh`` (see :mod:`.mastodon_refresh`).
+   Anonymous callers get at most 60 descendants and depth 20, so a thread that hits those
+   limits is completed by reading the context of each status whose ``replies_count`` exceeds
+   the replies seen.
 4. The account's replies that were not in one of those threads (answers in older threads, or in
    someone else's thread) get ``context`` too: an old own thread is re-read whole; in a foreign
    thread the account's reply and the replies below it are captured.
@@ -53,6 +55,9 @@ from archive_lib.connectors.base import (
     content_digest,
 )
 from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.mastodon_refresh import HEADER as REFRESH
+from archive_lib.connectors.mastodon_refresh import RefreshBudget
+from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
@@ -108,11 +113,14 @@ class MastodonConnector:
         self.plan: CapturePlan
         self.known: KnownState
         self.seen_tonight: set[str] = set()
+        self.still_refreshing: dict[str, float] = {}  # status id -> seconds waited in vain
+        self.refresh_budget: RefreshBudget
 
     # -- the walk -------------------------------------------------------------------------
 
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         self.plan, self.known = plan, plan.known
+        self.refresh_budget = RefreshBudget(plan.clock)
         self.me = self._lookup_account()
         listed: set[str] = set()
         replies: list[_Fetched] = []
@@ -134,6 +142,7 @@ class MastodonConnector:
                 yield from self._reply(fetched)
         yield from self._complete_threads()
         yield from self._gaps()
+        yield from self._refreshing()
         yield from self._confirm_missing_own(listed)
         yield HighWater(newest or "0")
 
@@ -284,13 +293,39 @@ class MastodonConnector:
                 "anonymous readers see at most 60 replies per context, a user token of the account lifts that"
             )
 
+    def _refreshing(self) -> Iterator[Observation]:
+        """Contexts the server was still completing when tonight's waits were spent."""
+        by_thread: dict[str, list[str]] = defaultdict(list)
+        for status_id, waited in sorted(self.still_refreshing.items()):
+            by_thread[self.post_of.get(status_id, status_id)].append(f"{status_id} after {waited:.0f} s")
+        for post_id, parts in sorted(by_thread.items()):
+            yield Incomplete(
+                f"thread {post_id}: Mastodon was still fetching replies from other servers "
+                f"(Mastodon-Async-Refresh) when the archive stopped waiting ({', '.join(parts)}); "
+                "the replies it had are archived, and the thread is read again on later nights"
+            )
+
     def _known_below(self, item_id: str) -> set[str]:
         """Archived live items in the branch below ``item_id``."""
         below = self.known.below(item_id)
         return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
 
     def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
-        response = self.http.get(f"{self.api}/statuses/{segment(status_id)}/context")
+        """The context of ``status_id``, read again while the server fetches remote replies
+        (``Mastodon-Async-Refresh``, within the caps of :mod:`.mastodon_refresh`)."""
+        url = f"{self.api}/statuses/{segment(status_id)}/context"
+        reads, waited = 1, 0.0
+        response = self.http.get(url)
+        while response.status not in (404, 410) and (refresh := parse_refresh(response.header(REFRESH))):
+            wait = self.refresh_budget.wait(refresh, reads, waited)
+            if wait is None:
+                self.still_refreshing[status_id] = waited
+                break
+            waited += wait
+            reads += 1
+            response = self.http.get(url)
+        else:
+            self.still_refreshing.pop(status_id, None)
         if response.status in (404, 410):
             return None
         return response.json_object(), response.record

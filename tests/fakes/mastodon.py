@@ -40,6 +40,7 @@ from tests.fakes.mastodon_render import Renderer
 from tests.fakes.mastodon_state import (
     VISIBILITIES,
     Account,
+    AsyncRefresh,
     MastodonState,
     MediaSpec,
     NotFound,
@@ -393,6 +394,28 @@ class FakeMastodon:
             if record.quote_state == "accepted" and state != "accepted":
                 self.state.statuses[record.quote_of_id].quotes_count -= 1
             record.quote_state = state
+
+    def async_refresh(
+        self,
+        status: StatusRef,
+        *,
+        reads: int = 1,
+        retry: str = "3",
+        pending: Sequence[StatusRef] = (),
+        result_count: int | None = None,
+    ) -> None:
+        """Make the next ``reads`` reads of ``status``'s context answer with
+        ``Mastodon-Async-Refresh`` (``retry`` sent verbatim) and without the ``pending`` replies,
+        as while the instance fetches missing remote replies; then the full context."""
+        with self.state.lock:
+            record = self._status(status)
+            self.state.async_refreshes[record.id] = AsyncRefresh(
+                refresh_id=f"context:{record.id}:refresh",
+                reads=reads,
+                retry=retry,
+                pending={self._status(p).id for p in pending},
+                result_count=result_count,
+            )
 
     def evict_media(self, status: StatusRef) -> list[str]:
         """Drop a remote status's cached files, as ``tootctl media remove`` does: the API then

@@ -181,6 +181,28 @@ class Status:
         return self.deleted or self.discarded
 
 
+@dataclass(eq=False)
+class AsyncRefresh:
+    """A context the instance is completing in the background (``Mastodon-Async-Refresh``).
+
+    The next ``reads`` reads of the context carry the header and lack the ``pending`` replies
+    (and everything below them): the remote replies not fetched yet. ``retry`` is sent as given,
+    so hostile values can be served.
+    """
+
+    refresh_id: str
+    reads: int
+    retry: str
+    pending: set[int]
+    result_count: int | None = None
+
+    def header(self) -> str:
+        """``id="<id>", retry=<seconds>`` as async_refreshes_concern.rb writes it, with the
+        ``result_count`` newer servers add."""
+        value = f'id="{self.refresh_id}", retry={self.retry}'
+        return value if self.result_count is None else f"{value}, result_count={self.result_count}"
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is asking: anonymous, an app-only token, or a user token (optionally an account)."""
@@ -217,6 +239,7 @@ class MastodonState:
         self.accounts: dict[int, Account] = {}
         self.statuses: dict[int, Status] = {}
         self.media_by_key: dict[str, Media] = {}
+        self.async_refreshes: dict[int, AsyncRefresh] = {}
         self._by_handle: dict[tuple[str, str | None], int] = {}
         self._by_url: dict[str, int] = {}
         self._account_statuses: dict[int, list[int]] = {}
