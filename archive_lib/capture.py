@@ -33,6 +33,7 @@ from archive_lib.connectors.base import (
     MediaArchiver,
     Note,
     QuotaUsed,
+    RecordTap,
     Seen,
     ThreadChecked,
     TokenHealth,
@@ -44,7 +45,7 @@ from archive_lib.logs import SECRETS
 from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
-from archive_lib.models import Account, RunCounts, RunResult
+from archive_lib.models import Account, MediaFile, RunCounts, RunResult
 from archive_lib.recovery import complete_interrupted
 from archive_lib.state import KnownState, load_state
 from archive_lib.storage.base import ObjectStore, StoredObject
@@ -291,8 +292,9 @@ class _Night:
             SECRETS.add(token)  # log lines of this process, whoever configured the logging
         state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
         self.connector_cls = connector_class(self.account.platform)
+        tap = RecordTap(self.recorder.record)
         self.http = HttpClient(
-            self.recorder.record,
+            tap,
             clock=self.clock,
             agent=user_agent(self.options.contact),
             policy=self.options.http,
@@ -301,8 +303,14 @@ class _Night:
             rules=getattr(self.connector_cls, "http_rules", None),
             scrub=self.redactor.text,
         )
-        self.media = MediaArchiver(self.http, state.media)
-        self.versioner = Versioner(state, account=self.account, run_id=self.run_id, run_date=self.run_date)
+        self.media = MediaArchiver(self.http, state.media, tap.last_response)
+        self.versioner = Versioner(
+            state,
+            account=self.account,
+            run_id=self.run_id,
+            run_date=self.run_date,
+            recheck_from=self.recheck_from,
+        )
         self.authenticated = bool(token)
         self.credential = "unchecked" if token else "none"
         return state
@@ -324,12 +332,18 @@ class _Night:
             if account.active_to
             else None,
             known=state,
+            clock=self.clock,
         )
         connector = self.connector_cls(account, self.http, self.media, self.authenticated)
+        media = self.media
+
+        def fetch(file: MediaFile) -> MediaFile:
+            return media.fetch(file.media_id, file.media_type, file.url, file.description)
+
         for observation in connector.capture(plan):
             rows: list[dict[str, Any]] = []
             if isinstance(observation, Seen):
-                rows = self.versioner.seen(observation.snapshot)
+                rows = self.versioner.seen(observation.snapshot, fetch)
             elif isinstance(observation, Gone):
                 gone = self.versioner.gone(observation.item_id, observation.record)
                 rows = [gone] if gone is not None else []
@@ -353,10 +367,20 @@ class _Night:
                 self.token_health = observation
             elif isinstance(observation, QuotaUsed):
                 self.api_units = observation.units
+            self._media_warnings()
             if rows:
                 self.rows.extend(rows)
                 if len(self.rows) >= self.options.checkpoint_items:
                     self._checkpoint()
+
+    def _media_warnings(self) -> None:
+        """Attachments that could not be fetched are warnings on the night, in walk order."""
+        if self.media is None:
+            return
+        for message in self.media.warnings:
+            self.warnings.append(message)
+            log.warning("%s: %s", self.account.id, message, extra=self._log_extra())
+        self.media.warnings.clear()
 
     def _report(self) -> None:
         if self.progress is None or self.versioner is None or self.http is None:
@@ -405,6 +429,7 @@ class _Night:
     def _finish(self, status: str, error: str | None, retryable: bool) -> RunResult:
         account = self.account
         finished = self.clock.now()
+        self._media_warnings()  # a walk that ended in an error may leave some behind
         if self.versioner is not None and self.versioner.odd_versions:
             odd = ", ".join(f"{f} ({n})" for f, n in sorted(self.versioner.odd_fields.items()))
             self.warnings.append(

@@ -114,6 +114,22 @@ class MediaFile:
     record: RecordRef | None = None  # the response that delivered (or refused) the file
     sha256: str | None = None  # of the file's bytes when the download succeeded
     size: int | None = None
+    error: str | None = None  # why the file could not be fetched tonight (it is tried again later)
+
+
+@dataclass(frozen=True)
+class QuoteRef:
+    """The post an item quotes, as far as the platform shows it, and the quote's state.
+
+    ``state`` is Mastodon's (``pending``, ``accepted``, ``rejected``, ``revoked``, ``deleted``,
+    ``unauthorized``, ``blocked_account``, ``blocked_domain``, ``muted_account``; a state this
+    archive does not know is kept as ``unauthorized``); Bluesky's quoted-record views map to
+    ``accepted``, ``deleted`` (not found), ``revoked`` (detached) and ``blocked_account``.
+    """
+
+    item_id: str | None
+    url: str | None
+    state: str | None
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,7 @@ class ItemSnapshot:
     media: tuple[MediaFile, ...] = ()
     poll_options: tuple[str, ...] = ()
     hidden: bool | None = None  # hidden by the account (Facebook, Instagram); None: not reported
+    quote: QuoteRef | None = None  # the post this one quotes, if any
     unparsed: tuple[tuple[str, str], ...] = ()  # (field, value as sent) the archive could not read
 
     @property
@@ -165,6 +182,7 @@ class RunCounts:
     restored: int = 0
     hidden: int = 0
     unhidden: int = 0
+    media: int = 0  # versions that only add files an earlier night could not fetch
     unchanged: int = 0
     media_files: int = 0
     threads_checked: int = 0
@@ -179,6 +197,7 @@ class RunCounts:
             + self.restored
             + self.hidden
             + self.unhidden
+            + self.media
         )
 
 

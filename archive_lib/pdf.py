@@ -19,6 +19,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from archive_lib.render import stamp
+from archive_lib.search.items import FILES_ARCHIVED
 from archive_lib.thread import Thread
 
 ENV_FONT = "ARCHIVE_PDF_FONT"
@@ -104,6 +105,8 @@ def thread_pdf(thread: Thread, font: pathlib.Path, *, header: str, made_at: dt.d
         w.line(f"nights seen: {', '.join(item.nights)} · {c.get('url') or ''}", size=7, depth=depth, gray=110)
         for v in reversed(item.versions):
             edited = f" · edited {stamp(v['edited_at'])}" if v.get("edited_at") else ""
+            if v["event"] == FILES_ARCHIVED:
+                edited = " · attachment files archived late"
             hidden = " · hidden" if v.get("hidden") else ""
             w.line(
                 f"version {v['version']} · {v['event']}{hidden}{edited} · captured {stamp(v['observed_at'])}"

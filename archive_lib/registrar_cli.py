@@ -212,6 +212,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def print_thread(thread: Thread) -> None:
     from archive_lib.render import stamp
+    from archive_lib.search.items import FILES_ARCHIVED
 
     when = f"as it was on {thread.as_of}" if thread.as_of else "every version captured"
     print(f"Thread {thread.post_id} · {thread.platform} · {thread.account_id} ({thread.board}) · {when}")
@@ -229,6 +230,8 @@ def print_thread(thread: Thread) -> None:
         print(f"{pad}  nights seen: {', '.join(item.nights)}")
         for v in item.versions:
             made = stamp(v.get("edited_at") or (v["created_at"] if v["event"] == "new" else None)) or "-"
+            if v["event"] == FILES_ARCHIVED:  # the version before it again, with its files
+                made = "-"
             line = (
                 f"{pad}  v{v['version']} {v['event']:<8} made {made:<16} captured {stamp(v['observed_at'])}"
                 f" (night {v['run_date']}): {v['text']}"

@@ -51,6 +51,7 @@ class KnownItem:
     event: str
     content_sha256: str
     hidden: bool | None = None
+    failed_media: tuple[str, ...] = ()  # attachments whose files could not be fetched yet
     part_key: str | None = None
     row: Mapping[str, Any] | None = None
 
@@ -68,6 +69,7 @@ class KnownItem:
             event=str(row["event"]),
             content_sha256=str(row["content_sha256"]),
             hidden=row.get("hidden"),  # parts written before the column existed have none
+            failed_media=tuple(str(m["media_id"]) for m in row.get("media") or () if m.get("error")),
             part_key=part_key,
             row=None if part_key else row,
         )

@@ -211,13 +211,14 @@ def _version_dict(row: dict[str, Any]) -> dict[str, Any]:
         "hidden": row.get("hidden"),
         "text": row["text"],
         "content_warning": row.get("content_warning"),
+        "quote": row.get("quote"),  # parts written before the column existed have none
         "edited_at": row.get("edited_at"),
         "observed_at": row["observed_at"],
         "night": row["run_date"].isoformat(),
         "media": [
             {
                 k: m.get(k)
-                for k in ("media_type", "url", "description", "sha256", "warc_key", "warc_record_id")
+                for k in ("media_type", "url", "description", "sha256", "warc_key", "warc_record_id", "error")
             }
             for m in row.get("media") or ()
         ],

@@ -6,7 +6,11 @@ digest differs from the latest archived version (``edited``), when it was never 
 an item archived as deleted shows up again (``restored``, e.g. a suspended account reinstated),
 and when only its visibility changed on a platform that reports it (``hidden``, ``unhidden``).
 An edit of a comment that was hidden at the same time gives two rows: the edit, then the hiding.
-Seeing an item unchanged writes nothing.
+Seeing an item unchanged writes nothing, except where its archived version has attachment files
+that could not be fetched (``error`` in its media): while its post is inside the re-check window,
+those files are tried again, and one that can now be had (or that the platform now refuses for
+good) gives a ``media`` row: the archived version again, same content and digest, its media list
+completed. A ``media`` row is not an edit; readers take its content as the version before it.
 
 Every row is made to fit the Parquet schema (:mod:`archive_lib.metadata.conform`) as it is made,
 so odd platform values never stop the night; what had to be read leniently is in ``unparsed``.
@@ -17,28 +21,45 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from archive_lib.metadata.conform import conform
 from archive_lib.metadata.schema import ITEMS_SCHEMA
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef, RunCounts
-from archive_lib.state import KnownState
+from archive_lib.state import KnownItem, KnownState
+
+FetchFile = Callable[[MediaFile], MediaFile]
 
 
 class Versioner:
     """Turns one night's observations into item version rows, keeping ``known`` up to date."""
 
-    def __init__(self, known: KnownState, *, account: Account, run_id: str, run_date: dt.date) -> None:
+    def __init__(
+        self,
+        known: KnownState,
+        *,
+        account: Account,
+        run_id: str,
+        run_date: dt.date,
+        recheck_from: dt.datetime | None = None,
+    ) -> None:
         self._known = known
         self._account = account
         self._run_id = run_id
         self._retain_until = account.retention.retain_until(run_date)
+        self._recheck_from = recheck_from
         self.counts = RunCounts()
         self.odd_versions = 0  # versions with a value the archive could not read as typed
         self.odd_fields: Counter[str] = Counter()
 
-    def seen(self, snapshot: ItemSnapshot) -> list[dict[str, Any]]:
-        """The rows for ``snapshot``: the versions the archive does not hold yet (often none)."""
+    def seen(self, snapshot: ItemSnapshot, fetch: FetchFile | None = None) -> list[dict[str, Any]]:
+        """The rows for ``snapshot``: the versions the archive does not hold yet (often none).
+
+        ``fetch`` archives one attachment file (:meth:`MediaArchiver.fetch
+        <archive_lib.connectors.base.MediaArchiver.fetch>`); given, files the archived version
+        lacks are tried again (see the module docstring).
+        """
         if snapshot.created_at is None:
             self._known.load_all()  # the parts' names cannot say which one holds it
         known = self._known.latest(snapshot.item_id, snapshot.created_at)
@@ -60,9 +81,43 @@ class Versioner:
         if visibility_changed:
             event = "hidden" if snapshot.hidden else "unhidden"
             rows.append(self._add(snapshot, event, version + 1, event))
+        if not rows and fetch is not None:
+            rows = self._files_recovered(known, snapshot, fetch)
         if not rows:
             self._count("unchanged")
         return rows
+
+    def _files_recovered(
+        self, known: KnownItem, snapshot: ItemSnapshot, fetch: FetchFile
+    ) -> list[dict[str, Any]]:
+        """A ``media`` row when files the archived version lacks are settled now, else nothing."""
+        if not known.failed_media or known.content_sha256 != snapshot.content_sha256:
+            return []
+        post = self._known.latest(known.post_id) if known.post_id != known.item_id else known
+        created = post.created_at if post is not None else known.created_at
+        if self._recheck_from is not None and created is not None and created < self._recheck_from:
+            return []
+        settled = {}
+        for media in snapshot.media:
+            if media.media_id in known.failed_media:
+                fetched = fetch(media)
+                if fetched.error is None:
+                    settled[media.media_id] = _media_row(fetched)
+        if not settled:
+            return []
+        row = self._known.full_row(known.item_id)
+        row.update(
+            event="media",
+            version=known.version + 1,
+            media=[settled.get(m["media_id"], m) for m in row.get("media") or ()],
+            observed_at=snapshot.record.date,
+            run_id=self._run_id,
+            retain_until=self._retain_until,
+            **_pointer(snapshot.record),
+        )
+        self._known.apply(row)
+        self._count("media")
+        return [row]
 
     def _add(self, snapshot: ItemSnapshot, event: str, version: int, field: str) -> dict[str, Any]:
         row = self._row(snapshot, event, version)
@@ -130,6 +185,7 @@ class Versioner:
             "content_sha256": snap.content_sha256,
             "media": [_media_row(m) for m in snap.media],
             "poll_options": list(snap.poll_options),
+            "quote": dataclasses.asdict(snap.quote) if snap.quote is not None else None,
             "run_id": self._run_id,
             "retention_class": account.retention.name,
             "retain_until": self._retain_until,
@@ -164,4 +220,5 @@ def _media_row(media: MediaFile) -> dict[str, Any]:
         "warc_offset": record.offset if record else None,
         "warc_length": record.length if record else None,
         "warc_record_id": record.record_id if record else None,
+        "error": media.error,
     }

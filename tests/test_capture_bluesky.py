@@ -110,13 +110,13 @@ def test_first_night_captures_posts_deep_threads_answers_elsewhere_and_images(wo
     future = world.post(
         world.town, "Fel klocka i appen", days_ago=0.5, created_at="2027-01-01T00:00:00+14:00"
     )
-    gallery = world.post(
+    unknown = world.post(
         world.town,
         "Bilder från invigningen",
         days_ago=0.4,
         embed=(
-            {"$type": "app.bsky.embed.gallery", "items": []},
-            {"$type": "app.bsky.embed.gallery#view", "items": [{"x": 1}]},
+            {"$type": "app.bsky.embed.notYetKnown", "items": []},
+            {"$type": "app.bsky.embed.notYetKnown#view", "items": [{"x": 1}]},
         ),
     )
 
@@ -125,7 +125,7 @@ def test_first_night_captures_posts_deep_threads_answers_elsewhere_and_images(wo
     assert result.status == "ok", result.error
     rows = read_items(world.store)
     by_id = {r["item_id"]: r for r in rows}
-    expected = [post, *chain, side, answer, below_answer, odd, future, gallery]
+    expected = [post, *chain, side, answer, below_answer, odd, future, unknown]
     assert set(by_id) == {p.uri for p in expected}
     assert foreign.uri not in by_id  # someone else's post, only shared: not the account's
     assert by_id[post.uri]["text"] == link and by_id[post.uri]["item_type"] == "post"
@@ -139,9 +139,9 @@ def test_first_night_captures_posts_deep_threads_answers_elsewhere_and_images(wo
     assert image["http_status"] == 200 and image["description"] == "Badhuset i Kristianstad"
     assert by_id[odd.uri]["created_at"] == dt.datetime(2026, 11, 19, 10, 0, 0, 123456, tzinfo=dt.UTC)
     assert by_id[future.uri]["created_at"] == future.indexed_at  # a clock ahead of the AppView: indexedAt
-    assert [m["media_type"] for m in by_id[gallery.uri]["media"]] == ["app.bsky.embed.gallery#view"]
+    assert [m["media_type"] for m in by_id[unknown.uri]["media"]] == ["app.bsky.embed.notYetKnown#view"]
     run = world.run_row(result, NIGHT_1)
-    assert any("app.bsky.embed.gallery#view" in n for n in run["notes"])
+    assert any("app.bsky.embed.notYetKnown#view" in n for n in run["notes"])
     reported = {t["post_id"]: t["reported_comments"] for t in run["threads"]}
     assert reported[post.uri] == 13 and reported[foreign.uri] == 1
     assert run["credential_status"] == "none" and run["warnings"] == []

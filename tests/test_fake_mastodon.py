@@ -485,6 +485,82 @@ def test_media_is_served_from_another_host_name(fake: FakeMastodon, http: urllib
     assert get(http, attachment["url"].replace(attachment["url"][-20:-5], "0" * 15)).status == 404
 
 
+def test_evicted_remote_files_go_through_the_media_proxy(
+    fake: FakeMastodon, http: urllib3.PoolManager
+) -> None:
+    """mastodon/mastodon app/serializers/rest/media_attachment_serializer.rb (``url`` is
+    ``media_proxy_url(object.id, :original)`` while ``needs_redownload?``) and
+    app/controllers/media_proxy_controller.rb (500 on ``HTTP::ConnectionError``, else a redirect
+    to the file downloaded again; 404 for attachments that are not remote)."""
+    kommun = fake.add_account("kommun", "Kommunen")
+    remote = fake.add_account("mats", "Mats", domain="other.example")
+    picture = make_png(8, 6, (10, 120, 200))
+    local = fake.post(kommun, "<p>Lokal</p>", media=[("a.png", picture, "image/png", None)])
+    status = fake.post(remote, "<p>Fjärr</p>", media=[("b.png", picture, "image/png", "Bild")])
+    (media_id,) = fake.evict_media(status)
+    attachment = get(http, f"{fake.base_url}/api/v1/statuses/{status['id']}").json()["media_attachments"][0]
+    assert attachment["url"] == f"{fake.base_url}/media_proxy/{media_id}/original"
+    assert attachment["preview_url"] == f"{fake.base_url}/media_proxy/{media_id}/small"
+    assert attachment["remote_url"].startswith("https://other.example/system/media_attachments/files/")
+
+    fake.origins_down.add("other.example")
+    down = get(http, attachment["url"], redirect=False)
+    assert down.status == 500 and down.headers["Content-Type"].startswith("text/html")
+
+    fake.origins_down.clear()
+    up = get(http, attachment["url"], redirect=False)
+    assert up.status == 302 and "/system/media_attachments/files/" in up.headers["Location"]
+    assert get(http, up.headers["Location"]).data == picture
+    again = get(http, f"{fake.base_url}/api/v1/statuses/{status['id']}").json()["media_attachments"][0]
+    assert again["url"] == up.headers["Location"]  # cached again: the files host once more
+    local_id = local["media_attachments"][0]["id"]
+    assert get(http, f"{fake.base_url}/media_proxy/{local_id}/original", redirect=False).status == 404
+    assert get(http, f"{fake.base_url}/media_proxy/999/original", redirect=False).status == 404
+
+
+def test_quote_posts_render_quote_and_shallow_quote(fake: FakeMastodon, http: urllib3.PoolManager) -> None:
+    """https://docs.joinmastodon.org/entities/Quote/ and /entities/ShallowQuote/: a status's
+    ``quote`` is ``{"state", "quoted_status"}``; inside it the quoted status's own quote is
+    ``{"state", "quoted_status_id"}``; the quoted status is null unless ``accepted``."""
+    kommun = fake.add_account("kommun", "Kommunen")
+    first = fake.post(kommun, "<p>Först</p>")
+    second = fake.post(kommun, "<p>Citerar</p>", quote=first["id"])
+    third = fake.post(kommun, "<p>Citerar ett citat</p>", quote=second["id"])
+    body = get(http, f"{fake.base_url}/api/v1/statuses/{third['id']}").json()
+    assert set(body["quote"]) == {"state", "quoted_status"} and body["quote"]["state"] == "accepted"
+    inner = body["quote"]["quoted_status"]
+    assert inner["id"] == second["id"]
+    assert inner["quote"] == {"state": "accepted", "quoted_status_id": first["id"]}
+    assert get(http, f"{fake.base_url}/api/v1/statuses/{first['id']}").json()["quotes_count"] == 1
+    fake.set_quote_state(third, "revoked")
+    body = get(http, f"{fake.base_url}/api/v1/statuses/{third['id']}").json()
+    assert body["quote"] == {"state": "revoked", "quoted_status": None}
+    assert get(http, f"{fake.base_url}/api/v1/statuses/{first['id']}").json()["quote"] is None
+
+
+def test_context_announces_an_async_refresh_for_n_reads(
+    fake: FakeMastodon, http: urllib3.PoolManager
+) -> None:
+    """mastodon/mastodon app/controllers/concerns/async_refreshes_concern.rb:
+    ``Mastodon-Async-Refresh: id="<id>", retry=<seconds>`` (``, result_count=<n>`` on newer
+    servers) while remote replies are fetched; absent once finished."""
+    kommun = fake.add_account("kommun", "Kommunen")
+    remote = fake.add_account("mats", "Mats", domain="other.example")
+    post = fake.post(kommun, "<p>Fråga</p>")
+    reply = fake.post(remote, "<p>Svar</p>", in_reply_to=post["id"])
+    fake.async_refresh(post, reads=2, retry="5", pending=[reply], result_count=3)
+    url = f"{fake.base_url}/api/v1/statuses/{post['id']}/context"
+    for _ in range(2):
+        response = get(http, url)
+        assert response.headers["Mastodon-Async-Refresh"] == (
+            f'id="context:{post["id"]}:refresh", retry=5, result_count=3'
+        )
+        assert response.json()["descendants"] == []
+    response = get(http, url)
+    assert "Mastodon-Async-Refresh" not in response.headers
+    assert [d["id"] for d in response.json()["descendants"]] == [reply["id"]]
+
+
 # ------------------------------------------------------------------------ protocol
 
 

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from archive_lib.connectors.base import content_digest
-from archive_lib.models import Account, ItemSnapshot, RecordRef
+from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 from archive_lib.retention import RetentionClass
 from archive_lib.state import KnownState
 from archive_lib.storage import FileStore
@@ -118,3 +118,34 @@ def test_hiding_and_unhiding_are_versions_of_their_own(versioner: Versioner) -> 
 def test_gone_for_an_item_never_archived_adds_nothing(versioner: Versioner) -> None:
     assert versioner.gone("999", record(1, status=404)) is None
     assert versioner.counts.deleted == 0
+
+
+def test_files_are_tried_again_only_while_the_post_is_re_checked(tmp_path: pathlib.Path) -> None:
+    failed = MediaFile("9", "image", "https://social.example/media_proxy/9/original", None, error="HTTP 500")
+    archived = MediaFile("9", "image", failed.url, None, record(7), "ab" * 32, 10)
+    tries: list[str] = []
+
+    def fetch(media: MediaFile) -> MediaFile:
+        tries.append(media.media_id)
+        return archived
+
+    def night(recheck_from: dt.datetime) -> Versioner:
+        known = KnownState(FileStore(f"file://{tmp_path}"), [], high_water=None, last_ok_run=None)
+        day = dt.date(2026, 11, 25)
+        return Versioner(known, account=ACCOUNT, run_id="r", run_date=day, recheck_from=recheck_from)
+
+    snap = dataclasses.replace(snapshot("Bild", 1), media=(failed,))
+    old = night(T0 + dt.timedelta(days=1))
+    old.seen(snap)
+    assert old.seen(dataclasses.replace(snap, record=record(2)), fetch) == [] and tries == []
+    assert old.counts.unchanged == 1
+
+    inside = night(T0)
+    [new] = inside.seen(snap)
+    assert new["media"][0]["error"] == "HTTP 500"
+    [media] = inside.seen(dataclasses.replace(snap, record=record(2)), fetch)
+    assert (media["event"], media["version"], media["content_sha256"]) == ("media", 2, new["content_sha256"])
+    assert media["media"][0]["http_status"] == 200 and media["media"][0]["error"] is None
+    assert media["observed_at"] == record(2).date and media["warc_offset"] == 200
+    assert inside.seen(dataclasses.replace(snap, record=record(3)), fetch) == [] and tries == ["9"]
+    assert (inside.counts.media, inside.counts.unchanged, inside.counts.versions) == (1, 1, 2)

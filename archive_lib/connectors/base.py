@@ -38,20 +38,25 @@ Everything received before the error is kept.
 To add a platform: subclass nothing, implement :class:`Connector` in
 ``archive_lib/connectors/<platform>.py``, build every request through the given
 :class:`~archive_lib.connectors.http.HttpClient` (so it is recorded, redacted and rate-limited),
-download media through :class:`MediaArchiver`, and register the module in
+put every platform value that goes into a URL path through
+:func:`~archive_lib.connectors.paths.segment`, download media through :class:`MediaArchiver`,
+and register the module in
 :data:`archive_lib.connectors.PLATFORMS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
+from archive_lib.clock import Clock, SystemClock
+from archive_lib.errors import ProtocolError, TransientPlatformError
+from archive_lib.models import Account, Exchange, ItemSnapshot, MediaFile, RecordRef
 
 if TYPE_CHECKING:
     from archive_lib.connectors.http import HttpClient
@@ -68,6 +73,9 @@ class CapturePlan:
     capture_from: dt.datetime | None  # nothing older is captured (active_from), UTC
     capture_until: dt.datetime | None  # nothing newer is captured (end of active_to), UTC
     known: KnownState
+    # The night's clock, the HTTP client's own: waits a platform asks for outside the HTTP
+    # door's retry rules (Mastodon's async refresh of a context) go through it.
+    clock: Clock = field(default_factory=SystemClock)
 
     @property
     def first_night(self) -> bool:
@@ -146,13 +154,30 @@ class MediaArchiver:
 
     A file already archived (by an earlier night, or earlier tonight) is not fetched again: the
     new item version points to the existing record. A file the platform refuses for good
-    (404, 410, 403) is recorded with that response as its evidence; a transient failure raises.
+    (404, 410, 403) is recorded with that response as its evidence. A file that cannot be had
+    after the HTTP client's retries (a server error, a broken connection, a media host that keeps
+    throttling, a response that breaks the protocol) never costs the account its night: it is
+    recorded as failed (its ``error``, and the last response received as evidence, if any), a
+    warning is added to :attr:`warnings` for the night, and it is not asked for again tonight.
+    A later night that sees the item again within the re-check window tries it again (see
+    :meth:`archive_lib.versions.Versioner.files_recovered`).
+
+    ``last_response`` says which response the HTTP client received last (see :class:`RecordTap`);
+    without it a failed file has no evidence and no status.
     """
 
-    def __init__(self, http: HttpClient, known: dict[str, MediaFile]) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        known: dict[str, MediaFile],
+        last_response: Callable[[], RecordRef | None] | None = None,
+    ) -> None:
         self._http = http
         self._known = known
+        self._last_response = last_response or (lambda: None)
+        self._failed: dict[str, MediaFile] = {}
         self.downloaded = 0
+        self.warnings: list[str] = []
 
     def fetch(self, media_id: str, media_type: str, url: str | None, description: str | None) -> MediaFile:
         known = self._known.get(media_id)
@@ -162,7 +187,23 @@ class MediaArchiver:
             return MediaFile(media_id, media_type, url, description, known.record, known.sha256, known.size)
         if not url:
             return MediaFile(media_id, media_type, url, description)
-        response = self._http.get(url, accept="*/*", allow=(403, 404, 410))
+        failed = self._failed.get(media_id)
+        if failed is not None:
+            return dataclasses.replace(failed, media_type=media_type, url=url, description=description)
+        before = self._last_response()
+        try:
+            response = self._http.get(url, accept="*/*", allow=(403, 404, 410))
+        except (TransientPlatformError, ProtocolError) as exc:
+            last = self._last_response()
+            evidence = last if last is not None and last is not before else None
+            media = MediaFile(media_id, media_type, url, description, evidence, error=str(exc))
+            self._failed[media_id] = media
+            status = f"HTTP {evidence.status}" if evidence is not None else "no response"
+            self.warnings.append(
+                f"attachment {media_id} could not be fetched ({status}): {exc}; "
+                "it is tried again on later nights while its post is re-checked"
+            )
+            return media
         sha = size = None
         if response.status == 200:
             data = response.exchange.body
@@ -178,6 +219,25 @@ class MediaArchiver:
         media = MediaFile(media_id, media_type, url, description, response.record, sha, size)
         self._known[media_id] = media
         return media
+
+
+class RecordTap:
+    """Wraps the HTTP client's recorder to remember the last response it recorded.
+
+    An error raised after the client's retries carries no response; the tap keeps the last one
+    (a 500 from a media proxy, say) so that it can stand as the evidence of the failure.
+    """
+
+    def __init__(self, record: Callable[[Exchange], RecordRef]) -> None:
+        self._record = record
+        self.last: RecordRef | None = None
+
+    def __call__(self, exchange: Exchange) -> RecordRef:
+        self.last = self._record(exchange)
+        return self.last
+
+    def last_response(self) -> RecordRef | None:
+        return self.last
 
 
 def content_digest(

@@ -13,7 +13,8 @@ What a night reads, for one account:
    The thread's ``replyCount``s, summed over the posts read, are the platform's own count.
 4. ``getPostThread?uri=…&depth=0`` for an archived item that a complete walk no longer showed:
    only 400 ``NotFound`` records it as deleted.
-5. Images (``app.bsky.embed.images``) from the blob CDN, once each.
+5. Images (``app.bsky.embed.images``, and ``app.bsky.embed.gallery`` for more than four) from
+   the blob CDN, once each; alt texts are the files' descriptions.
 
 Posts cannot be edited in the Bluesky app; a record rewritten through the repository API gets a
 new ``cid``, and a changed ``cid`` is a new version. Embeds are read leniently: an unknown
@@ -36,7 +37,6 @@ from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from archive_lib.clock import parse_utc
 from archive_lib.connectors.base import (
@@ -53,8 +53,9 @@ from archive_lib.connectors.base import (
     content_digest,
 )
 from archive_lib.connectors.http import HttpClient, PageTrail, Response
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.state import KnownState
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
 
@@ -66,6 +67,7 @@ FEED_FILTER = "posts_with_replies"
 MAX_DEPTH = 1000
 CLOCK_SLACK = dt.timedelta(minutes=10)  # createdAt later than indexedAt by more: a wrong clock
 DEFS = "app.bsky.feed.defs"
+INVALID_HANDLE = "handle.invalid"  # what the AppView sends for a handle that does not verify
 Json = dict[str, Any]
 
 
@@ -362,6 +364,7 @@ class BlueskyConnector:
         uri = view["uri"]
         text = fields.text("text", record.get("text"))
         media = tuple(self._embed(view.get("embed") or record.get("embed")))
+        quote = _quote(view.get("embed") or record.get("embed"))  # not in the digest: the cid is
         self_labels = [str(v.get("val")) for v in dicts(mapping(record.get("labels")).get("values"))]
         labels = self_labels + [str(v.get("val")) for v in dicts(view.get("labels"))]
         raw_langs = record.get("langs")
@@ -369,6 +372,8 @@ class BlueskyConnector:
         parent = mapping(mapping(record.get("reply")).get("parent")).get("uri")
         did = fields.ident("author.did", author.get("did")) or _did_of(uri)
         handle = fields.text("author_handle", author.get("handle")) or did
+        # An unverified handle comes as the sentinel "handle.invalid"; the DID always routes.
+        profile = did if handle == INVALID_HANDLE else handle
         return ItemSnapshot(
             item_id=uri,
             item_type=item_type,
@@ -379,7 +384,7 @@ class BlueskyConnector:
             author_handle=handle,
             author_is_account=did == self.did,
             text=text,
-            url=f"https://bsky.app/profile/{quote(handle)}/post/{uri.rsplit('/', 1)[-1]}",
+            url=_post_url(profile, uri),
             created_at=self._created(view, fields),
             edited_at=None,
             content_sha256=content_digest(
@@ -395,6 +400,7 @@ class BlueskyConnector:
             sensitive=bool(labels),
             visibility="public",
             media=media,
+            quote=quote,
             unparsed=tuple(fields.unparsed),
         )
 
@@ -412,6 +418,21 @@ class BlueskyConnector:
                 blob = ((image.get("image") or {}).get("ref") or {}).get("$link")
                 media_id = str(blob or _blob_of(url) or url or "image")
                 yield MediaFile(media_id, "image", str(url) if url else None, image.get("alt") or None)
+        elif kind == "app.bsky.embed.gallery":
+            # Like images (record items ``#image``, view items ``#viewImage``); an item of a type
+            # added to the union later is kept by name, as an unknown embed is.
+            for item in embed.get("items") or []:
+                if not isinstance(item, dict):
+                    continue
+                item_type = str(item.get("$type") or "")
+                if item_type and item_type.split("#", 1)[-1] not in ("image", "viewImage"):
+                    self.unknown_embeds[item_type] += 1
+                    yield MediaFile(f"embed:{item_type}", item_type, None, None)
+                    continue
+                url = item.get("fullsize")
+                blob = ((item.get("image") or {}).get("ref") or {}).get("$link")
+                media_id = str(blob or _blob_of(url) or url or "image")
+                yield MediaFile(media_id, "image", str(url) if url else None, item.get("alt") or None)
         elif kind == "app.bsky.embed.video":
             cid = str(embed.get("cid") or (embed.get("video") or {}).get("ref", {}).get("$link") or "video")
             yield MediaFile(cid, "video", None, embed.get("alt") or None)  # the HLS stream is not fetched
@@ -464,6 +485,45 @@ def _view(raw: object) -> Json | None:
 
 def _is(node: object, name: str) -> bool:
     return isinstance(node, dict) and str(node.get("$type", "")).endswith(f"#{name}")
+
+
+_QUOTE_STATES = {
+    "viewRecord": "accepted",
+    "viewNotFound": "deleted",
+    "viewDetached": "revoked",
+    "viewBlocked": "blocked_account",
+}
+
+
+def _quote(embed: object) -> QuoteRef | None:
+    """The post a quote post quotes (``app.bsky.embed.record``, alone or in ``recordWithMedia``),
+    from the view (with its state) or the raw record (without); other embedded records (feeds,
+    lists, starter packs) are not quotes."""
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type") or "").split("#", 1)[0]
+    if kind == "app.bsky.embed.recordWithMedia":
+        inner = embed.get("record")
+        return _quote({"$type": "app.bsky.embed.record", **inner}) if isinstance(inner, dict) else None
+    if kind != "app.bsky.embed.record" or not isinstance(embed.get("record"), dict):
+        return None
+    quoted = embed["record"]
+    if isinstance(quoted.get("record"), dict):  # the view nests the record once more
+        quoted = quoted["record"]
+    uri = str(quoted.get("uri") or "")
+    if "/app.bsky.feed.post/" not in uri:
+        return None
+    view_type = str(quoted.get("$type") or "")
+    state = _QUOTE_STATES.get(view_type.split("#", 1)[-1]) if "#" in view_type else None
+    return QuoteRef(uri, _post_url(_did_of(uri), uri), state)
+
+
+def _post_url(profile: str, uri: str) -> str | None:
+    """The post's page on bsky.app, or None when the AT-URI's parts cannot make one."""
+    try:
+        return f"https://bsky.app/profile/{segment(profile, keep=':')}/post/{segment(uri.rsplit('/', 1)[-1])}"
+    except ProtocolError:
+        return None
 
 
 def _did_of(uri: str) -> str:

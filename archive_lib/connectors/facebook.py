@@ -43,6 +43,7 @@ from archive_lib.connectors.graph import (
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
 from archive_lib.connectors.http import HttpRules
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, AuthError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.values import Fields
@@ -77,7 +78,7 @@ class FacebookConnector(GraphWalk):
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         yield from self.start(plan, "Facebook")
         self.page_id = self._page()
-        yield from self.walk_posts(f"{self.api}/{self.page_id}/feed")
+        yield from self.walk_posts(f"{self.api}/{segment(self.page_id)}/feed")
         if self.anonymous:
             yield Note(
                 f"{self.anonymous} comment(s) came without their author: Facebook does not name "
@@ -89,7 +90,8 @@ class FacebookConnector(GraphWalk):
 
     def _page(self) -> str:
         try:
-            data, _ = node(self.http, f"{self.api}/{self.account.handle}", {"fields": "id,name,link"})
+            url = f"{self.api}/{segment(self.account.handle)}"
+            data, _ = node(self.http, url, {"fields": "id,name,link"})
         except GraphObjectGone as exc:
             raise AccountNotFoundError(f"Facebook has no Page {self.account.handle} ({exc})") from exc
         if "id" not in data:
@@ -105,7 +107,7 @@ class FacebookConnector(GraphWalk):
             "limit": PAGE_SIZE,
         }
         first = True
-        for page in pages(self.http, f"{self.api}/{post['id']}/comments", params):
+        for page in pages(self.http, f"{self.api}/{segment(post['id'])}/comments", params):
             if first:
                 count = summary_count(page.body)
                 if count is not None:

@@ -43,6 +43,7 @@ from archive_lib.connectors.graph import (
     usable,
 )
 from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
 from archive_lib.state import KnownState
@@ -197,7 +198,7 @@ class GraphWalk:
         fields = self.post_fields if item_type == "post" else self.comment_fields
         for item_id in sorted(item_ids):
             try:
-                data, record = node(self.http, f"{self.api}/{item_id}", {"fields": fields})
+                data, record = node(self.http, f"{self.api}/{segment(item_id)}", {"fields": fields})
             except GraphObjectGone as exc:
                 gone.add(item_id)
                 yield Gone(item_id, exc.record)

@@ -45,6 +45,7 @@ from archive_lib.connectors.graph import (
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
 from archive_lib.connectors.http import HttpRules
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.values import Fields
@@ -73,7 +74,7 @@ class InstagramConnector(GraphWalk):
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         yield from self.start(plan, "Instagram")
         self._user()
-        yield from self.walk_posts(f"{self.api}/{self.user_id}/media")
+        yield from self.walk_posts(f"{self.api}/{segment(self.user_id)}/media")
 
     def post(self, post: Node, snap: ItemSnapshot) -> Iterator[Observation]:
         yield from self.item(snap)
@@ -85,7 +86,8 @@ class InstagramConnector(GraphWalk):
 
     def _user(self) -> None:
         try:
-            data, _ = node(self.http, f"{self.api}/{self.account.handle}", {"fields": "id,username,name"})
+            url = f"{self.api}/{segment(self.account.handle)}"
+            data, _ = node(self.http, url, {"fields": "id,username,name"})
         except GraphObjectGone as exc:
             raise AccountNotFoundError(f"Instagram has no account {self.account.handle} ({exc})") from exc
         if "id" not in data:
@@ -113,7 +115,7 @@ class InstagramConnector(GraphWalk):
             "fields": f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
             "limit": COMMENTS_PAGE,
         }
-        for page in pages(self.http, f"{self.api}/{post['id']}/comments", params):
+        for page in pages(self.http, f"{self.api}/{segment(post['id'])}/comments", params):
             for comment in page.data:
                 yield comment, page.record
                 if not usable(comment):
@@ -122,7 +124,7 @@ class InstagramConnector(GraphWalk):
                 inline = replies.get("data") if isinstance(replies, dict) else None
                 paging = replies.get("paging") if isinstance(replies, dict) else None
                 if isinstance(paging, dict) and paging.get("next"):
-                    url = f"{self.api}/{comment['id']}/replies"
+                    url = f"{self.api}/{segment(comment['id'])}/replies"
                     for reply_page in pages(
                         self.http, url, {"fields": COMMENT_FIELDS, "limit": COMMENTS_PAGE}
                     ):

@@ -8,9 +8,11 @@ What a night reads, for one account:
    mark and the start of the re-check window (the first night: to the end, or ``active_from``).
    Every top-level status of the account is a *post*; the account's replies are *comments*.
 3. ``GET /api/v1/statuses/:id/context`` for every listed post: its whole thread (replies from
-   anyone at any depth, the account's own answers included). Anonymous callers get at most
-   60 descendants and depth 20, so a thread that hits those limits is completed by reading
-   the context of each status whose ``replies_count`` exceeds the replies seen.
+   anyone at any depth, the account's own answers included); read again after the suggested
+   wait while the server answers ``Mastodon-Async-Refresh`` (see :mod:`.mastodon_refresh`).
+   Anonymous callers get at most 60 descendants and depth 20, so a thread that hits those
+   limits is completed by reading the context of each status whose ``replies_count`` exceeds
+   the replies seen.
 4. The account's replies that were not in one of those threads (answers in older threads, or in
    someone else's thread) get ``context`` too: an old own thread is re-read whole; in a foreign
    thread the account's reply and the replies below it are captured.
@@ -22,6 +24,8 @@ What a night reads, for one account:
    token).
 
 Only ``public`` and ``unlisted`` statuses become items. Boosts (reblogs) are not captured.
+Quote posts (Mastodon 4.4+, ``quote``) are recorded with the quoted status's id, URL and the
+quote's state; the state is part of the digest, so a quote its author revokes is a new version.
 Known blind spot: replies from other servers that this instance never fetched are not in
 ``context`` (Mastodon's documented limitation); nothing on the API reveals them.
 """
@@ -35,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from archive_lib.connectors.base import (
     CapturePlan,
@@ -50,8 +54,12 @@ from archive_lib.connectors.base import (
     content_digest,
 )
 from archive_lib.connectors.http import HttpClient, PageTrail
+from archive_lib.connectors.mastodon_refresh import HEADER as REFRESH
+from archive_lib.connectors.mastodon_refresh import RefreshBudget
+from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
+from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, RecordRef
+from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.state import KnownState
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, dicts, ident, mapping, moment
@@ -60,6 +68,19 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 40
 PUBLIC = frozenset({"public", "unlisted"})
+QUOTE_STATES = frozenset(
+    {
+        "pending",
+        "accepted",
+        "rejected",
+        "revoked",
+        "deleted",
+        "unauthorized",
+        "blocked_account",
+        "blocked_domain",
+        "muted_account",
+    }
+)
 Status = dict[str, Any]
 
 
@@ -93,11 +114,14 @@ class MastodonConnector:
         self.known: KnownState
         self.seen_tonight: set[str] = set()
         self.unreadable = 0  # statuses without a usable id, tonight
+        self.still_refreshing: dict[str, float] = {}  # status id -> seconds waited in vain
+        self.refresh_budget: RefreshBudget
 
     # -- the walk -------------------------------------------------------------------------
 
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         self.plan, self.known = plan, plan.known
+        self.refresh_budget = RefreshBudget(plan.clock)
         self.me = self._lookup_account()
         listed: set[str] = set()
         replies: list[_Fetched] = []
@@ -119,6 +143,7 @@ class MastodonConnector:
                 yield from self._reply(fetched)
         yield from self._complete_threads()
         yield from self._gaps()
+        yield from self._refreshing()
         yield from self._confirm_missing_own(listed)
         if self.unreadable:
             yield Incomplete(
@@ -141,7 +166,7 @@ class MastodonConnector:
     def _listing(self) -> Iterator[_Fetched]:
         """The account's statuses, newest first, down to where tonight's walk may stop."""
         plan = self.plan
-        url: str | None = f"{self.api}/accounts/{quote(self.me)}/statuses"
+        url: str | None = f"{self.api}/accounts/{segment(self.me)}/statuses"
         params: dict[str, str | int] | None = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
         trail = PageTrail(f"{url}")
         while url:
@@ -290,13 +315,39 @@ class MastodonConnector:
                 "anonymous readers see at most 60 replies per context, a user token of the account lifts that"
             )
 
+    def _refreshing(self) -> Iterator[Observation]:
+        """Contexts the server was still completing when tonight's waits were spent."""
+        by_thread: dict[str, list[str]] = defaultdict(list)
+        for status_id, waited in sorted(self.still_refreshing.items()):
+            by_thread[self.post_of.get(status_id, status_id)].append(f"{status_id} after {waited:.0f} s")
+        for post_id, parts in sorted(by_thread.items()):
+            yield Incomplete(
+                f"thread {post_id}: Mastodon was still fetching replies from other servers "
+                f"(Mastodon-Async-Refresh) when the archive stopped waiting ({', '.join(parts)}); "
+                "the replies it had are archived, and the thread is read again on later nights"
+            )
+
     def _known_below(self, item_id: str) -> set[str]:
         """Archived live items in the branch below ``item_id``."""
         below = self.known.below(item_id)
         return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
 
     def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
-        response = self.http.get(f"{self.api}/statuses/{quote(status_id)}/context")
+        """The context of ``status_id``, read again while the server fetches remote replies
+        (``Mastodon-Async-Refresh``, within the caps of :mod:`.mastodon_refresh`)."""
+        url = f"{self.api}/statuses/{segment(status_id)}/context"
+        reads, waited = 1, 0.0
+        response = self.http.get(url)
+        while response.status not in (404, 410) and (refresh := parse_refresh(response.header(REFRESH))):
+            wait = self.refresh_budget.wait(refresh, reads, waited)
+            if wait is None:
+                self.still_refreshing[status_id] = waited
+                break
+            waited += wait
+            reads += 1
+            response = self.http.get(url)
+        else:
+            self.still_refreshing.pop(status_id, None)
         if response.status in (404, 410):
             return None
         return response.json_object(), response.record
@@ -373,7 +424,7 @@ class MastodonConnector:
         """Look up items missing from a complete walk; yield Gone only for a 404/410."""
         gone = False
         for item_id in sorted(item_ids, key=_id_key):
-            response = self.http.get(f"{self.api}/statuses/{quote(item_id)}")
+            response = self.http.get(f"{self.api}/statuses/{segment(item_id)}")
             if response.status in (404, 410):
                 gone = True
                 yield Gone(item_id, response.record)
@@ -418,7 +469,7 @@ class MastodonConnector:
     def _history(
         self, status: Status, item_type: ItemType, post_id: str, since: dt.datetime | None
     ) -> Iterator[Observation]:
-        response = self.http.get(f"{self.api}/statuses/{quote(status['id'])}/history")
+        response = self.http.get(f"{self.api}/statuses/{segment(status['id'])}/history")
         if response.status in (404, 410):
             return
         edits = response.json()
@@ -459,6 +510,9 @@ class MastodonConnector:
         warning = fields.opt_text("content_warning", version.get("spoiler_text")) or None
         sensitive = fields.flag("sensitive", version.get("sensitive"))
         edited = version.get("edited_at")
+        quote = _quote(version.get("quote"))
+        # Only a quote enters the digest, so statuses without one keep the digest they had.
+        extra = {"quote": {"id": quote.item_id, "state": quote.state}} if quote is not None else None
         return ItemSnapshot(
             item_id=status["id"],
             item_type=item_type,
@@ -473,7 +527,12 @@ class MastodonConnector:
             created_at=fields.time("created_at", status.get("created_at")),
             edited_at=fields.time("edited_at", edited) if edited else None,
             content_sha256=content_digest(
-                text=text, content_warning=warning, sensitive=sensitive, media=media, poll_options=options
+                text=text,
+                content_warning=warning,
+                sensitive=sensitive,
+                media=media,
+                poll_options=options,
+                extra=extra,
             ),
             record=record,
             language=fields.opt_text("language", status.get("language")),
@@ -482,6 +541,7 @@ class MastodonConnector:
             visibility=status["visibility"],
             media=media,
             poll_options=options,
+            quote=quote,
             unparsed=tuple(fields.unparsed),
         )
 
@@ -537,6 +597,20 @@ def _status(raw: object) -> Status | None:
 
 def _created(status: Status) -> dt.datetime | None:
     return moment(status.get("created_at"))
+
+
+def _quote(value: object) -> QuoteRef | None:
+    """A status's ``quote``: a Quote (``quoted_status``, shown only while accepted) or, nested
+    in a quote, a ShallowQuote (``quoted_status_id``). See the module docstring."""
+    if not isinstance(value, dict):
+        return None
+    state = value.get("state")
+    state = state if isinstance(state, str) and state in QUOTE_STATES else "unauthorized"
+    quoted = value.get("quoted_status")
+    if isinstance(quoted, dict) and ident(quoted.get("id")) is not None:
+        url = quoted.get("url") or quoted.get("uri")
+        return QuoteRef(ident(quoted.get("id")), url if isinstance(url, str) else None, state)
+    return QuoteRef(ident(value.get("quoted_status_id")), None, state)
 
 
 def _author(status: Status) -> str:

@@ -35,6 +35,15 @@ MEDIA = pa.struct(
         pa.field("sha256", pa.string()),
         pa.field("size", pa.int64()),
         *WARC_POINTER,
+        pa.field("error", pa.string()),  # absent from parts written before it existed
+    ]
+)
+
+QUOTE = pa.struct(
+    [
+        pa.field("item_id", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("state", pa.string()),
     ]
 )
 
@@ -69,6 +78,7 @@ ITEMS_SCHEMA = pa.schema(
         pa.field("content_sha256", pa.string(), nullable=False),
         pa.field("media", pa.list_(MEDIA)),
         pa.field("poll_options", pa.list_(pa.string())),
+        pa.field("quote", QUOTE),  # absent from parts written before it existed
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("warc_key", pa.string(), nullable=False),
         pa.field("warc_offset", pa.int64(), nullable=False),
@@ -108,6 +118,7 @@ COUNTS = pa.struct(
         pa.field("unchanged", pa.int32()),
         pa.field("media_files", pa.int32()),
         pa.field("threads_checked", pa.int32()),
+        pa.field("media", pa.int32()),  # absent from rows written before it existed
     ]
 )
 

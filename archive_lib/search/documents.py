@@ -17,7 +17,7 @@ from typing import Any
 
 import tantivy
 
-from archive_lib.search.items import item_state
+from archive_lib.search.items import content_versions, item_state
 
 SNIPPET_CHARS = 240
 
@@ -198,7 +198,7 @@ def hit_dict(
         "post_id": p["post_id"],
         "parent_id": p["parent_id"],
         "version": p["version"],
-        "versions": len(p["versions"]),
+        "versions": content_versions(p["versions"]),
         "nights": sorted({v["night"] for v in p["versions"]}),
         "snippet": snippet,
         "highlights": marks,

@@ -36,6 +36,7 @@ from tests.fakes.loopback import LoopbackFake, LoopbackServer, Reply, injected
 from tests.fakes.mastodon_clock import FakeClock, as_utc, format_timestamp
 from tests.fakes.mastodon_control import ControlPlane, Injection, RecordedRequest, RequestLog
 from tests.fakes.mastodon_png import make_png
+from tests.fakes.mastodon_state import png_size
 
 _B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -70,6 +71,10 @@ class Actor:
     display_name: str
     description: str = ""
     taken_down: bool = False  # suspended: its posts show as blockedPost in threads
+    # False: the handle no longer verifies (its DNS or well-known answer went away); views then
+    # carry the sentinel "handle.invalid" (INVALID_HANDLE of bluesky-social/atproto
+    # packages/syntax/src/handle.ts) and the handle no longer resolves.
+    handle_valid: bool = True
 
 
 @dataclass
@@ -156,6 +161,7 @@ class FakeBluesky(LoopbackFake):
         at: dt.datetime | None = None,
         created_at: str | None = None,
         images: list[tuple[bytes, str]] | None = None,
+        gallery: list[tuple[bytes, str]] | None = None,
         langs: list[str] | None = None,
         facets: list[dict[str, Any]] | None = None,
         embed: tuple[dict[str, Any], dict[str, Any]] | None = None,
@@ -164,7 +170,8 @@ class FakeBluesky(LoopbackFake):
         """Publish a post (a reply when ``reply_to`` is given).
 
         ``created_at`` overrides the record's client-supplied ``createdAt`` string verbatim;
-        ``embed`` is a raw ``(record embed, view embed)`` pair, e.g. an unknown ``$type``.
+        ``embed`` is a raw ``(record embed, view embed)`` pair, e.g. an unknown ``$type``;
+        ``gallery`` makes an ``app.bsky.embed.gallery`` of up to 20 images.
         """
         moment = as_utc(at) if at else self.clock.now()
         while any(p.indexed_at == moment for p in self.posts.values()):
@@ -198,10 +205,15 @@ class FakeBluesky(LoopbackFake):
             record["embed"] = {"$type": "app.bsky.embed.images", "images": blobs}
             view = {"$type": "app.bsky.embed.images#view", "images": views}
             kind = "image"
+        elif gallery:
+            record["embed"], view = self.gallery(author, gallery)
+            kind = "image"
         elif embed is not None:
             record["embed"], view = embed
             view_type = str(view.get("$type", ""))
-            kind = "video" if "video" in view_type else "image" if "images" in json.dumps(view) else None
+            shown = json.dumps(view)
+            pictures = "images" in shown or "gallery" in shown
+            kind = "video" if "video" in view_type else "image" if pictures else None
         post = Post(
             f"at://{author.did}/{POST}/{rkey}",
             rkey,
@@ -244,19 +256,53 @@ class FakeBluesky(LoopbackFake):
             )
         return blobs, views
 
-    def quote_with_images(
-        self, author: Actor, quoted: Post, images: list[tuple[bytes, str]]
+    def gallery(
+        self, author: Actor, images: list[tuple[bytes, str]]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The ``(record embed, view embed)`` of a quote post with images (``recordWithMedia``)."""
+        """The ``(record embed, view embed)`` of an ``app.bsky.embed.gallery`` (lexicon
+        ``lexicons/app/bsky/embed/gallery.json``: record items ``#image`` with ``aspectRatio``
+        required, at most 20; view items ``#viewImage`` with ``thumbnail``, not ``thumb``)."""
+        if len(images) > 20:
+            raise ValueError("a gallery holds at most 20 items")
         blobs, views = self._images(author, images)
+        items, view_items = [], []
+        for data, blob, image_view in zip((d for d, _ in images), blobs, views, strict=True):
+            width, height = png_size(data) or (1, 1)
+            ratio = {"width": width, "height": height}
+            items.append({"$type": "app.bsky.embed.gallery#image", **blob, "aspectRatio": ratio})
+            view_items.append(
+                {
+                    "$type": "app.bsky.embed.gallery#viewImage",
+                    "fullsize": image_view["fullsize"],
+                    "thumbnail": image_view["thumb"],
+                    "alt": image_view["alt"],
+                    "aspectRatio": ratio,
+                }
+            )
+        return (
+            {"$type": "app.bsky.embed.gallery", "items": items},
+            {"$type": "app.bsky.embed.gallery#view", "items": view_items},
+        )
+
+    def quote_with_images(
+        self, author: Actor, quoted: Post, images: list[tuple[bytes, str]], *, gallery: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``(record embed, view embed)`` of a quote post with images (``recordWithMedia``),
+        as an ``app.bsky.embed.images`` or, with ``gallery``, an ``app.bsky.embed.gallery``."""
+        if gallery:
+            media, media_view = self.gallery(author, images)
+        else:
+            blobs, views = self._images(author, images)
+            media = {"$type": "app.bsky.embed.images", "images": blobs}
+            media_view = {"$type": "app.bsky.embed.images#view", "images": views}
         record = {
             "$type": "app.bsky.embed.recordWithMedia",
-            "media": {"$type": "app.bsky.embed.images", "images": blobs},
+            "media": media,
             "record": {"$type": "app.bsky.embed.record", "record": {"cid": quoted.cid, "uri": quoted.uri}},
         }
         view = {
             "$type": "app.bsky.embed.recordWithMedia#view",
-            "media": {"$type": "app.bsky.embed.images#view", "images": views},
+            "media": media_view,
             "record": {
                 "record": {
                     "$type": "app.bsky.embed.record#viewRecord",
@@ -358,12 +404,12 @@ class FakeBluesky(LoopbackFake):
         if ref in self.actors:
             return self.actors[ref]
         wanted = ref.lstrip("@").lower()
-        return next((a for a in self.actors.values() if a.handle.lower() == wanted), None)
+        return next((a for a in self.actors.values() if a.handle_valid and a.handle.lower() == wanted), None)
 
     def _basic(self, actor: Actor) -> dict[str, Any]:
         return {
             "did": actor.did,
-            "handle": actor.handle,
+            "handle": actor.handle if actor.handle_valid else "handle.invalid",
             "displayName": actor.display_name,
             "avatar": f"{self.cdn_url}/img/avatar/plain/{actor.did}/bafkreiavatar@jpeg",
             "viewer": {"muted": False, "blockedBy": False},

@@ -18,6 +18,16 @@ from tests.fakes.bluesky import FakeBluesky, Post, sample_image
 HANDLE = "kristianstad.se"
 
 
+GALLERY_ALTS = (
+    "Bandet spelar",
+    "Kommunalrådet klipper bandet",
+    "Barn på den nya lekplatsen",
+    "Fontänen i kvällsljus",
+    "Publiken vid scenen",
+    "Parkens nya entré",
+)
+
+
 def populate_demo(fake: FakeBluesky) -> dict[str, Any]:
     """Fill ``fake``; return ``did``, ``handle``, ``posts`` (URIs, oldest first), ``comments``
     (URIs of every reply) and ``roles`` (named URIs)."""
@@ -97,12 +107,18 @@ def populate_demo(fake: FakeBluesky) -> dict[str, Any]:
     gallery = post(
         "Bilder från invigningen av nya Tivoliparken.",
         at(5, 14),
+        gallery=[(sample_image(10 + n), alt) for n, alt in enumerate(GALLERY_ALTS)],
+    )
+    roles["gallery"] = gallery.uri
+    unknown = post(
+        "Rösta på namnet till nya parken!",
+        at(5, 15),
         embed=(
-            {"$type": "app.bsky.embed.gallery", "items": [{"alt": "Bandet spelar"}]},
-            {"$type": "app.bsky.embed.gallery#view", "items": [{"alt": "Bandet spelar"}]},
+            {"$type": "app.bsky.embed.notYetKnown", "choices": ["Tivoli", "Solparken"]},
+            {"$type": "app.bsky.embed.notYetKnown#view", "choices": ["Tivoli", "Solparken"]},
         ),
     )
-    roles["unknown_embed"] = gallery.uri
+    roles["unknown_embed"] = unknown.uri
     naive = post(
         "Kommunfullmäktige sammanträder i kväll kl 18.00. Sänds live på kristianstad.se.",
         at(2, 12),

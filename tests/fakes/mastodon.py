@@ -7,7 +7,8 @@ see /work/shared/reference/platform-apis.md section 4 and the module docstrings 
 ``mastodon_ratelimit`` (throttles) and ``mastodon_http`` (wire format).
 
 Routes: ``/api/v1/accounts/lookup``, ``/api/v1/accounts/:id``, ``/api/v1/accounts/:id/statuses``,
-``/api/v1/statuses/:id``, ``…/context``, ``…/history``; media under
+``/api/v1/statuses/:id``, ``…/context``, ``…/history``; ``/media_proxy/:id/:style`` for remote
+files the instance must fetch again; media under
 ``/system/media_attachments/files/`` on ``http://localhost:PORT`` (a different host name from the
 API's ``http://127.0.0.1:PORT``, like a files CDN).
 
@@ -39,6 +40,7 @@ from tests.fakes.mastodon_render import Renderer
 from tests.fakes.mastodon_state import (
     VISIBILITIES,
     Account,
+    AsyncRefresh,
     MastodonState,
     MediaSpec,
     NotFound,
@@ -60,6 +62,7 @@ class FakeMastodon:
     * ``valid_tokens`` (user tokens), ``app_tokens`` (client-credentials tokens: accepted, but
       treated as logged out, as Mastodon does), ``token_accounts`` (token → account id);
     * ``limited_mode``: anonymous API requests get 401 (whitelist / limited federation mode);
+    * ``origins_down``: remote domains whose servers cannot be reached (``/media_proxy`` 500s);
     * ``gzip``, ``chunked``: response encoding; ``retry_after``: add ``Retry-After`` to 429s;
     * ``limiter``: the :class:`RateLimiter` (``api_limit``, ``paging_limit``, … ``enabled``);
     * ``requests``: the :class:`RequestLog` of every request received.
@@ -94,6 +97,7 @@ class FakeMastodon:
         self.chunked = chunked
         self.retry_after = retry_after
         self.limited_mode = False
+        self.origins_down: set[str] = set()
         self.valid_tokens: set[str] = set()
         self.app_tokens: set[str] = set()
         self.token_accounts: dict[str, int] = {}
@@ -257,8 +261,11 @@ class FakeMastodon:
         at: dt.datetime | None = None,
         application: str | None = "Web",
         card: Mapping[str, Any] | None = None,
+        quote: StatusRef | None = None,
     ) -> dict[str, Any]:
-        """Publish a status (a reply when ``in_reply_to`` is given); returns its Status JSON.
+        """Publish a status (a reply when ``in_reply_to`` is given, a quote post when ``quote``
+        is: accepted at once, as for a public status whose author lets anyone quote it);
+        returns its Status JSON.
 
         ``media`` items are ``(filename, bytes, mime, description)``; ``at`` defaults to the
         fake clock's now. The JSON is rendered for an anonymous reader but without the
@@ -272,6 +279,9 @@ class FakeMastodon:
             parent = self._status(in_reply_to) if in_reply_to is not None else None
             if parent is not None and parent.gone:
                 raise ValueError("cannot reply to a deleted status")
+            quoted = self._status(quote) if quote is not None else None
+            if quoted is not None and quoted.gone:
+                raise ValueError("cannot quote a deleted status")
             revision = self.state.make_revision(
                 content_html,
                 spoiler_text=spoiler_text,
@@ -291,8 +301,11 @@ class FakeMastodon:
                 in_reply_to_account_id=parent.account.id if parent else None,
                 application=application,
                 card=dict(card) if card is not None else None,
+                quote_of_id=quoted.id if quoted is not None else None,
             )
             self.state.insert(status)
+            if quoted is not None:
+                quoted.quotes_count += 1
         return self.status_json(status)
 
     def edit(
@@ -369,6 +382,52 @@ class FakeMastodon:
             )
             self.state.insert(boost)
         return self.status_json(boost)
+
+    def set_quote_state(self, status: StatusRef, state: str = "revoked") -> None:
+        """Change a quote post's state, e.g. ``revoked`` when the quoted author revokes it
+        (``POST /api/v1/statuses/:id/quotes/:quoting_status_id/revoke``); any string is kept, so
+        states newer than the archive can be served too."""
+        with self.state.lock:
+            record = self._status(status)
+            if record.quote_of_id is None:
+                raise ValueError("not a quote post")
+            if record.quote_state == "accepted" and state != "accepted":
+                self.state.statuses[record.quote_of_id].quotes_count -= 1
+            record.quote_state = state
+
+    def async_refresh(
+        self,
+        status: StatusRef,
+        *,
+        reads: int = 1,
+        retry: str = "3",
+        pending: Sequence[StatusRef] = (),
+        result_count: int | None = None,
+    ) -> None:
+        """Make the next ``reads`` reads of ``status``'s context answer with
+        ``Mastodon-Async-Refresh`` (``retry`` sent verbatim) and without the ``pending`` replies,
+        as while the instance fetches missing remote replies; then the full context."""
+        with self.state.lock:
+            record = self._status(status)
+            self.state.async_refreshes[record.id] = AsyncRefresh(
+                refresh_id=f"context:{record.id}:refresh",
+                reads=reads,
+                retry=retry,
+                pending={self._status(p).id for p in pending},
+                result_count=result_count,
+            )
+
+    def evict_media(self, status: StatusRef) -> list[str]:
+        """Drop a remote status's cached files, as ``tootctl media remove`` does: the API then
+        points at ``/media_proxy/:id/original`` until a request downloads them again (and fails
+        with 500 while their origin is in :attr:`origins_down`). Returns the attachments' ids."""
+        with self.state.lock:
+            record = self._status(status)
+            if record.account.domain is None:
+                raise ValueError("only a remote status's files are cached copies")
+            for media in record.current.media:
+                media.needs_redownload = True
+            return [str(m.id) for m in record.current.media]
 
     def pin(self, status: StatusRef, pinned: bool = True) -> None:
         """Pin (or unpin) a status on its author's profile (the ``pinned`` listing filter)."""

@@ -172,12 +172,32 @@ def context(state: MastodonState, request: ApiRequest, match: re.Match[str]) -> 
         else state.ancestors(status, request.viewer, ancestors_limit)
     )
     descendants = state.descendants(status, request.viewer, descendants_limit, depth)
+    headers = {}
+    refresh = state.async_refreshes.get(status.id)
+    if refresh is not None:
+        # Still fetching remote replies: what the instance has so far, and the header.
+        headers["Mastodon-Async-Refresh"] = refresh.header()
+        descendants = [d for d in descendants if not _below(state, d, refresh.pending)]
+        refresh.reads -= 1
+        if refresh.reads <= 0:
+            del state.async_refreshes[status.id]
     render = request.renderer.status
     body = {
         "ancestors": [render(item) for item in ancestors],
         "descendants": [render(item) for item in descendants],
     }
-    return ApiResponse(200, body, public_cache=True)
+    return ApiResponse(200, body, headers, public_cache=True)
+
+
+def _below(state: MastodonState, status: Status, pending: set[int]) -> bool:
+    """Whether ``status`` is one of ``pending`` or replies (at any depth) to one of them."""
+    current: Status | None = status
+    while current is not None:
+        if current.id in pending:
+            return True
+        parent = current.in_reply_to_id
+        current = state.statuses.get(parent) if parent is not None else None
+    return False
 
 
 def history(state: MastodonState, request: ApiRequest, match: re.Match[str]) -> ApiResponse:

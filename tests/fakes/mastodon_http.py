@@ -41,6 +41,15 @@ if TYPE_CHECKING:
 JSON_TYPE = "application/json; charset=utf-8"
 _CHUNK_SIZE = 4096
 _HOLD_POLL_SECONDS = 0.02
+# Mastodon's public/500.html and public/404.html, trimmed to their message.
+ERROR_PAGE_500 = (
+    b"<!DOCTYPE html><html><head><title>We're sorry, but something went wrong (500)</title></head>"
+    b"<body><p>We're sorry, but something went wrong on our end.</p></body></html>"
+)
+ERROR_PAGE_404 = (
+    b"<!DOCTYPE html><html><head><title>The page you were looking for doesn't exist (404)</title>"
+    b"</head><body><p>The page you are looking for isn't here.</p></body></html>"
+)
 _INVALID_TOKEN_MESSAGES = {
     "unknown": "The access token is invalid",
     "revoked": "The access token was revoked",
@@ -284,6 +293,9 @@ class MastodonHandler(BaseHTTPRequestHandler):
     def _static(self, record: RecordedRequest) -> None:
         fake = self.server.fake
         path = record.path
+        if path.startswith("/media_proxy/"):
+            self._media_proxy(record)
+            return
         data: bytes | None = None
         mime = "application/octet-stream"
         if path in ("/avatars/original/missing.png", "/headers/original/missing.png"):
@@ -303,6 +315,33 @@ class MastodonHandler(BaseHTTPRequestHandler):
             "Accept-Ranges": "bytes",
         }
         self._send(200, data, mime, headers, compressible=False)
+
+    def _media_proxy(self, record: RecordedRequest) -> None:
+        """``GET /media_proxy/:id/(original|small)`` as mastodon/mastodon
+        app/controllers/media_proxy_controller.rb answers it: a remote attachment the instance
+        no longer holds is downloaded from its origin again and the client redirected to the
+        file; an origin that cannot be reached (``HTTP::ConnectionError``, timeouts) gives the
+        instance's 500 page; an unknown or local attachment is a 404."""
+        fake = self.server.fake
+        parts = record.path.split("/")
+        found = None
+        if len(parts) == 4 and parts[2].isdigit() and parts[3] in ("original", "small"):
+            with fake.state.lock:
+                found = fake.state.media_owner(int(parts[2]))
+        if found is None or found[1].domain is None:
+            self._send(404, ERROR_PAGE_404, "text/html; charset=utf-8", {}, compressible=False)
+            return
+        media, owner = found
+        if media.needs_redownload:
+            if owner.domain in fake.origins_down:
+                self._send(500, ERROR_PAGE_500, "text/html; charset=utf-8", {}, compressible=False)
+                return
+            media.needs_redownload = False
+        style = "small" if parts[3] == "small" else "original"
+        renderer = Renderer(fake.state, fake.base_url, fake.files_url, Viewer())
+        location = renderer.media_url(media, style)
+        body = f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'.encode()
+        self._send(302, body, "text/html; charset=utf-8", {"Location": location}, compressible=False)
 
     # ------------------------------------------------------------- writing
 

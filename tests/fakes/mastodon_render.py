@@ -176,11 +176,16 @@ class Renderer:
                 f"https://{owner.domain}/system/media_attachments/files/{media.partition}/"
                 f"original/{media.key}.{media.extension}"
             )
+        url, preview_url = self.media_url(media, "original"), self.media_url(media, "small")
+        if media.needs_redownload and owner.domain is not None:
+            # REST::MediaAttachmentSerializer: ``media_proxy_url(object.id, :original)``.
+            url = f"{self.base_url}/media_proxy/{media.id}/original"
+            preview_url = f"{self.base_url}/media_proxy/{media.id}/small"
         return {
             "id": str(media.id),
             "type": media.type,
-            "url": self.media_url(media, "original"),
-            "preview_url": self.media_url(media, "small"),
+            "url": url,
+            "preview_url": preview_url,
             "remote_url": remote_url,
             "preview_remote_url": None,
             "text_url": None,
@@ -236,8 +241,21 @@ class Renderer:
             )
         return mentioned
 
-    def status(self, status: Status) -> JSON:
-        """A Status entity as the viewer sees it."""
+    def quote(self, status: Status, *, shallow: bool) -> JSON | None:
+        """The ``quote`` of a status (Mastodon 4.4+): a Quote entity, or inside a quote a
+        ShallowQuote (https://docs.joinmastodon.org/entities/Quote/, /entities/ShallowQuote/);
+        the quoted status is shown only while the quote is ``accepted``."""
+        if status.quote_of_id is None:
+            return None
+        quoted = self.state.statuses[status.quote_of_id]
+        state = "deleted" if quoted.gone else status.quote_state
+        shown = state == "accepted"
+        if shallow:
+            return {"state": state, "quoted_status_id": str(quoted.id) if shown else None}
+        return {"state": state, "quoted_status": self.status(quoted, shallow_quote=True) if shown else None}
+
+    def status(self, status: Status, *, shallow_quote: bool = False) -> JSON:
+        """A Status entity as the viewer sees it (``shallow_quote``: as quoted inside a quote)."""
         revision = status.current
         uri, url = self.status_urls(status)
         reblog = None
@@ -281,7 +299,7 @@ class Renderer:
             for tag in revision.tags
         ]
         body["emojis"] = []
-        body["quote"] = None
+        body["quote"] = self.quote(status, shallow=shallow_quote)
         body["card"] = dict(status.card) if status.card is not None else None
         body["poll"] = self.poll(revision.poll) if revision.poll is not None else None
         return body

@@ -83,6 +83,9 @@ class Media:
     width: int | None
     height: int | None
     key: str
+    # A remote file the instance no longer holds (media cache cleaned): the API points at
+    # ``/media_proxy/:id/original``, which fetches it from the origin again on request.
+    needs_redownload: bool = False
 
     @property
     def type(self) -> str:
@@ -151,6 +154,8 @@ class Status:
     reblogs_count: int = 0
     favourites_count: int = 0
     quotes_count: int = 0
+    quote_of_id: int | None = None  # the status this one quotes (Mastodon 4.4+)
+    quote_state: str = "accepted"  # as the quoted author decided; "revoked" after a revocation
     pinned: bool = False
     deleted: bool = False
     discarded: bool = False
@@ -174,6 +179,28 @@ class Status:
     def gone(self) -> bool:
         """Deleted or discarded: invisible through the API."""
         return self.deleted or self.discarded
+
+
+@dataclass(eq=False)
+class AsyncRefresh:
+    """A context the instance is completing in the background (``Mastodon-Async-Refresh``).
+
+    The next ``reads`` reads of the context carry the header and lack the ``pending`` replies
+    (and everything below them): the remote replies not fetched yet. ``retry`` is sent as given,
+    so hostile values can be served.
+    """
+
+    refresh_id: str
+    reads: int
+    retry: str
+    pending: set[int]
+    result_count: int | None = None
+
+    def header(self) -> str:
+        """``id="<id>", retry=<seconds>`` as async_refreshes_concern.rb writes it, with the
+        ``result_count`` newer servers add."""
+        value = f'id="{self.refresh_id}", retry={self.retry}'
+        return value if self.result_count is None else f"{value}, result_count={self.result_count}"
 
 
 @dataclass(frozen=True)
@@ -212,6 +239,7 @@ class MastodonState:
         self.accounts: dict[int, Account] = {}
         self.statuses: dict[int, Status] = {}
         self.media_by_key: dict[str, Media] = {}
+        self.async_refreshes: dict[int, AsyncRefresh] = {}
         self._by_handle: dict[tuple[str, str | None], int] = {}
         self._by_url: dict[str, int] = {}
         self._account_statuses: dict[int, list[int]] = {}
@@ -289,6 +317,15 @@ class MastodonState:
             return self.statuses[int(status_id)]
         except (KeyError, ValueError):
             raise NotFound(f"status {status_id}") from None
+
+    def media_owner(self, media_id: int) -> tuple[Media, Account] | None:
+        """A media record by id and the author of the status it is attached to."""
+        for status in self.statuses.values():
+            for revision in status.revisions:
+                for media in revision.media:
+                    if media.id == media_id:
+                        return media, status.account
+        return None
 
     def make_media(self, specs: Iterable[MediaSpec], at: dt.datetime) -> tuple[Media, ...]:
         """Media records for ``(filename, bytes, mime, description)`` tuples."""
