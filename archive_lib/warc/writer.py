@@ -162,13 +162,21 @@ class WarcRecorder:
         self._writer.write_record(self._warcinfo_record(self._key.rsplit("/", 1)[-1]))
 
     def _warcinfo_record(self, filename: str) -> object:
+        from archive_lib.errors import escape_controls
+
         assert self._writer is not None
         fields = {
             **self._warcinfo,
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         }
-        body = "".join(f"{name}: {value}\r\n" for name, value in fields.items() if value).encode()
+        # Each field is one line: a line break in a value (an inventory's handle, say) would start
+        # a field of its own, so control characters are written as escapes instead.
+        body = "".join(
+            f"{escape_controls(name)}: {escape_controls(value)}\r\n"
+            for name, value in fields.items()
+            if value
+        ).encode()
         self._redactor.ensure_clean(body, "a warcinfo record")
         headers = {
             "WARC-Record-ID": self._ids.record_id(),
