@@ -16,6 +16,7 @@ import pytest
 from archive_lib.storage import S3Store
 from tests.audit_world import AuditWorld, kinds
 from tests.fakes.mastodon import FakeMastodon
+from tests.helpers import read_items
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -118,3 +119,20 @@ def test_a_shortened_retention_is_found(world: AuditWorld, locked_bucket: str, s
 
     found = {p.kind for p in report.problems if p.key == key}
     assert found == {"lock_mode_mismatch", "retention_mismatch"}
+
+
+def test_an_export_log_passes_with_its_legal_hold(world: AuditWorld, tmp_path: pathlib.Path) -> None:
+    from archive_lib.export import ExportRequest, make_export
+    from archive_lib.search import SearchIndex
+
+    index = SearchIndex(world.store, tmp_path / "index")
+    index.refresh()
+    [post] = [r for r in read_items(world.store) if r["item_type"] == "post"]
+    request = ExportRequest("Granskning", "KS 2026/7", "registrator", item_ids=(post["item_id"],))
+    exported = make_export(world.store, index, request, tmp_path / "utlamnande.zip")
+
+    report = world.audit(NIGHT, NIGHT)
+
+    assert report.problems == []
+    assert report.fixity["objects_verified"] == report.fixity["objects_total"]
+    assert world.store.stat(exported.log_key).legal_hold
