@@ -399,7 +399,7 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
         return {}
     classes: dict[str, RetentionClass] = {}
     for name, spec in raw.items():
-        where = f"retention_classes.{name}"
+        where = _join("retention_classes", name)
         line = raw.lines[name]
         if not ACCOUNT_ID.match(name):
             checker.problem(line, where, "class names use lowercase letters, digits and hyphens")

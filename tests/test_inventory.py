@@ -564,6 +564,12 @@ def test_a_long_hostile_value_is_quoted_short_and_escaped(tmp_path: pathlib.Path
     )
     path, error = refused(tmp_path, HEAD + KS + '    "kanal\\e]0;title\\u0007": 1\n')
     assert one_line(path, error) == f"{path}, line 15: accounts[0].'kanal\\x1b]0;title\\x07': unknown field"
+    text = HEAD.replace("  bevaras: {keep: permanent}", '  "Bevaras\\u202e": {keep: permanent}') + KS
+    path, error = refused(tmp_path, text)
+    assert str(error).splitlines()[0] == (
+        f"{path}, line 3: retention_classes.'Bevaras\\u202e': class names use lowercase letters, digits "
+        "and hyphens"
+    )
 
 
 # ----------------------------------------------------------------------- hostile YAML
