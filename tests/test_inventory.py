@@ -15,7 +15,7 @@ import pathlib
 import subprocess
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from archive_lib.connectors import PLATFORMS
@@ -526,7 +526,6 @@ def test_a_crlf_in_any_text_field_is_refused_naming_each(tmp_path: pathlib.Path)
     ]
 
 
-@settings(max_examples=200)
 @given(value=st.text(min_size=1, max_size=400))
 def test_every_problem_is_one_short_inert_line(value: str) -> None:
     """Whatever text a field holds, each problem quoting it is one printable line of bounded length."""
