@@ -24,10 +24,11 @@ Shape (see README.md for the whole reference)::
         active_from: 2019-03-01
 
 The file comes from outside the archive's code and is read as hostile until it has passed. Every
-value is bounded (see :data:`LIMITS`), so that nothing that passes can overflow the date
-arithmetic of retention and re-check windows, and every text is one line of plain text; the YAML
-itself is bounded in size, nesting and alias use, so that a small file cannot expand into a huge
-document (or a huge error message). Values quoted in problems are cut short and shown inert.
+value is bounded (the ``MIN_*``, ``MAX_*``, ``EARLIEST_DATE`` and ``LATEST_DATE`` constants), so
+that nothing that passes can overflow the date arithmetic of retention and re-check windows, and
+every text is one line of plain text; the YAML itself is bounded in size, nesting and alias use,
+so that a small file cannot expand into a huge document (or a huge error message). Values quoted
+in problems are cut short and shown inert.
 """
 
 from __future__ import annotations
@@ -70,16 +71,6 @@ MAX_DEPTH = 20  # nested mappings and lists
 # Nodes an alias may repeat, counted over the whole file: `<<: *defaults` of ten fields in each of
 # 5,000 accounts stays under it; a "billion laughs" of nested aliases reaches it within a few lines.
 MAX_ALIAS_NODES = 100_000
-LIMITS = {
-    "keep_years": (MIN_KEEP_YEARS, MAX_KEEP_YEARS),
-    "recheck_days": (MIN_RECHECK_DAYS, MAX_RECHECK_DAYS),
-    "dates": (EARLIEST_DATE, LATEST_DATE),
-    "text": MAX_TEXT,
-    "api_base": MAX_URL,
-    "file_bytes": MAX_BYTES,
-    "nesting": MAX_DEPTH,
-    "alias_nodes": MAX_ALIAS_NODES,
-}
 
 TOP_FIELDS = {"organisation", "contact", "retention_classes", "accounts", "recheck_days"}
 CLASS_FIELDS = {"keep", "keep_years", "decision"}
