@@ -25,6 +25,7 @@ from archive_lib.audit.html import render_html
 from archive_lib.audit.report import AuditReport
 from archive_lib.audit.run import DEFAULT_NIGHTS
 from archive_lib.clock import SystemClock
+from archive_lib.layout import audit_report_key
 from archive_lib.models import Inventory
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage.base import ObjectStore
@@ -66,13 +67,13 @@ def audit_task() -> dict[str, Any]:
 
 def store_report(store: ObjectStore, inventory: Inventory, report: AuditReport) -> list[str]:
     """Write the JSON and HTML report under ``audit/{night}/``; returns their keys."""
-    stamp = report.generated_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     # A random suffix, as in run ids: two audits in one second must not want the same key.
-    base = f"audit/{report.period.until:%Y-%m-%d}/audit_{stamp}_{secrets.token_hex(2)}"
+    suffix = secrets.token_hex(2)
     retention = report_retention(inventory, report.period.until)
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode() + b"\n"
     keys = []
-    for key, data in ((f"{base}.json", body), (f"{base}.html", render_html(report).encode())):
+    for extension, data in (("json", body), ("html", render_html(report).encode())):
+        key = audit_report_key(report.period.until, report.generated_at, suffix, extension)
         store.put(key, data, retention=retention, tags={"kind": "audit"})
         keys.append(key)
     return keys

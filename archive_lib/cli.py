@@ -11,7 +11,6 @@ Exit codes (documented in README.md):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
-from archive_lib.inventory import load_inventory
+from archive_lib.inventory import EARLIEST_DATE, MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
 from archive_lib.logs import SECRETS, configure
 from archive_lib.models import Account, Inventory
 from archive_lib.nightly import NightResult, capture_night, select_accounts
@@ -35,8 +34,6 @@ from archive_lib.storage import open_store
 from archive_lib.tokens import connection_env_name, env_tokens
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-EARLIEST_NIGHT = dt.date(2000, 1, 1)
-MAX_RECHECK_DAYS = 3650
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,10 +138,12 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
     run_date = args.run_date or today
     if run_date > today:
         raise ConfigError(f"--run-date {run_date} is in the future (today is {today} in Stockholm)")
-    if run_date < EARLIEST_NIGHT:
-        raise ConfigError(f"--run-date {run_date} is before {EARLIEST_NIGHT}, before any social media")
-    if args.recheck_days is not None and not 1 <= args.recheck_days <= MAX_RECHECK_DAYS:
-        raise ConfigError(f"--recheck-days must be from 1 to {MAX_RECHECK_DAYS}")
+    if run_date < EARLIEST_DATE:
+        raise ConfigError(
+            f"--run-date {run_date} is before {EARLIEST_DATE}, the earliest date the archive knows"
+        )
+    if args.recheck_days is not None and not MIN_RECHECK_DAYS <= args.recheck_days <= MAX_RECHECK_DAYS:
+        raise ConfigError(f"--recheck-days must be from {MIN_RECHECK_DAYS} to {MAX_RECHECK_DAYS}")
     select_accounts(inventory, args.account)  # unknown ids are refused before anything is opened
     store = open_store(_require(args.store, "no store: give --store or set ARCHIVE_STORE"))
     _register_secrets(inventory)

@@ -3,9 +3,62 @@
 ``retryable`` is the contract with the scheduler: Airflow retries a task only when the error that
 ended it is retryable (a platform outage, a throttle that outlasted our patience), never for a bad
 token or a broken inventory, where the same attempt would fail the same way.
+
+Messages quote values from outside (an inventory, a platform) only through :func:`shown`: cut
+short and inert, so that no file or response can make an error message huge, multi-line or
+misleading on a terminal.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+
+#: Characters that no message line, inventory value or warcinfo field may carry: the C0 controls
+#: (line breaks and tabs included), DEL, the C1 controls, the Unicode line and paragraph
+#: separators, and the bidirectional embeddings, overrides and isolates, which reorder what a
+#: reader sees on screen without changing the bytes.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: How many characters of a value from outside a message quotes at most.
+MAX_SHOWN = 60
+_MAX_FIELD = 120
+_MAX_MESSAGE = 400
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every :data:`CONTROL_CHARACTERS` member written as an escape (``\\x1b``)."""
+    return CONTROL_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """A value from outside as a message may quote it: short, quoted and inert.
+
+    Text is cut to ``limit`` characters and written as a Python literal (control and formatting
+    characters escaped), with its full length when it was cut. Containers are named by their
+    kind, never printed: their text can be any size.
+    """
+    if isinstance(value, str | bytes):
+        if len(value) <= limit:
+            return repr(value)
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return f"{value[:limit]!r}… ({len(value)} {unit})"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | float):
+        return repr(value)
+    if isinstance(value, int):
+        # str() of a huge int is slow, and refused past 4300 digits.
+        return repr(value) if value.bit_length() <= 3 * limit else "a number too long to show"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a value of type {type(value).__name__}"
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = escape_controls(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ArchiveError(Exception):
@@ -25,21 +78,30 @@ class InventoryError(ConfigError):
     operator can fix them all before the next try.
     """
 
+    #: Problems the message lists one by one; the rest are counted (``problems`` has them all).
+    MAX_LISTED = 100
+
     def __init__(self, path: str, problems: list[InventoryProblem]) -> None:
         self.path = path
         self.problems = problems
-        lines = [str(p) for p in problems]
+        lines = [str(p) for p in problems[: self.MAX_LISTED]]
+        if len(problems) > self.MAX_LISTED:
+            lines.append(f"{path}: and {len(problems) - self.MAX_LISTED} more problems")
         super().__init__("\n".join(lines))
 
 
 class InventoryProblem:
-    """One problem in the inventory: where it is and what is wrong."""
+    """One problem in the inventory: where it is and what is wrong.
+
+    The field and message are kept to one line of bounded length whatever they quote; values
+    from the file should be quoted with :func:`shown` before they get here.
+    """
 
     def __init__(self, path: str, line: int | None, field: str | None, message: str) -> None:
         self.path = path
         self.line = line
-        self.field = field
-        self.message = message
+        self.field = _one_line(field, _MAX_FIELD) if field is not None else None
+        self.message = _one_line(message, _MAX_MESSAGE)
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}, line {self.line}"

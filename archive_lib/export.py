@@ -37,12 +37,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from warcio.archiveiterator import ArchiveIterator
 
-from archive_lib import PRODUCT, __version__
+from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
 from archive_lib.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.render import DEPTH_CSS, render, stylesheet
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention import EXPORT_LOG
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.query import SearchQuery
 from archive_lib.storage.base import ObjectStore
@@ -50,9 +50,8 @@ from archive_lib.thread import ItemNotFoundError, Thread, build_thread, threads_
 
 log = logging.getLogger(__name__)
 
-EXPORTS = "exports"
-#: The export log is kept permanently: it documents what the authority handed out.
-LOG_RETENTION = ObjectRetention("export-log", None)
+EXPORTS = layout.EXPORTS
+LOG_RETENTION = EXPORT_LOG
 _EXTRA_COLUMNS = [pa.field("run_date", pa.date32()), pa.field("items_part", pa.string())]
 
 
@@ -88,7 +87,7 @@ class ExportResult:
 
 
 def log_key(made_at: dt.datetime, export_id: str) -> str:
-    return f"{EXPORTS}/{made_at:%Y/%m/%d}/{export_id}.json"
+    return layout.export_log_key(made_at, export_id)
 
 
 def new_export_id(made_at: dt.datetime) -> str:

@@ -22,22 +22,30 @@ Shape (see README.md for the whole reference)::
         substitute: Bo Berg
         retention: bevaras
         active_from: 2019-03-01
+
+The file comes from outside the archive's code and is read as hostile until it has passed. Every
+value is bounded (the ``MIN_*``, ``MAX_*``, ``EARLIEST_DATE`` and ``LATEST_DATE`` constants), so
+that nothing that passes can overflow the date arithmetic of retention and re-check windows, and
+every text is one line of plain text; the YAML itself is bounded in size, nesting and alias use,
+so that a small file cannot expand into a huge document (or a huge error message). Values quoted
+in problems are cut short and shown inert.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import yaml
 
 from archive_lib.connectors import PLATFORMS
-from archive_lib.errors import InventoryError, InventoryProblem
+from archive_lib.errors import CONTROL_CHARACTERS, MAX_SHOWN, InventoryError, InventoryProblem, shown
 from archive_lib.models import Account, Inventory
 from archive_lib.retention import RetentionClass
 
@@ -47,6 +55,22 @@ ACCOUNT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEFAULT_RECHECK_DAYS = 30
+
+# Bounds no municipality reaches, chosen to keep every date the archive derives from the inventory
+# (retain-until dates, re-check windows, Stockholm midnights) centuries away from the ends of the
+# calendar Python can represent (years 1 and 9999). README.md, "The inventory", documents them.
+MIN_KEEP_YEARS, MAX_KEEP_YEARS = 1, 200  # Swedish culling periods are counted in years, rarely past 10
+MIN_RECHECK_DAYS, MAX_RECHECK_DAYS = 1, 3650  # ten years of re-checking threads every night
+EARLIEST_DATE = dt.date(2000, 1, 1)  # older than every social platform the archive captures
+LATEST_DATE = dt.date(2199, 12, 31)
+MAX_TEXT = 200  # characters of a name, handle, board, person, decision ...
+MAX_URL = 2048  # characters of api_base
+# The YAML itself: a few hundred accounts take some 100 kB and four levels of nesting.
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 20  # nested mappings and lists
+# Nodes an alias may repeat, counted over the whole file: `<<: *defaults` of ten fields in each of
+# 5,000 accounts stays under it; a "billion laughs" of nested aliases reaches it within a few lines.
+MAX_ALIAS_NODES = 100_000
 
 TOP_FIELDS = {"organisation", "contact", "retention_classes", "accounts", "recheck_days"}
 CLASS_FIELDS = {"keep", "keep_years", "decision"}
@@ -81,21 +105,82 @@ class _Sequence(list[Any]):
     lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loading that keeps line numbers and refuses duplicate keys."""
+class _Refused(Exception):
+    """The YAML is refused while it is read: too deep, too many alias nodes, a non-text key."""
 
-    duplicate_keys: list[tuple[str, int]]
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loading that keeps line numbers, refuses duplicate keys and bounds the document.
+
+    Composition counts, for every alias, the nodes of what it repeats, and refuses the file once
+    :data:`MAX_ALIAS_NODES` have been repeated, before anything is constructed from it; an alias
+    that refers to its own enclosing anchor (a recursive document) is refused too.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.duplicate_keys: list[tuple[str, int]] = []
+        self.alias_nodes = 0
+        self.depth = 0
+        self._sizes: dict[yaml.Node, int] = {}  # composed node -> nodes in it, aliases expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            line = self._next_line()
+            node = super().compose_node(parent, index)
+            assert node is not None
+            size = self._sizes.get(node)
+            if size is None:
+                raise _Refused(line, "an alias refers to the mapping or list it is part of")
+            self.alias_nodes += size
+            if self.alias_nodes > MAX_ALIAS_NODES:
+                raise _Refused(
+                    line,
+                    f"aliases (*name) repeat more than {MAX_ALIAS_NODES} values in this file; "
+                    "write the values out or use fewer aliases",
+                )
+            return node
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(self._next_line(), f"nested more than {MAX_DEPTH} levels deep")
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        assert node is not None
+        if isinstance(node, yaml.MappingNode):
+            self._sizes[node] = 1 + sum(self._sizes[k] + self._sizes[v] for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            self._sizes[node] = 1 + sum(self._sizes[child] for child in node.value)
+        else:
+            self._sizes[node] = 1
+        return node
+
+    def _next_line(self) -> int:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        return event.start_mark.line + 1 if event.start_mark else 0
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Mapping:
+    # Keys written in this mapping may override those merged into it (`<<: *defaults`), but not
+    # each other.
+    own = {id(key_node) for key_node, _ in node.value}
     loader.flatten_mapping(node)
     out = _Mapping()
     out.line = node.start_mark.line + 1
     out.lines = {}
+    written: set[str] = set()
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _Refused(key_node.start_mark.line + 1, "a key must be text, not a list or mapping")
         key = str(loader.construct_object(key_node, deep=True))
-        if key in out:
-            loader.duplicate_keys.append((key, key_node.start_mark.line + 1))
+        if id(key_node) in own:
+            if key in written:
+                loader.duplicate_keys.append((key, key_node.start_mark.line + 1))
+            written.add(key)
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = value_node.start_mark.line + 1
     return out
@@ -112,11 +197,20 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
     # An impossible date such as 2019-13-01 must become a reported problem, not a crash.
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
+    except (ValueError, OverflowError):
         return loader.construct_scalar(node)
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> object:
+    # Python refuses to convert integers of more than 4300 digits; no bounded value needs 30.
+    text = loader.construct_scalar(node)
+    if len(str(text)) > 30:
+        return text
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -146,6 +240,7 @@ class _Checker:
         *,
         required: bool,
         check: Callable[[str], str | None] | None = None,
+        limit: int = MAX_TEXT,
     ) -> str | None:
         if key not in mapping or mapping[key] is None:
             if required:
@@ -161,36 +256,44 @@ class _Checker:
             if required:
                 self.problem(line, _join(where, key), "must not be empty")
             return None
-        if check is not None:
+        message = _check_plain(text, limit)
+        if message is None and check is not None:
             message = check(text)
-            if message:
-                self.problem(line, _join(where, key), message)
-                return None
+        if message:
+            self.problem(line, _join(where, key), message)
+            return None
         return text
 
     def date(self, mapping: _Mapping, key: str, where: str) -> dt.date | None:
         if key not in mapping or mapping[key] is None:
             return None
         value = mapping[key]
+        day = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.problem(mapping.lines[key], _join(where, key), f"must be a date YYYY-MM-DD, not {value!r}")
-        return None
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value.strip())
+        if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.problem(
+                mapping.lines[key],
+                _join(where, key),
+                f"must be a date YYYY-MM-DD from {EARLIEST_DATE} to {LATEST_DATE}, not {shown(value)}",
+            )
+            return None
+        return day
 
-    def positive_int(self, mapping: _Mapping, key: str, where: str) -> int | None:
+    def whole_number(self, mapping: _Mapping, key: str, where: str, low: int, high: int) -> int | None:
         if key not in mapping or mapping[key] is None:
             return None
         value = mapping[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.problem(
-                mapping.lines[key], _join(where, key), f"must be a whole number of at least 1, not {value!r}"
+                mapping.lines[key],
+                _join(where, key),
+                f"must be a whole number from {low} to {high}, not {shown(value)}",
             )
             return None
         return value
@@ -203,12 +306,17 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     """
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(name, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InventoryError(
             name, [InventoryProblem(name, None, None, f"cannot be read: {exc.strerror}")]
         ) from exc
+    if len(data) > MAX_BYTES:
+        message = f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; an inventory is a few hundred kB at most"
+        raise InventoryError(name, [InventoryProblem(name, None, None, message)])
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InventoryError(name, [InventoryProblem(name, None, None, "is not UTF-8 text")]) from exc
     return parse_inventory(text, name)
@@ -217,22 +325,26 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
 def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
     """Validate inventory YAML given as text; ``path`` is only used in messages."""
     checker = _Checker(path)
-    loader = _Loader(text)
-    loader.duplicate_keys = []
+    if len(text) > MAX_BYTES:
+        _refuse(path, None, f"is longer than {MAX_BYTES} characters")
     try:
-        document = loader.get_single_data()
+        loader = _Loader(text)  # refuses unprintable characters at once
+        try:
+            document = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        _refuse(path, exc.line, exc.message)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InventoryError(
-            path, [InventoryProblem(path, line, None, f"not valid YAML: {exc.problem}")]
-        ) from exc
+        _refuse(path, mark.line + 1 if mark else None, f"not valid YAML: {_yaml_message(str(exc.problem))}")
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        _refuse(path, line, f"the character U+{exc.character:04X} is not allowed in YAML")
     except yaml.YAMLError as exc:
-        raise InventoryError(path, [InventoryProblem(path, None, None, f"not valid YAML: {exc}")]) from exc
-    finally:
-        loader.dispose()
+        _refuse(path, None, f"not valid YAML: {_yaml_message(str(exc))}")
     for key, line in loader.duplicate_keys:
-        checker.problem(line, key, "appears twice in the same mapping")
+        checker.problem(line, _join("", key), "appears twice in the same mapping")
 
     if not isinstance(document, _Mapping):
         checker.problem(None, None, "must be a mapping with organisation, retention_classes and accounts")
@@ -241,7 +353,10 @@ def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
     checker.unknown_fields(document, TOP_FIELDS, "")
     organisation = checker.text(document, "organisation", "", required=True)
     contact = checker.text(document, "contact", "", required=False)
-    default_recheck = checker.positive_int(document, "recheck_days", "") or DEFAULT_RECHECK_DAYS
+    default_recheck = (
+        checker.whole_number(document, "recheck_days", "", MIN_RECHECK_DAYS, MAX_RECHECK_DAYS)
+        or DEFAULT_RECHECK_DAYS
+    )
     classes = _retention_classes(document, checker)
     accounts = _accounts(document, checker, classes, default_recheck)
 
@@ -275,7 +390,7 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
         return {}
     classes: dict[str, RetentionClass] = {}
     for name, spec in raw.items():
-        where = f"retention_classes.{name}"
+        where = _join("retention_classes", name)
         line = raw.lines[name]
         if not ACCOUNT_ID.match(name):
             checker.problem(line, where, "class names use lowercase letters, digits and hyphens")
@@ -294,12 +409,12 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
                 checker.problem(
                     spec.lines["keep"],
                     f"{where}.keep",
-                    f"the only value is 'permanent', not {spec['keep']!r}",
+                    f"the only value is 'permanent', not {shown(spec['keep'])}",
                 )
                 continue
             classes[name] = RetentionClass(name, None, decision)
         else:
-            years = checker.positive_int(spec, "keep_years", where)
+            years = checker.whole_number(spec, "keep_years", where, MIN_KEEP_YEARS, MAX_KEEP_YEARS)
             if years is not None:
                 classes[name] = RetentionClass(name, years, decision)
     return classes
@@ -331,7 +446,7 @@ def _accounts(
             checker.problem(
                 entry.lines["id"],
                 f"{where}.id",
-                f"{account.id!r} is already used on line {first_line[account.id]}",
+                f"{shown(account.id)} is already used on line {first_line[account.id]}",
             )
             continue
         source = (account.platform, (account.api_base or "").lower(), account.handle.lower().lstrip("@"))
@@ -358,7 +473,9 @@ def _account(
     platform = checker.text(entry, "platform", where, required=True, check=_check_platform)
     handle = checker.text(entry, "handle", where, required=True)
     needs_base = platform is not None and PLATFORMS[platform].needs_api_base
-    api_base = checker.text(entry, "api_base", where, required=needs_base, check=_check_api_base)
+    api_base = checker.text(
+        entry, "api_base", where, required=needs_base, check=_check_api_base, limit=MAX_URL
+    )
     token_env = checker.text(entry, "token_env", where, required=False, check=_check_env_name)
     token_connection = checker.text(entry, "token_connection", where, required=False, check=_check_connection)
     responsible = checker.text(entry, "responsible", where, required=False)
@@ -366,7 +483,10 @@ def _account(
     retention_name = checker.text(entry, "retention", where, required=True)
     active_from = checker.date(entry, "active_from", where)
     active_to = checker.date(entry, "active_to", where)
-    recheck_days = checker.positive_int(entry, "recheck_days", where) or default_recheck
+    recheck_days = (
+        checker.whole_number(entry, "recheck_days", where, MIN_RECHECK_DAYS, MAX_RECHECK_DAYS)
+        or default_recheck
+    )
 
     retention = None
     if retention_name is not None:
@@ -376,7 +496,7 @@ def _account(
             checker.problem(
                 entry.lines["retention"],
                 f"{where}.retention",
-                f"{retention_name!r} is not a retention class (defined: {defined})",
+                f"{shown(retention_name)} is not a retention class (defined: {defined})",
             )
     if token_env and token_connection:
         checker.problem(
@@ -419,38 +539,65 @@ def _account(
 def _check_account_id(value: str) -> str | None:
     if ACCOUNT_ID.match(value):
         return None
-    return f"{value!r} must use lowercase letters, digits and single hyphens (e.g. ks-mastodon)"
+    return f"{shown(value)} must use lowercase letters, digits and single hyphens (e.g. ks-mastodon)"
 
 
 def _check_platform(value: str) -> str | None:
     if value in PLATFORMS:
         return None
-    return f"{value!r} is not a supported platform (supported: {', '.join(sorted(PLATFORMS))})"
+    return f"{shown(value)} is not a supported platform (supported: {', '.join(sorted(PLATFORMS))})"
 
 
 def _check_api_base(value: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"{value!r} must be an http(s) URL such as https://social.example"
+        return f"{shown(value)} must be an http(s) URL such as https://social.example"
     if parts.query or parts.fragment:
-        return f"{value!r} must not carry a query or fragment"
+        return f"{shown(value)} must not carry a query or fragment"
     return None
 
 
 def _check_env_name(value: str) -> str | None:
     if ENV_NAME.match(value):
         return None
-    return f"{value!r} is not a valid environment variable name"
+    return f"{shown(value)} is not a valid environment variable name"
 
 
 def _check_connection(value: str) -> str | None:
     if CONNECTION_ID.match(value):
         return None
-    return f"{value!r} is not a valid Airflow connection id"
+    return f"{shown(value)} is not a valid Airflow connection id"
+
+
+def _refuse(path: str, line: int | None, message: str) -> NoReturn:
+    """Refuse the file for one problem that stops reading it."""
+    raise InventoryError(path, [InventoryProblem(path, line, None, message)]) from None
+
+
+def _check_plain(text: str, limit: int) -> str | None:
+    """Why ``text`` is not one line of plain text of at most ``limit`` characters, or ``None``."""
+    bad = CONTROL_CHARACTERS.search(text)
+    if bad:
+        return (
+            f"contains the control character U+{ord(bad.group()):04X} (character {bad.start() + 1}); "
+            "values are one line of plain text"
+        )
+    if len(text) > limit:
+        return f"is {len(text)} characters long, at most {limit} are allowed"
+    return None
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
 
 
 def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
+    shown_key = key if _PLAIN_KEY.match(key) else shown(key)
+    return f"{where}.{shown_key}" if where else shown_key
+
+
+def _yaml_message(problem: str) -> str:
+    # PyYAML quotes what it found (an alias name, a tag) at any length.
+    return problem if len(problem) <= 2 * MAX_SHOWN else problem[: 2 * MAX_SHOWN] + "…"
 
 
 def _kind(value: object) -> str:
@@ -466,5 +613,7 @@ def _kind(value: object) -> str:
 def _closest(name: str, options: set[str]) -> str | None:
     import difflib
 
+    if len(name) > MAX_SHOWN:
+        return None
     matches = difflib.get_close_matches(name, sorted(options), n=1, cutoff=0.75)
     return matches[0] if matches else None

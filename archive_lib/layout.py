@@ -6,6 +6,8 @@
     metadata/items/account_id={account_id}/run_date={YYYY-MM-DD}/{run_id}-{n}.c{FIRST}-{LAST}.parquet
     metadata/runs/run_date={YYYY-MM-DD}/{run_id}.parquet
     manifests/{YYYY-MM-DD}/{run_id}.json
+    exports/{YYYY}/{MM}/{DD}/{export_id}.json                     the log of release packages
+    audit/{YYYY-MM-DD}/audit_{YYYYMMDDTHHMMSSZ}_{4 hex}.json      the audit's reports (.html beside)
 
 ``FIRST``/``LAST`` in an items part's name are the earliest and latest ``created_at`` of the
 items in it (UTC, ``YYYYMMDDTHHMMSS``, the year always four digits: platforms send years from 1
@@ -24,6 +26,8 @@ ITEMS = "metadata/items"
 RUNS = "metadata/runs"
 MANIFESTS = "manifests"
 WARC = "warc"
+EXPORTS = "exports"
+AUDIT = "audit"
 _STAMP = "%Y%m%dT%H%M%S"
 _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
@@ -75,6 +79,47 @@ def manifest_key(run_date: dt.date, run_id: str) -> str:
 
 def manifest_prefix(run_date: dt.date) -> str:
     return f"{MANIFESTS}/{run_date:%Y-%m-%d}/"
+
+
+def export_log_key(made_at: dt.datetime, export_id: str) -> str:
+    """The export log entry of ``export_id``, filed under the (UTC) day it was made."""
+    return f"{EXPORTS}/{made_at.astimezone(dt.UTC):%Y/%m/%d}/{export_id}.json"
+
+
+def audit_report_key(night: dt.date, generated_at: dt.datetime, suffix: str, extension: str) -> str:
+    """An audit report of the nights up to ``night``; ``suffix`` is 4 hex digits, as in run ids."""
+    stamp = generated_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{AUDIT}/{night:%Y-%m-%d}/audit_{stamp}_{suffix}.{extension}"
+
+
+_EXPORT_LOG = re.compile(
+    rf"^{EXPORTS}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/\d{{8}}T\d{{6}}Z_[0-9a-f]{{8}}\.json$"
+)
+_AUDIT_REPORT = re.compile(
+    rf"^{AUDIT}/(?P<night>\d{{4}}-\d{{2}}-\d{{2}})/audit_\d{{8}}T\d{{6}}Z_[0-9a-f]{{4}}\.(?:json|html)$"
+)
+
+
+def export_log_day(key: str) -> dt.date | None:
+    """The day of an export log entry's key (as :func:`export_log_key` names it), else ``None``."""
+    match = _EXPORT_LOG.match(key)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+def audit_report_night(key: str) -> dt.date | None:
+    """The last audited night of an audit report's key (see :func:`audit_report_key`), else ``None``."""
+    match = _AUDIT_REPORT.match(key)
+    if not match:
+        return None
+    try:
+        return dt.date.fromisoformat(match["night"])
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -5,23 +5,37 @@ night, so nothing it recorded is captured twice, and what it did not get to is c
 What is missing is the account of it. The next run of the account finds such runs (objects
 whose run id has no manifest) and writes, for each, a runs row with status ``failed`` (unless
 the run wrote its own) and a manifest with status ``interrupted`` listing the objects it left.
+
+A run may also have died between storing an object and storing that object's retention and tags
+(the file store writes them in a sidecar after the object). Before the manifest lists an object,
+an object the store holds without retention gets it back: the same bytes are put again under
+the same key with the run's retention and tags, which a create-only store accepts as a repeat of
+the first put and completes. An object of a run that did finish cannot be repaired here (its
+manifest says the run is done and nothing reads it again); the audit reports it
+(``sidecar_mismatch``, ``object_not_locked``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import shutil
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict
+from typing import BinaryIO
 
 from archive_lib import layout
 from archive_lib.clock import Clock, run_started
-from archive_lib.manifest import build_manifest, object_tags, put_once, write_manifest
+from archive_lib.manifest import build_manifest, kind_of, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import RUNS_SCHEMA
 from archive_lib.models import Account, RunCounts
+from archive_lib.retention import ObjectRetention
 from archive_lib.state import read_run_row
-from archive_lib.storage.base import ObjectStore
+from archive_lib.storage.base import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +78,7 @@ def complete_interrupted(
         started = run_started(run_id) or clock.now()
         now = clock.now()
         error = f"interrupted before it finished (no manifest); completed by run {current_run}"
-        objects = [store.stat(key) for key in keys]
+        objects = [_with_retention(store, key, account, retention, run_id, current_run) for key in keys]
         if read_run_row(store, day, run_id) is None:
             row = {
                 "run_id": run_id,
@@ -118,6 +132,44 @@ def complete_interrupted(
         )
         completed.append(run_id)
     return completed
+
+
+def _with_retention(
+    store: ObjectStore,
+    key: str,
+    account: Account,
+    retention: ObjectRetention,
+    run_id: str,
+    current_run: str,
+) -> StoredObject:
+    """``key`` as stored, after restoring its retention and tags if the store holds none."""
+    stored = store.stat(key)
+    if stored.retention is not None:
+        return stored
+    with _rewindable(store, key) as data:
+        stored = store.put(key, data, retention=retention, tags=object_tags(account, kind_of(key)))
+    outcome = "restored" if stored.retention is not None else "could not be restored (the audit reports it)"
+    log.warning(
+        "%s of interrupted run %s was stored without its retention and tags: %s",
+        key,
+        run_id,
+        outcome,
+        extra={"account_id": account.id, "run_id": current_run, "key": key},
+    )
+    return stored
+
+
+@contextlib.contextmanager
+def _rewindable(store: ObjectStore, key: str) -> Iterator[BinaryIO]:
+    """The object's bytes as a stream ``put`` can measure and rewind."""
+    with store.open(key) as handle:
+        if handle.seekable():
+            yield handle
+            return
+        with tempfile.TemporaryFile() as copy:
+            shutil.copyfileobj(handle, copy)
+            copy.seek(0)
+            yield copy
 
 
 def _zero_counts() -> dict[str, int]:

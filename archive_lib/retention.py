@@ -46,6 +46,10 @@ class ObjectRetention:
         return self.retain_until is None
 
 
+#: The export log is kept permanently: it documents what the authority handed out.
+EXPORT_LOG = ObjectRetention("export-log", None)
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     """``day`` moved ``years`` years on; 29 February becomes 1 March in a common year."""
     try:

@@ -3,8 +3,10 @@
 The definitions are generated from the Arrow schemas (:mod:`archive_lib.metadata.schema`), so they
 always match what the archive writes. Both tables are Hive-partitioned by their paths (see the
 store layout in README.md): ``items`` by ``account_id`` and ``run_date``, ``runs`` by
-``run_date``. Parts written by older versions may lack newer columns: the definitions read them
-with those columns null.
+``run_date``. The partition columns are typed in every definition (``account_id`` text,
+``run_date`` a date) rather than guessed from the paths, where ``account_id=2024`` would read as a
+number. Parts written by older versions may lack newer columns: the definitions read them with
+those columns null.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
 
 ENGINES = ("duckdb", "trino", "athena")
 # Partition columns and their types, in path order.
-PARTITIONS: dict[str, list[tuple[str, str]]] = {
-    "items": [("account_id", "string"), ("run_date", "date")],
-    "runs": [("run_date", "date")],
+PARTITIONS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "items": [("account_id", pa.string()), ("run_date", pa.date32())],
+    "runs": [("run_date", pa.date32())],
 }
 SCHEMAS = {"items": ITEMS_SCHEMA, "runs": RUNS_SCHEMA}
 DIRECTORIES = {"items": "metadata/items", "runs": "metadata/runs"}
@@ -44,10 +46,12 @@ def definitions(engine: str, location: str, schema: str = "archive") -> str:
 
 def _duckdb(table: str, folder: str) -> str:
     depth = "/".join("*" for _ in PARTITIONS[table])
+    types = ", ".join(f"'{name}': {_SCALARS[str(kind)][2]}" for name, kind in PARTITIONS[table])
     return (
         f"CREATE OR REPLACE VIEW {table} AS\n"  # noqa: S608 (printed for the operator; location escaped)
         f"  SELECT * FROM read_parquet('{folder}/{depth}/*.parquet',\n"
-        f"                             hive_partitioning = true, union_by_name = true);\n"
+        f"                             hive_partitioning = true, union_by_name = true,\n"
+        f"                             hive_types = {{{types}}});\n"
     )
 
 
@@ -58,7 +62,7 @@ def _data_columns(table: str) -> list[pa.Field]:
 
 def _trino(table: str, folder: str, schema: str) -> str:
     columns = [f"  {f.name} {_trino_type(f.type)}" for f in _data_columns(table)]
-    columns += [f"  {name} {'varchar' if kind == 'string' else kind}" for name, kind in PARTITIONS[table]]
+    columns += [f"  {name} {_trino_type(kind)}" for name, kind in PARTITIONS[table]]
     keys = ", ".join(f"'{name}'" for name, _ in PARTITIONS[table])
     return (
         f"CREATE TABLE IF NOT EXISTS hive.{schema}.{table} (\n"
@@ -71,7 +75,7 @@ def _trino(table: str, folder: str, schema: str) -> str:
 
 def _athena(table: str, folder: str, schema: str) -> str:
     columns = [f"  `{f.name}` {_hive_type(f.type)}" for f in _data_columns(table)]
-    partitions = ", ".join(f"`{name}` {kind}" for name, kind in PARTITIONS[table])
+    partitions = ", ".join(f"`{name}` {_hive_type(kind)}" for name, kind in PARTITIONS[table])
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {schema}.{table} (\n"
         + ",\n".join(columns)
@@ -102,11 +106,11 @@ def _hive_type(kind: pa.DataType) -> str:
     return _SCALARS[str(kind)][1]
 
 
-# Arrow type → (Trino, Hive/Athena)
+# Arrow type → (Trino, Hive/Athena, DuckDB)
 _SCALARS = {
-    "string": ("varchar", "string"),
-    "bool": ("boolean", "boolean"),
-    "int32": ("integer", "int"),
-    "int64": ("bigint", "bigint"),
-    "date32[day]": ("date", "date"),
+    "string": ("varchar", "string", "VARCHAR"),
+    "bool": ("boolean", "boolean", "BOOLEAN"),
+    "int32": ("integer", "int", "INTEGER"),
+    "int64": ("bigint", "bigint", "BIGINT"),
+    "date32[day]": ("date", "date", "DATE"),
 }

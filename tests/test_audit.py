@@ -16,11 +16,12 @@ from archive_lib.audit.fixity import in_slice
 from archive_lib.audit.html import render_html
 from archive_lib.errors import MissingTokenError, StoreError
 from archive_lib.models import Account
+from archive_lib.retention import ObjectRetention
 from archive_lib.storage import FileStore
 from archive_lib.storage.base import StoredObject
 from tests.audit_world import AuditWorld, kinds, problems_of
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import archivectl, gzip_members
+from tests.helpers import archivectl, gzip_members, read_items
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 NIGHT_1 = dt.date(2026, 11, 20)
@@ -312,3 +313,103 @@ def test_html_report_is_self_contained_and_escapes_archived_text(
     assert info["roles"]["badhuset_question"] in figures["within_24h"]
     assert late not in figures["late"]  # the answer's id: the late one is the comment it answers
     assert report.response_items["ks-mastodon"][figures["late"][0]]["answer_id"] == late
+
+
+# ------------------------------------------------------------- objects written outside runs
+
+
+def _export(world: AuditWorld, folder: pathlib.Path) -> str:
+    """One release package made with ``archivectl export``; returns its export log key."""
+    [post] = [r for r in read_items(world.store) if r["item_type"] == "post"]
+    done = subprocess.run(
+        archivectl(
+            "export",
+            "--store",
+            world.store.url,
+            "--index",
+            str(folder / "index"),
+            "--item",
+            post["item_id"],
+            "--purpose",
+            "Begäran om allmän handling",
+            "--reference",
+            "KS 2026/0042",
+            "--by",
+            "Rita Registrator",
+            "--out",
+            str(folder / "utlamnande.zip"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    [key] = world.store.list("exports/")
+    return key
+
+
+def test_an_export_leaves_the_next_audit_clean(world: AuditWorld, tmp_path: pathlib.Path) -> None:
+    world.capture(NIGHT_1, "ks-mastodon")
+    log_key = _export(world, tmp_path)
+    inventory = world.folder / "inventory.yaml"
+    audited = subprocess.run(
+        archivectl(
+            "audit",
+            "--store",
+            world.store.url,
+            "--inventory",
+            str(inventory),
+            "--since",
+            "2026-11-20",
+            "--until",
+            "2026-11-20",
+            "--full",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert audited.returncode == 0, audited.stderr
+    data = json.loads(audited.stdout)
+    assert data["clean"] is True and data["problems"] == []
+    assert data["fixity"]["objects_verified"] == data["fixity"]["objects_total"]
+
+    # The log entry was verified against the store's own checksum: a changed byte shows.
+    store = world.store
+    assert isinstance(store, FileStore)
+    path = store.root / log_key
+    _writable(path)
+    path.write_bytes(path.read_bytes().replace(b"KS 2026/0042", b"KS 2026/0043"))
+    report = world.audit(NIGHT_1, NIGHT_1)
+    assert {p.kind for p in report.problems} == {"checksum_mismatch", "object_writable"}
+    assert {p.key for p in report.problems} == {log_key}
+    [checksum] = problems_of(report, "checksum_mismatch")
+    assert "the store's own checksum" in checksum["detail"]
+
+
+def test_unknown_objects_beside_export_logs_and_reports_are_still_reported(world: AuditWorld) -> None:
+    world.capture(NIGHT_1, "ks-mastodon")
+    store = world.store
+    permanent = ObjectRetention("bevaras", None)
+    strays = [
+        "exports/2026/11/20/anteckningar.txt",
+        "exports/2026/11/20/20261120T100000Z_0123abcd.json.bak",
+        "audit/2026-11-20/rapport.json",
+        "audit/egen-rapport.html",
+        "metadata/okand.bin",
+    ]
+    for key in strays:
+        store.put(key, b"{}\n", retention=permanent, tags={"kind": "other"})
+    # Shaped as an export log entry, but stored as no export is: its retention and tags show.
+    forged = "exports/2026/11/20/20261120T100000Z_0123abcd.json"
+    store.put(forged, b"{}\n", retention=permanent, tags={"kind": "export-ish"})
+
+    report = world.audit(NIGHT_1, NIGHT_1, full=False)
+
+    unknown = problems_of(report, "object_not_in_manifest")
+    assert sorted(p["key"] for p in unknown) == sorted(strays)
+    assert {p.kind for p in report.problems if p.key == forged} == {"retention_mismatch", "tags_mismatch"}
+    [mismatch] = [p for p in problems_of(report, "retention_mismatch") if p["key"] == forged]
+    assert "'bevaras' until permanent, the archive wrote 'export-log' until permanent" in mismatch["detail"]

@@ -7,15 +7,18 @@ and GetObjectTagging works; that is what the audit reads (moto lacks GetObjectRe
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pathlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
+from archive_lib.manifest import manifests_of
 from archive_lib.storage import S3Store
 from tests.audit_world import AuditWorld, kinds
 from tests.fakes.mastodon import FakeMastodon
+from tests.helpers import read_items
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -140,3 +143,46 @@ def test_a_late_capture_of_an_old_night_is_locked_for_a_day_and_audits_clean(
         report = world.audit(old, old)
     assert "retention_mismatch" not in kinds(report), report.problems
     assert report.fixity["protection_checked"] > 0
+
+
+def test_an_export_log_passes_with_its_legal_hold(world: AuditWorld, tmp_path: pathlib.Path) -> None:
+    from archive_lib.export import ExportRequest, make_export
+    from archive_lib.search import SearchIndex
+
+    index = SearchIndex(world.store, tmp_path / "index")
+    index.refresh()
+    [post] = [r for r in read_items(world.store) if r["item_type"] == "post"]
+    request = ExportRequest("Granskning", "KS 2026/7", "registrator", item_ids=(post["item_id"],))
+    exported = make_export(world.store, index, request, tmp_path / "utlamnande.zip")
+
+    report = world.audit(NIGHT, NIGHT)
+
+    assert report.problems == []
+    assert report.fixity["objects_verified"] == report.fixity["objects_total"]
+    assert world.store.stat(exported.log_key).legal_hold
+
+
+def test_an_unlocked_object_of_an_interrupted_run_is_listed_and_left_to_the_audit(
+    world: AuditWorld, locked_bucket: str, s3_client: S3Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The create-only put that completes a file store's missing sidecar cannot lock or tag an
+    object S3 already holds: the next run's recovery tries, says so, and the audit reports it."""
+    store = world.store
+    [source] = [k for k in store.list("warc/mastodon/ks-mastodon/")]
+    next_night = NIGHT + dt.timedelta(days=1)
+    key = "warc/mastodon/ks-mastodon/2026/11/21/ks-mastodon_20261121T010000Z_abcd-00001.warc.gz"
+    with store.open(source) as handle:
+        s3_client.put_object(Bucket=locked_bucket, Key=f"arkiv/{key}", Body=handle.read())
+
+    world.fake.advance(days=1)
+    with caplog.at_level(logging.WARNING, logger="archive_lib.recovery"):
+        assert world.capture(next_night, "ks-mastodon").status == "ok"
+
+    assert (
+        f"{key} of interrupted run ks-mastodon_20261121T010000Z_abcd was stored without its retention "
+        "and tags: could not be restored (the audit reports it)"
+    ) in caplog.messages
+    [manifest] = [m for m in manifests_of(store, "ks-mastodon", next_night) if m["status"] == "interrupted"]
+    assert key in {o["key"] for o in manifest["objects"]}
+    report = world.audit(next_night, next_night)
+    assert {p.kind for p in report.problems if p.key == key} >= {"object_not_locked"}

@@ -156,6 +156,9 @@ def test_a_broken_inventory_exits_2_naming_the_line_and_writes_nothing(tmp_path:
         (["--account", "no-such-account"], "no account with id 'no-such-account'"),
         (["--run-date", "2999-01-01"], "is in the future"),
         (["--run-date", "2026-13-01"], "is not a date"),
+        (["--run-date", "0001-01-01"], "is before 2000-01-01"),
+        (["--recheck-days", "1000000"], "--recheck-days must be from 1 to 3650"),
+        (["--recheck-days", "0"], "--recheck-days must be from 1 to 3650"),
         (["--store", "ftp://archive.example/x"], "unknown object store URL"),
     ],
 )

@@ -9,15 +9,22 @@ pytest's tmp_path and read through load_inventory, as the nightly run reads them
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import pathlib
+import subprocess
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archive_lib.connectors import PLATFORMS
-from archive_lib.errors import ConfigError, InventoryError
-from archive_lib.inventory import load_inventory
-from archive_lib.retention import RetentionClass
+from archive_lib.errors import CONTROL_CHARACTERS, ConfigError, InventoryError
+from archive_lib.inventory import MAX_KEEP_YEARS, MAX_RECHECK_DAYS, load_inventory, parse_inventory
+from archive_lib.retention import ObjectRetention, RetentionClass
+from archive_lib.storage import FileStore
+from tests.fakes.mastodon import FakeMastodon
+from tests.helpers import capture_command, read_items, write_inventory
 
 VALID = """\
 organisation: Kristianstads kommun
@@ -202,7 +209,8 @@ def test_missing_responsible_or_substitute_loads_with_a_warning(
         ),
         pytest.param(
             HEAD + KS + "    active_from: 2019-13-01\n",
-            "line 15: accounts[0].active_from: must be a date YYYY-MM-DD, not '2019-13-01'",
+            "line 15: accounts[0].active_from: must be a date YYYY-MM-DD from 2000-01-01 to 2199-12-31, "
+            "not '2019-13-01'",
             id="impossible-date",
         ),
         pytest.param(
@@ -330,7 +338,7 @@ def test_every_problem_is_reported_together_in_line_order(tmp_path: pathlib.Path
     path, error = refused(tmp_path, text)
     assert str(error).splitlines() == [
         f"{path}, line 4: retention_classes.gallras-efter-2-ar.keep_years: must be a whole number "
-        "of at least 1, not 0",
+        "from 1 to 200, not 0",
         f"{path}, line 8: accounts[0].platform: 'mastodn' is not a supported platform "
         f"(supported: {', '.join(sorted(PLATFORMS))})",
         f"{path}, line 14: accounts[0].retention: 'evigt' is not a retention class (defined: bevaras)",
@@ -366,3 +374,293 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: pathlib.Path) -> None:
     with pytest.raises(InventoryError) as caught:
         load_inventory(path)
     assert str(caught.value) == f"{path}: is not UTF-8 text"
+
+
+# -------------------------------------------------------------------- bounds on values
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            HEAD.replace("{keep_years: 2}", "{keep_years: 9000}") + KS,
+            "line 4: retention_classes.gallras-efter-2-ar.keep_years: must be a whole number from 1 "
+            "to 200, not 9000",
+            id="keep-years-9000",
+        ),
+        pytest.param(
+            "recheck_days: 1000000\n" + HEAD + KS,
+            "line 1: recheck_days: must be a whole number from 1 to 3650, not 1000000",
+            id="top-level-recheck-days",
+        ),
+        pytest.param(
+            HEAD + KS + "    recheck_days: 3651\n",
+            "line 15: accounts[0].recheck_days: must be a whole number from 1 to 3650, not 3651",
+            id="account-recheck-days",
+        ),
+        pytest.param(
+            HEAD + KS + "    active_from: 0001-01-01\n",
+            "line 15: accounts[0].active_from: must be a date YYYY-MM-DD from 2000-01-01 to 2199-12-31, "
+            "not 0001-01-01",
+            id="active-from-year-1",
+        ),
+        pytest.param(
+            HEAD + KS + "    active_to: 9999-12-31\n",
+            "line 15: accounts[0].active_to: must be a date YYYY-MM-DD from 2000-01-01 to 2199-12-31, "
+            "not 9999-12-31",
+            id="active-to-year-9999",
+        ),
+        pytest.param(
+            HEAD + KS + "    active_from: '1999-12-31'\n",
+            "line 15: accounts[0].active_from: must be a date YYYY-MM-DD from 2000-01-01 to 2199-12-31, "
+            "not '1999-12-31'",
+            id="active-from-quoted-just-too-early",
+        ),
+        pytest.param(
+            HEAD + KS + "    recheck_days: " + "9" * 5000 + "\n",
+            "line 15: accounts[0].recheck_days: must be a whole number from 1 to 3650, not "
+            f"'{'9' * 60}'… (5000 characters)",
+            id="integer-too-long-to-convert",
+        ),
+        pytest.param(
+            HEAD + KS.replace("board: Kommunstyrelsen", "board: " + "K" * 201),
+            "line 7: accounts[0].board: is 201 characters long, at most 200 are allowed",
+            id="text-too-long",
+        ),
+    ],
+)
+def test_values_outside_their_bounds_are_refused(tmp_path: pathlib.Path, text: str, expected: str) -> None:
+    path, error = refused(tmp_path, text)
+    assert one_line(path, error) == f"{path}, {expected}"
+
+
+def test_values_at_their_bounds_load(tmp_path: pathlib.Path) -> None:
+    text = (
+        "recheck_days: 3650\n"
+        + HEAD.replace("{keep_years: 2}", "{keep_years: 200}")
+        + KS.replace("retention: bevaras", "retention: gallras-efter-2-ar")
+        + "    active_from: 2000-01-01\n    active_to: 2199-12-31\n    recheck_days: 1\n"
+    )
+    [account] = load_inventory(write(tmp_path, text)).accounts
+    assert account.retention.keep_years == 200
+    assert (account.active_from, account.active_to) == (dt.date(2000, 1, 1), dt.date(2199, 12, 31))
+    assert account.recheck_days == 1
+
+
+def test_the_widest_inventory_captures_a_night(tmp_path: pathlib.Path) -> None:
+    """The extremes the inventory allows go through a whole capture: retain-until 200 years on,
+    a re-check window of ten years, active from the earliest to the latest allowed day."""
+    night = "2026-11-20"
+    now = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+    with FakeMastodon(now=now) as fake:
+        town = fake.add_account("kristianstad", "Kristianstads kommun")
+        fake.post(town, fake.html("Badhuset öppnar igen!"), at=now - dt.timedelta(days=3000))
+        inventory = write_inventory(
+            tmp_path,
+            fake.base_url,
+            [
+                {
+                    "id": "ks-mastodon",
+                    "handle": "kristianstad",
+                    "retention": "lange",
+                    "active_from": "2000-01-01",
+                    "active_to": "2199-12-31",
+                }
+            ],
+            retention_classes={"lange": {"keep_years": MAX_KEEP_YEARS}},
+            recheck_days=MAX_RECHECK_DAYS,
+        )
+        store = (tmp_path / "archive").as_uri()
+        done = subprocess.run(
+            capture_command(inventory, store, night=night), capture_output=True, text=True, timeout=300
+        )
+    assert done.returncode == 0, done.stderr
+    rows = read_items(FileStore(store))
+    assert len(rows) == 1
+    assert rows[0]["retain_until"] == dt.date(2226, 11, 20)
+    [key] = FileStore(store).list("manifests/")
+    assert FileStore(store).stat(key).retention == ObjectRetention("lange", dt.date(2226, 11, 20))
+
+
+# ------------------------------------------------------------------- text from the file
+
+
+@pytest.mark.parametrize(
+    ("character", "code"),
+    [
+        ("\\r\\n", "000D"),
+        ("\\n", "000A"),
+        ("\\t", "0009"),
+        ("\\0", "0000"),
+        ("\\e[31m", "001B"),
+        ("\\x7f", "007F"),
+        ("\\x85", "0085"),
+        ("\\u202e", "202E"),
+        ("\\u2066", "2066"),
+        ("\\u2069", "2069"),
+    ],
+)
+def test_control_characters_in_values_are_refused(tmp_path: pathlib.Path, character: str, code: str) -> None:
+    # Double-quoted YAML writes any character as an escape; this is how a CRLF reaches a value.
+    text = HEAD + KS.replace("handle: kristianstad", f'handle: "kristian{character}WARC-Evil: 1"')
+    path, error = refused(tmp_path, text)
+    assert one_line(path, error) == (
+        f"{path}, line 9: accounts[0].handle: contains the control character U+{code} (character 9); "
+        "values are one line of plain text"
+    )
+
+
+def test_a_crlf_in_any_text_field_is_refused_naming_each(tmp_path: pathlib.Path) -> None:
+    text = (
+        'organisation: "Kristianstads kommun\\r\\nX: 1"\n'
+        + HEAD.replace("organisation: Kristianstads kommun\n", "")
+        + KS.replace("board: Kommunstyrelsen", 'board: "Kommun\\rstyrelsen"').replace(
+            "responsible: Anna Andersson", 'responsible: "Anna\\u2028Andersson"'
+        )
+    )
+    _, error = refused(tmp_path, text)
+    assert [(p.line, p.field) for p in error.problems] == [
+        (1, "organisation"),
+        (7, "accounts[0].board"),
+        (12, "accounts[0].responsible"),
+    ]
+
+
+@given(value=st.text(min_size=1, max_size=400))
+def test_every_problem_is_one_short_inert_line(value: str) -> None:
+    """Whatever text a field holds, each problem quoting it is one printable line of bounded length."""
+    for text in (
+        HEAD + KS.replace("platform: mastodon", f"platform: {json.dumps(value)}"),
+        HEAD + KS.replace("api_base: https://social.kristianstad.se", f"api_base: {json.dumps(value)}"),
+        HEAD + KS + f"    {json.dumps(value)}: 1\n",
+    ):
+        try:
+            parse_inventory(text, "förteckning.yaml")
+        except InventoryError as error:
+            for problem in error.problems:
+                line = str(problem)
+                assert "\n" not in line and "\r" not in line
+                assert not CONTROL_CHARACTERS.search(line), line
+                assert len(line) <= 600
+            assert len(str(error)) <= 100 * 600
+
+
+def test_a_long_hostile_value_is_quoted_short_and_escaped(tmp_path: pathlib.Path) -> None:
+    hostile = "\\e[2J\\e[31m" + "x" * 10_000
+    path, error = refused(tmp_path, HEAD + KS.replace("platform: mastodon", f'platform: "{hostile}"'))
+    message = one_line(path, error)
+    assert message == (
+        f"{path}, line 8: accounts[0].platform: contains the control character U+001B (character 1); "
+        "values are one line of plain text"
+    )
+    path, error = refused(tmp_path, HEAD + KS.replace("platform: mastodon", "platform: " + "x" * 10_000))
+    assert one_line(path, error) == (
+        f"{path}, line 8: accounts[0].platform: is 10000 characters long, at most 200 are allowed"
+    )
+    path, error = refused(tmp_path, HEAD + KS.replace("platform: mastodon", "platform: " + "y" * 150))
+    assert one_line(path, error).startswith(
+        f"{path}, line 8: accounts[0].platform: '{'y' * 60}'… (150 characters) is not a supported platform"
+    )
+    path, error = refused(tmp_path, HEAD + KS + '    "kanal\\e]0;title\\u0007": 1\n')
+    assert one_line(path, error) == f"{path}, line 15: accounts[0].'kanal\\x1b]0;title\\x07': unknown field"
+    text = HEAD.replace("  bevaras: {keep: permanent}", '  "Bevaras\\u202e": {keep: permanent}') + KS
+    path, error = refused(tmp_path, text)
+    assert str(error).splitlines()[0] == (
+        f"{path}, line 3: retention_classes.'Bevaras\\u202e': class names use lowercase letters, digits "
+        "and hyphens"
+    )
+
+
+# ----------------------------------------------------------------------- hostile YAML
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """Nested aliases: each level repeats the previous one nine times (9**levels values)."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for n in range(1, levels):
+        lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]")
+    return "\n".join(lines) + f"\nrecheck_days: *a{levels - 1}\n"
+
+
+def test_an_alias_bomb_is_refused_with_one_problem_naming_the_line(tmp_path: pathlib.Path) -> None:
+    bomb = billion_laughs()
+    assert len(bomb) < 700
+    path, error = refused(tmp_path, bomb)
+    assert one_line(path, error) == (
+        f"{path}, line 6: aliases (*name) repeat more than 100000 values in this file; write the "
+        "values out or use fewer aliases"
+    )
+
+
+def test_anchors_and_merge_keys_still_work(tmp_path: pathlib.Path) -> None:
+    text = HEAD + (
+        "  - id: ks-mastodon\n"
+        "    <<: &mastodon\n"
+        "      board: Kommunstyrelsen\n"
+        "      platform: mastodon\n"
+        "      api_base: https://social.kristianstad.se\n"
+        "      retention: &keep bevaras\n"
+        "      responsible: Anna Andersson\n"
+        "      substitute: Bo Berg\n"
+        "    handle: kristianstad\n"
+    )
+    for n in range(300):
+        text += f"  - {{<<: *mastodon, id: konto-{n}, handle: konto{n}, retention: *keep}}\n"
+    inventory = load_inventory(write(tmp_path, text))
+    assert len(inventory.accounts) == 301
+    assert {(a.board, a.platform, a.retention.name) for a in inventory.accounts} == {
+        ("Kommunstyrelsen", "mastodon", "bevaras")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "accounts: &a [*a]\n",
+            "line 1: an alias refers to the mapping or list it is part of",
+            id="recursive-alias",
+        ),
+        pytest.param(
+            "accounts: " + "[" * 1000 + "]" * 1000 + "\n",
+            "line 1: nested more than 20 levels deep",
+            id="deep-nesting",
+        ),
+        pytest.param(
+            "? [ks, kfn]\n: Kommunstyrelsen\n",
+            "line 1: a key must be text, not a list or mapping",
+            id="list-as-key",
+        ),
+        pytest.param(
+            "organisation: Kristianstad\ncontact: \x1b[31m\n",
+            "line 2: the character U+001B is not allowed in YAML",
+            id="raw-escape-character",
+        ),
+        pytest.param(
+            "accounts: *" + "x" * 5000 + "\n",
+            f"line 1: not valid YAML: found undefined alias '{'x' * 97}…",
+            id="long-alias-name",
+        ),
+    ],
+)
+def test_hostile_yaml_is_refused_with_one_short_problem(
+    tmp_path: pathlib.Path, text: str, expected: str
+) -> None:
+    path, error = refused(tmp_path, text)
+    assert one_line(path, error) == f"{path}, {expected}"
+
+
+def test_a_file_larger_than_the_limit_is_refused_unread(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, VALID + "# " + "x" * (2 * 1024 * 1024) + "\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    assert str(caught.value) == f"{path}: is larger than 2 MiB; an inventory is a few hundred kB at most"
+
+
+def test_a_flood_of_problems_is_listed_up_to_a_limit(tmp_path: pathlib.Path) -> None:
+    text = HEAD + KS + "".join(f"    fel{n}: 1\n" for n in range(500))
+    path, error = refused(tmp_path, text)
+    assert len(error.problems) == 500
+    lines = str(error).splitlines()
+    assert len(lines) == 101
+    assert lines[-1] == f"{path}: and 400 more problems"

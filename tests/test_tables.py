@@ -118,3 +118,69 @@ def test_docs_show_the_current_definitions() -> None:
             f"docs/operations.md shows outdated {engine} definitions: paste the output of "
             f"`archivectl tables --engine {engine} --store s3://kommun-arkiv/social`"
         )
+
+
+def test_numeric_looking_account_ids_read_as_text(tmp_path: pathlib.Path) -> None:
+    """An account id such as ``2024`` is a path segment ``account_id=2024``: typed, not guessed,
+    it stays text, alone in the store and beside ``ks-2024``."""
+    from tests.fakes.mastodon_sample import populate_demo
+
+    store = (tmp_path / "archive").as_uri()
+    with FakeMastodon() as fake:
+        populate_demo(fake)
+        inventory = write_inventory(
+            tmp_path,
+            fake.base_url,
+            [
+                {"id": "2024", "handle": "kristianstad"},
+                {"id": "ks-2024", "handle": "kristianstadbibliotek"},
+            ],
+        )
+
+        def night(*accounts: str) -> None:
+            for account in accounts:
+                command = capture_command(inventory, store, "--account", account, night="2026-11-20")
+                subprocess.run(command, check=True, capture_output=True)
+
+        def views() -> duckdb.DuckDBPyConnection:
+            sql = subprocess.run(
+                archivectl("tables", "--engine", "duckdb", "--store", store),
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            con = duckdb.connect()
+            con.execute(sql)
+            return con
+
+        night("2024")
+        con = views()
+        types = {row[0]: row[1] for row in con.execute("DESCRIBE items").fetchall()}
+        assert (types["account_id"], types["run_date"]) == ("VARCHAR", "DATE")
+        assert con.execute("SELECT count(*) FROM items WHERE account_id = 'ks-2024'").fetchone() == (0,)
+        alone = con.execute("SELECT count(*) FROM items WHERE account_id LIKE '20%'").fetchone()
+        assert alone is not None and alone[0] > 0
+
+        night("ks-2024")
+    con = views()
+    expected = read_items(FileStore(store))
+    per_account = dict(con.execute("SELECT account_id, count(*) FROM items GROUP BY ALL").fetchall())
+    assert per_account == {
+        "2024": sum(1 for r in expected if r["account_id"] == "2024"),
+        "ks-2024": sum(1 for r in expected if r["account_id"] == "ks-2024"),
+    }
+    assert all(count > 0 for count in per_account.values())
+    runs = con.execute("SELECT account_id, run_date FROM runs ORDER BY account_id").fetchall()
+    assert [(a, str(d)) for a, d in runs] == [("2024", "2026-11-20"), ("ks-2024", "2026-11-20")]
+    types = {row[0]: row[1] for row in con.execute("DESCRIBE runs").fetchall()}
+    assert (types["account_id"], types["run_date"]) == ("VARCHAR", "DATE")
+
+
+def test_trino_and_athena_type_the_partition_columns() -> None:
+    trino = definitions("trino", "s3://kommun-arkiv/social")
+    items = _columns(trino, "items")
+    assert (items["account_id"], items["run_date"]) == ("varchar", "date")
+    assert _columns(trino, "runs")["run_date"] == "date"
+    athena_items, athena_runs = definitions("athena", "s3://kommun-arkiv/social").split("CREATE EXTERNAL")[1:]
+    assert "PARTITIONED BY (`account_id` string, `run_date` date)" in athena_items
+    assert "PARTITIONED BY (`run_date` date)" in athena_runs

@@ -1,9 +1,20 @@
 """What the audit expects the store to hold: every object with its size, SHA-256, retention and
 tags, as the manifests say; and what listing alone shows is wrong.
 
-Every object a manifest lists is expected with its size and SHA-256. A manifest itself, an audit
-report, and the objects of a run that never wrote its manifest are compared with the store's own
-checksum. An object no manifest accounts for is a problem, and is verified on every audit.
+Every object a manifest lists is expected with its size and SHA-256. A manifest itself, and the
+objects of a run that never wrote its manifest, are compared with the store's own checksum.
+
+Two kinds of object are written outside any run, and are known by their keys alone (see
+:mod:`archive_lib.layout`), each compared with the store's own checksum:
+
+* export log entries (``exports/…``): kind ``export``, kept permanently in class
+  ``export-log`` (:data:`archive_lib.retention.EXPORT_LOG`), tagged ``kind=export``;
+* audit reports (``audit/…``): kind ``audit``, tagged ``kind=audit``. Their retention class
+  follows the inventory of the day they were written (the longest-kept class), so only its
+  presence is checked.
+
+Any other object no manifest accounts for, under these prefixes or elsewhere, is a problem, and is
+verified on every audit.
 """
 
 from __future__ import annotations
@@ -12,11 +23,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive_lib.audit.holdings import AUDIT, Holdings, night_of
+from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
-from archive_lib.layout import run_id_of
+from archive_lib.layout import audit_report_night, export_log_day, run_id_of
 from archive_lib.manifest import kind_of
+from archive_lib.retention import EXPORT_LOG
 
 
 @dataclass(frozen=True)
@@ -97,8 +109,9 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
         if key in expected:
             continue
         owner = run_id_of(key)
-        if key.startswith(f"{AUDIT}/"):
-            expected[key] = Expected(key, "audit", key, None, tags={"kind": "audit"})
+        outside_runs = _outside_runs(key)
+        if outside_runs is not None:
+            expected[key] = outside_runs
         elif owner is not None and owner not in holdings.manifest_keys:
             # Reported once per run as run_without_manifest; its objects are still checked.
             expected[key] = Expected(key, kind_of(key), owner, night_of(key), always=True)
@@ -114,6 +127,25 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
             )
             expected[key] = Expected(key, kind_of(key), key, night_of(key), always=True)
     return sorted(expected.values(), key=order), problems
+
+
+def _outside_runs(key: str) -> Expected | None:
+    """What an export log entry or an audit report should be; ``None`` for any other key."""
+    day = export_log_day(key)
+    if day is not None:
+        return Expected(
+            key,
+            "export",
+            key,
+            day,
+            retention_class=EXPORT_LOG.retention_class,
+            retain_until=EXPORT_LOG.retain_until,
+            tags={"kind": "export"},
+        )
+    night = audit_report_night(key)
+    if night is not None:
+        return Expected(key, "audit", key, night, tags={"kind": "audit"})
+    return None
 
 
 def order(exp: Expected) -> tuple[int, str]:

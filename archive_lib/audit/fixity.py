@@ -1,8 +1,8 @@
 """Fixity: has any stored byte changed, and does every object still carry its protection?
 
-Every object a manifest lists is expected with its size and SHA-256; a manifest itself, and an
-audit report, are compared with the store's own checksum (the file store's sidecar, the S3
-``ChecksumSHA256``). For each object verified:
+Every object a manifest lists is expected with its size and SHA-256; a manifest itself, an export
+log entry and an audit report are compared with the store's own checksum (the file store's
+sidecar, the S3 ``ChecksumSHA256``); see :mod:`.catalogue`. For each object verified:
 
 * the SHA-256 and size are recomputed from the stored bytes;
 * a WARC file is read record by record with warcio, checking every record's

@@ -26,7 +26,6 @@ from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-AUDIT = "audit"
 _RUNS_DATE = len(f"{layout.RUNS}/run_date=")
 
 
@@ -74,8 +73,8 @@ def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
     """List the store, read every manifest and the runs rows of the nights ``since``..``until``."""
     holdings = Holdings(keys=list(store.list("")))
     for key in holdings.keys:
-        if key.startswith(f"{AUDIT}/"):
-            continue
+        if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/")):
+            continue  # written outside any run
         run_id = layout.run_id_of(key)
         night = night_of(key)
         if run_id is None or night is None:

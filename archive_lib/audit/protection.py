@@ -87,7 +87,7 @@ def _retention(
         found.append(
             (
                 "retention_mismatch",
-                f"the store holds class {retention_class!r} until {until or 'permanent'}, the manifest "
-                f"{exp.retention_class!r} until {exp.retain_until or 'permanent'}",
+                f"the store holds class {retention_class!r} until {until or 'permanent'}, the archive "
+                f"wrote {exp.retention_class!r} until {exp.retain_until or 'permanent'}",
             )
         )

@@ -41,6 +41,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive_lib.clock import IdFactory
 from archive_lib.content_coding import DEFAULT_LIMIT, TooLargeError, UndecodableError, codings, decoded_chunks
+from archive_lib.errors import escape_controls
 from archive_lib.models import Exchange, RecordRef
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
@@ -178,7 +179,13 @@ class WarcRecorder:
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         }
-        body = "".join(f"{name}: {value}\r\n" for name, value in fields.items() if value).encode()
+        # Each field is one line: a line break in a value (an inventory's handle, say) would start
+        # a field of its own, so control characters are written as escapes instead.
+        body = "".join(
+            f"{escape_controls(name)}: {escape_controls(value)}\r\n"
+            for name, value in fields.items()
+            if value
+        ).encode()
         self._redactor.ensure_clean(body, "a warcinfo record")
         headers = {
             "WARC-Record-ID": self._ids.record_id(),
