@@ -25,7 +25,7 @@ from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
-from archive_lib.inventory import EARLIEST_DATE, MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
+from archive_lib.inventory import MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
 from archive_lib.logs import SECRETS, configure
 from archive_lib.models import Account, Inventory
 from archive_lib.nightly import NightResult, capture_night, select_accounts
@@ -138,10 +138,6 @@ def _capture(args: argparse.Namespace, tty: bool) -> int:
     run_date = args.run_date or today
     if run_date > today:
         raise ConfigError(f"--run-date {run_date} is in the future (today is {today} in Stockholm)")
-    if run_date < EARLIEST_DATE:
-        raise ConfigError(
-            f"--run-date {run_date} is before {EARLIEST_DATE}, the earliest date the archive knows"
-        )
     if args.recheck_days is not None and not MIN_RECHECK_DAYS <= args.recheck_days <= MAX_RECHECK_DAYS:
         raise ConfigError(f"--recheck-days must be from {MIN_RECHECK_DAYS} to {MAX_RECHECK_DAYS}")
     select_accounts(inventory, args.account)  # unknown ids are refused before anything is opened

@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from archive_lib.clock import EARLIEST_DATE, LATEST_DATE
+from archive_lib.errors import shown
+
 
 def date_arg(value: str) -> dt.date:
-    """An argparse type: a calendar date written ``YYYY-MM-DD``."""
+    """An argparse type: a calendar date written ``YYYY-MM-DD``, within the archive's dates."""
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(f"{shown(value)} is not a date YYYY-MM-DD") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise argparse.ArgumentTypeError(f"{day} is not a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return day
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:

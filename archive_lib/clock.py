@@ -16,6 +16,11 @@ from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UTC = dt.UTC
+#: The days the archive's own dates (nights, activity periods, date filters) may name: older
+#: than every social platform it captures, and far from the calendar's ends, where date
+#: arithmetic (Stockholm midnight, retention years) overflows. Platform times are not bounded.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
 
 
 class Clock(Protocol):

@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from archive_lib.clock import EARLIEST_DATE, LATEST_DATE
 from archive_lib.connectors import PLATFORMS
 from archive_lib.errors import CONTROL_CHARACTERS, MAX_SHOWN, InventoryError, InventoryProblem, shown
 from archive_lib.models import Account, Inventory
@@ -61,8 +62,6 @@ DEFAULT_RECHECK_DAYS = 30
 # calendar Python can represent (years 1 and 9999). README.md, "The inventory", documents them.
 MIN_KEEP_YEARS, MAX_KEEP_YEARS = 1, 200  # Swedish culling periods are counted in years, rarely past 10
 MIN_RECHECK_DAYS, MAX_RECHECK_DAYS = 1, 3650  # ten years of re-checking threads every night
-EARLIEST_DATE = dt.date(2000, 1, 1)  # older than every social platform the archive captures
-LATEST_DATE = dt.date(2199, 12, 31)
 MAX_TEXT = 200  # characters of a name, handle, board, person, decision ...
 MAX_URL = 2048  # characters of api_base
 # The YAML itself: a few hundred accounts take some 100 kB and four levels of nesting.

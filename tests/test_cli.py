@@ -154,9 +154,9 @@ def test_a_broken_inventory_exits_2_naming_the_line_and_writes_nothing(tmp_path:
     ("args", "message"),
     [
         (["--account", "no-such-account"], "no account with id 'no-such-account'"),
-        (["--run-date", "2999-01-01"], "is in the future"),
+        (["--run-date", "2100-01-01"], "is in the future"),
         (["--run-date", "2026-13-01"], "is not a date"),
-        (["--run-date", "0001-01-01"], "is before 2000-01-01"),
+        (["--run-date", "0001-01-01"], "is not a date from 2000-01-01 to 2199-12-31"),
         (["--recheck-days", "1000000"], "--recheck-days must be from 1 to 3650"),
         (["--recheck-days", "0"], "--recheck-days must be from 1 to 3650"),
         (["--store", "ftp://archive.example/x"], "unknown object store URL"),
@@ -176,6 +176,39 @@ def test_bad_usage_exits_2(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "archive").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["audit", "--since", "0001-01-01"],
+        ["search", "badhus", "--until", "9999-12-31"],
+        ["show", "1", "--as-of", "0001-01-01"],
+        ["runs", "--run-date", "9999-12-31"],
+        [
+            "export",
+            "--item",
+            "1",
+            "--purpose",
+            "p",
+            "--reference",
+            "r",
+            "--out",
+            "x.zip",
+            "--since",
+            "0001-01-01",
+        ],
+    ],
+)
+def test_every_date_option_refuses_the_ends_of_the_calendar(
+    tmp_path: pathlib.Path, command: list[str]
+) -> None:
+    # Stockholm midnight of the year 1 or 9999 does not exist: refused, never a traceback.
+    result = run(archivectl(*command, "--store", f"file://{tmp_path / 'archive'}"))
+
+    assert result.returncode == 2
+    assert "is not a date from 2000-01-01 to 2199-12-31" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_check_inventory_lists_accounts_and_their_people(
