@@ -6,12 +6,14 @@ Exit codes (documented in README.md):
 * 1: at least one account failed (the others completed; each failure is named with its
   reason), or the store failed during the night;
 * 2: bad usage or configuration (broken inventory, unknown account, unusable store).
+
+Whatever it prints that came from elsewhere (platform error messages, inventory entries) goes
+through the terminal rule of :mod:`archive_lib.inert`; JSON through its JSON rule.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -25,6 +27,7 @@ from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
+from archive_lib.inert import json_text, terminal_text
 from archive_lib.inventory import MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
 from archive_lib.logs import SECRETS, configure
 from archive_lib.models import Account, Inventory
@@ -114,13 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_inventory(args)
         return _runs(args)
     except ConfigError as exc:
-        print(f"archivectl: {exc}", file=sys.stderr)
+        print(f"archivectl: {terminal_text(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except StoreError as exc:
-        print(f"archivectl: store error: {exc}", file=sys.stderr)
+        print(f"archivectl: store error: {terminal_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except ArchiveError as exc:
-        print(f"archivectl: {exc}", file=sys.stderr)
+        print(f"archivectl: {terminal_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -178,14 +181,16 @@ def _register_secrets(inventory: Inventory) -> None:
 def _check_inventory(args: argparse.Namespace) -> int:
     inventory = load_inventory(_require(args.inventory, "no inventory: give a file or set ARCHIVE_INVENTORY"))
     today = stockholm_date(SystemClock().now())
-    print(f"{inventory.path}: {inventory.organisation}, {len(inventory.accounts)} accounts")
+    print(terminal_text(f"{inventory.path}: {inventory.organisation}, {len(inventory.accounts)} accounts"))
     for account in inventory.accounts:
         state = "active" if account.is_active(today) else "inactive"
         token = _token_state(account)
         people = f"{account.responsible or 'NO RESPONSIBLE'} / {account.substitute or 'NO SUBSTITUTE'}"
         print(
-            f"  {account.id:<24} {account.platform:<9} {account.board:<28} {state:<8} "
-            f"{account.retention.name:<20} {token:<18} {people}"
+            terminal_text(
+                f"  {account.id:<24} {account.platform:<9} {account.board:<28} {state:<8} "
+                f"{account.retention.name:<20} {token:<18} {people}"
+            )
         )
     return EXIT_OK
 
@@ -209,8 +214,7 @@ def _runs(args: argparse.Namespace) -> int:
     store = open_store(_require(args.store, "no store: give --store or set ARCHIVE_STORE"))
     report = night_report(store, args.run_date)
     if args.format == "json":
-        json.dump(report, sys.stdout, ensure_ascii=False, indent=2, default=str)
-        print()
+        print(json_text(report))
         return EXIT_OK
     if report["run_date"] is None:
         print(f"{store.url}: no runs yet")
@@ -222,7 +226,7 @@ def _runs(args: argparse.Namespace) -> int:
             f"  {run['account_id']:<24} {run['status']:<11} posts +{counts.get('posts_new', 0):<4} "
             f"comments +{counts.get('comments_new', 0):<5} edited {counts.get('edited', 0):<4} "
             f"deleted {counts.get('deleted', 0):<4} {run['run_id']}"
-            + (f"\n      {run['error']}" if run.get("error") else "")
+            + (f"\n      {terminal_text(run['error'])}" if run.get("error") else "")
         )
     return EXIT_OK
 
@@ -249,12 +253,15 @@ def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: 
             account = inventory.account(result.account_id)
             who = f"responsible: {account.responsible or 'NOT NAMED'}, "
             who += f"substitute: {account.substitute or 'NOT NAMED'}"
-            print(f"  FAILED {result.account_id}: {result.error} ({who})", file=out)
+            print(terminal_text(f"  FAILED {result.account_id}: {result.error} ({who})"), file=out)
     for account_id in night.inactive:
         print(f"  {account_id}: not active on {night.run_date} (active_from/active_to)", file=out)
     if night.store_error:
         print(
-            f"  STORE FAILED: {night.store_error}; not captured: {', '.join(night.not_attempted)}", file=out
+            terminal_text(
+                f"  STORE FAILED: {night.store_error}; not captured: {', '.join(night.not_attempted)}"
+            ),
+            file=out,
         )
 
 

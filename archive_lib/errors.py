@@ -12,13 +12,12 @@ misleading on a terminal.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-#: Characters that no message line, inventory value or warcinfo field may carry: the C0 controls
-#: (line breaks and tabs included), DEL, the C1 controls, the Unicode line and paragraph
-#: separators, and the bidirectional embeddings, overrides and isolates, which reorder what a
-#: reader sees on screen without changing the bytes.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+from archive_lib.inert import CONTROLS, terminal_text
+
+#: Characters that no message line, inventory value or warcinfo field may carry (the one rule
+#: of :mod:`archive_lib.inert`).
+CONTROL_CHARACTERS = CONTROLS
 #: How many characters of a value from outside a message quotes at most.
 MAX_SHOWN = 60
 _MAX_FIELD = 120
@@ -27,7 +26,7 @@ _MAX_MESSAGE = 400
 
 def escape_controls(text: str) -> str:
     """``text`` with every :data:`CONTROL_CHARACTERS` member written as an escape (``\\x1b``)."""
-    return CONTROL_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return terminal_text(text)
 
 
 def shown(value: object, limit: int = MAX_SHOWN) -> str:

@@ -1,9 +1,12 @@
 """The release package (*utlämnande*): one zip holding what a registrar hands out.
 
-* ``threads/{account}_{post}.html``: each thread as self-contained HTML (no external
-  resources), every version of every item, the released items highlighted; and the same as
-  ``.pdf`` where this machine has a font for it (see :mod:`archive_lib.pdf`);
-* ``items.csv`` and ``items.parquet``: every version row of the released items;
+* ``threads/{name}.html``: each thread as self-contained HTML (no external resources), every
+  version of every item, the released items highlighted; and the same as ``.pdf`` where this
+  machine has a font for it (see :mod:`archive_lib.pdf`). ``{name}`` is made from the account
+  and the post id by :func:`archive_lib.inert.safe_name` (ids may hold ``/``, ``:`` or ``..``);
+  the manifest says which thread each file holds;
+* ``items.csv`` (spreadsheet-safe cells, see :mod:`archive_lib.inert`) and ``items.parquet``:
+  every version row of the released items;
 * ``records.warc.gz``: exactly the source records, copied byte for byte from the stored WARC
   files (each stored record is its own gzip member, found by its pointer): the response of every
   version, the media files they point to, and the ``warcinfo`` record of each source file;
@@ -17,7 +20,6 @@ or ids, the purpose, the reference and the package's SHA-256, kept permanently.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -39,6 +41,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.inert import CsvWriter, safe_name
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
 from archive_lib.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.render import DEPTH_CSS, render, stylesheet
@@ -123,8 +126,11 @@ def make_export(
     rows.sort(key=lambda r: (r["account_id"], item_time(r), r["item_id"], r["version"]))
 
     files: dict[str, bytes] = {}
+    held: list[dict[str, Any]] = []
     for thread in threads:
-        files[f"threads/{thread.account_id}_{thread.post_id}.html"] = render(
+        name = f"threads/{safe_name(thread.account_id, thread.post_id)}"
+        held.append({"account_id": thread.account_id, "post_id": thread.post_id, "files": [f"{name}.html"]})
+        files[f"{name}.html"] = render(
             "export_thread.html",
             thread=thread,
             css=stylesheet(),
@@ -144,9 +150,11 @@ def make_export(
     if font is None:
         log.warning("no TrueType font for PDF renditions (set %s): the package has HTML only", ENV_FONT)
     else:
-        for thread in threads:
+        for thread, entry in zip(threads, held, strict=True):
             data, missing = thread_pdf(thread, font, header=f"{header} by {request.made_by}", made_at=made_at)
-            files[f"threads/{thread.account_id}_{thread.post_id}.pdf"] = data
+            pdf_name = entry["files"][0].removesuffix(".html") + ".pdf"
+            files[pdf_name] = data
+            entry["files"].append(pdf_name)
             pdf["characters_not_in_font"] += missing
     files["items.csv"] = _csv(rows)
     files["items.parquet"] = _parquet(rows)
@@ -167,7 +175,7 @@ def make_export(
         "matched_total": total,
         "items": len(wanted),
         "rows": len(rows),
-        "threads": [f"{t.account_id}/{t.post_id}" for t in threads],
+        "threads": held,
         "pdf": pdf,
         "files": listed,
         "sources": sources,
@@ -246,7 +254,7 @@ def _parquet(rows: Sequence[dict[str, Any]]) -> bytes:
 def _csv(rows: Sequence[dict[str, Any]]) -> bytes:
     names = [f.name for f in ITEMS_SCHEMA] + ["run_date", "items_part"]
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
+    writer = CsvWriter(text, lineterminator="\r\n")
     writer.writerow(names)
     for row in rows:
         values = {**row, "items_part": row["part_key"]}

@@ -1,10 +1,17 @@
-"""Logging set-up for the command line, keeping secrets out of every log line."""
+"""Logging set-up for the command line, keeping secrets out of every log line.
+
+Log messages quote what platforms answered, so each line goes through the terminal rule of
+:mod:`archive_lib.inert`: one line per message, no control character reaches the terminal.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from types import TracebackType
 from urllib.parse import quote
+
+from archive_lib.inert import terminal_text
 
 
 class Secrets:
@@ -28,10 +35,21 @@ SECRETS = Secrets()
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then replaces known secrets, tracebacks included."""
+    """Formats as usual, message and traceback made inert, then replaces known secrets."""
 
     def format(self, record: logging.LogRecord) -> str:
         return SECRETS.scrub(super().format(record))
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().formatMessage(record))
+
+    def formatException(
+        self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+    ) -> str:
+        return terminal_text(super().formatException(ei), keep="\n")
+
+    def formatStack(self, stack_info: str) -> str:
+        return terminal_text(super().formatStack(stack_info), keep="\n")
 
 
 def configure(level: int) -> None:

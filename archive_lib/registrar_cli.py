@@ -1,22 +1,24 @@
 """``archivectl search``, ``show``, ``export`` and ``reindex``: the registrars' commands.
 
 Every command refreshes the search index of the store first (see
-:mod:`archive_lib.search.index`), so nobody has to build or update it by hand.
+:mod:`archive_lib.search.index`), so nobody has to build or update it by hand. Archived text
+is printed inert (:mod:`archive_lib.inert`): tables through the terminal rule, CSV through the
+spreadsheet rule, JSON with every control escaped.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
-import json
 import os
 import pathlib
+import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
 from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.errors import ConfigError
+from archive_lib.inert import CsvWriter, json_text, terminal_text
 
 if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
     from archive_lib.search import SearchIndex, SearchQuery
@@ -171,15 +173,9 @@ def run_search(args: argparse.Namespace) -> int:
     query = _query(args)  # a bad query is refused before the store is opened
     results = _index(args).search(query)
     if args.format == "json":
-        json.dump(
-            [{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits],
-            sys.stdout,
-            ensure_ascii=False,
-            indent=2,
-        )
-        print()
+        print(json_text([{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits]))
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = CsvWriter(sys.stdout, lineterminator="\n")
         writer.writerow(SEARCH_COLUMNS)
         for hit in results.hits:
             writer.writerow([";".join(hit[c]) if c == "nights" else hit[c] for c in SEARCH_COLUMNS])
@@ -187,14 +183,20 @@ def run_search(args: argparse.Namespace) -> int:
         print(f"{results.total} items match; newest {len(results.hits)} shown")
         for hit in results.hits:
             marker = "" if hit["event"] == "new" else f" [{hit['event'].upper()}]"
-            print(
+            _say(
                 f"{stamp(hit['created_at'])}  {hit['item_type']:<7} {hit['item_id']}  {hit['account_id']} "
                 f"({hit['board']})  {hit['author_name']}{marker}"
             )
-            print(f"    {hit['snippet']}".replace("\n", " "))
-            print(f"    thread: archivectl show {hit['item_id']}  ·  {hit['url'] or ''}")
-            print(f"    captured {stamp(hit['observed_at'])} in {hit['warc_key']} {hit['warc_record_id']}")
+            _say(f"    {hit['snippet']}")
+            # Quoted for the shell: the id is the platform's, and registrars paste this line.
+            _say(f"    thread: archivectl show {shlex.quote(hit['item_id'])}  ·  {hit['url'] or ''}")
+            _say(f"    captured {stamp(hit['observed_at'])} in {hit['warc_key']} {hit['warc_record_id']}")
     return 0
+
+
+def _say(line: str) -> None:
+    """Print one line of a table holding archived text: it stays one line, and inert."""
+    print(terminal_text(line))
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -203,8 +205,7 @@ def run_show(args: argparse.Namespace) -> int:
     index = _index(args)
     thread = load_thread(index.store, index, args.item_id, as_of=args.as_of, account_id=args.account)
     if args.format == "json":
-        json.dump(thread.as_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
-        print()
+        print(json_text(thread.as_dict()))
         return 0
     print_thread(thread)
     return 0
@@ -215,7 +216,7 @@ def print_thread(thread: Thread) -> None:
     from archive_lib.search.items import FILES_ARCHIVED
 
     when = f"as it was on {thread.as_of}" if thread.as_of else "every version captured"
-    print(f"Thread {thread.post_id} · {thread.platform} · {thread.account_id} ({thread.board}) · {when}")
+    _say(f"Thread {thread.post_id} · {thread.platform} · {thread.account_id} ({thread.board}) · {when}")
     if thread.root is None:
         print("  (the post that starts this thread is not in the archive)")
     for depth, item in thread.items():
@@ -223,7 +224,7 @@ def print_thread(thread: Thread) -> None:
         c = item.current
         marker = "" if item.state == "new" else f" [{item.state.upper()}]"
         focus = "▶ " if item.item_id == thread.focus else ""
-        print(
+        _say(
             f"{pad}{focus}{c['item_type']} {item.item_id} · {c['author_name']}"
             f" · created {stamp(c['created_at'])}{marker}"
         )
@@ -232,11 +233,10 @@ def print_thread(thread: Thread) -> None:
             made = stamp(v.get("edited_at") or (v["created_at"] if v["event"] == "new" else None)) or "-"
             if v["event"] == FILES_ARCHIVED:  # the version before it again, with its files
                 made = "-"
-            line = (
+            _say(
                 f"{pad}  v{v['version']} {v['event']:<8} made {made:<16} captured {stamp(v['observed_at'])}"
                 f" (night {v['run_date']}): {v['text']}"
             )
-            print(line.replace("\n", " "))
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -264,10 +264,9 @@ def run_export(args: argparse.Namespace) -> int:
     index = _index(args)
     result = make_export(index.store, index, request, args.out)
     if args.format == "json":
-        json.dump(result.__dict__, sys.stdout, ensure_ascii=False, indent=2, default=str)
-        print()
+        print(json_text(result.__dict__))
         return 0
-    print(
+    _say(
         f"{result.path}: {result.items} items ({result.rows} versions) in {result.threads} threads, "
         f"{result.records} WARC records"
     )

@@ -1,5 +1,9 @@
 """HTML renditions of threads and search results (Jinja2, autoescaped: archived text holds
-markup and scripts and is always shown as text). Used by the release package and the web view."""
+markup and scripts and is always shown as text). Used by the release package and the web view.
+
+Templates put names, handles, ids and other short platform-supplied strings inside a line
+through the ``bdi`` filter (:func:`archive_lib.inert.isolate`), so right-to-left text or a bidi
+override in them cannot reorder the rest of the line."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import importlib.resources
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from archive_lib.clock import STOCKHOLM, in_stockholm
+from archive_lib.inert import isolate
 
 #: Indentation per depth as classes: the web view's Content-Security-Policy allows no inline styles.
 DEPTH_CSS = "".join(f".depth-{d} {{ margin-left: {d * 1.6:.1f}em; }}\n" for d in range(10))
@@ -35,6 +41,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["stamp"] = stamp
+    env.filters["bdi"] = lambda value: markupsafe.Markup(isolate(value))  # noqa: S704 (isolate escapes)
     return env
 
 

@@ -5,6 +5,13 @@ use it is decided by the host: ``create_app`` takes the dependency that yields t
 user, and every route requires it (the Airflow plugin passes Airflow's own). Everything
 archived is rendered escaped; pages load nothing from elsewhere, run no scripts, and carry a
 strict Content-Security-Policy.
+
+Item ids are whatever platforms chose: a Bluesky id is an ``at://did:plc:…/…`` URI, and an id
+may hold ``..``, ``%``, spaces or any letter. A path segment cannot carry every such id (a
+``/`` splits it; browsers and proxies resolve ``..`` and ``%2e%2e`` segments before we see
+them), so the thread view takes the id as a query parameter: ``/thread?item=ID&account=A``
+(``as_of=YYYY-MM-DD`` optional), and every page links there. ``/thread/{id}`` still opens the
+same view for ids that fit in one path segment, so links handed out earlier keep working.
 """
 
 from __future__ import annotations
@@ -103,13 +110,8 @@ def create_app(
             hit["parts"] = _marked(hit["snippet"], hit["highlights"])
         return page(request, user, "web_search.html", form=form, results=results, error=None)
 
-    @app.get("/thread/{item_id}", response_class=HTMLResponse)
-    def thread(
-        request: Request,
-        item_id: str,
-        account: str | None = None,
-        as_of: str | None = None,
-        user: Any = Depends(current_user),  # noqa: B008
+    def thread_page(
+        request: Request, user: Any, item_id: str, account: str | None, as_of: str | None
     ) -> HTMLResponse:
         try:
             built = index()
@@ -121,6 +123,26 @@ def create_app(
         except ConfigError as e:
             raise HTTPException(400, str(e)) from e
         return page(request, user, "web_thread.html", thread=found)
+
+    @app.get("/thread", response_class=HTMLResponse)
+    def thread(
+        request: Request,
+        item: str,
+        account: str | None = None,
+        as_of: str | None = None,
+        user: Any = Depends(current_user),  # noqa: B008
+    ) -> HTMLResponse:
+        return thread_page(request, user, item, account, as_of)
+
+    @app.get("/thread/{item_id}", response_class=HTMLResponse)
+    def thread_by_path(
+        request: Request,
+        item_id: str,
+        account: str | None = None,
+        as_of: str | None = None,
+        user: Any = Depends(current_user),  # noqa: B008
+    ) -> HTMLResponse:
+        return thread_page(request, user, item_id, account, as_of)
 
     @app.post("/export")
     def export(

@@ -291,7 +291,9 @@ def test_export_package_verifies_and_is_logged(
 
     assert manifest["purpose"] == "Begäran om allmän handling" and manifest["reference"] == "KS 2026/0042"
     assert manifest["query"]["text"] == "badhus" and manifest["query"]["events"] == ["new"]
-    assert manifest["items"] == 3 and manifest["threads"] == [f"ks-mastodon/{ids['post']}"]
+    assert manifest["items"] == 3
+    assert [(t["account_id"], t["post_id"]) for t in manifest["threads"]] == [("ks-mastodon", ids["post"])]
+    html_name, pdf_name = manifest["threads"][0]["files"]
     store = registrar_archive.store
     for source in manifest["sources"]:  # every source object, by the store's own hash
         assert store.stat(source["key"]).sha256 == source["sha256"]
@@ -307,8 +309,8 @@ def test_export_package_verifies_and_is_logged(
             )
         rows = list(csv.DictReader(io.StringIO(package.read("items.csv").decode("utf-8-sig"))))
         table = pq.read_table(io.BytesIO(package.read("items.parquet")))
-        html = package.read(f"threads/ks-mastodon_{ids['post']}.html").decode()
-        pdf = package.read(f"threads/ks-mastodon_{ids['post']}.pdf")
+        html = package.read(html_name).decode()
+        pdf = package.read(pdf_name)
     assert pdf.startswith(b"%PDF-") and manifest["pdf"]["made"] is True
     assert manifest["pdf"]["characters_not_in_font"] == 0  # Swedish text, the script tag: all in the font
     assert types[0][0] == "warcinfo" and {t for t, _ in types} == {"warcinfo", "response"}
@@ -356,9 +358,9 @@ def test_export_package_verifies_and_is_logged(
     )
     assert done.returncode == 0, done.stderr
     manifest = verify_package(both)
-    assert sorted(manifest["threads"]) == [
-        f"bibliotek-mastodon/{ids['library_post']}",
-        f"ks-mastodon/{ids['post']}",
+    assert sorted((t["account_id"], t["post_id"]) for t in manifest["threads"]) == [
+        ("bibliotek-mastodon", ids["library_post"]),
+        ("ks-mastodon", ids["post"]),
     ]
     assert manifest["rows"] == 3  # the library question, the deleted comment's two versions
     assert len(read_log(store)) >= 2

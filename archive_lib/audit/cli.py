@@ -2,12 +2,15 @@
 
 Exit codes: 0 when the audit found no problems, 1 when it found any (the report lists them),
 2 for bad usage (dates, a missing store or inventory).
+
+The report quotes archived text and platform messages. Written to ``--out`` it is the exact
+document; on standard output HTML goes through the terminal rule of :mod:`archive_lib.inert`
+(lines kept). JSON is always written by its JSON rule: every control escaped, the same value.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import sys
@@ -19,6 +22,7 @@ from archive_lib.audit.run import DEFAULT_NIGHTS, AuditOptions, audit_period, ru
 from archive_lib.cli_args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
+from archive_lib.inert import json_text, terminal_text
 from archive_lib.inventory import load_inventory
 from archive_lib.storage import open_store
 
@@ -77,18 +81,15 @@ def audit_command(args: argparse.Namespace) -> int:
         options=AuditOptions(full=args.full, period_days=args.period_days),
         clock=clock,
     )
-    if fmt == "html":
-        text = render_html(report)
-    else:
-        text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+    text = render_html(report) if fmt == "html" else json_text(report.to_json()) + "\n"
     if args.out:
         path = pathlib.Path(args.out)
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write the report to {path}: {exc.strerror}") from exc
-        print(f"{report.summary()}; report written to {path}", file=sys.stderr)
+        print(terminal_text(f"{report.summary()}; report written to {path}"), file=sys.stderr)
     else:
-        sys.stdout.write(text)
-        print(report.summary(), file=sys.stderr)
+        sys.stdout.write(terminal_text(text, keep="\n") if fmt == "html" else text)
+        print(terminal_text(report.summary()), file=sys.stderr)
     return EXIT_CLEAN if report.clean else EXIT_PROBLEMS

@@ -2,7 +2,9 @@
 
 Inline CSS and SVG only: no script, no font, no image, no link to anything but the archived
 items' own public pages. Every string that comes from the archive or the inventory is escaped;
-links are only made from ``http``/``https`` addresses.
+platform-supplied ids and text are also isolated in ``<bdi>`` (:func:`archive_lib.inert.isolate`)
+so right-to-left text cannot reorder the report around them; links are only made from
+``http``/``https`` addresses.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, size
 from archive_lib.audit.report import KINDS, AuditReport
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import STOCKHOLM
+from archive_lib.inert import isolate
 
 STATUS_COLOURS = {"ok": "#2f9e5b", "failed": "#d2423b", "missing": "#f0a52b", "none": "#e6e8eb"}
 
@@ -247,7 +250,7 @@ def _problems(report: AuditReport) -> str:
                 f'<tr><td><span class="badge bad">{esc(p.kind)}</span><div class="small muted">'
                 f"{esc(meaning)}</div>"
                 f"</td><td>{esc(p.account_id or '')}</td><td class='nw'>{esc(p.run_date or '')}</td>"
-                f'<td class="key">{esc(p.key or "")}</td><td>{esc(p.detail)}</td></tr>'
+                f'<td class="key">{esc(p.key or "")}</td><td>{isolate(p.detail)}</td></tr>'
             )
         out.append("</table>")
         if len(problems) > MAX_ROWS:
@@ -335,7 +338,7 @@ def _counts_and_credentials(report: AuditReport) -> str:
         for c in report.comment_counts[:MAX_ROWS]:
             out.append(
                 f"<tr><td>{esc(c['account_id'])}</td><td class='nw'>{esc(c['run_date'])}</td>"
-                f"<td class='key' style='max-width:260px'>{esc(c['post_id'])}</td>"
+                f"<td class='key' style='max-width:260px'>{isolate(c['post_id'])}</td>"
                 f"<td class='num'>{c['reported']}</td><td class='num'>{c['captured']}</td>"
                 f"<td class='small'>{esc(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
             )

@@ -10,6 +10,7 @@ from archive_lib.audit.html_parts import MAX_ROWS, esc, hours, link, share
 from archive_lib.audit.report import AuditReport
 from archive_lib.audit.response_times import BUCKETS
 from archive_lib.clock import STOCKHOLM
+from archive_lib.inert import isolate
 
 OUTCOME_LABELS = {
     "within_24h": "within 24 h",
@@ -161,8 +162,8 @@ def _late_items(report: AuditReport) -> str:
             f'<tr><td><span class="badge" style="background:{colour};color:#fff">'
             f"{esc(OUTCOME_LABELS[item['outcome']])}"
             f"</span>{q}</td><td>{esc(account_id)}</td><td>{when:%Y-%m-%d %H:%M}</td>"
-            f"<td class='num'>{item['weekday_hours']:.1f}</td><td>{esc(item['text'])}"
-            f'<div class="small muted">item {esc(item_id)}</div></td><td>{" · ".join(links)}</td></tr>'
+            f"<td class='num'>{item['weekday_hours']:.1f}</td><td>{isolate(item['text'])}"
+            f'<div class="small muted">item {isolate(item_id)}</div></td><td>{" · ".join(links)}</td></tr>'
         )
     out.append("</table>")
     if len(rows) > MAX_ROWS:

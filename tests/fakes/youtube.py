@@ -27,6 +27,7 @@ import html
 import random
 import re
 import string
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,8 +281,11 @@ class FakeYouTube(LoopbackFake):
         tags: list[str] | None = None,
         comments_disabled: bool = False,
         views: int = 0,
+        video_id: str | None = None,
     ) -> Video:
-        video_id = self._random_id(11)
+        """A new video; ``video_id`` gives it an id of the test's choosing (a hostile one) instead of
+        YouTube's 11 characters."""
+        video_id = video_id or self._random_id(11)
         thumb = make_png(16, 9, (self.rng.randrange(256), self.rng.randrange(256), self.rng.randrange(256)))
         video = Video(
             video_id,
@@ -512,7 +516,7 @@ class FakeYouTube(LoopbackFake):
         return self._list("playlistItem", items, **extra)
 
     def _thumbnails(self, video: Video) -> dict[str, Any]:
-        base = f"{self.files_url}/vi/{video.id}"
+        base = f"{self.files_url}/vi/{urllib.parse.quote(video.id, safe='')}"  # ids of the test's choosing
         return {
             "default": {"url": f"{base}/default.jpg", "width": 120, "height": 90},
             "medium": {"url": f"{base}/mqdefault.jpg", "width": 320, "height": 180},
