@@ -474,3 +474,24 @@ def test_a_percent_encoded_secret_is_redacted_too() -> None:
     echoed = b'{"paging":{"next":"https://graph.example/1/feed?after=Q&access=EAAB%2Fx%2By%3D%3D"}}'
     assert b"EAAB" not in redactor.body(echoed) and MARK.encode() in redactor.body(echoed)
     assert "EAAB" not in redactor.text("token EAAB/x+y== refused")
+
+
+def test_a_url_with_spaces_and_letters_like_o_umlaut_is_sent_and_recorded_as_ascii(capture: Capture) -> None:
+    # Platforms hand out such URLs (an attachment named by its uploader, a next page): the
+    # request goes out percent-encoded, and the records say exactly what went out.
+    response = capture.client.get(
+        f"{capture.fake.base_url}/media/Sommarbild från Åhus.jpg?storlek=stor bild",
+        accept="*/*",
+        allow=(404,),
+    )
+    stored = capture.flush()
+
+    assert response.status == 404
+    assert response.url == (
+        f"{capture.fake.base_url}/media/Sommarbild%20fr%C3%A5n%20%C3%85hus.jpg?storlek=stor%20bild"
+    )
+    records = records_of(capture, stored.key)
+    assert {r.type for r in records} == {"warcinfo", "response", "request"}
+    for record in records:
+        if record.type != "warcinfo":
+            assert record.headers["WARC-Target-URI"] == response.url

@@ -47,7 +47,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -73,6 +73,7 @@ from archive_lib.errors import (
     ProtocolError,
     RateLimitedError,
     TransientPlatformError,
+    shown,
 )
 from archive_lib.models import Exchange, RecordRef
 from archive_lib.warc.redact import MARK, SECRET_PARAMS
@@ -305,6 +306,7 @@ class HttpClient:
         """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+        url = sendable(url)
         attempt = rate_waits = redirects = 0
         while True:
             self._wait_for_reset(url)
@@ -342,7 +344,7 @@ class HttpClient:
                 redirects += 1
                 if redirects > self._policy.max_redirects:
                     raise ProtocolError(f"{_short(url)}: more than {self._policy.max_redirects} redirects")
-                url = urljoin(url, response.header("Location") or "")
+                url = sendable(urljoin(url, response.header("Location") or ""))
                 continue
             if status == 429:
                 rate_waits += 1
@@ -526,6 +528,30 @@ class HttpClient:
             wait,
         )
         self._clock.sleep(wait)
+
+
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # the characters a URL keeps as they are (RFC 3986)
+
+
+def sendable(url: str) -> str:
+    """``url`` as it goes over the wire and into the WARC record: ASCII only.
+
+    Platforms hand out URLs with spaces, control characters or letters like ö in them (a next
+    page, an attachment): those are percent-encoded (an existing ``%XX`` is kept), and a
+    non-ASCII host name becomes its IDNA form. Anything that is no http(s) URL with a host is a
+    :class:`ProtocolError`: asking again would not help.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
+            raise ValueError("not an http(s) URL with a host")
+        if not host.isascii():
+            ascii_host = host.encode("idna").decode("ascii")
+            parts = parts._replace(netloc=parts.netloc.replace(host, ascii_host))
+        return quote(urlunsplit(parts), safe=_URL_SAFE)
+    except (ValueError, UnicodeError) as exc:
+        raise ProtocolError(f"cannot request {shown(url)}: {exc}") from None
 
 
 class _Interrupted(Exception):
