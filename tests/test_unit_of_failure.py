@@ -39,10 +39,10 @@ from archive_lib.cli import main
 where, broken = sys.argv[1], sys.argv[2]
 if where == "versions":
     seen = versions.Versioner.seen
-    def failing_seen(self, snapshot):
+    def failing_seen(self, snapshot, *args, **kwargs):
         if "Sönderslaget" in snapshot.text:
             raise ZeroDivisionError("a defect planted by the test")
-        return seen(self, snapshot)
+        return seen(self, snapshot, *args, **kwargs)
     versions.Versioner.seen = failing_seen
 else:
     write = capture.to_parquet_bytes
@@ -91,7 +91,7 @@ def test_a_defect_in_one_account_fails_that_account_only(tmp_path: pathlib.Path,
     # The summary names every account; the defect is named, the traceback is only in the log.
     assert "Traceback" not in done.stdout
     lines = {line.split()[0]: line for line in done.stdout.splitlines()[2:] if line.startswith("  ")}
-    assert lines["ks-mastodon"].split()[1] == "ok" and lines["parker"].split()[1] == "ok"
+    assert lines["ks-mastodon"].split()[1] == "ok" and lines["parker"].split()[1] == "ok", done.stdout
     assert lines["bibliotek"].split()[1] == "failed"
     failure = next(line for line in done.stdout.splitlines() if line.startswith("  FAILED bibliotek"))
     assert "a defect planted by the test" in failure
