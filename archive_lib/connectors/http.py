@@ -398,6 +398,9 @@ class HttpClient:
                     length, truncated = self._read_body(raw, body, policy.max_body_bytes)
                 except (Urllib3Error, OSError):
                     length, truncated = body.tell(), ("time" if watch.expired else "disconnect")
+                if watch.expired and not truncated:
+                    # A cut socket reads as the end: of a body without a length, or of the headers.
+                    truncated = "time"
                 received_at = self._clock.now()
                 if truncated:
                     raw.close()  # the connection is in an unknown state: never reuse it
