@@ -285,7 +285,8 @@ class HttpClient:
         self._resume_at: dt.datetime | None = None
         self._rules = rules or HttpRules()
         self._scrub = scrub or (lambda text: text.replace(token, MARK) if token else text)
-        self.requests = 0
+        self.requests = 0  # exchanges received and recorded
+        self.sent = 0  # requests sent, answered or not: what the budget counts
 
     def get(
         self,
@@ -306,7 +307,7 @@ class HttpClient:
         attempt = rate_waits = redirects = 0
         while True:
             self._wait_for_reset(url)
-            if self.requests >= self._policy.max_requests:
+            if self.sent >= self._policy.max_requests:
                 raise BudgetExhaustedError(
                     f"this night's {self._policy.max_requests} requests for the account are spent;"
                     f" not sent: {_short(url)}"
@@ -373,6 +374,7 @@ class HttpClient:
                 url = _with_param(url, token_as, self._token)
         policy = self._policy
         sent_at = self._clock.now()
+        self.sent += 1
         body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- handed to the Response
         truncated: str | None = None
         try:
