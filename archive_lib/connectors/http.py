@@ -610,7 +610,10 @@ def _error_text(response: Response) -> str:
     try:
         data = response.json()
     except ProtocolError:
-        text = response.content[:200].decode("utf-8", "replace").strip()
+        try:
+            text = response.content[:200].decode("utf-8", "replace").strip()
+        except ProtocolError:  # an error page that cannot be decoded (or is too large) says no more
+            text = ""
         return text or response.exchange.reason
     if isinstance(data, dict):
         for key in ("error_description", "error", "message", "detail"):
