@@ -13,7 +13,11 @@ bytes before it stores a body. So whatever the client can read, the secret scan 
 
 Anything else cannot be decoded (:class:`UndecodableError`). Decoding is streamed and bounded:
 more than ``limit`` decoded bytes is a :class:`TooLargeError`, found after at most one chunk
-past the limit, so a body that inflates a thousandfold costs neither memory nor much time.
+past the limit, so a body that inflates a thousandfold costs neither memory nor much time. A
+bound holds for every layer of stacked codings, not only the last (an outer layer may inflate
+to a flood of empty gzip members that the inner one turns into nothing). Input is fed to zlib
+in slices of :data:`SLICE` bytes, so a body of a million tiny members costs time in proportion
+to its size (zlib copies what follows a member's end, which for a whole chunk is quadratic).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ ACCEPT_ENCODING = "gzip, deflate"
 DEFAULT_LIMIT = 64 * 1024 * 1024
 #: At most this many bytes are produced by one decompression step.
 STEP = 1 << 20
+#: At most this many bytes are given to one decompression step.
+SLICE = 16 * 1024
+_SLACK = 64 * 1024
 _GZIP = "gzip"
 _DEFLATE = "deflate"
 _NAMES = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": _DEFLATE}
@@ -62,15 +69,25 @@ def decoded_chunks(chunks: Iterable[bytes], applied: Sequence[str], limit: int) 
     :class:`TooLargeError` once more than ``limit`` decoded bytes have come out.
     """
     stream: Iterator[bytes] = iter(chunks)
-    for name in reversed(applied):
-        stream = _GUNZIP(stream) if name == _GZIP else _INFLATE(stream)
-    total = 0
+    # Every layer is bounded. An intermediate layer holds the next one still coded, which for
+    # data that does not compress is a little larger than the data itself: it gets twice the room.
+    for index, name in enumerate(reversed(applied), start=1):
+        bound = limit if index == len(applied) else 2 * limit + _SLACK
+        stream = _bounded(_GUNZIP(stream) if name == _GZIP else _INFLATE(stream), bound)
+    if not applied:
+        stream = _bounded(stream, limit)
     for chunk in stream:
+        if chunk:
+            yield chunk
+
+
+def _bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    total = 0
+    for chunk in chunks:
         total += len(chunk)
         if total > limit:
             raise TooLargeError(f"the body decodes to more than {limit} bytes")
-        if chunk:
-            yield chunk
+        yield chunk
 
 
 def decode(data: bytes, applied: Sequence[str], limit: int) -> bytes:
@@ -78,7 +95,7 @@ def decode(data: bytes, applied: Sequence[str], limit: int) -> bytes:
     return b"".join(decoded_chunks([data], applied, limit))
 
 
-def _drain(decoder: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+def _drain(decoder: zlib._Decompress, data: bytes | memoryview) -> Iterator[bytes]:
     """Everything ``decoder`` makes of ``data``, at most :data:`STEP` bytes at a time."""
     while True:
         out = decoder.decompress(data, STEP)
@@ -95,8 +112,8 @@ def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
     first = True  # the current member is the body's first
     produced = False  # the current member has given decoded bytes
     fed = False
-    for chunk in chunks:
-        data = chunk
+    for piece in _sliced(chunks):
+        data: bytes | memoryview = piece
         while data:
             if decoder.eof:
                 decoder, first, produced = zlib.decompressobj(16 + zlib.MAX_WBITS), False, False
@@ -112,6 +129,13 @@ def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
             data = decoder.unused_data if decoder.eof else b""
     if fed and not decoder.eof:
         raise UndecodableError("the gzip body is cut short")
+
+
+def _sliced(chunks: Iterator[bytes]) -> Iterator[bytes | memoryview]:
+    for chunk in chunks:
+        view = memoryview(chunk)
+        for start in range(0, len(view), SLICE):
+            yield view[start : start + SLICE]
 
 
 def _inflate(chunks: Iterator[bytes]) -> Iterator[bytes]:

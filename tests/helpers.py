@@ -142,6 +142,7 @@ def _read_records(iterator: Any) -> Any:
 def assert_pointers_resolve(store: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """Every row's WARC pointer opens the response record that holds the item (or its 404)."""
     import hashlib
+    import urllib.parse
 
     for row in rows:
         record = open_record(store, row["warc_key"], row["warc_offset"], row["warc_length"])
@@ -153,9 +154,8 @@ def assert_pointers_resolve(store: Any, rows: Sequence[Mapping[str, Any]]) -> No
         else:
             assert record.status == 200
             # A status's edit history names the status in its URL, not in its body.
-            where = (
-                record.payload if not row["source_url"].endswith("/history") else row["source_url"].encode()
-            )
+            history = row["source_url"].endswith("/history")
+            where = record.payload if not history else urllib.parse.unquote(row["source_url"]).encode()
             assert row["item_id"].encode() in where, (row["item_id"], row["source_url"])
         for media in row["media"] or []:
             if media["warc_key"] is None:

@@ -53,7 +53,7 @@ class Watch:
 
 
 def _shut(connection: HTTPConnection) -> None:
-    sock = getattr(connection, "sock", None)
+    sock = getattr(connection, "_watched_sock", None) or getattr(connection, "sock", None)
     if sock is None:
         return
     with contextlib.suppress(OSError):  # already closed: nothing left to cut
@@ -61,13 +61,27 @@ def _shut(connection: HTTPConnection) -> None:
 
 
 class _Watched:
-    """Tells the current watch which connection carries its request."""
+    """Tells the current watch which connection carries its request.
+
+    The socket is remembered when it connects: when a response says ``Connection: close``,
+    http.client hands the socket to the response and forgets it (``sock`` becomes ``None``)
+    while the body is still being read, and the watch must still be able to cut it.
+    """
+
+    _watched_sock: socket.socket | None = None
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         current: Watch | None = getattr(_local, "watch", None)
         if current is not None:
             current.attach(self)  # type: ignore[arg-type]
         super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self._watched_sock = self.sock  # type: ignore[attr-defined]
+        current: Watch | None = getattr(_local, "watch", None)
+        if current is not None and current.expired:  # the deadline passed while connecting
+            _shut(self)  # type: ignore[arg-type]
 
 
 class _WatchedHTTPConnection(_Watched, HTTPConnection):

@@ -28,7 +28,8 @@ Credentials go only to the origin they belong to; redirects to another host lose
 Nothing a server sends can hold the night: every exchange has a total deadline (connecting,
 headers and body together, :mod:`.deadline`), a body is read up to ``max_body_bytes`` and
 decoded up to ``max_decoded_bytes`` (:mod:`archive_lib.content_coding`, the same decoder the
-WARC writer's secret scan uses), the account's night makes at most ``max_requests`` requests,
+WARC writer's secret scan uses), the account's night makes at most ``max_requests`` requests
+and lasts at most ``max_night_seconds`` (waits for rate limits and backoff included),
 and a listing that offers a next page it offered before is a :class:`PaginationLoopError`
 (:class:`PageTrail`). A body cut off by a limit, the deadline or a broken connection is still
 recorded, marked ``WARC-Truncated``, before the error is raised. Text quoted from responses
@@ -128,6 +129,7 @@ class HttpPolicy:
     max_body_bytes: int = 256 * 1024 * 1024  # as received (a video attachment fits)
     max_decoded_bytes: int = DEFAULT_LIMIT  # after gzip/deflate
     max_requests: int = 200_000  # one account's night; a first night of a large account fits
+    max_night_seconds: float = 5 * 3600.0  # one account's night, waits included
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> HttpPolicy:
@@ -155,6 +157,7 @@ LIMITS_ENV = {
     "max_body_bytes": "ARCHIVE_MAX_BODY_BYTES",
     "max_decoded_bytes": "ARCHIVE_MAX_DECODED_BYTES",
     "max_requests": "ARCHIVE_MAX_REQUESTS",
+    "max_night_seconds": "ARCHIVE_MAX_NIGHT_SECONDS",
 }
 
 
@@ -288,7 +291,9 @@ class HttpClient:
         self._resume_at: dt.datetime | None = None
         self._rules = rules or HttpRules()
         self._scrub = scrub or (lambda text: text.replace(token, MARK) if token else text)
-        self.requests = 0
+        self.requests = 0  # exchanges received and recorded
+        self.sent = 0  # requests sent, answered or not: what the budget counts
+        self._ends_at = clock.now() + dt.timedelta(seconds=min(self._policy.max_night_seconds, _FOREVER))
 
     def get(
         self,
@@ -310,7 +315,8 @@ class HttpClient:
         attempt = rate_waits = redirects = 0
         while True:
             self._wait_for_reset(url)
-            if self.requests >= self._policy.max_requests:
+            self._within_the_night(url)
+            if self.sent >= self._policy.max_requests:
                 raise BudgetExhaustedError(
                     f"this night's {self._policy.max_requests} requests for the account are spent;"
                     f" not sent: {_short(url)}"
@@ -377,6 +383,7 @@ class HttpClient:
                 url = _with_param(url, token_as, self._token)
         policy = self._policy
         sent_at = self._clock.now()
+        self.sent += 1
         body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- handed to the Response
         truncated: str | None = None
         try:
@@ -402,6 +409,9 @@ class HttpClient:
                     length, truncated = self._read_body(raw, body, policy.max_body_bytes)
                 except (Urllib3Error, OSError):
                     length, truncated = body.tell(), ("time" if watch.expired else "disconnect")
+                if watch.expired and not truncated:
+                    # A cut socket reads as the end: of a body without a length, or of the headers.
+                    truncated = "time"
                 received_at = self._clock.now()
                 if truncated:
                     raw.close()  # the connection is in an unknown state: never reuse it
@@ -447,6 +457,22 @@ class HttpClient:
             length += len(chunk)
         return length, None
 
+    def _within_the_night(self, url: str) -> None:
+        if self._clock.now() >= self._ends_at:
+            raise BudgetExhaustedError(
+                f"this night's {self._policy.max_night_seconds:.0f} s for the account are spent;"
+                f" not sent: {_short(url)}"
+            )
+
+    def _sleep(self, url: str, seconds: float) -> None:
+        """Wait, unless the wait would outlast the account's night (then it is over now)."""
+        if self._clock.now() + dt.timedelta(seconds=min(seconds, _FOREVER)) > self._ends_at:
+            raise BudgetExhaustedError(
+                f"waiting {seconds:.0f} s before {_short(url)} would outlast this night's"
+                f" {self._policy.max_night_seconds:.0f} s for the account"
+            )
+        self._clock.sleep(seconds)
+
     def _wait_for_reset(self, url: str) -> None:
         if self._resume_at is None:
             return
@@ -460,7 +486,7 @@ class HttpClient:
                 f"longer than the {self._policy.max_rate_wait:.0f} s we wait"
             )
         log.info("rate limit exhausted; waiting %.1f s for the reset before %s", wait, _short(url))
-        self._clock.sleep(wait)
+        self._sleep(url, wait)
 
     def _note_rate_limit(self, response: Response) -> None:
         if self._rules.pause_after is not None:
@@ -495,7 +521,7 @@ class HttpClient:
                 f"beyond the {policy.max_rate_wait:.0f} s this run waits"
             )
         log.warning("HTTP 429 from %s; waiting %.1f s as the server asks", _short(url), wait)
-        self._clock.sleep(wait)
+        self._sleep(url, wait)
 
     def _throttled(self, url: str, verdict: Throttle, count: int) -> None:
         policy = self._policy
@@ -509,7 +535,7 @@ class HttpClient:
                 f"the {policy.max_rate_wait:.0f} s this run waits"
             )
         log.warning("%s from %s; waiting %.1f s", self._scrub(verdict.reason), _short(url), wait)
-        self._clock.sleep(wait)
+        self._sleep(url, wait)
 
     def _backoff(self, url: str, attempt: int, reason: str) -> None:
         policy = self._policy
@@ -527,7 +553,7 @@ class HttpClient:
             policy.max_attempts,
             wait,
         )
-        self._clock.sleep(wait)
+        self._sleep(url, wait)
 
 
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # the characters a URL keeps as they are (RFC 3986)
@@ -634,7 +660,10 @@ def _error_text(response: Response) -> str:
     try:
         data = response.json()
     except ProtocolError:
-        text = response.content[:200].decode("utf-8", "replace").strip()
+        try:
+            text = response.content[:200].decode("utf-8", "replace").strip()
+        except ProtocolError:  # an error page that cannot be decoded (or is too large) says no more
+            text = ""
         return text or response.exchange.reason
     if isinstance(data, dict):
         for key in ("error_description", "error", "message", "detail"):

@@ -207,8 +207,9 @@ class WarcRecorder:
         headers = self._redactor.headers(exchange.response_headers)
         body, length, headers, withheld = self._clean_body(exchange, headers, url)
         headers = _fix_framing(headers, length)
+        reason = self._redactor.text(exchange.reason)  # a server may say anything there, a token too
         status = StatusAndHeaders(
-            f"{exchange.status} {exchange.reason}".strip(), headers, protocol=exchange.http_version
+            f"{exchange.status} {reason}".strip(), headers, protocol=exchange.http_version
         )
         self._redactor.ensure_clean(str(status).encode("utf-8", "replace"), f"the response headers of {url}")
         warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": _warc_date(exchange.received_at)}
