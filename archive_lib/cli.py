@@ -253,7 +253,9 @@ def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: 
             account = inventory.account(result.account_id)
             who = f"responsible: {account.responsible or 'NOT NAMED'}, "
             who += f"substitute: {account.substitute or 'NOT NAMED'}"
-            print(terminal_text(f"  FAILED {result.account_id}: {result.error} ({who})"), file=out)
+            # Each run's error is redacted with its own token; any inventory's token goes too.
+            line = SECRETS.scrub(f"  FAILED {result.account_id}: {result.error} ({who})")
+            print(terminal_text(line), file=out)
     for account_id in night.inactive:
         print(f"  {account_id}: not active on {night.run_date} (active_from/active_to)", file=out)
     if night.store_error:

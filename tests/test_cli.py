@@ -7,11 +7,13 @@ or configuration, with nothing written.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pathlib
 import subprocess
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -110,6 +112,33 @@ def test_one_account_failing_does_not_stop_the_others(tmp_path: pathlib.Path, pl
             data = all_bytes(path)
             assert BAD_TOKEN.encode() not in data and GOOD_TOKEN.encode() not in data
     assert BAD_TOKEN not in result.stderr + result.stdout and GOOD_TOKEN not in result.stderr + result.stdout
+
+
+def test_a_token_from_an_airflow_connection_is_kept_out_of_every_log_line(
+    tmp_path: pathlib.Path, platform: FakeMastodon
+) -> None:
+    # The token comes from AIRFLOW_CONN_* (token_connection), and the server echoes it in its
+    # refusal: neither the summary, nor any log line at the most verbose level, nor the store
+    # may show it.
+    secret = "conn-token-" + "c3" * 20
+    inventory = two_accounts(tmp_path, platform, token_connection="bibliotek_mastodon")
+    refusal = {"error": f"The access token {secret} is invalid"}
+    platform.inject(r"/api/v1/accounts/lookup\?acct=bibliotek", 401, 5, refusal)
+    store = f"file://{tmp_path / 'archive'}"
+    connection = json.dumps({"conn_type": "generic", "password": secret})
+
+    result = run(
+        [*capture_command(inventory, store), "-vv"],
+        env={"KS_TOKEN": GOOD_TOKEN, "AIRFLOW_CONN_BIBLIOTEK_MASTODON": connection},
+    )
+
+    assert result.returncode == 1
+    assert "FAILED" in result.stdout and "REDACTED" in result.stdout + result.stderr
+    assert secret not in result.stdout and secret not in result.stderr
+    assert quote(secret, safe="") not in result.stderr
+    for path in (tmp_path / "archive").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in all_bytes(path)
 
 
 def test_a_token_variable_that_is_not_set_fails_only_that_account(
