@@ -165,11 +165,6 @@ class ItemSnapshot:
         """When this state came into being: the last edit, else the creation (if known)."""
         return self.edited_at or self.created_at
 
-    @property
-    def sort_time(self) -> dt.datetime:
-        """The creation, or when it was observed if the platform's creation time is unreadable."""
-        return self.created_at or self.record.date
-
 
 @dataclass(frozen=True)
 class RunCounts:
