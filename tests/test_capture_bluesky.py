@@ -28,6 +28,7 @@ from archive_lib.storage import FileStore
 from tests.fakes.bluesky import Actor, FakeBluesky, Post, sample_image
 from tests.helpers import (
     FakeClock,
+    archivectl,
     assert_warc_files_valid,
     capture_command,
     latest_versions,
@@ -357,3 +358,44 @@ def test_a_cursor_that_repeats_ends_the_night_instead_of_looping(world: World) -
 
     assert result.status == "failed" and "repeated a next-page cursor" in (result.error or "")
     assert len(world.fake.requests.matching("getAuthorFeed")) == 2
+
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    ["0099-11-19T10:00:00.000Z", "9999-12-31T23:59:59.999Z", "not a time", "2026-11-19T10:00:00+25:00"],
+)
+def test_a_reply_with_an_odd_created_at_is_archived_once_and_found(
+    world: World, tmp_path: pathlib.Path, created_at: str
+) -> None:
+    # Any Bluesky user can send a reply whose client-written createdAt is in the year 99, in the
+    # year 9999 or no time at all (the lexicon asks for a datetime; the AppView passes it on).
+    post = world.post(world.town, "Vinterväghållningen börjar i natt.", days_ago=1)
+    text = "Plogbilen har inte varit på Kanalgatan."
+    reply = world.post(world.anna, text, days_ago=0.5, reply_to=post, created_at=created_at)
+
+    first = world.night(NIGHT_1)
+    second = world.night(NIGHT_2)
+
+    assert (first.status, second.status) == ("ok", "ok"), (first.error, second.error)
+    assert second.counts.comments_new == 0 and second.counts.versions == 0  # nothing archived twice
+    (row,) = [r for r in read_items(world.store) if r["item_id"] == reply.uri]
+    if created_at.startswith("0099"):
+        assert row["created_at"] == dt.datetime(99, 11, 19, 10, tzinfo=dt.UTC)  # the author's, however odd
+        assert row["unparsed"] == []
+    elif created_at.startswith("9999"):  # later than the AppView saw it: a wrong clock, its time
+        assert row["created_at"] == reply.indexed_at and row["unparsed"] == []
+    else:  # unreadable: the AppView's time, and the value as sent
+        assert row["created_at"] == reply.indexed_at
+        assert row["unparsed"] == [{"field": "record.createdAt", "value": f'"{created_at}"'}]
+    # The registrars find it.
+    index = str(tmp_path / "index")
+    found = subprocess.run(
+        archivectl("search", "Kanalgatan", "--store", world.store.url, "--index", index, "--format", "json"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr
+    assert reply.uri in found.stdout and text in found.stdout
