@@ -1,11 +1,11 @@
 """Airflow 3 as it runs in production, as native processes: api-server, scheduler, dag-processor.
 
 The metadata database is PostgreSQL (:mod:`tests.prodlike.postgres`), the executor LocalExecutor.
-Every server binds port 0 on 127.0.0.1 and the OS picks its port: the api-server says which in
-its "Uvicorn running on" line, and the scheduler and dag-processor start only after that line,
-with the execution API's URL on that port. The DAGs are driven only through Airflow's public REST API:
-a JWT from ``POST /auth/token`` (SimpleAuthManager, a password file written here), then
-``/api/v2`` calls, as an operator's tooling would.
+Every Airflow server binds port 0 on 127.0.0.1 and the OS picks its port: the api-server names
+its port in its "Uvicorn running on" line, and the scheduler and dag-processor start only after
+that line, with the execution API's URL on that port. The DAGs are driven only through Airflow's
+public REST API: a JWT from ``POST /auth/token`` (SimpleAuthManager, a password file written
+here), then ``/api/v2`` calls, as an operator's tooling would.
 """
 
 from __future__ import annotations

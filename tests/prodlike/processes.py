@@ -90,11 +90,6 @@ class OutputWatch(threading.Thread):
                     raise TimeoutError(f"no line matching {compiled.pattern!r} in {timeout:.0f} s")
                 self._changed.wait(remaining)
 
-    def text(self) -> str:
-        """Everything the child printed so far."""
-        with self._changed:
-            return "".join(self._lines)
-
 
 @dataclass
 class Child:
