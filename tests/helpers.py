@@ -6,12 +6,21 @@ import datetime as dt
 import pathlib
 import sys
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import yaml
 
 from tests.fakes.mastodon import FakeMastodon
+
+# How long a test waits for an event that normally comes within milliseconds (a server answering,
+# a held request arriving, a thread ending). Only a broken test or product ever waits this long,
+# so it is generous enough for a machine busy with other work: it is a safety net, never the
+# synchronisation itself.
+EVENT_TIMEOUT = 60.0
+# How long a test waits for a child process (archivectl, warcio) that normally takes seconds: on
+# a 2-core machine busy with other test suites they have been seen to take minutes.
+PROCESS_TIMEOUT = 600.0
 
 DEFAULT_ACCOUNT: dict[str, Any] = {
     "board": "Kommunstyrelsen",
@@ -61,12 +70,16 @@ class FakeClock:
         self.fake = fake
         self.skew = skew
         self.waits: list[float] = []
+        self.on_sleep: list[Callable[[], None]] = []
 
     def now(self) -> dt.datetime:
         return self.fake.clock.now() + self.skew
 
     def sleep(self, seconds: float) -> None:
+        """Note the wait, run the ``on_sleep`` hooks (a test's sync points), advance the fake."""
         self.waits.append(seconds)
+        for hook in self.on_sleep:
+            hook()
         self.fake.sleep(seconds)
 
 

@@ -27,6 +27,7 @@ from archive_lib.state import read_run_row
 from archive_lib.storage import FileStore
 from tests.fakes.bluesky import Actor, FakeBluesky, Post, sample_image
 from tests.helpers import (
+    PROCESS_TIMEOUT,
     FakeClock,
     archivectl,
     assert_warc_files_valid,
@@ -289,7 +290,7 @@ def test_archivectl_capture_end_to_end(world: World) -> None:
         capture_command(inventory, store),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
         env=dict(os.environ),
     )

@@ -21,6 +21,7 @@ from archive_lib.storage import FileStore
 from tests.fakes.graph_server import FakeGraph
 from tests.graph_helpers import NIGHT_1, NIGHT_2, NOW, TOKEN, GraphTown, by_id, graph_town
 from tests.helpers import (
+    PROCESS_TIMEOUT,
     assert_pointers_resolve,
     assert_warc_files_valid,
     capture_command,
@@ -330,7 +331,7 @@ def test_archivectl_captures_a_page_end_to_end(tmp_path: pathlib.Path) -> None:
             capture_command(inventory, store, night="2026-11-20"),
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=PROCESS_TIMEOUT,
             check=False,
             env={**os.environ, "KS_FB": TOKEN},
         )

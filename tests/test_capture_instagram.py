@@ -20,7 +20,13 @@ from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.graph_server import FakeGraph
 from tests.graph_helpers import NIGHT_1, NIGHT_2, NOW, TOKEN, GraphTown, by_id, graph_town
-from tests.helpers import assert_pointers_resolve, assert_warc_files_valid, capture_command, write_inventory
+from tests.helpers import (
+    PROCESS_TIMEOUT,
+    assert_pointers_resolve,
+    assert_warc_files_valid,
+    capture_command,
+    write_inventory,
+)
 
 
 @pytest.fixture
@@ -193,7 +199,7 @@ def test_archivectl_captures_an_instagram_account(tmp_path: pathlib.Path) -> Non
             capture_command(inventory, store, night="2026-11-20"),
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=PROCESS_TIMEOUT,
             check=False,
             env={**os.environ, "KS_FB": TOKEN},
         )

@@ -30,6 +30,7 @@ from archive_lib.state import read_run_row
 from archive_lib.storage import FileStore
 from tests.fakes.youtube import Channel, Comment, FakeYouTube, Video
 from tests.helpers import (
+    PROCESS_TIMEOUT,
     FakeClock,
     all_bytes,
     assert_warc_files_valid,
@@ -369,7 +370,7 @@ def test_archivectl_capture_end_to_end_without_the_key_in_any_byte_or_log(world:
         capture_command(inventory, store, "-v"),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
         env={**os.environ, KEY_ENV: KEY},
     )

@@ -22,6 +22,7 @@ from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore, S3Store
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import (
+    PROCESS_TIMEOUT,
     all_bytes,
     archivectl,
     assert_pointers_resolve,
@@ -42,7 +43,12 @@ def run(
     """Run ``command`` with ``env`` added to (and ``unset`` removed from) this environment."""
     environment = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=120, check=False, env={**environment, **(env or {})}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        check=False,
+        env={**environment, **(env or {})},
     )
 
 
@@ -330,7 +336,7 @@ def test_progress_is_shown_on_a_terminal(tmp_path: pathlib.Path, platform: FakeM
         if not chunk:
             break
         shown += chunk
-    process.wait(timeout=60)
+    process.wait(timeout=PROCESS_TIMEOUT)
     os.close(controller)
     assert process.returncode == 0
     assert b"ks-mastodon: 1 threads" in shown and b"\r" in shown  # one line, rewritten in place

@@ -25,6 +25,7 @@ from archive_lib.state import read_run_row
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import (
+    PROCESS_TIMEOUT,
     archivectl,
     assert_pointers_resolve,
     assert_warc_files_valid,
@@ -67,9 +68,9 @@ def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> 
         gate = fake.gate(rf"/api/v1/statuses/{posts[-8]}/context")
         first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            assert gate.wait_reached(timeout=60), "the capture never reached the gated request"
+            assert gate.wait_reached(timeout=PROCESS_TIMEOUT), "the capture never reached the gated request"
             first.send_signal(signal.SIGKILL)
-            first.wait(timeout=30)
+            first.wait(timeout=PROCESS_TIMEOUT)
         finally:
             gate.release()
             if first.poll() is None:
@@ -81,7 +82,9 @@ def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> 
         assert before, "the killed run should have stored some checkpoints"
         assert not list(store.list(f"{MANIFESTS}/")), "a killed run writes no manifest"
 
-        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        second = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False
+        )
 
     assert second.returncode == 0, second.stdout + second.stderr
     rows = read_items(store)

@@ -17,6 +17,7 @@ import urllib3
 from tests.fakes import bluesky_reference as ref
 from tests.fakes.bluesky import FakeBluesky, sample_image
 from tests.fakes.shape_check import shape_errors
+from tests.helpers import EVENT_TIMEOUT
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -31,7 +32,9 @@ def fake() -> Iterator[FakeBluesky]:
 
 @pytest.fixture
 def http() -> Iterator[urllib3.PoolManager]:
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=5))
+    pool = urllib3.PoolManager(
+        retries=False, timeout=urllib3.Timeout(connect=EVENT_TIMEOUT, read=EVENT_TIMEOUT)
+    )
     yield pool
     pool.clear()
 

@@ -25,6 +25,7 @@ from archive_lib.models import Exchange, RecordRef
 from tests.fakes import graph_reference as ref
 from tests.fakes.graph_server import FakeGraph
 from tests.fakes.graph_state import FbPage, FbPost
+from tests.helpers import EVENT_TIMEOUT
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 TOKEN = "EAAGm0PX4ZCpsBAcontract" + "k7" * 30
@@ -68,7 +69,7 @@ def built() -> Iterator[Built]:
 def get(built: Built, path: str, token: str | None = TOKEN, **params: Any) -> tuple[int, Any, Any]:
     query = {**params, **({"access_token": token} if token else {})}
     url = f"{built.fake.api_base}/{path}?{urlencode(query)}" if not path.startswith("http") else path
-    response = urllib3.request("GET", url, timeout=10, retries=False)
+    response = urllib3.request("GET", url, timeout=EVENT_TIMEOUT, retries=False)
     return response.status, response.headers, json.loads(response.data)
 
 

@@ -17,6 +17,7 @@ import urllib3
 from tests.fakes import youtube_reference as ref
 from tests.fakes.shape_check import shape_errors
 from tests.fakes.youtube import Channel, FakeYouTube, page_token, read_token
+from tests.helpers import EVENT_TIMEOUT
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 KEY = "AIzaSyFAKEkey0123456789abcdefghijklmnop"
@@ -33,7 +34,9 @@ def fake() -> Iterator[FakeYouTube]:
 
 @pytest.fixture
 def http() -> Iterator[urllib3.PoolManager]:
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=5))
+    pool = urllib3.PoolManager(
+        retries=False, timeout=urllib3.Timeout(connect=EVENT_TIMEOUT, read=EVENT_TIMEOUT)
+    )
     yield pool
     pool.clear()
 

@@ -31,7 +31,7 @@ from archive_lib.models import Exchange, RecordRef
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.mastodon_clock import format_reset
 from tests.fakes.mastodon_png import make_png
-from tests.helpers import FakeClock
+from tests.helpers import EVENT_TIMEOUT, FakeClock
 
 # Far from the machine's clock, and 100 s before a 5-minute rate-limit window ends (12:05:00).
 NOW = dt.datetime(2031, 6, 1, 12, 3, 20, tzinfo=dt.UTC)
@@ -254,10 +254,19 @@ def test_a_dropped_connection_is_retried(rig: Rig) -> None:
 def test_a_read_timeout_is_retried(rig: Rig, request: pytest.FixtureRequest) -> None:
     stall = rig.fake.stall(LOOKUP)
     request.addfinalizer(stall.release)
-    response = rig.client(policy=HttpPolicy(read_timeout=0.5)).get(rig.url(LOOKUP), {"acct": "kristianstad"})
+
+    # The client gives up on its own clock; on a busy machine it may do so before the server has
+    # read the request. The retry waits (in the client's back-off) until the stall holds the first
+    # attempt, so the stall cannot catch the retry instead. The retry must be answered within
+    # the read timeout: 2 s is far beyond a loopback answer, even on a loaded machine.
+    def first_attempt_held() -> None:
+        assert stall.wait_hits(1, EVENT_TIMEOUT), "the stall never caught the first attempt"
+
+    rig.clock.on_sleep.append(first_attempt_held)
+    response = rig.client(policy=HttpPolicy(read_timeout=2.0)).get(rig.url(LOOKUP), {"acct": "kristianstad"})
 
     assert response.status == 200
-    assert stall.reached.is_set()
+    assert stall.hits == 1
     assert [request.status for request in rig.fake.requests] == [None, 200]
     assert rig.clock.waits == pytest.approx([2.0])
 
@@ -270,6 +279,8 @@ def test_read_timeouts_that_persist_raise_a_transient_error(rig: Rig, request: p
         client.get(rig.url(LOOKUP), {"acct": "kristianstad"})
 
     assert "ReadTimeoutError" in str(caught.value)
+    # The client may give up on the second attempt before the server has read it.
+    assert stall.wait_hits(2, EVENT_TIMEOUT), f"the stall caught {stall.hits} requests"
     assert stall.hits == 2 and rig.exchanges == []
 
 

@@ -27,13 +27,13 @@ from archive_lib.search.items import item_state
 from archive_lib.storage import S3Store
 from archive_lib.thread import load_thread
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import FakeClock, archivectl, write_inventory
+from tests.helpers import PROCESS_TIMEOUT, FakeClock, archivectl, write_inventory
 from tests.registrar_fixtures import NIGHT_1, NOW, SCRIPT_TEXT, RegistrarArchive
 
 
 def cli(archive: RegistrarArchive, index: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = archivectl(args[0], "--store", archive.store_url, "--index", str(index), *args[1:])
-    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    return subprocess.run(command, capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
 
 
 def search_json(archive: RegistrarArchive, index: pathlib.Path, *args: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import pytest
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage import FileStore, ObjectStore, open_store
+from tests.helpers import EVENT_TIMEOUT
 
 NOW = dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.UTC)
 TEN_YEARS = ObjectRetention("k10", dt.date(2036, 3, 1))
@@ -162,7 +163,7 @@ def race(store: FileStore, monkeypatch: pytest.MonkeyPatch, key: str, payloads: 
     Each thread waits, with its data staged, until all are ready: whatever makes the put
     create-only must hold when every writer goes for the name at once.
     """
-    barrier = threading.Barrier(len(payloads), timeout=30)
+    barrier = threading.Barrier(len(payloads), timeout=EVENT_TIMEOUT)
     staged = threading.local()
     real_stage = FileStore._stage
 

@@ -38,7 +38,7 @@ from archive_lib.warc.redact import Redactor
 from archive_lib.warc.writer import WarcRecorder
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.mastodon_png import make_png
-from tests.helpers import FakeClock, gzip_members
+from tests.helpers import PROCESS_TIMEOUT, FakeClock, gzip_members
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 RUN_ID = "ks-mastodon_20260302T020000Z_ab12"
@@ -221,7 +221,7 @@ def test_the_warcio_check_command_accepts_the_file(capture: Capture) -> None:
         [str(WARCIO), "check", "-v", str(capture.path(stored.key))],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -239,7 +239,11 @@ def test_the_warcio_check_command_notices_a_damaged_record(capture: Capture, tmp
     damaged = tmp_path / "damaged.warc.gz"
     damaged.write_bytes(b"".join(gzip.compress(member) for member in members))
     result = subprocess.run(
-        [str(WARCIO), "check", str(damaged)], capture_output=True, text=True, timeout=60, check=False
+        [str(WARCIO), "check", str(damaged)],
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        check=False,
     )
     assert result.returncode == 1 and "digest failed" in result.stdout
 
@@ -447,7 +451,7 @@ def test_a_token_echoed_in_a_body_is_redacted_and_the_record_stays_valid(
         [str(WARCIO), "check", str(capture.path(stored.key))],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert result.returncode == 0, result.stdout

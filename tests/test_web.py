@@ -1,7 +1,8 @@
 """The registrars' web view, served by a real ``airflow api-server`` with the plugin loaded.
 
-One server for the module (SimpleAuthManager, a user ``registrar``), on a free loopback port,
-over the registrar archive; the browser test drives Debian's chromium through Playwright.
+One server for the module (SimpleAuthManager, a user ``registrar``), on a loopback port the OS
+gives it (it binds port 0 and names the port once it listens), over the registrar archive; the
+browser test drives Debian's chromium through Playwright.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import EVENT_TIMEOUT
+from tests.prodlike.processes import START_TIMEOUT, ProcessGroup
 from tests.registrar_fixtures import SCRIPT_TEXT, RegistrarArchive
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,12 +46,6 @@ class Server:
     token: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _request(
     url: str, *, token: str | None = None, data: bytes | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
@@ -57,7 +53,7 @@ def _request(
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=EVENT_TIMEOUT) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
@@ -67,7 +63,6 @@ def _request(
 def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("airflow-web")
     (home / "dags").mkdir()
-    port = _free_port()
     password = secrets.token_urlsafe(16)
     (home / "passwords.json").write_text(json.dumps({"registrar": password}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -79,7 +74,7 @@ def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPat
         AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
         AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__PORT="0",  # the OS picks a free port as the server binds it
         AIRFLOW__API__WORKERS="1",
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(64),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="registrar:admin",
@@ -88,21 +83,17 @@ def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPat
         ARCHIVE_INDEX_DIR=str(home / "index"),
         PYTHONPATH=str(REPO),
     )
-    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=180)
-    log = (home / "api-server.log").open("wb")
-    process = subprocess.Popen(["airflow", "api-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    airflow = str(pathlib.Path(sys.executable).parent / "airflow")
+    subprocess.run(
+        [airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=START_TIMEOUT
+    )
+    processes = ProcessGroup(home / "logs")
     try:
-        deadline = time.monotonic() + 120
-        while True:  # poll the health endpoint until the server answers (or gives up)
-            assert process.poll() is None, (home / "api-server.log").read_text()[-3000:]
-            try:
-                if _request(f"{base}/api/v2/monitor/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "api-server did not come up"
-            time.sleep(0.25)
+        api = processes.start("api-server", [airflow, "api-server"], env, watch=True)
+        # uvicorn prints this once the app has started and the socket listens, with its port.
+        base = api.wait_for_line(r"Uvicorn running on (http://127\.0\.0\.1:\d+)").group(1)
+        status, _, answer = _request(f"{base}/api/v2/monitor/health")
+        assert status == 200, answer
         body = json.dumps({"username": "registrar", "password": password}).encode()
         status, _, answer = _request(
             f"{base}/auth/token", data=body, headers={"Content-Type": "application/json"}
@@ -110,13 +101,7 @@ def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPat
         assert status in (200, 201), answer
         yield Server(base, json.loads(answer)["access_token"])
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        processes.stop_all()
 
 
 def test_anonymous_requests_are_refused(server: Server) -> None:
@@ -168,9 +153,13 @@ def test_a_script_in_a_comment_is_shown_as_text_in_a_browser(
 
     assert pathlib.Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True, timeout=EVENT_TIMEOUT * 1000
+        )
         try:
             context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {server.token}"})
+            # Every wait below is for an event (load, a URL); the timeout only ends a broken one.
+            context.set_default_timeout(EVENT_TIMEOUT * 1000)
             page = context.new_page()
             console: list[str] = []
             page.on("console", lambda message: console.append(message.text))
@@ -181,7 +170,9 @@ def test_a_script_in_a_comment_is_shown_as_text_in_a_browser(
             assert "1 items match" in page.inner_text("body")
             assert SCRIPT_TEXT in page.inner_text("table")
             page.click("text=thread")
-            page.wait_for_load_state()
+            # The click only starts the navigation: wait until the thread page itself has loaded
+            # (the search page is loaded already, so waiting for "a load state" would not wait).
+            page.wait_for_url(re.compile(r"/registry/thread\?item="))
             assert "/registry/thread?item=" in page.url
             body = page.inner_text("body")
             assert SCRIPT_TEXT in body and "Badhuset stänger för renovering" in body

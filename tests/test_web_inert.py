@@ -127,20 +127,21 @@ def test_in_a_browser_hostile_ids_open_and_a_spoofed_name_reorders_nothing(
 
             page.goto(f"{server.base}/registry/?account=ks-bluesky")
             page.locator("tr", has_text="Bra!").get_by_role("link", name="thread").click()
-            page.wait_for_load_state()
+            # A click only starts the navigation: wait for the thread page itself.
+            page.wait_for_url(re.compile(r"/registry/thread\?item="))
             assert "/registry/thread?item=at%3A%2F%2Fdid%3Aplc%3A" in page.url
             assert "Ny cykelväg längs Helge å." in page.inner_text("body")
 
             page.goto(f"{server.base}/registry/?account=ks-youtube")
             page.locator("tr", has_text="Budget 2027 förklarad").get_by_role("link", name="thread").click()
-            page.wait_for_load_state()
+            page.wait_for_url(re.compile(r"/registry/thread\?item="))
             assert "Thread ../../etc/passwd" in page.inner_text("h1")
             assert page.url.startswith(f"{server.base}/registry/thread?")  # not resolved away
 
             # The as-of form keeps the id too.
             page.fill("input[name=as_of]", "2026-11-20")
             page.get_by_role("button", name="Show").click()
-            page.wait_for_load_state()
+            page.wait_for_url(re.compile(r"as_of=2026-11-20"))
             assert "as it was on 2026-11-20" in page.inner_text("body")
             assert "Budget 2027 förklarad" in page.inner_text("body")
 

@@ -152,14 +152,33 @@ class Hold:
         self.released = threading.Event()
         self.request: RecordedRequest | None = None
         self.hits = 0
+        self._hit = threading.Condition()
+
+    def catch(self, request: RecordedRequest) -> None:
+        """Note that ``request`` is now held (called by the control plane)."""
+        with self._hit:
+            self.remaining -= 1
+            self.hits += 1
+            self.request = request
+            self.reached.set()
+            self._hit.notify_all()
 
     def release(self) -> None:
         """Let the held request (and any later matching ones) through."""
         self.released.set()
 
-    def wait_reached(self, timeout: float = 5.0) -> bool:
+    def wait_reached(self, timeout: float = 60.0) -> bool:
         """Wait until a matching request is being held; true if one arrived in time."""
         return self.reached.wait(timeout)
+
+    def wait_hits(self, hits: int, timeout: float = 60.0) -> bool:
+        """Wait until ``hits`` matching requests have been caught; true if they were in time.
+
+        A client that gives up (a read timeout) and tries again may do so before the server
+        has even read its first request: tests wait on this, not on the client's return.
+        """
+        with self._hit:
+            return self._hit.wait_for(lambda: self.hits >= hits, timeout)
 
 
 class ControlPlane:
@@ -219,10 +238,7 @@ class ControlPlane:
             for hold in self._holds:
                 active = hold.remaining > 0 and not hold.released.is_set()
                 if active and hold.pattern.search(target):
-                    hold.remaining -= 1
-                    hold.hits += 1
-                    hold.request = request
-                    hold.reached.set()
+                    hold.catch(request)
                     return hold
         return None
 

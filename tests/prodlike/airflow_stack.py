@@ -1,9 +1,11 @@
 """Airflow 3 as it runs in production, as native processes: api-server, scheduler, dag-processor.
 
-The metadata database is PostgreSQL (:mod:`tests.prodlike.postgres`), the executor LocalExecutor,
-every port a free one on 127.0.0.1. The DAGs are driven only through Airflow's public REST API:
-a JWT from ``POST /auth/token`` (SimpleAuthManager, a password file written here), then
-``/api/v2`` calls, as an operator's tooling would.
+The metadata database is PostgreSQL (:mod:`tests.prodlike.postgres`), the executor LocalExecutor.
+Every Airflow server binds port 0 on 127.0.0.1 and the OS picks its port: the api-server names
+its port in its "Uvicorn running on" line, and the scheduler and dag-processor start only after
+that line, with the execution API's URL on that port. The DAGs are driven only through Airflow's
+public REST API: a JWT from ``POST /auth/token`` (SimpleAuthManager, a password file written
+here), then ``/api/v2`` calls, as an operator's tooling would.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from tests.prodlike.processes import ProcessGroup, free_port
+from tests.prodlike.processes import START_TIMEOUT, ProcessGroup
 
 BIN = pathlib.Path(sys.executable).parent
 ADMIN = "admin"
@@ -41,8 +43,8 @@ class AirflowStack:
     ) -> None:
         self.home = home
         self.processes = processes
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.port = 0  # known once the api-server listens (see start)
+        self.base_url = ""
         self.password = secrets.token_urlsafe(18)
         home.mkdir(parents=True, exist_ok=True)
         passwords = home / "passwords.json"
@@ -62,13 +64,12 @@ class AirflowStack:
             "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
             "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__PORT": "0",
             "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "0",
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": "0",
             **extra_env,
         }
         self._token: str | None = None
@@ -102,12 +103,17 @@ class AirflowStack:
             )
         return done.stdout.decode()
 
-    def start(self) -> None:
-        """Start the api-server, scheduler and dag-processor as separate processes."""
-        for component in ("api-server", "scheduler", "dag-processor"):
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        """Start the api-server, then (on the port it got) the scheduler and dag-processor."""
+        api = self.processes.start("api-server", [str(BIN / "airflow"), "api-server"], self.env, watch=True)
+        listening = api.wait_for_line(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", timeout)
+        self.port = int(listening.group(1))
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"{self.base_url}/execution/"
+        for component in ("scheduler", "dag-processor"):
             self.processes.start(component, [str(BIN / "airflow"), component], self.env)
 
-    def wait_healthy(self, timeout: float = 120.0) -> dict[str, Any]:
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Poll ``/api/v2/monitor/health`` until the database, scheduler and dag-processor are healthy."""
         deadline = time.monotonic() + timeout
         last: Any = None
@@ -135,7 +141,7 @@ class AirflowStack:
             self._token = str(answer["access_token"])
         return self._token
 
-    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    def wait_for_dag(self, dag_id: str, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Poll until the dag-processor has parsed ``dag_id`` into the database."""
         deadline = time.monotonic() + timeout
         while True:

@@ -17,11 +17,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
-from tests.prodlike.processes import ProcessGroup, free_port
+from tests.prodlike.processes import START_TIMEOUT, Child, ProcessGroup, free_port
 
 APT_PACKAGE = "postgresql"
+PORT_ATTEMPTS = 5
 
 
 class PostgresMissing(RuntimeError):
@@ -59,7 +59,7 @@ class TempPostgres:
         """SQLAlchemy URL of the database (psycopg2 driver), as Airflow's sql_alchemy_conn."""
         return f"postgresql+psycopg2://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}"
 
-    def start(self, timeout: float = 60.0) -> str:
+    def start(self, timeout: float = START_TIMEOUT) -> str:
         """Create, start and wait for the cluster; return :attr:`url`."""
         bin_dir = server_bin()
         self.folder = pathlib.Path(tempfile.mkdtemp(prefix="archive-pg-"))
@@ -94,8 +94,24 @@ class TempPostgres:
             cwd=self.folder,
         )
         password_file.unlink()
-        self.port = free_port()
-        self.processes.start(
+        # PostgreSQL needs its port number up front. Another process may take a free port before
+        # PostgreSQL binds it; then PostgreSQL says so and exits, and it starts again on another.
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.port = free_port()
+            postgres = self._start_postgres(bin_dir, data)
+            try:
+                postgres.wait_for_line(r"database system is ready to accept connections", timeout)
+                break
+            except RuntimeError:
+                if attempt == PORT_ATTEMPTS or "Address already in use" not in postgres.tail():
+                    raise
+                self.processes.forget(postgres)
+        self._create_database()
+        return self.url
+
+    def _start_postgres(self, bin_dir: pathlib.Path, data: pathlib.Path) -> Child:
+        assert self.folder is not None
+        return self.processes.start(
             "postgres",
             [
                 str(bin_dir / "postgres"),
@@ -114,26 +130,8 @@ class TempPostgres:
             stop_signal=signal.SIGINT,  # PostgreSQL's "fast" shutdown
             user=self._owner,
             cwd=self.folder,
+            watch=True,  # "ready to accept connections" is the signal to go on
         )
-        self._wait_ready(timeout)
-        self._create_database()
-        return self.url
-
-    def _wait_ready(self, timeout: float) -> None:
-        import psycopg2
-
-        deadline = time.monotonic() + timeout
-        while True:
-            self.processes.check_running()
-            try:
-                psycopg2.connect(self._dsn("postgres")).close()
-                return
-            except psycopg2.OperationalError as exc:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"PostgreSQL did not accept connections in {timeout:.0f} s: {exc}"
-                    ) from exc
-                time.sleep(0.2)
 
     def _create_database(self) -> None:
         import psycopg2

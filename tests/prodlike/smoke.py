@@ -1,6 +1,6 @@
 """The production-like smoke test: one night through Postgres-backed Airflow into a locked bucket.
 
-Starts, natively and each on a free port on 127.0.0.1:
+Starts, natively and each on its own port on 127.0.0.1 (port 0 where the server can bind it):
 
 * PostgreSQL from Debian's packages, as Airflow's metadata database;
 * Airflow's api-server, scheduler and dag-processor with LocalExecutor;
@@ -94,7 +94,7 @@ class SmokeResult:
 
 
 def run_smoke(
-    folder: pathlib.Path, *, s3_endpoint: str | None = None, run_timeout: float = 240.0
+    folder: pathlib.Path, *, s3_endpoint: str | None = None, run_timeout: float = 900.0
 ) -> SmokeResult:
     """Run the whole scenario in ``folder`` (logs, Airflow home, inventory); see the module docstring.
 
