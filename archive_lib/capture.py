@@ -44,7 +44,7 @@ from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, Store
 from archive_lib.logs import SECRETS
 from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
-from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
+from archive_lib.metadata.schema import RUNS_SCHEMA
 from archive_lib.models import Account, MediaFile, RunCounts, RunResult
 from archive_lib.recovery import complete_interrupted
 from archive_lib.state import KnownState, load_state
@@ -409,7 +409,8 @@ class _Night:
         key = layout.items_key(
             self.account.id, self.run_date, self.run_id, len(self.parts) + 1, min(created), max(created)
         )
-        data = to_parquet_bytes(rows, ITEMS_SCHEMA, {"run_id": self.run_id, "account_id": self.account.id})
+        assert self.versioner is not None
+        data = self.versioner.parquet(rows, {"run_id": self.run_id, "account_id": self.account.id})
         self.parts.append(
             self.store.put(key, data, retention=self.retention, tags=object_tags(self.account, "items"))
         )

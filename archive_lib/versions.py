@@ -12,8 +12,9 @@ those files are tried again, and one that can now be had (or that the platform n
 good) gives a ``media`` row: the archived version again, same content and digest, its media list
 completed. A ``media`` row is not an edit; readers take its content as the version before it.
 
-Every row is made to fit the Parquet schema (:mod:`archive_lib.metadata.conform`) as it is made,
-so odd platform values never stop the night; what had to be read leniently is in ``unparsed``.
+Odd platform values never stop the night: what the connector had to read leniently is noted in
+the row's ``unparsed``, and a row pyarrow would still refuse is made to fit the schema when its
+part is written (:meth:`Versioner.parquet`, :mod:`archive_lib.metadata.conform`).
 """
 
 from __future__ import annotations
@@ -21,15 +22,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
+
 from archive_lib.metadata.conform import conform
+from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef, RunCounts
 from archive_lib.state import KnownItem, KnownState
 
 FetchFile = Callable[[MediaFile], MediaFile]
+#: What pyarrow raises for a value not of its column's type.
+PARQUET_REFUSALS = (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError)
 
 
 class Versioner:
@@ -149,12 +155,33 @@ class Versioner:
 
     def _row(self, snap: ItemSnapshot, event: str, version: int) -> dict[str, Any]:
         row = self._fields(snap, event, version)
-        unparsed = [*snap.unparsed, *conform(row, ITEMS_SCHEMA)]
-        row["unparsed"] = [{"field": f, "value": v} for f, v in unparsed]
-        if unparsed:
-            self.odd_fields.update(f for f, _ in unparsed)
-            self.odd_versions += 1
+        row["unparsed"] = []
+        self._note(row, snap.unparsed)
         return row
+
+    def parquet(self, rows: list[dict[str, Any]], metadata: Mapping[str, str]) -> bytes:
+        """``rows`` as one items part.
+
+        pyarrow refuses any value that is not of its column's type (a number where text
+        belongs, a lone surrogate, a time that is no time), so the rows go to it as they are,
+        and only when it refuses are they made to fit (:func:`~archive_lib.metadata.conform.conform`),
+        with what was changed noted in their ``unparsed``: ordinary nights pay nothing for the
+        guard.
+        """
+        try:
+            return to_parquet_bytes(rows, ITEMS_SCHEMA, metadata)
+        except PARQUET_REFUSALS:
+            for row in rows:
+                self._note(row, conform(row, ITEMS_SCHEMA))
+            return to_parquet_bytes(rows, ITEMS_SCHEMA, metadata)
+
+    def _note(self, row: dict[str, Any], notes: Sequence[tuple[str, str]]) -> None:
+        if not notes:
+            return
+        if not row["unparsed"]:
+            self.odd_versions += 1
+        row["unparsed"] = [*row["unparsed"], *({"field": f, "value": v} for f, v in notes)]
+        self.odd_fields.update(f for f, _ in notes)
 
     def _fields(self, snap: ItemSnapshot, event: str, version: int) -> dict[str, Any]:
         account = self._account

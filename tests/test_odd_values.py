@@ -31,7 +31,7 @@ from archive_lib.connectors.facebook import FacebookConnector
 from archive_lib.connectors.instagram import InstagramConnector
 from archive_lib.connectors.mastodon import MastodonConnector, _status
 from archive_lib.connectors.youtube import YouTubeConnector
-from archive_lib.metadata.parquet import read_parquet_bytes, to_parquet_bytes
+from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
 from archive_lib.models import Account, ItemSnapshot, RecordRef
 from archive_lib.retention import RetentionClass
@@ -96,8 +96,9 @@ def _versioner(tmp: pathlib.Path, account: Account) -> Versioner:
 
 def _archived(tmp: pathlib.Path, account: Account, snapshot: ItemSnapshot) -> dict[str, Any]:
     """The snapshot's row as written to Parquet and read back; the layout checked on the way."""
-    (row,) = _versioner(tmp, account).seen(snapshot)
-    data = to_parquet_bytes([row], ITEMS_SCHEMA)
+    versioner = _versioner(tmp, account)
+    (row,) = versioner.seen(snapshot)
+    data = versioner.parquet([row], {})  # as the night writes its parts
     (back,) = read_parquet_bytes(data).to_pylist()
     assert pa.Table.from_pylist([back], ITEMS_SCHEMA).schema.equals(ITEMS_SCHEMA)
     when = item_time(back)

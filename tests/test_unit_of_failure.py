@@ -32,7 +32,6 @@ NIGHT = "2026-11-20"
 # account's items parts (the final checkpoint, where a crash used to end the whole night).
 _DEFECT = """
 import sys
-import archive_lib.capture as capture
 import archive_lib.versions as versions
 from archive_lib.cli import main
 
@@ -45,12 +44,12 @@ if where == "versions":
         return seen(self, snapshot, *args, **kwargs)
     versions.Versioner.seen = failing_seen
 else:
-    write = capture.to_parquet_bytes
+    write = versions.to_parquet_bytes
     def failing_write(rows, schema, metadata=None):
         if metadata and metadata.get("account_id") == broken:
-            raise TypeError("a defect planted by the test")
+            raise MemoryError("a defect planted by the test")
         return write(rows, schema, metadata)
-    capture.to_parquet_bytes = failing_write
+    versions.to_parquet_bytes = failing_write
 raise SystemExit(main(sys.argv[3:]))
 """
 

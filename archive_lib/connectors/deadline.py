@@ -2,8 +2,8 @@
 
 urllib3's timeouts bound each socket operation, not the exchange: a server that trickles its
 body (or its headers) a byte at a time within the read timeout is never cut off. Here the
-connection that carries a request is known to a watch, and when the deadline passes a timer
-shuts its socket down, so whatever read is waiting returns at once and the exchange ends.
+connection that carries a request is known to a watch, and when the deadline passes one watchdog
+thread shuts its socket down, so whatever read is waiting returns at once and the exchange ends.
 
 Use :func:`pool_manager` for the connection pool and :func:`watch` around each exchange::
 
@@ -16,8 +16,12 @@ Use :func:`pool_manager` for the connection pool and :func:`watch` around each e
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +38,7 @@ class Watch:
 
     def __init__(self) -> None:
         self.expired = False
+        self.finished = False  # the exchange ended; the deadline no longer applies
         self._connection: HTTPConnection | None = None
         self._lock = threading.Lock()
 
@@ -46,6 +51,8 @@ class Watch:
 
     def expire(self) -> None:
         with self._lock:
+            if self.finished:
+                return
             self.expired = True
             connection = self._connection
         if connection is not None:
@@ -107,17 +114,56 @@ def pool_manager(**kwargs: Any) -> urllib3.PoolManager:
     return manager
 
 
+class _Watchdog:
+    """One thread for the process that cuts the exchanges whose time is up.
+
+    A timer thread per request would cost a thread's start and stop on every request of a
+    night; here a request costs a heap entry. Finished watches are dropped when they reach the
+    top of the heap. A forked process (Airflow's task runners) starts its own thread.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._ready = threading.Condition()
+        self._order = itertools.count()
+        self._pid = 0
+
+    def add(self, seconds: float, watch: Watch) -> None:
+        with self._ready:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._order), watch))
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="archive-deadlines", daemon=True).start()
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                due = self._next_due()
+            due.expire()  # outside the lock: it shuts a socket down
+
+    def _next_due(self) -> Watch:
+        while True:
+            while self._heap and self._heap[0][2].finished:
+                heapq.heappop(self._heap)
+            now = time.monotonic()
+            if self._heap and self._heap[0][0] <= now:
+                return heapq.heappop(self._heap)[2]
+            self._ready.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextmanager
 def watch(seconds: float) -> Iterator[Watch]:
     """Within the block, the exchange on this thread is cut ``seconds`` after it started."""
     current = Watch()
-    timer = threading.Timer(seconds, current.expire)
-    timer.daemon = True
     previous = getattr(_local, "watch", None)
     _local.watch = current
-    timer.start()
+    _WATCHDOG.add(seconds, current)
     try:
         yield current
     finally:
-        timer.cancel()
+        current.finished = True
         _local.watch = previous
