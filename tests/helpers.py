@@ -60,6 +60,13 @@ def capture_command(inventory: pathlib.Path, store: str, *extra: str, night: str
     return archivectl("capture", "--inventory", str(inventory), "--store", store, "--run-date", night, *extra)
 
 
+def audit_command(inventory: pathlib.Path, store: str, *extra: str, night: str = "2026-11-20") -> list[str]:
+    """``archivectl audit`` of one night of ``store`` (JSON on standard output)."""
+    return archivectl(
+        "audit", "--store", store, "--inventory", str(inventory), "--since", night, "--until", night, *extra
+    )
+
+
 class FakeClock:
     """The fake platform's clock as the archive's clock: waiting advances it, nothing sleeps.
 

@@ -21,7 +21,7 @@ from archive_lib.storage import FileStore
 from archive_lib.storage.base import StoredObject
 from tests.audit_world import AuditWorld, kinds, problems_of
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import archivectl, gzip_members, read_items
+from tests.helpers import PROCESS_TIMEOUT, archivectl, audit_command, gzip_members, read_items
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 NIGHT_1 = dt.date(2026, 11, 20)
@@ -341,7 +341,7 @@ def _export(world: AuditWorld, folder: pathlib.Path) -> str:
         ),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -354,21 +354,10 @@ def test_an_export_leaves_the_next_audit_clean(world: AuditWorld, tmp_path: path
     log_key = _export(world, tmp_path)
     inventory = world.folder / "inventory.yaml"
     audited = subprocess.run(
-        archivectl(
-            "audit",
-            "--store",
-            world.store.url,
-            "--inventory",
-            str(inventory),
-            "--since",
-            "2026-11-20",
-            "--until",
-            "2026-11-20",
-            "--full",
-        ),
+        audit_command(inventory, world.store.url, "--full"),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert audited.returncode == 0, audited.stderr

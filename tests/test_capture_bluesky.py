@@ -395,7 +395,7 @@ def test_a_reply_with_an_odd_created_at_is_archived_once_and_found(
         archivectl("search", "Kanalgatan", "--store", world.store.url, "--index", index, "--format", "json"),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert found.returncode == 0, found.stderr

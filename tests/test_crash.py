@@ -26,9 +26,9 @@ from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import (
     PROCESS_TIMEOUT,
-    archivectl,
     assert_pointers_resolve,
     assert_warc_files_valid,
+    audit_command,
     capture_command,
     read_items,
     write_inventory,
@@ -137,7 +137,11 @@ def _dies_before_sidecar(command: list[str], prefix: str) -> subprocess.Complete
     [python, _, _, *args] = command  # python -m archive_lib.cli ARGS
     env = {**os.environ, "DIE_BEFORE_SIDECAR_OF": prefix}
     return subprocess.run(
-        [python, "-c", DIES_BEFORE_SIDECAR, *args], env=env, capture_output=True, text=True, timeout=120
+        [python, "-c", DIES_BEFORE_SIDECAR, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
     )
 
 
@@ -172,7 +176,7 @@ def test_a_night_killed_before_a_sidecar_is_repaired_by_the_next_run(tmp_path: p
         [killed_run] = {layout.run_id_of(k) for k in store.list("")}
         assert killed_run is not None
 
-        again = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        again = subprocess.run(command, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False)
         assert again.returncode == 0, again.stderr
 
     # The sidecar is back, with the run's retention and tags and the true SHA-256.
@@ -197,21 +201,10 @@ def test_a_night_killed_before_a_sidecar_is_repaired_by_the_next_run(tmp_path: p
     assert len(rows) == len(expected)
 
     audited = subprocess.run(
-        archivectl(
-            "audit",
-            "--store",
-            store_url,
-            "--inventory",
-            str(inventory),
-            "--since",
-            "2026-11-20",
-            "--until",
-            "2026-11-20",
-            "--full",
-        ),
+        audit_command(inventory, store_url, "--full"),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert audited.returncode == 0, audited.stdout[-3000:]
@@ -236,20 +229,10 @@ def test_a_finished_run_whose_manifest_lost_its_sidecar_is_reported_by_the_audit
     assert store.stat(manifest).retention is None
 
     audited = subprocess.run(
-        archivectl(
-            "audit",
-            "--store",
-            store_url,
-            "--inventory",
-            str(inventory),
-            "--since",
-            "2026-11-20",
-            "--until",
-            "2026-11-20",
-        ),
+        audit_command(inventory, store_url),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_TIMEOUT,
         check=False,
     )
     assert audited.returncode == 1, audited.stderr

@@ -20,7 +20,7 @@ import pytest
 
 from archive_lib.inert import FORMULA_STARTS
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import archivectl, capture_command, write_inventory
+from tests.helpers import PROCESS_TIMEOUT, archivectl, capture_command, write_inventory
 from tests.registrar_fixtures import (
     FAKE_DELETED_CR,
     HOSTILE_TEXTS,
@@ -41,7 +41,7 @@ PACKAGE_ENTRY = re.compile(
 def run(command: list[str], *, codes: tuple[int, ...] = (0,)) -> tuple[str, str]:
     """``command``'s standard output and error exactly as written (text mode would turn a raw
     CR into a line break and hide it)."""
-    done = subprocess.run(command, capture_output=True, timeout=300, check=False)
+    done = subprocess.run(command, capture_output=True, timeout=PROCESS_TIMEOUT, check=False)
     out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
     assert done.returncode in codes, err
     return out, err

@@ -24,7 +24,7 @@ from archive_lib.inventory import MAX_KEEP_YEARS, MAX_RECHECK_DAYS, load_invento
 from archive_lib.retention import ObjectRetention, RetentionClass
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import capture_command, read_items, write_inventory
+from tests.helpers import PROCESS_TIMEOUT, capture_command, read_items, write_inventory
 
 VALID = """\
 organisation: Kristianstads kommun
@@ -472,7 +472,10 @@ def test_the_widest_inventory_captures_a_night(tmp_path: pathlib.Path) -> None:
         )
         store = (tmp_path / "archive").as_uri()
         done = subprocess.run(
-            capture_command(inventory, store, night=night), capture_output=True, text=True, timeout=300
+            capture_command(inventory, store, night=night),
+            capture_output=True,
+            text=True,
+            timeout=PROCESS_TIMEOUT,
         )
     assert done.returncode == 0, done.stderr
     rows = read_items(FileStore(store))

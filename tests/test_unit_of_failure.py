@@ -22,7 +22,7 @@ from archive_lib.manifest import manifests_of
 from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import read_items, write_inventory
+from tests.helpers import PROCESS_TIMEOUT, read_items, write_inventory
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 NIGHT = "2026-11-20"
@@ -84,7 +84,7 @@ def test_a_defect_in_one_account_fails_that_account_only(tmp_path: pathlib.Path,
             "bibliotek",
             *("capture", "--inventory", str(inventory), "--store", store_url, "--run-date", NIGHT),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False)
 
     assert done.returncode == 1, done.stderr
     # The summary names every account; the defect is named, the traceback is only in the log.

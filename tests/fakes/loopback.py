@@ -44,7 +44,45 @@ class Fake(Protocol):
     def handle(self, record: RecordedRequest) -> Reply: ...
 
 
-class LoopbackServer(ThreadingHTTPServer):
+class ServedInThread:
+    """A ``socketserver`` server served from a daemon thread: :meth:`start`, :meth:`stop`."""
+
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.serve_forever,  # type: ignore[attr-defined]
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.shutdown()  # type: ignore[attr-defined]
+            self._thread.join(timeout=60)  # a safety net: shutdown() has ended serve_forever
+        self.server_close()  # type: ignore[attr-defined]
+
+
+class Running:
+    """A test server used as ``with Server() as server:``; subclasses start and stop it."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(ServedInThread, ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
@@ -52,22 +90,9 @@ class LoopbackServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake = fake
         self.port = int(self.server_address[1])
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join(timeout=5)
-        self.server_close()
 
 
-class LoopbackFake:
+class LoopbackFake(Running):
     """What every loopback fake does alike: serve on ``self._server``, and a clock tests move."""
 
     clock: FakeClock
@@ -79,14 +104,6 @@ class LoopbackFake:
 
     def stop(self) -> None:
         self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def advance(self, seconds: float = 0.0, *, hours: float = 0.0, days: float = 0.0) -> None:
         self.clock.advance(seconds + 3600 * hours + 86400 * days)

@@ -22,7 +22,7 @@ import pytest
 from archive_lib.storage import FileStore
 from tests.conftest import REPO
 from tests.fakes.hostile import MIB, NIGHT, HostileServer, Request, Town
-from tests.helpers import write_inventory
+from tests.helpers import PROCESS_TIMEOUT, write_inventory
 from tests.hostile.peak import peak_kib
 
 NIGHTS = ("2026-11-20", "2026-11-21")
@@ -35,8 +35,6 @@ BOUNDS = {
     "ARCHIVE_MAX_DECODED_BYTES": str(MAX_DECODED),
     "ARCHIVE_MAX_REQUESTS": "200",
 }
-#: A safety net only: the night must end by itself well before (see test_night.py).
-PROCESS_TIMEOUT = 600
 
 
 @dataclass
@@ -75,7 +73,9 @@ class HostileArchive:
     def archivectl(self, *args: str) -> Command:
         """A registrar's command over the hostile archive, as a real process."""
         command = [sys.executable, "-m", "archive_lib.cli", *args, "--store", self.store_url]
-        done = subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, timeout=300, check=False)
+        done = subprocess.run(
+            command, env=self.env, cwd=REPO, capture_output=True, timeout=PROCESS_TIMEOUT, check=False
+        )
         # Decoded by hand: text mode would turn a carriage return the command printed into "\n".
         return Command(args, done.returncode, _text(done.stdout), _text(done.stderr))
 

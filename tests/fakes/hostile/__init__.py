@@ -25,7 +25,6 @@ Use::
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self
 
 from tests.fakes.hostile.api import HostileApi
@@ -33,6 +32,7 @@ from tests.fakes.hostile.codings import MIB
 from tests.fakes.hostile.misbehaviour import MISBEHAVIOURS, warm
 from tests.fakes.hostile.wire import Answer, Listener, Request
 from tests.fakes.hostile.world import BROKEN, FOCUSED, NIGHT, ODD_BUT_FINE, Town, World
+from tests.fakes.loopback import Running
 
 __all__ = [
     "BROKEN",
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-class HostileServer:
+class HostileServer(Running):
     """The hostile instance and its mirror, each on a port of 127.0.0.1 the OS chose."""
 
     def __init__(self, *, max_body_bytes: int = 4 * MIB) -> None:
@@ -92,11 +92,3 @@ class HostileServer:
     def stop(self) -> None:
         self._main.stop()
         self._mirror.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.fakes.loopback import ServedInThread
+
 _MAX_LINE = 64 * 1024
 _MAX_HEADERS = 100
 
@@ -95,7 +97,7 @@ class Request:
 Handler = Callable[[Request], Answer]
 
 
-class Listener(socketserver.ThreadingTCPServer):
+class Listener(ServedInThread, socketserver.ThreadingTCPServer):
     """One loopback port answering every request with ``handler``; see the module docstring."""
 
     daemon_threads = True
@@ -110,20 +112,10 @@ class Listener(socketserver.ThreadingTCPServer):
         self.requests: list[Request] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
 
     def stop(self) -> None:
         self.stopping.set()  # trickles end at their next byte
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join(timeout=10)
-        self.server_close()
+        super().stop()
 
     def log(self, request: Request) -> None:
         with self._lock:
