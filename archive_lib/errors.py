@@ -13,20 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from archive_lib.inert import CONTROLS, terminal_text
+from archive_lib.inert import terminal_text
 
-#: Characters that no message line, inventory value or warcinfo field may carry (the one rule
-#: of :mod:`archive_lib.inert`).
-CONTROL_CHARACTERS = CONTROLS
 #: How many characters of a value from outside a message quotes at most.
 MAX_SHOWN = 60
 _MAX_FIELD = 120
 _MAX_MESSAGE = 400
-
-
-def escape_controls(text: str) -> str:
-    """``text`` with every :data:`CONTROL_CHARACTERS` member written as an escape (``\\x1b``)."""
-    return terminal_text(text)
 
 
 def shown(value: object, limit: int = MAX_SHOWN) -> str:
@@ -56,7 +48,7 @@ def shown(value: object, limit: int = MAX_SHOWN) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    text = escape_controls(text)
+    text = terminal_text(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -46,7 +46,8 @@ import yaml
 
 from archive_lib.clock import EARLIEST_DATE, LATEST_DATE
 from archive_lib.connectors import PLATFORMS
-from archive_lib.errors import CONTROL_CHARACTERS, MAX_SHOWN, InventoryError, InventoryProblem, shown
+from archive_lib.errors import MAX_SHOWN, InventoryError, InventoryProblem, shown
+from archive_lib.inert import CONTROLS
 from archive_lib.models import Account, Inventory
 from archive_lib.retention import RetentionClass
 
@@ -575,7 +576,7 @@ def _refuse(path: str, line: int | None, message: str) -> NoReturn:
 
 def _check_plain(text: str, limit: int) -> str | None:
     """Why ``text`` is not one line of plain text of at most ``limit`` characters, or ``None``."""
-    bad = CONTROL_CHARACTERS.search(text)
+    bad = CONTROLS.search(text)
     if bad:
         return (
             f"contains the control character U+{ord(bad.group()):04X} (character {bad.start() + 1}); "

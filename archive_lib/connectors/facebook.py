@@ -35,7 +35,6 @@ from archive_lib.connectors.graph import (
     PAGE_SIZE,
     RULES,
     GraphObjectGone,
-    as_dict,
     node,
     pages,
     parse_time,
@@ -46,7 +45,7 @@ from archive_lib.connectors.http import HttpRules
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, AuthError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
-from archive_lib.values import Fields
+from archive_lib.values import Fields, mapping
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class FacebookConnector(GraphWalk):
         if item_type == "comment":
             if author is None:
                 self.anonymous += 1
-            parent = as_dict(data.get("parent"))
+            parent = mapping(data.get("parent"))
             parent_id = fields.ident("parent_id", parent["id"]) if "id" in parent else post_id
             attachments = [data["attachment"]] if isinstance(data.get("attachment"), dict) else []
         else:
@@ -179,9 +178,9 @@ def _flatten(attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _media(attachment: dict[str, Any], index: int) -> MediaFile:
-    media = as_dict(attachment.get("media"))
-    image = as_dict(media.get("image"))
-    target = as_dict(attachment.get("target"))
+    media = mapping(attachment.get("media"))
+    image = mapping(media.get("image"))
+    target = mapping(attachment.get("target"))
     url = media.get("source") or image.get("src")
     media_id = target.get("id") or attachment.get("url") or f"attachment-{index}"
     kind = attachment.get("media_type") or attachment.get("type") or "unknown"

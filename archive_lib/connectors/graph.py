@@ -282,13 +282,3 @@ def _with_text_id(item: dict[str, Any]) -> dict[str, Any]:
 def usable(item: dict[str, Any]) -> bool:
     """Whether a Graph object has an id to be recorded under."""
     return isinstance(item.get("id"), str) and bool(item["id"])
-
-
-def as_dict(value: object) -> dict[str, Any]:
-    """``value`` when it is a JSON object, else an empty one (Graph leaves out empty fields)."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_text(value: object) -> str:
-    """``value`` when it is a string, else ``""`` (Graph omits ``message`` when there is none)."""
-    return value if isinstance(value, str) else ""

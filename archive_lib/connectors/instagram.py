@@ -38,7 +38,6 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.graph import (
     RULES,
     GraphObjectGone,
-    as_dict,
     node,
     pages,
     usable,
@@ -48,7 +47,7 @@ from archive_lib.connectors.http import HttpRules
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
-from archive_lib.values import Fields
+from archive_lib.values import Fields, mapping
 
 CHILD_FIELDS = "id,media_type,media_url,permalink,thumbnail_url,timestamp"
 POST_FIELDS = (
@@ -141,7 +140,7 @@ class InstagramConnector(GraphWalk):
 
     def snapshot(self, data: Node, record: RecordRef, item_type: ItemType, post_id: str) -> ItemSnapshot:
         fields = Fields()
-        author = as_dict(data.get("from"))
+        author = mapping(data.get("from"))
         url: str | None
         if item_type == "post":
             text = fields.text("text", data.get("caption"))

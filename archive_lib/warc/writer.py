@@ -41,7 +41,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive_lib.clock import IdFactory
 from archive_lib.content_coding import DEFAULT_LIMIT, TooLargeError, UndecodableError, codings, decoded_chunks
-from archive_lib.errors import escape_controls
+from archive_lib.inert import terminal_text
 from archive_lib.models import Exchange, RecordRef
 from archive_lib.retention import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
@@ -182,7 +182,7 @@ class WarcRecorder:
         # Each field is one line: a line break in a value (an inventory's handle, say) would start
         # a field of its own, so control characters are written as escapes instead.
         body = "".join(
-            f"{escape_controls(name)}: {escape_controls(value)}\r\n"
+            f"{terminal_text(name)}: {terminal_text(value)}\r\n"
             for name, value in fields.items()
             if value
         ).encode()
