@@ -33,7 +33,6 @@ from archive_lib.connectors.base import (
     MediaArchiver,
     Note,
     QuotaUsed,
-    RecordTap,
     Seen,
     ThreadChecked,
     TokenHealth,
@@ -292,9 +291,8 @@ class _Night:
             SECRETS.add(token)  # log lines of this process, whoever configured the logging
         state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
         self.connector_cls = connector_class(self.account.platform)
-        tap = RecordTap(self.recorder.record)
         self.http = HttpClient(
-            tap,
+            self.recorder.record,
             clock=self.clock,
             agent=user_agent(self.options.contact),
             policy=self.options.http,
@@ -303,7 +301,7 @@ class _Night:
             rules=getattr(self.connector_cls, "http_rules", None),
             scrub=self.redactor.text,
         )
-        self.media = MediaArchiver(self.http, state.media, tap.last_response)
+        self.media = MediaArchiver(self.http, state.media)
         self.versioner = Versioner(
             state,
             account=self.account,

@@ -12,8 +12,12 @@ misleading on a terminal.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from archive_lib.inert import terminal_text
+
+if TYPE_CHECKING:
+    from archive_lib.models import RecordRef
 
 #: How many characters of a value from outside a message quotes at most.
 MAX_SHOWN = 60
@@ -128,7 +132,13 @@ class ObjectNotFoundError(StoreError):
 
 
 class PlatformError(ArchiveError):
-    """A platform did not give us what we asked for; fails one account, never the others."""
+    """A platform did not give us what we asked for; fails one account, never the others.
+
+    ``record`` points to the last response the HTTP client received for the request that
+    failed (the last 500 of its retries, say), where there was one: the evidence of the failure.
+    """
+
+    record: RecordRef | None = None
 
 
 class AuthError(PlatformError):

@@ -50,13 +50,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from archive_lib.clock import Clock, SystemClock
 from archive_lib.errors import ProtocolError, TransientPlatformError
-from archive_lib.models import Account, Exchange, ItemSnapshot, MediaFile, RecordRef
+from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 
 if TYPE_CHECKING:
     from archive_lib.connectors.http import HttpClient
@@ -161,20 +161,15 @@ class MediaArchiver:
     warning is added to :attr:`warnings` for the night, and it is not asked for again tonight.
     A later night that sees the item again within the re-check window tries it again (see
     :meth:`archive_lib.versions.Versioner.files_recovered`).
-
-    ``last_response`` says which response the HTTP client received last (see :class:`RecordTap`);
-    without it a failed file has no evidence and no status.
     """
 
     def __init__(
         self,
         http: HttpClient,
         known: dict[str, MediaFile],
-        last_response: Callable[[], RecordRef | None] | None = None,
     ) -> None:
         self._http = http
         self._known = known
-        self._last_response = last_response or (lambda: None)
         self._failed: dict[str, MediaFile] = {}
         self.downloaded = 0
         self.warnings: list[str] = []
@@ -190,12 +185,10 @@ class MediaArchiver:
         failed = self._failed.get(media_id)
         if failed is not None:
             return dataclasses.replace(failed, media_type=media_type, url=url, description=description)
-        before = self._last_response()
         try:
             response = self._http.get(url, accept="*/*", allow=(403, 404, 410))
         except (TransientPlatformError, ProtocolError) as exc:
-            last = self._last_response()
-            evidence = last if last is not None and last is not before else None
+            evidence = exc.record
             media = MediaFile(media_id, media_type, url, description, evidence, error=str(exc))
             self._failed[media_id] = media
             status = f"HTTP {evidence.status}" if evidence is not None else "no response"
@@ -219,25 +212,6 @@ class MediaArchiver:
         media = MediaFile(media_id, media_type, url, description, response.record, sha, size)
         self._known[media_id] = media
         return media
-
-
-class RecordTap:
-    """Wraps the HTTP client's recorder to remember the last response it recorded.
-
-    An error raised after the client's retries carries no response; the tap keeps the last one
-    (a 500 from a media proxy, say) so that it can stand as the evidence of the failure.
-    """
-
-    def __init__(self, record: Callable[[Exchange], RecordRef]) -> None:
-        self._record = record
-        self.last: RecordRef | None = None
-
-    def __call__(self, exchange: Exchange) -> RecordRef:
-        self.last = self._record(exchange)
-        return self.last
-
-    def last_response(self) -> RecordRef | None:
-        return self.last
 
 
 def content_digest(

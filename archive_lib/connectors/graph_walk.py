@@ -200,6 +200,7 @@ class GraphWalk:
             try:
                 data, record = node(self.http, f"{self.api}/{segment(item_id)}", {"fields": fields})
             except GraphObjectGone as exc:
+                assert exc.record is not None  # a Gone always carries its evidence
                 gone.add(item_id)
                 yield Gone(item_id, exc.record)
                 continue

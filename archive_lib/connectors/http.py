@@ -71,6 +71,7 @@ from archive_lib.errors import (
     BudgetExhaustedError,
     ConfigError,
     PaginationLoopError,
+    PlatformError,
     ProtocolError,
     RateLimitedError,
     TransientPlatformError,
@@ -292,6 +293,7 @@ class HttpClient:
         self._rules = rules or HttpRules()
         self._scrub = scrub or (lambda text: text.replace(token, MARK) if token else text)
         self.requests = 0  # exchanges received and recorded
+        self._last_record: RecordRef | None = None
         self.sent = 0  # requests sent, answered or not: what the budget counts
         self._ends_at = clock.now() + dt.timedelta(seconds=min(self._policy.max_night_seconds, _FOREVER))
 
@@ -307,11 +309,21 @@ class HttpClient:
         """GET ``url``; returns 2xx responses and those whose status is in ``allow``.
 
         ``token_as`` also sends the token as that query parameter (for the token's origin only):
-        Graph's ``debug_token`` asks for the token it inspects as ``input_token``.
+        Graph's ``debug_token`` asks for the token it inspects as ``input_token``. A
+        :class:`~archive_lib.errors.PlatformError` raised carries, as ``record``, the last
+        response received for this request, where there was one.
         """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-        url = sendable(url)
+        before = self._last_record
+        try:
+            return self._get(sendable(url), accept, allow, token_as)
+        except PlatformError as exc:
+            if exc.record is None and self._last_record is not before:
+                exc.record = self._last_record
+            raise
+
+    def _get(self, url: str, accept: str, allow: tuple[int, ...], token_as: str | None) -> Response:
         attempt = rate_waits = redirects = 0
         while True:
             self._wait_for_reset(url)
@@ -436,7 +448,7 @@ class HttpClient:
             truncated=truncated,
         )
         self.requests += 1
-        record = self._record(exchange)
+        record = self._last_record = self._record(exchange)
         if truncated == "length":
             raise BodyTooLargeError(f"{_short(url)}: the body is larger than {policy.max_body_bytes} bytes")
         if truncated == "time":
