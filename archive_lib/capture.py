@@ -330,7 +330,6 @@ class _Night:
             if account.active_to
             else None,
             known=state,
-            clock=self.clock,
         )
         connector = self.connector_cls(account, self.http, self.media, self.authenticated)
         media = self.media

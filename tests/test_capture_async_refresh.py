@@ -108,7 +108,7 @@ class _Clock:
 
 def test_the_night_budget_caps_every_context_together() -> None:
     clock = _Clock()
-    budget = RefreshBudget(clock, night=100.0)
+    budget = RefreshBudget(clock.sleep, night=100.0)
     refresh = AsyncRefresh(None, mastodon_refresh.MAX_WAIT)
     spent = []
     for _ in range(10):  # ten contexts, each refreshing for ever

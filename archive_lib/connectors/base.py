@@ -51,10 +51,9 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from archive_lib.clock import Clock, SystemClock
 from archive_lib.errors import ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 
@@ -73,9 +72,6 @@ class CapturePlan:
     capture_from: dt.datetime | None  # nothing older is captured (active_from), UTC
     capture_until: dt.datetime | None  # nothing newer is captured (end of active_to), UTC
     known: KnownState
-    # The night's clock, the HTTP client's own: waits a platform asks for outside the HTTP
-    # door's retry rules (Mastodon's async refresh of a context) go through it.
-    clock: Clock = field(default_factory=SystemClock)
 
     @property
     def first_night(self) -> bool:

@@ -469,6 +469,11 @@ class HttpClient:
             length += len(chunk)
         return length, None
 
+    def wait(self, seconds: float, before: str) -> None:
+        """Wait ``seconds`` before asking ``before`` again, as a platform asks outside the retry
+        rules (Mastodon's async refresh); like every wait here, within the account's night."""
+        self._sleep(before, seconds)
+
     def _within_the_night(self, url: str) -> None:
         if self._clock.now() >= self._ends_at:
             raise BudgetExhaustedError(

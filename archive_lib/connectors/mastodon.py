@@ -121,7 +121,7 @@ class MastodonConnector:
 
     def capture(self, plan: CapturePlan) -> Iterator[Observation]:
         self.plan, self.known = plan, plan.known
-        self.refresh_budget = RefreshBudget(plan.clock)
+        self.refresh_budget = RefreshBudget(lambda seconds: self.http.wait(seconds, self.api))
         self.me = self._lookup_account()
         listed: set[str] = set()
         replies: list[_Fetched] = []

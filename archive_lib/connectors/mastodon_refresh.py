@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from archive_lib.clock import Clock
 
 HEADER = "Mastodon-Async-Refresh"
 MIN_WAIT = 1.0
@@ -68,8 +67,10 @@ def parse(value: str | None) -> AsyncRefresh | None:
 class RefreshBudget:
     """The waits one night may spend on refreshing contexts (see the module docstring)."""
 
-    def __init__(self, clock: Clock, night: float = NIGHT_BUDGET) -> None:
-        self._clock = clock
+    def __init__(self, sleep: Callable[[float], None], night: float = NIGHT_BUDGET) -> None:
+        """``sleep`` waits (the HTTP client's :meth:`~archive_lib.connectors.http.HttpClient.wait`,
+        which also keeps within the account's night)."""
+        self._sleep = sleep
         self._left = night
 
     def wait(self, refresh: AsyncRefresh, reads: int, waited: float) -> float | None:
@@ -79,5 +80,5 @@ class RefreshBudget:
         if reads >= MAX_READS or waited + wait > CONTEXT_BUDGET or wait > self._left:
             return None
         self._left -= wait
-        self._clock.sleep(wait)
+        self._sleep(wait)
         return wait
