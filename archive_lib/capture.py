@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -435,9 +435,9 @@ class _Night:
                 f" their type; they are archived, with the values as sent in unparsed: {odd}"
             )
         # Error texts quote URLs and platform messages; a credential must not ride along.
-        error = self.redactor.text(error) if error else error
-        self.warnings = [self.redactor.text(w) for w in self.warnings]
-        self.notes = [self.redactor.text(n) for n in self.notes]
+        error = _bounded(self.redactor.text(error)) if error else error
+        self.warnings = _messages(self.redactor.text(w) for w in self.warnings)
+        self.notes = _messages(self.redactor.text(n) for n in self.notes)
         counts = self.versioner.counts if self.versioner else None
         if counts is not None and self.media is not None:
             counts = replace(counts, media_files=self.media.downloaded, threads_checked=self.threads)
@@ -515,6 +515,24 @@ class _Night:
             retryable=retryable,
             objects=tuple(o.key for o in objects),
         )
+
+
+#: A night's record quotes platforms (ids, messages) in its error, warnings and notes: each is
+#: cut to this many characters, and at most MAX_MESSAGES of each kind are kept.
+MAX_MESSAGE = 2000
+MAX_MESSAGES = 500
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else f"{text[: MAX_MESSAGE - 1]}… ({len(text)} characters)"
+
+
+def _messages(texts: Iterable[str]) -> list[str]:
+    """``texts`` bounded in number and length, with how many were left out."""
+    kept = [_bounded(t) for t in texts]
+    if len(kept) <= MAX_MESSAGES:
+        return kept
+    return [*kept[: MAX_MESSAGES - 1], f"and {len(kept) - MAX_MESSAGES + 1} more like these"]
 
 
 def _credential_status(exc: ArchiveError, current: str) -> str:
