@@ -6,7 +6,7 @@ ARG AIRFLOW_VERSION=3.3.2
 ARG PYTHON_VERSION=3.11
 FROM apache/airflow:slim-${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 
-# Fonts for the registrars' PDF renditions (archive_lib/pdf.py), at build time like everything else.
+# Fonts for the registrars' PDF renditions (archive_lib/registry/pdf.py), at build time like everything else.
 USER root
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core \

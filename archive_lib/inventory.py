@@ -49,7 +49,7 @@ from archive_lib.connectors import PLATFORMS
 from archive_lib.errors import MAX_SHOWN, InventoryError, InventoryProblem, shown
 from archive_lib.inert import CONTROLS
 from archive_lib.models import Account, Inventory
-from archive_lib.retention import RetentionClass
+from archive_lib.retention_classes import RetentionClass
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-from archive_lib.retention import RetentionClass
+from archive_lib.retention_classes import RetentionClass
 
 ItemType = Literal["post", "comment"]
 Event = Literal["new", "edited", "deleted", "restored"]

@@ -11,7 +11,7 @@ import atexit
 import pathlib
 import sys
 
-from archive_lib.cli import main
+from archive_lib.cli.main import main
 
 
 def _report() -> None:

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from archive_lib.runs import runs_of_night  # noqa: E402
+from archive_lib.metadata.runs import runs_of_night  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
 from tests.fakes.mastodon import FakeMastodon  # noqa: E402
 from tests.fakes.mastodon_sample import populate_bulk  # noqa: E402

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from archive_lib.audit.fixity import check_fixity  # noqa: E402
 from archive_lib.audit.holdings import scan  # noqa: E402
-from archive_lib.capture import CaptureOptions, capture_account  # noqa: E402
+from archive_lib.capture.account import CaptureOptions, capture_account  # noqa: E402
 from archive_lib.inventory import parse_inventory  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
 from tests.fakes.mastodon import FakeMastodon  # noqa: E402

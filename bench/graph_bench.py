@@ -28,10 +28,10 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from archive_lib.capture import CaptureOptions  # noqa: E402
+from archive_lib.capture.account import CaptureOptions  # noqa: E402
+from archive_lib.capture.night import capture_night  # noqa: E402
 from archive_lib.inventory import load_inventory  # noqa: E402
 from archive_lib.models import Account  # noqa: E402
-from archive_lib.nightly import capture_night  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
 from tests.fakes.graph_server import FakeGraph  # noqa: E402
 from tests.graph_helpers import GraphClock  # noqa: E402

@@ -85,7 +85,7 @@ _INVENTORY: object = None
 def _capture(inventory_path: str, store_url: str, account_id: str, night: str) -> tuple[str, int, float]:
     """One Airflow task's work: capture one account's night. Runs in a worker process."""
     global _INVENTORY
-    from archive_lib.capture import CaptureOptions, capture_account
+    from archive_lib.capture.account import CaptureOptions, capture_account
     from archive_lib.inventory import load_inventory
     from archive_lib.storage import open_store
 
@@ -166,16 +166,16 @@ def night(
                 lines.append(ACCOUNT.format(id=account_id, n=j, handle=handle, api_base=fake.base_url))
                 jobs.append(account_id)
         inventory.write_text("".join(lines), encoding="utf-8")
-        if order == "spread":  # the DAG's order: round robin over the hosts (archive_lib.schedule)
+        if order == "spread":  # the DAG's order: round robin over the hosts (archive_lib.capture.host_order)
+            from archive_lib.capture.host_order import spread_over_hosts
             from archive_lib.inventory import load_inventory
-            from archive_lib.schedule import spread_over_hosts
 
             jobs = [a.id for a in spread_over_hosts(load_inventory(inventory).accounts)]
         store = (folder / f"store-{label}").as_uri()
         today = dt.datetime.now(dt.UTC).date().isoformat()
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
-            ["archive_lib.capture", "archive_lib.inventory", "archive_lib.storage"]
+            ["archive_lib.capture.account", "archive_lib.inventory", "archive_lib.storage"]
         )
         with concurrent.futures.ProcessPoolExecutor(max_workers=slots, mp_context=context) as pool:
             # Start the slots before the clock runs: Airflow's workers are already up at night.

@@ -31,7 +31,7 @@ NIGHTLY_CAPTURE = Asset("archive_nightly_capture")  # the same asset as in captu
 def audit_archive() -> None:
     @task
     def audit() -> dict[str, object]:
-        from archive_lib.airflow_audit import audit_task
+        from archive_lib.airflow_glue.audit import audit_task
 
         return audit_task()
 

@@ -17,8 +17,8 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
 
+from archive_lib.capture.pools import pool_name
 from archive_lib.connectors import PLATFORMS  # plain data: cheap at parse time
-from archive_lib.pools import pool_name
 
 STOCKHOLM = "Europe/Stockholm"
 # A night that has not ended by then never will on its own (the HTTP door bounds every request,
@@ -45,25 +45,25 @@ NIGHTLY_CAPTURE = Asset("archive_nightly_capture")  # starts the audit_archive D
 def capture_social_media() -> None:
     @task
     def list_accounts(platform: str) -> list[str]:
-        from archive_lib.airflow_glue import accounts_for_night
+        from archive_lib.airflow_glue.capture import accounts_for_night
 
         return accounts_for_night(platform)
 
     @task(map_index_template="{{ account_label }}", execution_timeout=CAPTURE_TIMEOUT)
     def capture(account_id: str) -> dict[str, object]:
-        from archive_lib.airflow_glue import capture_one
+        from archive_lib.airflow_glue.capture import capture_one
 
         return capture_one(account_id)
 
     @task(trigger_rule="all_done", outlets=[NIGHTLY_CAPTURE])
     def summarize() -> dict[str, object]:
-        from archive_lib.airflow_glue import summarize_night
+        from archive_lib.airflow_glue.capture import summarize_night
 
         return summarize_night()
 
     @task(trigger_rule="all_done", retries=0)
     def refresh_search_index() -> dict[str, object]:
-        from archive_lib.airflow_glue import refresh_search_index as refresh
+        from archive_lib.airflow_glue.capture import refresh_search_index as refresh
 
         return refresh()
 

@@ -1,6 +1,6 @@
 """Airflow plugin: the registrars' web view (search, threads, release packages) in Airflow's menu.
 
-Thin on purpose: the app is :func:`archive_lib.web.create_app`; this file only gives it
+Thin on purpose: the app is :func:`archive_lib.registry.web.create_app`; this file only gives it
 Airflow's signed-in user (plugin apps are not protected by Airflow otherwise) and the store
 URL (``ARCHIVE_STORE``, else the Airflow Variable ``archive_store``). The search index lives
 in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder).
@@ -15,7 +15,7 @@ from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
 
 from archive_lib.errors import ConfigError
-from archive_lib.web import create_app
+from archive_lib.registry.web import create_app
 
 
 def _store_url() -> str:

@@ -28,7 +28,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from archive_lib.clock import SystemClock, stockholm_date  # noqa: E402
-from archive_lib.runs import runs_of_night  # noqa: E402
+from archive_lib.metadata.runs import runs_of_night  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
 from tests.fakes.bluesky import FakeBluesky  # noqa: E402
 from tests.fakes.bluesky_sample import populate_demo as populate_bluesky_demo  # noqa: E402

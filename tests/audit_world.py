@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archive_lib.audit import AuditOptions, AuditReport, audit_period, run_audit
-from archive_lib.capture import capture_account
+from archive_lib.capture.account import capture_account
+from archive_lib.capture.tokens import env_tokens
 from archive_lib.inventory import load_inventory
 from archive_lib.models import Inventory, RunResult
 from archive_lib.storage.base import ObjectStore
-from archive_lib.tokens import env_tokens
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import FakeClock, write_inventory
 

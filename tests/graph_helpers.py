@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from archive_lib.capture import CaptureOptions
+from archive_lib.capture.account import CaptureOptions
+from archive_lib.capture.night import NightResult, capture_night
 from archive_lib.inventory import load_inventory
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.models import Account, Inventory
-from archive_lib.nightly import NightResult, capture_night
-from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.graph_server import FakeGraph
 from tests.helpers import all_bytes, read_items, write_inventory

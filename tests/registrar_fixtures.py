@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from archive_lib.capture import CaptureOptions
+from archive_lib.capture.account import CaptureOptions
+from archive_lib.capture.night import capture_night
 from archive_lib.inventory import load_inventory
-from archive_lib.nightly import capture_night
 from archive_lib.storage import FileStore
 from archive_lib.storage.base import ObjectStore
 from tests.fakes.bluesky import FakeBluesky

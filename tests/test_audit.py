@@ -16,7 +16,7 @@ from archive_lib.audit.fixity import in_slice
 from archive_lib.audit.html import render_html
 from archive_lib.errors import MissingTokenError, StoreError
 from archive_lib.models import Account
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore
 from archive_lib.storage.base import StoredObject
 from tests.audit_world import AuditWorld, kinds, problems_of

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 from archive_lib.audit import audit_period, run_audit
-from archive_lib.capture import capture_account
+from archive_lib.capture.account import capture_account
 from archive_lib.inventory import load_inventory
 from archive_lib.storage import FileStore
 from tests.fakes.youtube import FakeYouTube

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from archive_lib.manifest import manifests_of
+from archive_lib.metadata.manifest import manifests_of
 from archive_lib.storage import S3Store
 from tests.audit_world import AuditWorld, kinds
 from tests.fakes.mastodon import FakeMastodon
@@ -146,7 +146,7 @@ def test_a_late_capture_of_an_old_night_is_locked_for_a_day_and_audits_clean(
 
 
 def test_an_export_log_passes_with_its_legal_hold(world: AuditWorld, tmp_path: pathlib.Path) -> None:
-    from archive_lib.export import ExportRequest, make_export
+    from archive_lib.registry.export import ExportRequest, make_export
     from archive_lib.search import SearchIndex
 
     index = SearchIndex(world.store, tmp_path / "index")
@@ -175,7 +175,7 @@ def test_an_unlocked_object_of_an_interrupted_run_is_listed_and_left_to_the_audi
         s3_client.put_object(Bucket=locked_bucket, Key=f"arkiv/{key}", Body=handle.read())
 
     world.fake.advance(days=1)
-    with caplog.at_level(logging.WARNING, logger="archive_lib.recovery"):
+    with caplog.at_level(logging.WARNING, logger="archive_lib.capture.recovery"):
         assert world.capture(next_night, "ks-mastodon").status == "ok"
 
     assert (

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from archive_lib.runs import runs_of_night
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.graph_server import FakeGraph
 from tests.graph_helpers import NIGHT_1, NIGHT_2, NOW, TOKEN, GraphTown, by_id, graph_town

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from archive_lib.metadata.state import read_run_row
+from archive_lib.registry.thread import load_thread
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import content_versions, item_state, version_time
 from archive_lib.search.query import SearchQuery
-from archive_lib.state import read_run_row
-from archive_lib.thread import load_thread
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.mastodon_png import make_png
 from tests.helpers import assert_pointers_resolve

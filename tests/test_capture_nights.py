@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from archive_lib.capture import CaptureOptions
+from archive_lib.capture.account import CaptureOptions
+from archive_lib.capture.night import NightResult, capture_night
 from archive_lib.inventory import load_inventory
 from archive_lib.models import Inventory
-from archive_lib.nightly import NightResult, capture_night
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.mastodon_png import make_png

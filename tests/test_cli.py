@@ -18,7 +18,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 
-from archive_lib.runs import runs_of_night
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.storage import FileStore, S3Store
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import (

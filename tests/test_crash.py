@@ -19,9 +19,9 @@ from collections import Counter
 
 from archive_lib import layout
 from archive_lib.layout import MANIFESTS
-from archive_lib.manifest import manifests_of
-from archive_lib.retention import ObjectRetention
-from archive_lib.state import read_run_row
+from archive_lib.metadata.manifest import manifests_of
+from archive_lib.metadata.state import read_run_row
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import (
@@ -127,14 +127,14 @@ def dying(self, key, *args, **kwargs):
     return write_sidecar(self, key, *args, **kwargs)
 
 FileStore._write_sidecar = dying
-from archive_lib.cli import main
+from archive_lib.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
 def _dies_before_sidecar(command: list[str], prefix: str) -> subprocess.CompletedProcess[str]:
     """``command`` (an ``archivectl`` command line) run through the dying wrapper."""
-    [python, _, _, *args] = command  # python -m archive_lib.cli ARGS
+    [python, _, _, *args] = command  # python -m archive_lib.cli.main ARGS
     env = {**os.environ, "DIE_BEFORE_SIDECAR_OF": prefix}
     return subprocess.run(
         [python, "-c", DIES_BEFORE_SIDECAR, *args],

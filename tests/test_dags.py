@@ -11,9 +11,9 @@ import pathlib
 
 import pytest
 
+from archive_lib.capture.pools import pool_name
 from archive_lib.connectors import PLATFORMS
-from archive_lib.pools import pool_name
-from archive_lib.runs import runs_of_night
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.storage import open_store
 from tests.conftest import REPO
 from tests.fakes.mastodon import FakeMastodon

@@ -203,8 +203,8 @@ def test_every_variable_the_compose_files_use_is_in_env_example() -> None:
 
 
 def test_inventory_example_tokens_are_in_tokens_env_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive_lib.capture.tokens import connection_password
     from archive_lib.inventory import load_inventory
-    from archive_lib.tokens import connection_password
 
     for line in (REPO / "tokens.env.example").read_text().splitlines():
         if line and not line.startswith("#"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pathlib
 
-from archive_lib.capture import CaptureOptions
+from archive_lib.capture.account import CaptureOptions
+from archive_lib.capture.night import capture_night
 from archive_lib.inventory import load_inventory
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.models import Account
-from archive_lib.nightly import capture_night
-from archive_lib.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.graph_sample import populate_demo
 from tests.fakes.graph_server import FakeGraph

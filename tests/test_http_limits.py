@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from archive_lib.capture import CaptureOptions, capture_account
+from archive_lib.capture.account import CaptureOptions, capture_account
 from archive_lib.clock import IdFactory, local_day_start
 from archive_lib.connectors.base import CapturePlan, MediaArchiver
 from archive_lib.connectors.http import HttpClient, HttpPolicy
@@ -35,9 +35,9 @@ from archive_lib.errors import (
     TransientPlatformError,
 )
 from archive_lib.inventory import load_inventory
+from archive_lib.metadata.state import load_state
 from archive_lib.models import Account, RecordRef
-from archive_lib.retention import ObjectRetention
-from archive_lib.state import load_state
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore
 from archive_lib.warc.redact import Redactor
 from archive_lib.warc.writer import WarcRecorder

@@ -22,7 +22,7 @@ from archive_lib.connectors import PLATFORMS
 from archive_lib.errors import ConfigError, InventoryError
 from archive_lib.inert import CONTROLS
 from archive_lib.inventory import MAX_KEEP_YEARS, MAX_RECHECK_DAYS, load_inventory, parse_inventory
-from archive_lib.retention import ObjectRetention, RetentionClass
+from archive_lib.retention_classes import ObjectRetention, RetentionClass
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import PROCESS_TIMEOUT, capture_command, read_items, write_inventory

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archive_lib.capture import MAX_MESSAGE, MAX_MESSAGES, _bounded, _messages
+from archive_lib.capture.account import MAX_MESSAGE, MAX_MESSAGES, _bounded, _messages
 
 
 @given(st.lists(st.text(max_size=3 * MAX_MESSAGE), max_size=3 * MAX_MESSAGES))

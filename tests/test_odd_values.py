@@ -26,6 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archive_lib import layout
+from archive_lib.capture.versions import Versioner
 from archive_lib.connectors.bluesky import BlueskyConnector
 from archive_lib.connectors.facebook import FacebookConnector
 from archive_lib.connectors.instagram import InstagramConnector
@@ -33,12 +34,11 @@ from archive_lib.connectors.mastodon import MastodonConnector, _status
 from archive_lib.connectors.youtube import YouTubeConnector
 from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
+from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, RecordRef
-from archive_lib.retention import RetentionClass
-from archive_lib.state import KnownState
+from archive_lib.retention_classes import RetentionClass
 from archive_lib.storage import FileStore
 from archive_lib.values import moment
-from archive_lib.versions import Versioner
 from tests.fakes import bluesky_reference, graph_reference, mastodon_reference, youtube_reference
 
 RUN_DATE = dt.date(2026, 11, 20)

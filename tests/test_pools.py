@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+from archive_lib.capture.pools import DEFAULT_SLOTS, pool_definitions, pool_name
 from archive_lib.connectors import PLATFORMS
-from archive_lib.pools import DEFAULT_SLOTS, pool_definitions, pool_name
 from tests.helpers import archivectl
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from archive_lib.capture.host_order import host_of, spread_over_hosts
 from archive_lib.inventory import parse_inventory
-from archive_lib.schedule import host_of, spread_over_hosts
 from tests.helpers import inventory_text
 
 

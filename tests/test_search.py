@@ -17,15 +17,15 @@ import pyarrow.parquet as pq
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive_lib.capture import CaptureOptions
-from archive_lib.cli import main
-from archive_lib.export import ExportRequest, make_export, read_log
+from archive_lib.capture.account import CaptureOptions
+from archive_lib.capture.night import capture_night
+from archive_lib.cli.main import main
 from archive_lib.inventory import load_inventory
-from archive_lib.nightly import capture_night
+from archive_lib.registry.export import ExportRequest, make_export, read_log
+from archive_lib.registry.thread import load_thread
 from archive_lib.search import QueryError, SearchIndex, SearchQuery
 from archive_lib.search.items import item_state
 from archive_lib.storage import S3Store
-from archive_lib.thread import load_thread
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import PROCESS_TIMEOUT, FakeClock, archivectl, write_inventory
 from tests.registrar_fixtures import NIGHT_1, NOW, SCRIPT_TEXT, RegistrarArchive

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore, ObjectStore, open_store
 from tests.helpers import EVENT_TIMEOUT
 

@@ -45,7 +45,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore, ObjectStore, S3Store, open_store
 from archive_lib.storage.s3 import MAX_SINGLE_PUT, MIN_LOCK, ObjectTooLargeError
 

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from archive_lib.metadata.schema import ITEMS_SCHEMA, RUNS_SCHEMA
+from archive_lib.metadata.tables import definitions
 from archive_lib.storage import FileStore
-from archive_lib.tables import definitions
 from tests.conftest import REPO
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import archivectl, capture_command, read_items, write_inventory

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from archive_lib.capture.tokens import env_tokens
 from archive_lib.errors import MissingTokenError
 from archive_lib.models import Account
-from archive_lib.retention import RetentionClass
-from archive_lib.tokens import env_tokens
+from archive_lib.retention_classes import RetentionClass
 
 BEVARAS = RetentionClass("bevaras", None)
 

@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from archive_lib.manifest import manifests_of
-from archive_lib.runs import runs_of_night
+from archive_lib.metadata.manifest import manifests_of
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import PROCESS_TIMEOUT, read_items, write_inventory
@@ -32,8 +32,8 @@ NIGHT = "2026-11-20"
 # account's items parts (the final checkpoint, where a crash used to end the whole night).
 _DEFECT = """
 import sys
-import archive_lib.versions as versions
-from archive_lib.cli import main
+import archive_lib.capture.versions as versions
+from archive_lib.cli.main import main
 
 where, broken = sys.argv[1], sys.argv[2]
 if where == "versions":

@@ -8,12 +8,12 @@ import pathlib
 
 import pytest
 
+from archive_lib.capture.versions import Versioner
 from archive_lib.connectors.base import content_digest
+from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
-from archive_lib.retention import RetentionClass
-from archive_lib.state import KnownState
+from archive_lib.retention_classes import RetentionClass
 from archive_lib.storage import FileStore
-from archive_lib.versions import Versioner
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 ACCOUNT = Account(

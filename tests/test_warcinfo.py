@@ -18,7 +18,7 @@ from archive_lib.clock import IdFactory
 from archive_lib.connectors.http import HttpClient
 from archive_lib.inert import CONTROLS
 from archive_lib.layout import warc_key
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.file import FileStore
 from archive_lib.warc.redact import Redactor
 from archive_lib.warc.writer import WarcRecorder

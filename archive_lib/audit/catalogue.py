@@ -8,7 +8,7 @@ Two kinds of object are written outside any run, and are known by their keys alo
 :mod:`archive_lib.layout`), each compared with the store's own checksum:
 
 * export log entries (``exports/…``): kind ``export``, kept permanently in class
-  ``export-log`` (:data:`archive_lib.retention.EXPORT_LOG`), tagged ``kind=export``;
+  ``export-log`` (:data:`archive_lib.retention_classes.EXPORT_LOG`), tagged ``kind=export``;
 * audit reports (``audit/…``): kind ``audit``, tagged ``kind=audit``. Their retention class
   follows the inventory of the day they were written (the longest-kept class), so only its
   presence is checked.
@@ -27,8 +27,8 @@ from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
 from archive_lib.layout import audit_report_night, export_log_day, run_id_of
-from archive_lib.manifest import kind_of
-from archive_lib.retention import EXPORT_LOG
+from archive_lib.metadata.manifest import kind_of
+from archive_lib.retention_classes import EXPORT_LOG
 
 
 @dataclass(frozen=True)

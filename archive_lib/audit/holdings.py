@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from archive_lib import layout
 from archive_lib.clock import run_id_account
 from archive_lib.errors import StoreError
-from archive_lib.state import list_parts
+from archive_lib.metadata.state import list_parts
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ A snapshot's ``hidden`` is the item's visibility where the platform reports it (
 account hid on Facebook or Instagram); a change of it alone becomes a ``hidden`` or
 ``unhidden`` version, so the registrar sees the visible, hidden, deleted timeline.
 
-The capture core (:mod:`archive_lib.capture`) turns observations into versions by comparing
-content digests with what the store already holds (:class:`~archive_lib.state.KnownState`,
+The capture core (:mod:`archive_lib.capture.account`) turns observations into versions by comparing
+content digests with what the store already holds (:class:`~archive_lib.metadata.state.KnownState`,
 available to the connector as ``plan.known`` to decide what to re-check and what to look up).
 
 Errors that end the walk are raised: :class:`~archive_lib.errors.AuthError` (bad token;
@@ -59,7 +59,7 @@ from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 
 if TYPE_CHECKING:
     from archive_lib.connectors.http import HttpClient
-    from archive_lib.state import KnownState
+    from archive_lib.metadata.state import KnownState
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class MediaArchiver:
     recorded as failed (its ``error``, and the last response received as evidence, if any), a
     warning is added to :attr:`warnings` for the night, and it is not asked for again tonight.
     A later night that sees the item again within the re-check window tries it again (see
-    :meth:`archive_lib.versions.Versioner.files_recovered`).
+    :meth:`archive_lib.capture.versions.Versioner.files_recovered`).
     """
 
     def __init__(

@@ -55,8 +55,8 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient, PageTrail, Response
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
+from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
-from archive_lib.state import KnownState
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
 
 log = logging.getLogger(__name__)

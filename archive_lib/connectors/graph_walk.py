@@ -45,8 +45,8 @@ from archive_lib.connectors.graph import (
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
+from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
-from archive_lib.state import KnownState
 
 log = logging.getLogger(__name__)
 Node = dict[str, Any]

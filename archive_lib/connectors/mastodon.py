@@ -59,8 +59,8 @@ from archive_lib.connectors.mastodon_refresh import RefreshBudget
 from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
+from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
-from archive_lib.state import KnownState
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, dicts, ident, mapping, moment
 

@@ -66,8 +66,8 @@ from archive_lib.errors import (
     TokenExpiredError,
     TransientPlatformError,
 )
+from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
-from archive_lib.state import KnownState
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
 

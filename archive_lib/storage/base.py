@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import StoredObject
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
-from archive_lib.retention import ObjectRetention, add_years
+from archive_lib.retention_classes import ObjectRetention, add_years
 from archive_lib.storage.base import StoredObject
 from archive_lib.storage.file import RETENTION_TAG, check_key, check_tags, iter_chunks
 

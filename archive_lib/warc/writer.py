@@ -43,7 +43,7 @@ from archive_lib.clock import IdFactory
 from archive_lib.content_coding import DEFAULT_LIMIT, TooLargeError, UndecodableError, codings, decoded_chunks
 from archive_lib.inert import terminal_text
 from archive_lib.models import Exchange, RecordRef
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
 from archive_lib.warc.redact import Redactor
 

@@ -12,7 +12,7 @@ import pathlib
 import re
 import sys
 
-from archive_lib.cli import main
+from archive_lib.cli.main import main
 
 MARK = "PEAK_RSS_KIB"
 

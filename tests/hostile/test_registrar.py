@@ -117,7 +117,7 @@ def web(hostile_archive: HostileArchive) -> Iterator[str]:
     """The registrars' web view over the hostile archive, served on loopback."""
     import uvicorn
 
-    from archive_lib.web import create_app
+    from archive_lib.registry.web import create_app
 
     index = hostile_archive.folder / "web-index"
     app = create_app(_registrar_user, lambda: hostile_archive.store_url, str(index))

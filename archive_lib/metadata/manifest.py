@@ -17,7 +17,7 @@ from typing import Any
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ObjectExistsError
 from archive_lib.models import Account, RunCounts
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
 
 MANIFEST_VERSION = 1

@@ -16,13 +16,13 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from archive_lib.cli_args import add_verbosity, date_arg
+from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.errors import ConfigError
 from archive_lib.inert import CsvWriter, json_text, terminal_text
 
 if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
+    from archive_lib.registry.thread import Thread
     from archive_lib.search import SearchIndex, SearchQuery
-    from archive_lib.thread import Thread
 
 ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"  # archive_lib.search.index.ENV_INDEX_DIR
 
@@ -168,7 +168,7 @@ def _index(args: argparse.Namespace) -> SearchIndex:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from archive_lib.render import stamp
+    from archive_lib.registry.render import stamp
 
     query = _query(args)  # a bad query is refused before the store is opened
     results = _index(args).search(query)
@@ -200,7 +200,7 @@ def _say(line: str) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from archive_lib.thread import load_thread
+    from archive_lib.registry.thread import load_thread
 
     index = _index(args)
     thread = load_thread(index.store, index, args.item_id, as_of=args.as_of, account_id=args.account)
@@ -212,7 +212,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def print_thread(thread: Thread) -> None:
-    from archive_lib.render import stamp
+    from archive_lib.registry.render import stamp
     from archive_lib.search.items import FILES_ARCHIVED
 
     when = f"as it was on {thread.as_of}" if thread.as_of else "every version captured"
@@ -240,7 +240,7 @@ def print_thread(thread: Thread) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from archive_lib.export import ExportRequest, make_export
+    from archive_lib.registry.export import ExportRequest, make_export
 
     has_query = bool(
         args.query

@@ -18,9 +18,9 @@ from typing import Any
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
-from archive_lib.render import stamp
+from archive_lib.registry.render import stamp
+from archive_lib.registry.thread import Thread
 from archive_lib.search.items import FILES_ARCHIVED
-from archive_lib.thread import Thread
 
 ENV_FONT = "ARCHIVE_PDF_FONT"
 FONT_CANDIDATES = (

@@ -1,4 +1,4 @@
-"""Task body of the ``audit_archive`` DAG; with :mod:`archive_lib.airflow_glue`, the only modules
+"""Task body of the ``audit_archive`` DAG; with :mod:`archive_lib.airflow_glue.capture`, the only modules
 that import Airflow.
 
 The audit runs after each nightly capture (and every morning, see the DAG), writes its report
@@ -18,7 +18,7 @@ from typing import Any
 from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowFailException
 
-from archive_lib.airflow_glue import open_archive_store, open_inventory, run_date
+from archive_lib.airflow_glue.capture import open_archive_store, open_inventory, run_date
 from archive_lib.audit import AuditOptions, audit_period, run_audit
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS
 from archive_lib.audit.html import render_html
@@ -27,7 +27,7 @@ from archive_lib.audit.run import DEFAULT_NIGHTS
 from archive_lib.clock import SystemClock
 from archive_lib.layout import audit_report_key
 from archive_lib.models import Inventory
-from archive_lib.retention import ObjectRetention
+from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ def stamp(value: Any) -> str:
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(importlib.resources.files("archive_lib") / "templates")),
+        loader=jinja2.FileSystemLoader(str(importlib.resources.files("archive_lib.registry") / "templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
@@ -46,7 +46,7 @@ def environment() -> jinja2.Environment:
 
 
 def stylesheet() -> str:
-    return (importlib.resources.files("archive_lib") / "templates" / "style.css").read_text(
+    return (importlib.resources.files("archive_lib.registry") / "templates" / "style.css").read_text(
         encoding="utf-8"
     ) + DEPTH_CSS
 

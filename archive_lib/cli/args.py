@@ -21,6 +21,6 @@ def date_arg(value: str) -> dt.date:
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
-    """``-v``/``-q``, which :func:`archive_lib.cli.main` reads to set the log level on stderr."""
+    """``-v``/``-q``, which :func:`archive_lib.cli.main.main` reads to set the log level on stderr."""
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")

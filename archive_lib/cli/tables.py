@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from archive_lib.errors import ConfigError
-from archive_lib.tables import ENGINES, definitions
+from archive_lib.metadata.tables import ENGINES, definitions
 
 
 def register(sub: Any) -> None:

@@ -20,21 +20,21 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from archive_lib import PRODUCT, __version__, pools_cli, registrar_cli, tables_cli
-from archive_lib.audit import cli as audit_cli
-from archive_lib.capture import CaptureOptions
-from archive_lib.cli_args import add_verbosity, date_arg
+from archive_lib import PRODUCT, __version__
+from archive_lib.capture.account import CaptureOptions
+from archive_lib.capture.night import NightResult, capture_night, select_accounts
+from archive_lib.capture.tokens import connection_env_name, env_tokens
+from archive_lib.cli import audit, pools, registrar, tables
+from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inert import json_text, terminal_text
 from archive_lib.inventory import MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
 from archive_lib.logs import SECRETS, configure
+from archive_lib.metadata.runs import night_report
 from archive_lib.models import Account, Inventory
-from archive_lib.nightly import NightResult, capture_night, select_accounts
-from archive_lib.runs import night_report
 from archive_lib.storage import open_store
-from archive_lib.tokens import connection_env_name, env_tokens
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -94,10 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--run-date", type=date_arg, help="the night (default: the latest night in the store)")
     runs.add_argument("--format", choices=("table", "json"), default="table")
     add_verbosity(runs)
-    pools_cli.register(sub)
-    tables_cli.register(sub)
-    registrar_cli.register(sub)
-    audit_cli.register(sub)
+    pools.register(sub)
+    tables.register(sub)
+    registrar.register(sub)
+    audit.register(sub)
     return parser
 
 

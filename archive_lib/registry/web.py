@@ -31,11 +31,11 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from archive_lib.errors import ArchiveError, ConfigError
-from archive_lib.export import ExportRequest, make_export
-from archive_lib.render import render, stylesheet
+from archive_lib.registry.export import ExportRequest, make_export
+from archive_lib.registry.render import render, stylesheet
+from archive_lib.registry.thread import ItemNotFoundError, load_thread
 from archive_lib.search import SearchIndex, SearchQuery
 from archive_lib.storage import open_store
-from archive_lib.thread import ItemNotFoundError, load_thread
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "

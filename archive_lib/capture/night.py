@@ -1,7 +1,7 @@
 """A whole night: every active account of the inventory, one after the other.
 
 Used by ``archivectl capture``. Airflow runs the same per-account function in parallel mapped
-tasks instead (see :mod:`archive_lib.airflow_glue`). A platform failure fails that account only;
+tasks instead (see :mod:`archive_lib.airflow_glue.capture`). A platform failure fails that account only;
 a store failure stops the night, since nothing could be kept anyway.
 """
 
@@ -12,12 +12,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from archive_lib.capture import CaptureOptions, Progress, TokenSource, capture_account
+from archive_lib.capture.account import CaptureOptions, Progress, TokenSource, capture_account
+from archive_lib.capture.tokens import env_tokens
 from archive_lib.clock import Clock, IdFactory
 from archive_lib.errors import ConfigError, StoreError
 from archive_lib.models import Account, Inventory, RunResult
 from archive_lib.storage.base import ObjectStore
-from archive_lib.tokens import env_tokens
 
 log = logging.getLogger(__name__)
 

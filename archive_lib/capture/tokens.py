@@ -2,7 +2,7 @@
 
 The inventory names either an environment variable (``token_env``) or an Airflow Connection
 (``token_connection``, the token in its password field). Under Airflow the connection is read
-through Airflow itself (:mod:`archive_lib.airflow_glue`), which also covers its secrets
+through Airflow itself (:mod:`archive_lib.airflow_glue.capture`), which also covers its secrets
 backends. Outside Airflow (``archivectl``) a connection can only come from the environment, in
 Airflow's own ``AIRFLOW_CONN_{ID}`` form (a URI or JSON), which is read here.
 """

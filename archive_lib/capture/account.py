@@ -10,7 +10,7 @@ Order of writes, which is what makes a killed run safe to repeat:
 
 A run killed at any point leaves only whole objects. The next run reads the items parts as
 state (nothing recorded is recorded again), captures what is missing, and completes the
-interrupted run's manifest (see :mod:`archive_lib.recovery`).
+interrupted run's manifest (see :mod:`archive_lib.capture.recovery`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from archive_lib import PRODUCT, __version__, layout
+from archive_lib.capture.recovery import complete_interrupted
+from archive_lib.capture.tokens import env_tokens
+from archive_lib.capture.versions import Versioner
 from archive_lib.clock import Clock, IdFactory, SystemClock, local_day_start
 from archive_lib.connectors import connector_class
 from archive_lib.connectors.base import (
@@ -41,15 +44,12 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
 from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
 from archive_lib.logs import SECRETS
-from archive_lib.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
+from archive_lib.metadata.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import RUNS_SCHEMA
+from archive_lib.metadata.state import KnownState, load_state
 from archive_lib.models import Account, MediaFile, RunCounts, RunResult
-from archive_lib.recovery import complete_interrupted
-from archive_lib.state import KnownState, load_state
 from archive_lib.storage.base import ObjectStore, StoredObject
-from archive_lib.tokens import env_tokens
-from archive_lib.versions import Versioner
 from archive_lib.warc.redact import Redactor
 from archive_lib.warc.writer import DEFAULT_MAX_BYTES, WarcRecorder
 
@@ -250,7 +250,7 @@ class _Night:
         """The result of a night whose runs row or manifest could not be written.
 
         The next run of the account finds the objects it did store and accounts for them
-        (:mod:`archive_lib.recovery`).
+        (:mod:`archive_lib.capture.recovery`).
         """
         self.recorder.close()
         why = f"its record could not be written ({type(exc).__name__}: {exc})"

@@ -2,7 +2,7 @@
 
 * ``threads/{name}.html``: each thread as self-contained HTML (no external resources), every
   version of every item, the released items highlighted; and the same as ``.pdf`` where this
-  machine has a font for it (see :mod:`archive_lib.pdf`). ``{name}`` is made from the account
+  machine has a font for it (see :mod:`archive_lib.registry.pdf`). ``{name}`` is made from the account
   and the post id by :func:`archive_lib.inert.safe_name` (ids may hold ``/``, ``:`` or ``..``);
   the manifest says which thread each file holds;
 * ``items.csv`` (spreadsheet-safe cells, see :mod:`archive_lib.inert`) and ``items.parquet``:
@@ -43,13 +43,13 @@ from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.inert import CsvWriter, safe_name
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
-from archive_lib.pdf import ENV_FONT, find_font, thread_pdf
-from archive_lib.render import DEPTH_CSS, render, stylesheet
-from archive_lib.retention import EXPORT_LOG
+from archive_lib.registry.pdf import ENV_FONT, find_font, thread_pdf
+from archive_lib.registry.render import DEPTH_CSS, render, stylesheet
+from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, threads_rows
+from archive_lib.retention_classes import EXPORT_LOG
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.query import SearchQuery
 from archive_lib.storage.base import ObjectStore
-from archive_lib.thread import ItemNotFoundError, Thread, build_thread, threads_rows
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
+from archive_lib.capture.pools import pool_definitions
 from archive_lib.connectors import PLATFORMS
 from archive_lib.errors import ConfigError
-from archive_lib.pools import pool_definitions
 
 
 def register(sub: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS
 from archive_lib.audit.html import render_html
 from archive_lib.audit.run import DEFAULT_NIGHTS, AuditOptions, audit_period, run_audit
-from archive_lib.cli_args import add_verbosity, date_arg
+from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
 from archive_lib.inert import json_text, terminal_text

@@ -16,17 +16,17 @@ from airflow.sdk import Connection, Variable, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
-from archive_lib.capture import CaptureOptions, capture_account
+from archive_lib.capture.account import CaptureOptions, capture_account
+from archive_lib.capture.host_order import spread_over_hosts
+from archive_lib.capture.tokens import env_tokens
 from archive_lib.clock import stockholm_date
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.errors import ArchiveError, MissingTokenError
 from archive_lib.inventory import load_inventory
+from archive_lib.metadata.runs import runs_of_night
 from archive_lib.models import Account, Inventory, RunResult
-from archive_lib.runs import runs_of_night
-from archive_lib.schedule import spread_over_hosts
 from archive_lib.storage import open_store
 from archive_lib.storage.base import ObjectStore
-from archive_lib.tokens import env_tokens
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ import pyarrow as pa
 from archive_lib.metadata.conform import conform
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import ITEMS_SCHEMA
+from archive_lib.metadata.state import KnownItem, KnownState
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef, RunCounts
-from archive_lib.state import KnownItem, KnownState
 
 FetchFile = Callable[[MediaFile], MediaFile]
 #: What pyarrow raises for a value not of its column's type.
