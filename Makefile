@@ -29,6 +29,7 @@ test: install system-deps
 lint: install
 	$(VENV)/bin/ruff check archive_lib dags plugins tests bench scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install
 	$(PY) bench/capture_bench.py

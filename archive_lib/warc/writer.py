@@ -21,7 +21,8 @@ body that cannot be decoded to be searched (corrupt, an unknown coding, too larg
 decoded) is withheld: the record keeps the status and headers, an empty body,
 ``WARC-Truncated: unspecified`` and ``X-Archive-Withheld`` saying why.
 
-The writer knows nothing of where bytes end up beyond the :class:`ObjectStore` it is given.
+The writer knows nothing of where bytes end up: it hands each finished file to the :class:`Sink` it
+is given (an :class:`~archive_lib.storage.base.ObjectStore` is one) and keeps what the sink returns.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import io
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -44,7 +45,6 @@ from archive_lib.content_coding import DEFAULT_LIMIT, TooLargeError, Undecodable
 from archive_lib.inert import terminal_text
 from archive_lib.models import Exchange, RecordRef
 from archive_lib.retention_classes import ObjectRetention
-from archive_lib.storage.base import ObjectStore, StoredObject
 from archive_lib.warc.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,26 @@ def sha256_digest(data: bytes) -> str:
     return str(digester)
 
 
-class WarcRecorder:
+class Stored(Protocol):
+    """What a sink says of a file it took: at least its size."""
+
+    @property
+    def size(self) -> int: ...
+
+
+StoredT = TypeVar("StoredT", bound=Stored)
+StoredT_co = TypeVar("StoredT_co", bound=Stored, covariant=True)
+
+
+class Sink(Protocol[StoredT_co]):
+    """Where finished WARC files go: one create-only put per file, with its retention and tags."""
+
+    def put(
+        self, key: str, data: BinaryIO, *, retention: ObjectRetention, tags: Mapping[str, str]
+    ) -> StoredT_co: ...
+
+
+class WarcRecorder(Generic[StoredT]):
     """Writes exchanges into WARC files of at most ``max_bytes`` and stores each finished file.
 
     ``key_for(n)`` names the n-th file (1-based). Files are assembled in anonymous temporary
@@ -77,7 +96,7 @@ class WarcRecorder:
 
     def __init__(
         self,
-        store: ObjectStore,
+        store: Sink[StoredT],
         *,
         key_for: Callable[[int], str],
         warcinfo: Mapping[str, str],
@@ -104,7 +123,7 @@ class WarcRecorder:
         self._writer: _Sha256WARCWriter | None = None
         self._key: str | None = None
         self._records_in_file = 0
-        self.stored: list[StoredObject] = []
+        self.stored: list[StoredT] = []
 
     @property
     def pending(self) -> bool:
@@ -138,7 +157,7 @@ class WarcRecorder:
             self.flush()
         return ref
 
-    def flush(self) -> StoredObject | None:
+    def flush(self) -> StoredT | None:
         """Store the current file if it holds any exchange; the next record starts a new file."""
         if self._file is None:
             return None
