@@ -488,28 +488,8 @@ def _account(
         or default_recheck
     )
 
-    retention = None
-    if retention_name is not None:
-        retention = classes.get(retention_name)
-        if retention is None and classes:
-            defined = ", ".join(sorted(classes))
-            checker.problem(
-                entry.lines["retention"],
-                f"{where}.retention",
-                f"{shown(retention_name)} is not a retention class (defined: {defined})",
-            )
-    if token_env and token_connection:
-        checker.problem(
-            entry.lines["token_connection"],
-            f"{where}.token_connection",
-            "give the token either in token_env or in token_connection, not both",
-        )
-    if platform is not None and PLATFORMS[platform].needs_token and not (token_env or token_connection):
-        checker.problem(
-            entry.line,
-            f"{where}.token_env",
-            f"a {platform} account needs a token: give token_env or token_connection",
-        )
+    retention = _retention_of(entry, where, checker, classes, retention_name)
+    _token_given_once(entry, where, checker, platform, token_env, token_connection)
     if active_from and active_to and active_to < active_from:
         checker.problem(
             entry.lines["active_to"], f"{where}.active_to", f"{active_to} is before active_from {active_from}"
@@ -534,6 +514,46 @@ def _account(
         recheck_days=recheck_days,
         line=entry.line,
     )
+
+
+def _retention_of(
+    entry: _Mapping, where: str, checker: _Checker, classes: dict[str, RetentionClass], name: str | None
+) -> RetentionClass | None:
+    """The retention class an account names; a problem when the inventory defines no such class."""
+    if name is None:
+        return None
+    retention = classes.get(name)
+    if retention is None and classes:
+        defined = ", ".join(sorted(classes))
+        checker.problem(
+            entry.lines["retention"],
+            f"{where}.retention",
+            f"{shown(name)} is not a retention class (defined: {defined})",
+        )
+    return retention
+
+
+def _token_given_once(
+    entry: _Mapping,
+    where: str,
+    checker: _Checker,
+    platform: str | None,
+    token_env: str | None,
+    token_connection: str | None,
+) -> None:
+    """A token in one place only, and one for every platform whose API answers nothing without it."""
+    if token_env and token_connection:
+        checker.problem(
+            entry.lines["token_connection"],
+            f"{where}.token_connection",
+            "give the token either in token_env or in token_connection, not both",
+        )
+    if platform is not None and PLATFORMS[platform].needs_token and not (token_env or token_connection):
+        checker.problem(
+            entry.line,
+            f"{where}.token_env",
+            f"a {platform} account needs a token: give token_env or token_connection",
+        )
 
 
 def _check_account_id(value: str) -> str | None:
