@@ -147,50 +147,7 @@ def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
 
 
 def _calendar(report: AuditReport) -> str:
-    nights = report.period.nights()
-    counted = [dt.date.fromisoformat(n) for statuses in report.nights.values() for n in statuses]
-    hidden = 0
-    if counted:
-        # Nights before any account was first captured say nothing: the calendar starts at the
-        # first counted night, and shows at least the period's last week.
-        start = max(nights[0], min(min(counted), nights[-1] - dt.timedelta(days=6)))
-        hidden = (start - nights[0]).days
-        nights = [n for n in nights if n >= start]
-    month_row = ['<tr><th class="acct"></th>']
-    span, current = 0, None
-    for night in [*nights, None]:
-        label = f"{night:%B %Y}" if night else None
-        if label != current and current is not None:
-            month_row.append(f'<th class="month" colspan="{span}">{esc(current if span > 3 else "")}</th>')
-            span = 0
-        current = label
-        span += 1
-    month_row.append("</tr>")
-    day_row = ['<tr><th class="acct"></th>']
-    for night in nights:
-        hol = holiday_name(night)
-        cls = "hol" if hol else "we" if night.weekday() >= 5 else ""
-        title = f"{night:%A %Y-%m-%d}" + (f", {hol}" if hol else "")
-        day_row.append(f'<th class="day {cls}" title="{esc(title)}">{night.day}</th>')
-    day_row.append("</tr>")
-    rows = []
-    for account in report.accounts:
-        statuses = report.nights.get(account["id"], {})
-        details = report.night_details.get(account["id"], {})
-        cells = []
-        for night in nights:
-            status = statuses.get(night.isoformat())
-            detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night)
-            colour = STATUS_COLOURS[status or "none"]
-            title = f"{account['id']} {night}: {status or 'not counted'} \u2013 {detail}"
-            cells.append(
-                f'<td><span class="cell" style="background:{colour}" title="{esc(title)}"></span></td>'
-            )
-        rows.append(
-            f'<tr><th class="acct">{esc(account["id"])}<small>{esc(account["board"])}</small></th>'
-            + "".join(cells)
-            + "</tr>"
-        )
+    nights, hidden = _calendar_nights(report)
     legend = "".join(
         f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{label}</span>'
         for s, label in (
@@ -200,6 +157,7 @@ def _calendar(report: AuditReport) -> str:
             ("none", "not counted (inactive, or before the first capture)"),
         )
     )
+    rows = "".join(_account_row(report, account, nights) for account in report.accounts)
     return (
         "<section><h2>Nights</h2>"
         '<p class="lead">Every inventoried account, every night of the period. Hover a square for '
@@ -210,8 +168,62 @@ def _calendar(report: AuditReport) -> str:
             else ""
         )
         + "</p>"
-        f'<div class="scroll"><table class="cal">{"".join(month_row)}{"".join(day_row)}{"".join(rows)}'
+        f'<div class="scroll"><table class="cal">{_month_row(nights)}{_day_row(nights)}{rows}'
         f'</table></div><div class="legend">{legend}</div></section>'
+    )
+
+
+def _calendar_nights(report: AuditReport) -> tuple[list[dt.date], int]:
+    """The nights the calendar shows, and how many of the period's first nights it leaves out."""
+    nights = report.period.nights()
+    counted = [dt.date.fromisoformat(n) for statuses in report.nights.values() for n in statuses]
+    if not counted:
+        return nights, 0
+    # Nights before any account was first captured say nothing: the calendar starts at the
+    # first counted night, and shows at least the period's last week.
+    start = max(nights[0], min(min(counted), nights[-1] - dt.timedelta(days=6)))
+    return [n for n in nights if n >= start], (start - nights[0]).days
+
+
+def _month_row(nights: list[dt.date]) -> str:
+    cells = ['<tr><th class="acct"></th>']
+    span, current = 0, None
+    for night in [*nights, None]:
+        label = f"{night:%B %Y}" if night else None
+        if label != current and current is not None:
+            cells.append(f'<th class="month" colspan="{span}">{esc(current if span > 3 else "")}</th>')
+            span = 0
+        current = label
+        span += 1
+    cells.append("</tr>")
+    return "".join(cells)
+
+
+def _day_row(nights: list[dt.date]) -> str:
+    cells = ['<tr><th class="acct"></th>']
+    for night in nights:
+        hol = holiday_name(night)
+        cls = "hol" if hol else "we" if night.weekday() >= 5 else ""
+        title = f"{night:%A %Y-%m-%d}" + (f", {hol}" if hol else "")
+        cells.append(f'<th class="day {cls}" title="{esc(title)}">{night.day}</th>')
+    cells.append("</tr>")
+    return "".join(cells)
+
+
+def _account_row(report: AuditReport, account: dict[str, Any], nights: list[dt.date]) -> str:
+    statuses = report.nights.get(account["id"], {})
+    details = report.night_details.get(account["id"], {})
+    cells = []
+    for night in nights:
+        status = statuses.get(night.isoformat())
+        detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night)
+        colour = STATUS_COLOURS[status or "none"]
+        title = f"{account['id']} {night}: {status or 'not counted'} \u2013 {detail}"
+        cells.append(f'<td><span class="cell" style="background:{colour}" title="{esc(title)}"></span></td>')
+    return (
+        f'<tr><th class="acct">{esc(account["id"])}<small>{esc(account["board"])}</small></th>'
+        + "".join(cells)
+        + "</tr>"
     )
 
 
