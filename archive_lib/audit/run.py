@@ -10,8 +10,8 @@ from typing import Any
 
 from archive_lib.audit.completeness import check_completeness
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS, check_fixity
-from archive_lib.audit.holdings import account_items, scan
-from archive_lib.audit.report import KINDS, AuditReport, Period
+from archive_lib.audit.holdings import Holdings, account_items, scan
+from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
 from archive_lib.audit.response_times import account_response_times, board_response_times
 from archive_lib.audit.retention import retention_overview
 from archive_lib.audit.workdays import holiday_name
@@ -72,23 +72,8 @@ def run_audit(
         period_days=options.period_days,
     )
     retention = retention_overview(holdings, inventory, stockholm_date(now))
-    response: dict[str, dict[str, Any]] = {}
-    response_items: dict[str, dict[str, Any]] = {}
-    for account in inventory.accounts:
-        if account.id not in items:
-            continue
-        as_of = min(period.as_of, _last_capture(holdings.runs_rows.values(), account.id) or period.as_of)
-        figures, details = account_response_times(
-            items[account.id], start=period.start, end=period.end, as_of=as_of
-        )
-        response[account.id] = figures
-        response_items[account.id] = details
+    response, response_items = _response_times(inventory, holdings, items, period)
     boards = board_response_times(response, {a.id: a.board for a in inventory.accounts})
-    order = {kind: n for n, kind in enumerate(KINDS)}
-    problems = sorted(
-        [*completeness.problems, *fixity.problems],
-        key=lambda p: (order.get(p.kind, 99), p.account_id or "", p.run_date or dt.date.min, p.key or ""),
-    )
     report = AuditReport(
         period=period,
         generated_at=now,
@@ -98,7 +83,7 @@ def run_audit(
         accounts=[_account_entry(a, holdings.first_night(a.id)) for a in inventory.accounts],
         nights=completeness.nights,
         night_details=completeness.night_details,
-        problems=problems,
+        problems=_in_report_order([*completeness.problems, *fixity.problems]),
         fixity=fixity.summary,
         retention=retention,
         comment_counts=completeness.comment_counts,
@@ -110,6 +95,33 @@ def run_audit(
     )
     log.debug("%s", report.summary())
     return report
+
+
+def _response_times(
+    inventory: Inventory, holdings: Holdings, items: dict[str, list[dict[str, Any]]], period: Period
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Per captured account: its response-time figures, and the items behind them."""
+    response: dict[str, dict[str, Any]] = {}
+    response_items: dict[str, dict[str, Any]] = {}
+    for account in inventory.accounts:
+        if account.id not in items:
+            continue
+        as_of = min(period.as_of, _last_capture(holdings.runs_rows.values(), account.id) or period.as_of)
+        figures, details = account_response_times(
+            items[account.id], start=period.start, end=period.end, as_of=as_of
+        )
+        response[account.id] = figures
+        response_items[account.id] = details
+    return response, response_items
+
+
+def _in_report_order(problems: list[Problem]) -> list[Problem]:
+    """Problems by kind (in the order of ``KINDS``), then account, night and key."""
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    return sorted(
+        problems,
+        key=lambda p: (order.get(p.kind, 99), p.account_id or "", p.run_date or dt.date.min, p.key or ""),
+    )
 
 
 def _last_capture(rows: Iterable[dict[str, Any]], account_id: str) -> dt.datetime | None:
