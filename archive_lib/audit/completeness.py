@@ -96,30 +96,8 @@ def check_completeness(
                     account_id=account.id,
                 )
             )
-        nights: dict[str, str] = {}
-        details: dict[str, dict[str, Any]] = {}
-        for night in active:
-            if first is not None and night < first:
-                continue  # before the archive's first capture of the account: no gap
-            if night > stockholm_date(period.as_of):
-                continue  # not yet come
-            runs = sorted(by_night.get((account.id, night), []))
-            status, detail = _night_status(runs, holdings)
-            nights[night.isoformat()] = status
-            details[night.isoformat()] = {"status": status, "run_ids": runs, "detail": detail}
-            if status == "failed":
-                out.problems.append(Problem("night_failed", detail, account_id=account.id, run_date=night))
-            elif status == "missing" and account.id in captured:
-                out.problems.append(
-                    Problem(
-                        "night_missing",
-                        f"no run of {account.id} for the night of {night}",
-                        account_id=account.id,
-                        run_date=night,
-                    )
-                )
-        out.nights[account.id] = nights
-        out.night_details[account.id] = details
+        counted = [n for n in active if (first is None or n >= first) and n <= stockholm_date(period.as_of)]
+        _nights(account, counted, by_night, holdings, out, captured=account.id in captured)
         rows = _rows_of(account.id, holdings, period)
         _credentials(account, rows, period, out)
         _comment_counts(account, rows, items.get(account.id, []), out)
@@ -134,6 +112,42 @@ def check_completeness(
         )
     _runs_without_manifest(holdings, out)
     return out
+
+
+def _nights(
+    account: Account,
+    nights: list[dt.date],
+    by_night: Mapping[tuple[str, dt.date], list[str]],
+    holdings: Holdings,
+    out: Completeness,
+    *,
+    captured: bool,
+) -> None:
+    """The status of each counted night of ``account``, and a problem for each failed or missing one.
+
+    Counted are the nights it was active, from the archive's first capture of it (before that
+    there is no gap) until today (later nights have not come yet).
+    """
+    statuses: dict[str, str] = {}
+    details: dict[str, dict[str, Any]] = {}
+    for night in nights:
+        runs = sorted(by_night.get((account.id, night), []))
+        status, detail = _night_status(runs, holdings)
+        statuses[night.isoformat()] = status
+        details[night.isoformat()] = {"status": status, "run_ids": runs, "detail": detail}
+        if status == "failed":
+            out.problems.append(Problem("night_failed", detail, account_id=account.id, run_date=night))
+        elif status == "missing" and captured:
+            out.problems.append(
+                Problem(
+                    "night_missing",
+                    f"no run of {account.id} for the night of {night}",
+                    account_id=account.id,
+                    run_date=night,
+                )
+            )
+    out.nights[account.id] = statuses
+    out.night_details[account.id] = details
 
 
 def _people(account: Account, out: Completeness) -> None:
