@@ -50,12 +50,34 @@ class Expected:
 
 def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     """Every object the audit expects, and the problems found by listing alone."""
-    expected: dict[str, Expected] = {}
     problems: list[Problem] = []
     for key, why in sorted(holdings.unreadable_manifests.items()):
         problems.append(Problem("manifest_unreadable", why, key=key, run_date=night_of(key)))
     for key, why in sorted(holdings.unreadable_runs.items()):
         problems.append(Problem("runs_unreadable", why, key=key, run_date=night_of(key)))
+    expected = _listed_by_manifests(holdings)
+    stored = set(holdings.keys)
+    for key in sorted(set(expected) - stored):
+        exp = expected.pop(key)
+        problems.append(
+            Problem(
+                "object_missing",
+                f"the manifest of run {exp.unit} lists {key}, which the store does not hold",
+                account_id=exp.account_id,
+                run_date=exp.night,
+                key=key,
+            )
+        )
+    for key in holdings.keys:
+        unlisted = None if key in expected else _unlisted(key, holdings, problems)
+        if unlisted is not None:
+            expected[key] = unlisted
+    return sorted(expected.values(), key=order), problems
+
+
+def _listed_by_manifests(holdings: Holdings) -> dict[str, Expected]:
+    """Every object a readable manifest lists, and each manifest itself, by key."""
+    expected: dict[str, Expected] = {}
     for run_id, manifest in sorted(holdings.manifests.items()):
         night = _date(manifest.get("run_date"))
         retain_until = _date(manifest.get("retain_until"))
@@ -93,40 +115,33 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
                 account_id=account_id,
             ),
         )
-    stored = set(holdings.keys)
-    for key in sorted(set(expected) - stored):
-        exp = expected.pop(key)
-        problems.append(
-            Problem(
-                "object_missing",
-                f"the manifest of run {exp.unit} lists {key}, which the store does not hold",
-                account_id=exp.account_id,
-                run_date=exp.night,
-                key=key,
-            )
+    return expected
+
+
+def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected | None:
+    """What a stored object no manifest lists should be; a problem when nothing accounts for it.
+
+    ``None`` for an unreadable manifest of a run that has one: it is reported as unreadable.
+    """
+    owner = run_id_of(key)
+    outside_runs = _outside_runs(key)
+    if outside_runs is not None:
+        return outside_runs
+    if owner is not None and owner not in holdings.manifest_keys:
+        # Reported once per run as run_without_manifest; its objects are still checked.
+        return Expected(key, kind_of(key), owner, night_of(key), always=True)
+    if key in holdings.unreadable_manifests:
+        return None
+    problems.append(
+        Problem(
+            "object_not_in_manifest",
+            f"{key} is in the store but no manifest lists it (written outside the archive?)",
+            account_id=run_id_account(owner) if owner else None,
+            run_date=night_of(key),
+            key=key,
         )
-    for key in holdings.keys:
-        if key in expected:
-            continue
-        owner = run_id_of(key)
-        outside_runs = _outside_runs(key)
-        if outside_runs is not None:
-            expected[key] = outside_runs
-        elif owner is not None and owner not in holdings.manifest_keys:
-            # Reported once per run as run_without_manifest; its objects are still checked.
-            expected[key] = Expected(key, kind_of(key), owner, night_of(key), always=True)
-        elif key not in holdings.unreadable_manifests:
-            problems.append(
-                Problem(
-                    "object_not_in_manifest",
-                    f"{key} is in the store but no manifest lists it (written outside the archive?)",
-                    account_id=run_id_account(owner) if owner else None,
-                    run_date=night_of(key),
-                    key=key,
-                )
-            )
-            expected[key] = Expected(key, kind_of(key), key, night_of(key), always=True)
-    return sorted(expected.values(), key=order), problems
+    )
+    return Expected(key, kind_of(key), key, night_of(key), always=True)
 
 
 def _outside_runs(key: str) -> Expected | None:
