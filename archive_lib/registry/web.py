@@ -52,22 +52,7 @@ def create_app(
     """The web view. ``current_user`` is a FastAPI dependency returning the signed-in user (an
     object with ``get_name()``) or refusing the request; ``store_url`` names the store."""
     app = FastAPI(title="Records archive: registry", docs_url=None, redoc_url=None, openapi_url=None)
-    indexes: dict[str, SearchIndex] = {}
-    lock = threading.Lock()
-
-    def index() -> SearchIndex:
-        try:
-            url = store_url()
-        except ConfigError as e:
-            raise HTTPException(503, f"the archive is not configured: {e}") from e
-        with lock:
-            try:
-                if url not in indexes:
-                    indexes[url] = SearchIndex(open_store(url), index_root)
-                indexes[url].refresh()
-            except ArchiveError as e:
-                raise HTTPException(503, f"the archive cannot be read now: {e}") from e
-            return indexes[url]
+    index = _Indexes(store_url, index_root)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -78,51 +63,13 @@ def create_app(
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def page(request: Request, user: Any, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        base = request.scope.get("root_path", "").rstrip("/")
-        html = render(template, base=base, user=_name(user), **context)
-        return HTMLResponse(html, status_code=status)
-
     @app.get("/static/style.css")
     def style(user: Any = Depends(current_user)) -> Response:  # noqa: B008
         return Response(stylesheet(), media_type="text/css")
 
     @app.get("/", response_class=HTMLResponse)
     def search(request: Request, user: Any = Depends(current_user)) -> HTMLResponse:  # noqa: B008
-        form = {name: request.query_params.get(name, "") for name in _FIELDS}
-        if not any(form.values()):
-            return page(request, user, "web_search.html", form=form, results=None, error=None)
-        try:
-            query = SearchQuery(
-                text=form["q"],
-                boards=_one(form["board"]),
-                accounts=_one(form["account"]),
-                authors=_one(form["author"]),
-                item_types=_one(form["type"]),
-                events=_one(form["event"]),
-                since=_day(form["since"]),
-                until=_day(form["until"]),
-            )
-            results = index().search(query)
-        except ConfigError as e:
-            return page(request, user, "web_search.html", 400, form=form, results=None, error=str(e))
-        for hit in results.hits:
-            hit["parts"] = _marked(hit["snippet"], hit["highlights"])
-        return page(request, user, "web_search.html", form=form, results=results, error=None)
-
-    def thread_page(
-        request: Request, user: Any, item_id: str, account: str | None, as_of: str | None
-    ) -> HTMLResponse:
-        try:
-            built = index()
-            found = load_thread(
-                built.store, built, item_id, as_of=_day(as_of or ""), account_id=account or None
-            )
-        except ItemNotFoundError as e:
-            raise HTTPException(404, str(e)) from e
-        except ConfigError as e:
-            raise HTTPException(400, str(e)) from e
-        return page(request, user, "web_thread.html", thread=found)
+        return _search_page(request, user, index)
 
     @app.get("/thread", response_class=HTMLResponse)
     def thread(
@@ -132,7 +79,7 @@ def create_app(
         as_of: str | None = None,
         user: Any = Depends(current_user),  # noqa: B008
     ) -> HTMLResponse:
-        return thread_page(request, user, item, account, as_of)
+        return _thread_page(request, user, index(), item, account, as_of)
 
     @app.get("/thread/{item_id}", response_class=HTMLResponse)
     def thread_by_path(
@@ -142,7 +89,7 @@ def create_app(
         as_of: str | None = None,
         user: Any = Depends(current_user),  # noqa: B008
     ) -> HTMLResponse:
-        return thread_page(request, user, item_id, account, as_of)
+        return _thread_page(request, user, index(), item_id, account, as_of)
 
     @app.post("/export")
     def export(
@@ -153,27 +100,101 @@ def create_app(
         user: Any = Depends(current_user),  # noqa: B008
     ) -> FileResponse:
         _same_origin(request)
-        built = index()
-        ids = tuple(sorted({entry.split("/", 1)[-1] for entry in item}))
-        try:
-            exported = make_export(
-                built.store,
-                built,
-                ExportRequest(purpose, reference, _name(user), item_ids=ids),
-                pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
-            )
-        except ItemNotFoundError as e:
-            raise HTTPException(404, str(e)) from e
-        except ArchiveError as e:
-            raise HTTPException(400, str(e)) from e
-        return FileResponse(
-            exported.path,
-            media_type="application/zip",
-            filename=f"export-{exported.export_id}.zip",
-            background=BackgroundTask(_remove, exported.path),
-        )
+        return _export_download(index(), purpose, reference, _name(user), _ids(item))
 
     return app
+
+
+class _Indexes:
+    """The search index of the store the host names, opened once per store URL and refreshed on use."""
+
+    def __init__(self, store_url: Callable[[], str], index_root: str | None) -> None:
+        self._store_url = store_url
+        self._index_root = index_root
+        self._indexes: dict[str, SearchIndex] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self) -> SearchIndex:
+        try:
+            url = self._store_url()
+        except ConfigError as e:
+            raise HTTPException(503, f"the archive is not configured: {e}") from e
+        with self._lock:
+            try:
+                if url not in self._indexes:
+                    self._indexes[url] = SearchIndex(open_store(url), self._index_root)
+                self._indexes[url].refresh()
+            except ArchiveError as e:
+                raise HTTPException(503, f"the archive cannot be read now: {e}") from e
+            return self._indexes[url]
+
+
+def _page(request: Request, user: Any, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    base = request.scope.get("root_path", "").rstrip("/")
+    html = render(template, base=base, user=_name(user), **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def _search_page(request: Request, user: Any, index: Callable[[], SearchIndex]) -> HTMLResponse:
+    form = {name: request.query_params.get(name, "") for name in _FIELDS}
+    if not any(form.values()):
+        return _page(request, user, "web_search.html", form=form, results=None, error=None)
+    try:
+        query = SearchQuery(
+            text=form["q"],
+            boards=_one(form["board"]),
+            accounts=_one(form["account"]),
+            authors=_one(form["author"]),
+            item_types=_one(form["type"]),
+            events=_one(form["event"]),
+            since=_day(form["since"]),
+            until=_day(form["until"]),
+        )
+        results = index().search(query)
+    except ConfigError as e:
+        return _page(request, user, "web_search.html", 400, form=form, results=None, error=str(e))
+    for hit in results.hits:
+        hit["parts"] = _marked(hit["snippet"], hit["highlights"])
+    return _page(request, user, "web_search.html", form=form, results=results, error=None)
+
+
+def _thread_page(
+    request: Request, user: Any, built: SearchIndex, item_id: str, account: str | None, as_of: str | None
+) -> HTMLResponse:
+    try:
+        found = load_thread(built.store, built, item_id, as_of=_day(as_of or ""), account_id=account or None)
+    except ItemNotFoundError as e:
+        raise HTTPException(404, str(e)) from e
+    except ConfigError as e:
+        raise HTTPException(400, str(e)) from e
+    return _page(request, user, "web_thread.html", thread=found)
+
+
+def _ids(items: list[str]) -> tuple[str, ...]:
+    """Item ids from the form's ``account/id`` values."""
+    return tuple(sorted({entry.split("/", 1)[-1] for entry in items}))
+
+
+def _export_download(
+    built: SearchIndex, purpose: str, reference: str, made_by: str, item_ids: tuple[str, ...]
+) -> FileResponse:
+    try:
+        exported = make_export(
+            built.store,
+            built,
+            ExportRequest(purpose, reference, made_by, item_ids=item_ids),
+            pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
+        )
+    except ItemNotFoundError as e:
+        raise HTTPException(404, str(e)) from e
+    except ArchiveError as e:
+        raise HTTPException(400, str(e)) from e
+    return FileResponse(
+        exported.path,
+        media_type="application/zip",
+        filename=f"export-{exported.export_id}.zip",
+        background=BackgroundTask(_remove, exported.path),
+    )
 
 
 def _same_origin(request: Request) -> None:
