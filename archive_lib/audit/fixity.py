@@ -38,6 +38,8 @@ from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
 from archive_lib.errors import ObjectNotFoundError, StoreError
+from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
+from archive_lib.models import WarcPointer
 from archive_lib.storage.base import ObjectStore
 from archive_lib.storage.s3 import S3Store
 
@@ -46,7 +48,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PERIOD_DAYS = 90
 CHUNK = 1024 * 1024
 MAX_POINTER_PROBLEMS = 5  # per items part; the rest are counted in the last one
-POINTER_COLUMNS = ("item_id", "version", "warc_key", "warc_offset", "warc_length", "warc_record_id", "media")
+ROW_COLUMNS = ("item_id", "version", *POINTER_COLUMNS, "media")  # what the pointer check reads
 
 
 @dataclass
@@ -222,7 +224,7 @@ class _Checker:
                 return
             present = set(parquet.schema_arrow.names)
             rows = parquet.read(
-                columns=[c for c in POINTER_COLUMNS if c in present], use_threads=False
+                columns=[c for c in ROW_COLUMNS if c in present], use_threads=False
             ).to_pylist()
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for a damaged file
             self.problem("parquet_unreadable", exp, f"{type(exc).__name__}: {exc}")
@@ -231,9 +233,9 @@ class _Checker:
         for row in rows:
             for where, pointer in _pointers(row):
                 self.pointers += 1
-                found = self._resolve(*pointer)
+                found = self._resolve(pointer)
                 if found is not None:
-                    failures.append(f"{where}: {pointer[0]}@{pointer[1]}+{pointer[2]} {found}")
+                    failures.append(f"{where}: {pointer.warc_key}@{pointer.offset}+{pointer.length} {found}")
         for failure in failures[:MAX_POINTER_PROBLEMS]:
             self.problem("pointer_unresolved", exp, failure)
         if len(failures) > MAX_POINTER_PROBLEMS:
@@ -241,29 +243,30 @@ class _Checker:
                 "pointer_unresolved", exp, f"and {len(failures) - MAX_POINTER_PROBLEMS} more rows like these"
             )
 
-    def _resolve(self, key: str, offset: int, length: int, record_id: str) -> str | None:
-        """``None`` when the pointer lands on ``record_id``, else what it found."""
-        index = self.index.get(key)
+    def _resolve(self, pointer: WarcPointer) -> str | None:
+        """``None`` when the pointer lands on its record, else what it found."""
+        index = self.index.get(pointer.warc_key)
         found: _Record | str | None
         if index is not None:
-            found = index.get(offset) or "is not the start of a record"
+            found = index.get(pointer.offset) or "is not the start of a record"
         else:
-            cached = self.ranges.get((key, offset, length))
-            found = cached if cached is not None else self._read_record(key, offset, length)
-            self.ranges[(key, offset, length)] = found
+            span = (pointer.warc_key, pointer.offset, pointer.length)
+            cached = self.ranges.get(span)
+            found = cached if cached is not None else self._read_record(pointer)
+            self.ranges[span] = found
         if isinstance(found, str):
             return found
-        if found.record_id != record_id:
-            return f"holds record {found.record_id}, not {record_id}"
-        if found.length != length:
-            return f"holds a record of {found.length} bytes, not {length}"
+        if found.record_id != pointer.record_id:
+            return f"holds record {found.record_id}, not {pointer.record_id}"
+        if found.length != pointer.length:
+            return f"holds a record of {found.length} bytes, not {pointer.length}"
         if found.warc_type != "response":
             return f"holds a {found.warc_type} record, not a response"
         return None
 
-    def _read_record(self, key: str, offset: int, length: int) -> _Record | str:
+    def _read_record(self, pointer: WarcPointer) -> _Record | str:
         try:
-            data = self.store.read_range(key, offset, length)
+            data = self.store.read_range(pointer.warc_key, pointer.offset, pointer.length)
         except ObjectNotFoundError:
             return "is in no stored WARC file"
         except StoreError as exc:
@@ -287,24 +290,15 @@ class _Checker:
         return records[0]
 
 
-def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, tuple[str, int, int, str]]]:
+def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, WarcPointer]]:
     where = f"item {row.get('item_id')} version {row.get('version')}"
-    if row.get("warc_key"):
-        yield (
-            where,
-            (row["warc_key"], int(row["warc_offset"]), int(row["warc_length"]), row["warc_record_id"]),
-        )
+    pointer = pointer_of(row)
+    if pointer is not None:
+        yield where, pointer
     for media in row.get("media") or []:
-        if media.get("warc_key"):
-            yield (
-                f"{where} media {media.get('media_id')}",
-                (
-                    media["warc_key"],
-                    int(media["warc_offset"]),
-                    int(media["warc_length"]),
-                    media["warc_record_id"],
-                ),
-            )
+        pointer = pointer_of(media)
+        if pointer is not None:
+            yield f"{where} media {media.get('media_id')}", pointer
 
 
 class _HashingReader(io.RawIOBase):

@@ -26,6 +26,7 @@ from typing import Any
 from archive_lib import layout
 from archive_lib.errors import ObjectNotFoundError
 from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.metadata.schema import pointer_of
 from archive_lib.models import MediaFile, RecordRef
 from archive_lib.storage.base import ObjectStore
 
@@ -212,17 +213,10 @@ class KnownState:
 
     def _remember_media(self, row: Mapping[str, Any]) -> None:
         for media in row.get("media") or ():
-            if media.get("http_status") != 200 or not media.get("warc_key"):
+            pointer = pointer_of(media) if media.get("http_status") == 200 else None
+            if pointer is None:
                 continue
-            record = RecordRef(
-                warc_key=media["warc_key"],
-                offset=media["warc_offset"],
-                length=media["warc_length"],
-                record_id=media["warc_record_id"],
-                target_uri=media["url"] or "",
-                date=row["observed_at"],
-                status=200,
-            )
+            record = RecordRef.at(pointer, target_uri=media["url"] or "", date=row["observed_at"], status=200)
             self.media[media["media_id"]] = MediaFile(
                 media["media_id"],
                 media["media_type"],

@@ -42,7 +42,8 @@ from warcio.archiveiterator import ArchiveIterator
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.inert import CsvWriter, safe_name
-from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
+from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time, pointer_of
+from archive_lib.models import WarcPointer
 from archive_lib.registry.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.registry.render import DEPTH_CSS, render, stylesheet
 from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, threads_rows
@@ -274,23 +275,19 @@ def _cell(value: Any) -> str:
 
 def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, list[dict[str, Any]], set[str]]:
     """The source records (and each source file's warcinfo), copied member by member."""
-    pointers: dict[tuple[str, int], tuple[int, str]] = {}
+    pointers: dict[tuple[str, int], WarcPointer] = {}
     for row in rows:
-        pointers[(row["warc_key"], row["warc_offset"])] = (row["warc_length"], row["warc_record_id"])
-        for media in row.get("media") or ():
-            if media.get("warc_key") and media.get("warc_length"):
-                pointers[(media["warc_key"], media["warc_offset"])] = (
-                    media["warc_length"],
-                    media["warc_record_id"],
-                )
+        for pointer in (pointer_of(row), *(pointer_of(media) for media in row.get("media") or ())):
+            if pointer is not None and pointer.length:
+                pointers[(pointer.warc_key, pointer.offset)] = pointer
     out = io.BytesIO()
     records: list[dict[str, Any]] = []
     keys = sorted({key for key, _ in pointers})
     for key in keys:
         info = _first_member(store, key)
         spots = [(0, len(info), None, info)] + [
-            (offset, length, record_id, None)
-            for (k, offset), (length, record_id) in sorted(pointers.items())
+            (offset, p.length, p.record_id, None)
+            for (k, offset), p in sorted(pointers.items())
             if k == key and offset != 0
         ]
         for offset, length, record_id, data in spots:

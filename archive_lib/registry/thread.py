@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from archive_lib import layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.metadata.parquet import read_parquet_bytes
-from archive_lib.metadata.schema import item_time
+from archive_lib.metadata.schema import item_time, pointer_columns, pointer_of
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import day_end, item_state, version_time
 from archive_lib.storage.base import ObjectStore
@@ -222,10 +222,7 @@ def _version_dict(row: dict[str, Any]) -> dict[str, Any]:
             }
             for m in row.get("media") or ()
         ],
-        "warc_key": row["warc_key"],
-        "warc_offset": row["warc_offset"],
-        "warc_length": row["warc_length"],
-        "warc_record_id": row["warc_record_id"],
+        **pointer_columns(pointer_of(row)),
         "source_url": row["source_url"],
         "run_id": row["run_id"],
     }
