@@ -31,8 +31,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archive_lib.audit.catalogue import Expected, catalogue
 from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
@@ -42,6 +40,7 @@ from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
 from archive_lib.models import WarcPointer
 from archive_lib.storage.base import ObjectStore
 from archive_lib.storage.s3 import S3Store
+from archive_lib.warc.reader import WarcReadError, WarcRecord, iter_records, open_record
 
 log = logging.getLogger(__name__)
 
@@ -127,19 +126,12 @@ def _overwritten(store: ObjectStore, entries: list[Expected], problems: list[Pro
     return found
 
 
-@dataclass(frozen=True)
-class _Record:
-    record_id: str | None
-    length: int
-    warc_type: str | None
-
-
 class _Checker:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self.problems: list[Problem] = []
-        self.index: dict[str, dict[int, _Record]] = {}
-        self.ranges: dict[tuple[str, int, int], _Record | str] = {}
+        self.index: dict[str, dict[int, WarcRecord]] = {}
+        self.ranges: dict[tuple[str, int, int], WarcRecord | str] = {}
         self.bytes_read = 0
         self.records = 0
         self.pointers = 0
@@ -188,25 +180,23 @@ class _Checker:
     # -- contents ----------------------------------------------------------------------------
 
     def _warc(self, exp: Expected, reader: _HashingReader) -> None:
-        index: dict[int, _Record] = {}
+        index: dict[int, WarcRecord] = {}
         self.index[exp.key] = index
-        iterator = ArchiveIterator(reader, check_digests=True)
         try:
-            for record in iterator:
-                iterator.read_to_end()
-                offset, length = iterator.get_record_offset(), iterator.get_record_length()
-                record_id = record.rec_headers.get_header("WARC-Record-ID")
-                index[offset] = _Record(record_id, length, record.rec_headers.get_header("WARC-Type"))
+            for record in iter_records(reader, check_digests=True):
+                index[record.offset] = record
                 self.records += 1
-                checker = record.digest_checker
-                if checker.passed is False or checker.problems:
+                if record.digest_passed is False or record.digest_problems:
                     self.problem(
                         "warc_digest_mismatch",
                         exp,
-                        f"record {record_id} at offset {offset}: {'; '.join(checker.problems)}",
+                        f"record {record.record_id} at offset {record.offset}: "
+                        f"{'; '.join(record.digest_problems)}",
                     )
-                elif not record.rec_headers.get_header("WARC-Block-Digest"):
-                    self.problem("warc_digest_mismatch", exp, f"record {record_id} has no WARC-Block-Digest")
+                elif not record.block_digest:
+                    self.problem(
+                        "warc_digest_mismatch", exp, f"record {record.record_id} has no WARC-Block-Digest"
+                    )
         except Exception as exc:  # warcio and zlib raise many types for a damaged file
             self.problem(
                 "warc_unreadable",
@@ -246,7 +236,7 @@ class _Checker:
     def _resolve(self, pointer: WarcPointer) -> str | None:
         """``None`` when the pointer lands on its record, else what it found."""
         index = self.index.get(pointer.warc_key)
-        found: _Record | str | None
+        found: WarcRecord | str | None
         if index is not None:
             found = index.get(pointer.offset) or "is not the start of a record"
         else:
@@ -264,30 +254,15 @@ class _Checker:
             return f"holds a {found.warc_type} record, not a response"
         return None
 
-    def _read_record(self, pointer: WarcPointer) -> _Record | str:
+    def _read_record(self, pointer: WarcPointer) -> WarcRecord | str:
         try:
-            data = self.store.read_range(pointer.warc_key, pointer.offset, pointer.length)
+            return open_record(self.store, pointer)
         except ObjectNotFoundError:
             return "is in no stored WARC file"
         except StoreError as exc:
             return f"cannot be read: {exc}"
-        try:
-            iterator = ArchiveIterator(io.BytesIO(data))
-            records = []
-            for record in iterator:
-                iterator.read_to_end()
-                records.append(
-                    _Record(
-                        record.rec_headers.get_header("WARC-Record-ID"),
-                        iterator.get_record_length(),
-                        record.rec_headers.get_header("WARC-Type"),
-                    )
-                )
-        except Exception as exc:  # a range that does not start a record fails to parse
-            return f"is not a WARC record ({type(exc).__name__})"
-        if len(records) != 1:
-            return f"holds {len(records)} records, not one"
-        return records[0]
+        except WarcReadError as exc:
+            return exc.reason
 
 
 def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, WarcPointer]]:
