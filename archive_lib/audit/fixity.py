@@ -36,6 +36,7 @@ from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
 from archive_lib.errors import ObjectNotFoundError, StoreError
+from archive_lib.metadata.parquet import parquet_rows
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
 from archive_lib.models import WarcPointer
 from archive_lib.storage.base import ObjectStore
@@ -205,19 +206,13 @@ class _Checker:
             )
 
     def _parquet(self, exp: Expected, data: bytes) -> None:
-        import pyarrow.parquet as pq
-
-        try:
-            parquet = pq.ParquetFile(io.BytesIO(data))
-            if exp.kind != "items":
-                parquet.read(use_threads=False)
-                return
-            present = set(parquet.schema_arrow.names)
-            rows = parquet.read(
-                columns=[c for c in ROW_COLUMNS if c in present], use_threads=False
-            ).to_pylist()
+        items = exp.kind == "items"
+        try:  # read as its readers read it: a runs part whole, an items part in the columns checked
+            rows = parquet_rows(data, ROW_COLUMNS if items else None)
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for a damaged file
             self.problem("parquet_unreadable", exp, f"{type(exc).__name__}: {exc}")
+            return
+        if not items:
             return
         failures: list[str] = []
         for row in rows:
