@@ -91,16 +91,36 @@ class Exchange:
 
 
 @dataclass(frozen=True)
-class RecordRef:
-    """Where one WARC record lives: the pointer stored beside every item version."""
+class WarcPointer:
+    """Where one WARC record lives: the file's key, where the record starts in it, how many bytes
+    it takes (one whole gzip member) and the ``WARC-Record-ID`` found there.
+
+    The pointer stored beside every item version and attachment: the ``warc_*`` columns of the
+    items table are written and read by one pair of functions,
+    :func:`archive_lib.metadata.schema.pointer_columns` and
+    :func:`~archive_lib.metadata.schema.pointer_of`; :mod:`archive_lib.warc.reader` opens it.
+    """
 
     warc_key: str
     offset: int
     length: int
     record_id: str
+
+
+@dataclass(frozen=True)
+class RecordRef(WarcPointer):
+    """A response record just written: its pointer, and what the response was."""
+
     target_uri: str
     date: dt.datetime  # WARC-Date of the record: when the response was received
     status: int  # HTTP status of the response
+
+    @classmethod
+    def at(cls, pointer: WarcPointer, *, target_uri: str, date: dt.datetime, status: int) -> RecordRef:
+        """The record ``pointer`` leads to, with what is known of its response."""
+        return cls(
+            pointer.warc_key, pointer.offset, pointer.length, pointer.record_id, target_uri, date, status
+        )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from archive_lib.capture.night import capture_night  # noqa: E402
 from archive_lib.connectors import youtube as youtube_connector  # noqa: E402
 from archive_lib.inventory import load_inventory  # noqa: E402
-from archive_lib.metadata.state import read_run_row  # noqa: E402
+from archive_lib.metadata.runs import read_run_row  # noqa: E402
 from archive_lib.storage import FileStore  # noqa: E402
 from tests.fakes.bluesky import FakeBluesky  # noqa: E402
 from tests.fakes.bluesky_sample import populate_demo as populate_bluesky  # noqa: E402

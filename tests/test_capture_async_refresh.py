@@ -18,7 +18,7 @@ import pytest
 
 from archive_lib.connectors import mastodon_refresh
 from archive_lib.connectors.mastodon_refresh import AsyncRefresh, RefreshBudget, parse
-from archive_lib.metadata.state import read_run_row
+from archive_lib.metadata.runs import read_run_row
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_capture_nights import NIGHT_1, NOW, World, only
 

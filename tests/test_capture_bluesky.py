@@ -21,8 +21,7 @@ import pytest
 from archive_lib.capture.account import CaptureOptions
 from archive_lib.capture.night import capture_night
 from archive_lib.inventory import load_inventory
-from archive_lib.metadata.runs import runs_of_night
-from archive_lib.metadata.state import read_run_row
+from archive_lib.metadata.runs import read_run_row, runs_of_night
 from archive_lib.models import Inventory
 from archive_lib.storage import FileStore
 from tests.fakes.bluesky import Actor, FakeBluesky, Post, sample_image

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from archive_lib.metadata.state import read_run_row
+from archive_lib.metadata.runs import read_run_row
 from archive_lib.registry.thread import load_thread
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import content_versions, item_state, version_time

@@ -11,7 +11,7 @@ import pytest
 
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.layout import runs_key
-from archive_lib.metadata.state import read_run_row
+from archive_lib.metadata.runs import read_run_row
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import assert_pointers_resolve, latest_versions
 from tests.test_capture_nights import NIGHT_1, NIGHT_2, NOW, World, only

@@ -24,8 +24,7 @@ from archive_lib.capture.night import NightResult, capture_night
 from archive_lib.connectors import youtube as yt
 from archive_lib.connectors.http import HttpPolicy
 from archive_lib.inventory import load_inventory
-from archive_lib.metadata.runs import runs_of_night
-from archive_lib.metadata.state import read_run_row
+from archive_lib.metadata.runs import read_run_row, runs_of_night
 from archive_lib.models import Inventory
 from archive_lib.storage import FileStore
 from tests.fakes.youtube import Channel, Comment, FakeYouTube, Video

@@ -20,7 +20,7 @@ from collections import Counter
 from archive_lib import layout
 from archive_lib.layout import MANIFESTS
 from archive_lib.metadata.manifest import manifests_of
-from archive_lib.metadata.state import read_run_row
+from archive_lib.metadata.runs import read_run_row
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon

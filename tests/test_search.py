@@ -220,13 +220,13 @@ def test_latest_known_state_of_an_item() -> None:
 
 
 def test_refresh_indexes_only_new_parts(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> None:
-    from archive_lib.search.items import list_parts
+    from archive_lib.metadata.parts import store_parts
 
     index = SearchIndex(registrar_archive.store, tmp_path)
     first = index.refresh()
     assert (
         first.rebuilt
-        and first.parts_new == len(list_parts(registrar_archive.store))
+        and first.parts_new == len(store_parts(registrar_archive.store))
         and first.items_written == 9
     )
     again = index.refresh()

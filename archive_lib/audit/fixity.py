@@ -31,22 +31,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archive_lib.audit.catalogue import Expected, catalogue
 from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
 from archive_lib.errors import ObjectNotFoundError, StoreError
+from archive_lib.metadata.parquet import parquet_rows
+from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
+from archive_lib.models import WarcPointer
 from archive_lib.storage.base import ObjectStore
 from archive_lib.storage.s3 import S3Store
+from archive_lib.warc.reader import WarcReadError, WarcRecord, iter_records, open_record
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PERIOD_DAYS = 90
 CHUNK = 1024 * 1024
 MAX_POINTER_PROBLEMS = 5  # per items part; the rest are counted in the last one
-POINTER_COLUMNS = ("item_id", "version", "warc_key", "warc_offset", "warc_length", "warc_record_id", "media")
+ROW_COLUMNS = ("item_id", "version", *POINTER_COLUMNS, "media")  # what the pointer check reads
 
 
 @dataclass
@@ -125,19 +127,12 @@ def _overwritten(store: ObjectStore, entries: list[Expected], problems: list[Pro
     return found
 
 
-@dataclass(frozen=True)
-class _Record:
-    record_id: str | None
-    length: int
-    warc_type: str | None
-
-
 class _Checker:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self.problems: list[Problem] = []
-        self.index: dict[str, dict[int, _Record]] = {}
-        self.ranges: dict[tuple[str, int, int], _Record | str] = {}
+        self.index: dict[str, dict[int, WarcRecord]] = {}
+        self.ranges: dict[tuple[str, int, int], WarcRecord | str] = {}
         self.bytes_read = 0
         self.records = 0
         self.pointers = 0
@@ -186,25 +181,23 @@ class _Checker:
     # -- contents ----------------------------------------------------------------------------
 
     def _warc(self, exp: Expected, reader: _HashingReader) -> None:
-        index: dict[int, _Record] = {}
+        index: dict[int, WarcRecord] = {}
         self.index[exp.key] = index
-        iterator = ArchiveIterator(reader, check_digests=True)
         try:
-            for record in iterator:
-                iterator.read_to_end()
-                offset, length = iterator.get_record_offset(), iterator.get_record_length()
-                record_id = record.rec_headers.get_header("WARC-Record-ID")
-                index[offset] = _Record(record_id, length, record.rec_headers.get_header("WARC-Type"))
+            for record in iter_records(reader, check_digests=True):
+                index[record.offset] = record
                 self.records += 1
-                checker = record.digest_checker
-                if checker.passed is False or checker.problems:
+                if record.digest_passed is False or record.digest_problems:
                     self.problem(
                         "warc_digest_mismatch",
                         exp,
-                        f"record {record_id} at offset {offset}: {'; '.join(checker.problems)}",
+                        f"record {record.record_id} at offset {record.offset}: "
+                        f"{'; '.join(record.digest_problems)}",
                     )
-                elif not record.rec_headers.get_header("WARC-Block-Digest"):
-                    self.problem("warc_digest_mismatch", exp, f"record {record_id} has no WARC-Block-Digest")
+                elif not record.block_digest:
+                    self.problem(
+                        "warc_digest_mismatch", exp, f"record {record.record_id} has no WARC-Block-Digest"
+                    )
         except Exception as exc:  # warcio and zlib raise many types for a damaged file
             self.problem(
                 "warc_unreadable",
@@ -213,27 +206,21 @@ class _Checker:
             )
 
     def _parquet(self, exp: Expected, data: bytes) -> None:
-        import pyarrow.parquet as pq
-
-        try:
-            parquet = pq.ParquetFile(io.BytesIO(data))
-            if exp.kind != "items":
-                parquet.read(use_threads=False)
-                return
-            present = set(parquet.schema_arrow.names)
-            rows = parquet.read(
-                columns=[c for c in POINTER_COLUMNS if c in present], use_threads=False
-            ).to_pylist()
+        items = exp.kind == "items"
+        try:  # read as its readers read it: a runs part whole, an items part in the columns checked
+            rows = parquet_rows(data, ROW_COLUMNS if items else None)
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for a damaged file
             self.problem("parquet_unreadable", exp, f"{type(exc).__name__}: {exc}")
+            return
+        if not items:
             return
         failures: list[str] = []
         for row in rows:
             for where, pointer in _pointers(row):
                 self.pointers += 1
-                found = self._resolve(*pointer)
+                found = self._resolve(pointer)
                 if found is not None:
-                    failures.append(f"{where}: {pointer[0]}@{pointer[1]}+{pointer[2]} {found}")
+                    failures.append(f"{where}: {pointer.warc_key}@{pointer.offset}+{pointer.length} {found}")
         for failure in failures[:MAX_POINTER_PROBLEMS]:
             self.problem("pointer_unresolved", exp, failure)
         if len(failures) > MAX_POINTER_PROBLEMS:
@@ -241,70 +228,47 @@ class _Checker:
                 "pointer_unresolved", exp, f"and {len(failures) - MAX_POINTER_PROBLEMS} more rows like these"
             )
 
-    def _resolve(self, key: str, offset: int, length: int, record_id: str) -> str | None:
-        """``None`` when the pointer lands on ``record_id``, else what it found."""
-        index = self.index.get(key)
-        found: _Record | str | None
+    def _resolve(self, pointer: WarcPointer) -> str | None:
+        """``None`` when the pointer lands on its record, else what it found."""
+        index = self.index.get(pointer.warc_key)
+        found: WarcRecord | str | None
         if index is not None:
-            found = index.get(offset) or "is not the start of a record"
+            found = index.get(pointer.offset) or "is not the start of a record"
         else:
-            cached = self.ranges.get((key, offset, length))
-            found = cached if cached is not None else self._read_record(key, offset, length)
-            self.ranges[(key, offset, length)] = found
+            span = (pointer.warc_key, pointer.offset, pointer.length)
+            cached = self.ranges.get(span)
+            found = cached if cached is not None else self._read_record(pointer)
+            self.ranges[span] = found
         if isinstance(found, str):
             return found
-        if found.record_id != record_id:
-            return f"holds record {found.record_id}, not {record_id}"
-        if found.length != length:
-            return f"holds a record of {found.length} bytes, not {length}"
+        if found.record_id != pointer.record_id:
+            return f"holds record {found.record_id}, not {pointer.record_id}"
+        if found.length != pointer.length:
+            return f"holds a record of {found.length} bytes, not {pointer.length}"
         if found.warc_type != "response":
             return f"holds a {found.warc_type} record, not a response"
         return None
 
-    def _read_record(self, key: str, offset: int, length: int) -> _Record | str:
+    def _read_record(self, pointer: WarcPointer) -> WarcRecord | str:
         try:
-            data = self.store.read_range(key, offset, length)
+            return open_record(self.store, pointer)
         except ObjectNotFoundError:
             return "is in no stored WARC file"
         except StoreError as exc:
             return f"cannot be read: {exc}"
-        try:
-            iterator = ArchiveIterator(io.BytesIO(data))
-            records = []
-            for record in iterator:
-                iterator.read_to_end()
-                records.append(
-                    _Record(
-                        record.rec_headers.get_header("WARC-Record-ID"),
-                        iterator.get_record_length(),
-                        record.rec_headers.get_header("WARC-Type"),
-                    )
-                )
-        except Exception as exc:  # a range that does not start a record fails to parse
-            return f"is not a WARC record ({type(exc).__name__})"
-        if len(records) != 1:
-            return f"holds {len(records)} records, not one"
-        return records[0]
+        except WarcReadError as exc:
+            return exc.reason
 
 
-def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, tuple[str, int, int, str]]]:
+def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, WarcPointer]]:
     where = f"item {row.get('item_id')} version {row.get('version')}"
-    if row.get("warc_key"):
-        yield (
-            where,
-            (row["warc_key"], int(row["warc_offset"]), int(row["warc_length"]), row["warc_record_id"]),
-        )
+    pointer = pointer_of(row)
+    if pointer is not None:
+        yield where, pointer
     for media in row.get("media") or []:
-        if media.get("warc_key"):
-            yield (
-                f"{where} media {media.get('media_id')}",
-                (
-                    media["warc_key"],
-                    int(media["warc_offset"]),
-                    int(media["warc_length"]),
-                    media["warc_record_id"],
-                ),
-            )
+        pointer = pointer_of(media)
+        if pointer is not None:
+            yield f"{where} media {media.get('media_id')}", pointer
 
 
 class _HashingReader(io.RawIOBase):

@@ -8,20 +8,16 @@ code may lack newer columns; they are read all the same).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import pyarrow.parquet as pq
 
 from archive_lib import layout
 from archive_lib.clock import run_id_account
 from archive_lib.errors import StoreError
-from archive_lib.metadata.state import list_parts
+from archive_lib.metadata.parts import account_parts, read_rows
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -112,19 +108,6 @@ def _read_runs_row(store: ObjectStore, key: str, run_id: str, holdings: Holdings
         holdings.runs_rows[run_id] = rows[0]
 
 
-def read_rows(store: ObjectStore, key: str, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """The rows of one Parquet object; ``columns`` it lacks are absent from the rows."""
-    with store.open(key) as handle:
-        data = handle.read()
-    # use_threads=False: see archive_lib.metadata.parquet (pyarrow aborts reading buffers threaded).
-    parquet = pq.ParquetFile(io.BytesIO(data))
-    wanted = None
-    if columns is not None:
-        present = set(parquet.schema_arrow.names)
-        wanted = [c for c in columns if c in present]
-    return list(parquet.read(columns=wanted, use_threads=False).to_pylist())
-
-
 ITEM_COLUMNS = (
     "item_id",
     "item_type",
@@ -145,7 +128,7 @@ ITEM_COLUMNS = (
 def account_items(store: ObjectStore, account_id: str) -> list[dict[str, Any]]:
     """Every item version row of ``account_id``, in the columns the audit reads."""
     rows: list[dict[str, Any]] = []
-    for part in list_parts(store, account_id):
+    for part in account_parts(store, account_id):
         try:
             rows.extend(read_rows(store, part.key, ITEM_COLUMNS))
         except (StoreError, OSError, ValueError) as exc:

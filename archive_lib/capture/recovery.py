@@ -31,8 +31,8 @@ from archive_lib import layout
 from archive_lib.clock import Clock, run_started
 from archive_lib.metadata.manifest import build_manifest, kind_of, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
+from archive_lib.metadata.runs import read_run_row
 from archive_lib.metadata.schema import RUNS_SCHEMA
-from archive_lib.metadata.state import read_run_row
 from archive_lib.models import Account, RunCounts
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject

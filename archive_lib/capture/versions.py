@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from archive_lib.metadata.conform import conform
 from archive_lib.metadata.parquet import to_parquet_bytes
-from archive_lib.metadata.schema import ITEMS_SCHEMA
+from archive_lib.metadata.schema import ITEMS_SCHEMA, pointer_columns
 from archive_lib.metadata.state import KnownItem, KnownState
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef, RunCounts
 
@@ -224,13 +224,7 @@ class Versioner:
 
 
 def _pointer(record: RecordRef) -> dict[str, Any]:
-    return {
-        "warc_key": record.warc_key,
-        "warc_offset": record.offset,
-        "warc_length": record.length,
-        "warc_record_id": record.record_id,
-        "source_url": record.target_uri,
-    }
+    return {**pointer_columns(record), "source_url": record.target_uri}
 
 
 def _media_row(media: MediaFile) -> dict[str, Any]:
@@ -243,9 +237,6 @@ def _media_row(media: MediaFile) -> dict[str, Any]:
         "http_status": record.status if record else None,
         "sha256": media.sha256,
         "size": media.size,
-        "warc_key": record.warc_key if record else None,
-        "warc_offset": record.offset if record else None,
-        "warc_length": record.length if record else None,
-        "warc_record_id": record.record_id if record else None,
+        **pointer_columns(record),
         "error": media.error,
     }

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.errors import ConfigError
 from archive_lib.inert import CsvWriter, json_text, terminal_text
+from archive_lib.metadata.schema import POINTER_COLUMNS
 
 if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
     from archive_lib.registry.thread import Thread
@@ -44,10 +45,7 @@ SEARCH_COLUMNS = (
     "versions",
     "nights",
     "snippet",
-    "warc_key",
-    "warc_offset",
-    "warc_length",
-    "warc_record_id",
+    *POINTER_COLUMNS,
     "observed_at",
     "run_id",
     "source_url",

@@ -1,12 +1,17 @@
-"""Parquet in and out, as bytes: this module never knows where the bytes are stored."""
+"""Parquet in and out, as bytes: this module never knows where the bytes are stored.
+
+Every Parquet file the archive reads is read here, so the one caution pyarrow needs (see
+:func:`read_parquet_bytes`) is taken once for every reader.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from archive_lib import PRODUCT, __version__
@@ -24,11 +29,38 @@ def to_parquet_bytes(
     return sink.getvalue()
 
 
-def read_parquet_bytes(data: bytes, columns: Sequence[str] | None = None) -> pa.Table:
-    """A Parquet file held in memory as a table.
+def read_parquet_bytes(data: bytes, columns: Iterable[str] | None = None) -> pa.Table:
+    """A Parquet file held in memory as a table: every column, or those of ``columns`` it has
+    (a file written by older code lacks the columns added since).
 
     ``use_threads=False``: pyarrow 26 reading from an in-memory buffer with threads has been
     seen to abort the interpreter at exit (apache/arrow#33975); single-threaded is safe and
     these files are small.
     """
-    return pq.read_table(io.BytesIO(data), columns=list(columns) if columns else None, use_threads=False)
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    wanted = None
+    if columns is not None:
+        present = set(parquet.schema_arrow.names)
+        wanted = [c for c in columns if c in present]
+    return parquet.read(columns=wanted, use_threads=False)
+
+
+def parquet_rows(
+    data: bytes,
+    columns: Iterable[str] | None = None,
+    *,
+    where: tuple[str, Collection[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of a Parquet file held in memory, as dicts (see :func:`read_parquet_bytes` for
+    ``columns``; a column the file lacks is absent from its rows).
+
+    ``where=(column, values)`` keeps only the rows whose text ``column`` holds one of ``values``,
+    chosen before any row becomes Python objects.
+    """
+    table = read_parquet_bytes(data, columns)
+    if where is not None:
+        column, values = where
+        wanted = pa.array(sorted(set(values)), pa.string())
+        table = table.filter(pc.is_in(table[column], value_set=wanted))
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows

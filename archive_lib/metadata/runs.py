@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from archive_lib import layout
-from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.errors import ObjectNotFoundError
+from archive_lib.metadata.parts import read_rows
 from archive_lib.storage.base import ObjectStore
 
 
@@ -25,9 +26,17 @@ def runs_of_night(store: ObjectStore, run_date: dt.date) -> list[dict[str, Any]]
     rows: list[dict[str, Any]] = []
     for key in store.list(layout.runs_prefix(run_date)):
         if key.endswith(".parquet"):
-            with store.open(key) as handle:
-                rows.extend(read_parquet_bytes(handle.read()).to_pylist())
+            rows.extend(read_rows(store, key))
     return sorted(rows, key=lambda r: (r["account_id"], r["started_at"]))
+
+
+def read_run_row(store: ObjectStore, run_date: dt.date, run_id: str) -> dict[str, Any] | None:
+    """The runs row of one run, or ``None`` when the run never wrote one (interrupted)."""
+    try:
+        rows = read_rows(store, layout.runs_key(run_date, run_id))
+    except ObjectNotFoundError:
+        return None
+    return rows[0] if rows else None
 
 
 def night_report(store: ObjectStore, run_date: dt.date | None = None) -> dict[str, Any]:

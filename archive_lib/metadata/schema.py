@@ -16,6 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from archive_lib.models import WarcPointer
+
 TS = pa.timestamp("us", tz="UTC")
 
 WARC_POINTER = [
@@ -24,6 +26,37 @@ WARC_POINTER = [
     pa.field("warc_length", pa.int64()),
     pa.field("warc_record_id", pa.string()),
 ]
+
+#: The names of a WARC pointer's columns, in an items row, in each of its ``media`` and in a
+#: search hit.
+POINTER_COLUMNS = tuple(f.name for f in WARC_POINTER)
+
+
+def pointer_columns(pointer: WarcPointer | None) -> dict[str, Any]:
+    """The ``warc_*`` columns holding ``pointer``: all null for an attachment no response was
+    recorded for. The only writer of these columns; :func:`pointer_of` is the only reader."""
+    if pointer is None:
+        return dict.fromkeys(POINTER_COLUMNS)
+    return {
+        "warc_key": pointer.warc_key,
+        "warc_offset": pointer.offset,
+        "warc_length": pointer.length,
+        "warc_record_id": pointer.record_id,
+    }
+
+
+def pointer_of(columns: Mapping[str, Any]) -> WarcPointer | None:
+    """The pointer held in the ``warc_*`` columns of an items row, of one of its ``media`` or
+    of a search hit; ``None`` where they name no WARC file."""
+    if not columns.get("warc_key"):
+        return None
+    return WarcPointer(
+        warc_key=columns["warc_key"],
+        offset=int(columns["warc_offset"]),
+        length=int(columns["warc_length"]),
+        record_id=columns["warc_record_id"],
+    )
+
 
 MEDIA = pa.struct(
     [

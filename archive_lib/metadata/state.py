@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_lib import layout
-from archive_lib.errors import ObjectNotFoundError
-from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.metadata.parts import account_parts, read_rows
+from archive_lib.metadata.runs import read_run_row
+from archive_lib.metadata.schema import pointer_of
 from archive_lib.models import MediaFile, RecordRef
 from archive_lib.storage.base import ObjectStore
 
@@ -169,8 +170,7 @@ class KnownState:
             return dict(known.row)
         assert known.part_key is not None
         if self._row_cache[0] != known.part_key:
-            with self._store.open(known.part_key) as handle:
-                rows = read_parquet_bytes(handle.read()).to_pylist()
+            rows = read_rows(self._store, known.part_key)
             self._row_cache = (known.part_key, {(r["item_id"], r["version"]): r for r in rows})
         return dict(self._row_cache[1][(item_id, known.version)])
 
@@ -203,26 +203,18 @@ class KnownState:
         for part in parts:
             if part.key in self._loaded:
                 continue
-            with self._store.open(part.key) as handle:
-                table = read_parquet_bytes(handle.read())
+            rows = read_rows(self._store, part.key)
             self._loaded.add(part.key)
             self.parts_read += 1
-            for row in table.to_pylist():
+            for row in rows:
                 self.apply(row, part.key)
 
     def _remember_media(self, row: Mapping[str, Any]) -> None:
         for media in row.get("media") or ():
-            if media.get("http_status") != 200 or not media.get("warc_key"):
+            pointer = pointer_of(media) if media.get("http_status") == 200 else None
+            if pointer is None:
                 continue
-            record = RecordRef(
-                warc_key=media["warc_key"],
-                offset=media["warc_offset"],
-                length=media["warc_length"],
-                record_id=media["warc_record_id"],
-                target_uri=media["url"] or "",
-                date=row["observed_at"],
-                status=200,
-            )
+            record = RecordRef.at(pointer, target_uri=media["url"] or "", date=row["observed_at"], status=200)
             self.media[media["media_id"]] = MediaFile(
                 media["media_id"],
                 media["media_type"],
@@ -234,21 +226,11 @@ class KnownState:
             )
 
 
-def list_parts(store: ObjectStore, account_id: str) -> list[layout.ItemsPart]:
-    """Every items part of the account, from key names alone."""
-    parts = []
-    for key in store.list(layout.items_prefix(account_id)):
-        part = layout.parse_items_key(key)
-        if part is not None:
-            parts.append(part)
-    return parts
-
-
 def load_state(
     store: ObjectStore, account_id: str, recheck_from: dt.datetime, *, run_id: str | None = None
 ) -> KnownState:
     """The state a night of ``account_id`` starts from (``run_id`` names the night, for the log)."""
-    parts = list_parts(store, account_id)
+    parts = account_parts(store, account_id)
     high_water, last_ok = find_high_water(store, parts)
     state = KnownState(store, parts, high_water=high_water, last_ok_run=last_ok)
     # Two days of slack: a part is named by creation times in UTC, the window by Stockholm days.
@@ -276,12 +258,3 @@ def find_high_water(
             return str(row["high_water"]), (run_date, run_id)
     return None, None
 
-
-def read_run_row(store: ObjectStore, run_date: dt.date, run_id: str) -> dict[str, Any] | None:
-    """The runs row of one run, or ``None`` when the run never wrote one (interrupted)."""
-    try:
-        with store.open(layout.runs_key(run_date, run_id)) as handle:
-            rows = read_parquet_bytes(handle.read()).to_pylist()
-    except ObjectNotFoundError:
-        return None
-    return rows[0] if rows else None

@@ -30,19 +30,18 @@ import pathlib
 import secrets
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from warcio.archiveiterator import ArchiveIterator
 
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.inert import CsvWriter, safe_name
-from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time
+from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time, pointer_of
+from archive_lib.models import WarcPointer
 from archive_lib.registry.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.registry.render import DEPTH_CSS, render, stylesheet
 from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, threads_rows
@@ -50,6 +49,7 @@ from archive_lib.retention_classes import EXPORT_LOG
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.query import SearchQuery
 from archive_lib.storage.base import ObjectStore
+from archive_lib.warc.reader import iter_records, record_bytes, warcinfo_bytes
 
 log = logging.getLogger(__name__)
 
@@ -274,28 +274,22 @@ def _cell(value: Any) -> str:
 
 def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, list[dict[str, Any]], set[str]]:
     """The source records (and each source file's warcinfo), copied member by member."""
-    pointers: dict[tuple[str, int], tuple[int, str]] = {}
+    pointers: dict[tuple[str, int], WarcPointer] = {}
     for row in rows:
-        pointers[(row["warc_key"], row["warc_offset"])] = (row["warc_length"], row["warc_record_id"])
-        for media in row.get("media") or ():
-            if media.get("warc_key") and media.get("warc_length"):
-                pointers[(media["warc_key"], media["warc_offset"])] = (
-                    media["warc_length"],
-                    media["warc_record_id"],
-                )
+        for pointer in (pointer_of(row), *(pointer_of(media) for media in row.get("media") or ())):
+            if pointer is not None and pointer.length:
+                pointers[(pointer.warc_key, pointer.offset)] = pointer
     out = io.BytesIO()
     records: list[dict[str, Any]] = []
     keys = sorted({key for key, _ in pointers})
     for key in keys:
-        info = _first_member(store, key)
-        spots = [(0, len(info), None, info)] + [
-            (offset, length, record_id, None)
-            for (k, offset), (length, record_id) in sorted(pointers.items())
-            if k == key and offset != 0
-        ]
-        for offset, length, record_id, data in spots:
-            member = data if data is not None else store.read_range(key, offset, length)
-            _check_member(member, key, offset)
+        info = warcinfo_bytes(store, key, store.stat(key).size)
+        spots: list[tuple[int, int, str | None, bytes | WarcPointer]] = [(0, len(info), None, info)]
+        for (k, offset), pointer in sorted(pointers.items()):
+            if k == key and offset != 0:
+                spots.append((offset, pointer.length, pointer.record_id, pointer))
+        for offset, length, record_id, source in spots:
+            member = source if isinstance(source, bytes) else record_bytes(store, source)
             records.append(
                 {
                     "warc_key": key,
@@ -312,39 +306,13 @@ def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, li
     return data, records, set(keys)
 
 
-def _first_member(store: ObjectStore, key: str) -> bytes:
-    """The first gzip member of a stored WARC file: its warcinfo record."""
-    size = store.stat(key).size
-    length = min(size, 16 * 1024)
-    while True:
-        data = store.read_range(key, 0, length)
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        decoder.decompress(data)
-        if decoder.eof:
-            return data[: len(data) - len(decoder.unused_data)]
-        if length >= size:
-            raise ArchiveError(f"{key}: the first record is not a whole gzip member")
-        length = min(size, length * 4)
-
-
-def _check_member(member: bytes, key: str, offset: int) -> None:
-    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        decoder.decompress(member)
-    except zlib.error as e:
-        raise ArchiveError(f"{key}@{offset}: not a gzip member ({e})") from e
-    if not decoder.eof or decoder.unused_data:
-        raise ArchiveError(f"{key}@{offset}: the pointer does not cover exactly one gzip member")
-
-
 def _verify_warc(data: bytes, records: list[dict[str, Any]]) -> None:
     """Every copied record parses and passes its digest checks, and record ids match pointers."""
     seen = []
-    for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
-        record.content_stream().read()
-        if record.digest_checker.passed is False:
-            raise ArchiveError(f"record {record.rec_headers.get_header('WARC-Record-ID')}: digest mismatch")
-        seen.append(record.rec_headers.get_header("WARC-Record-ID"))
+    for record in iter_records(io.BytesIO(data), check_digests=True):
+        if record.digest_passed is False:
+            raise ArchiveError(f"record {record.record_id}: digest mismatch")
+        seen.append(record.record_id)
     if len(seen) != len(records):
         raise ArchiveError(f"the package WARC holds {len(seen)} records, expected {len(records)}")
     for found, expected in zip(seen, records, strict=True):

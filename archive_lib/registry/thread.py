@@ -14,13 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from archive_lib import layout
 from archive_lib.errors import ArchiveError, ConfigError
-from archive_lib.metadata.parquet import read_parquet_bytes
-from archive_lib.metadata.schema import item_time
+from archive_lib.metadata.parts import account_parts, read_part
+from archive_lib.metadata.schema import item_time, pointer_columns, pointer_of
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import day_end, item_state, version_time
 from archive_lib.storage.base import ObjectStore
@@ -162,17 +158,11 @@ def threads_rows(
         for post_id in post_ids
         for p in index.thread_items(account_id, post_id)
     )
-    wanted = pa.array(sorted(set(post_ids)), pa.string())
     found: dict[str, list[dict[str, Any]]] = {post_id: [] for post_id in post_ids}
-    for key in store.list(layout.items_prefix(account_id)):
-        part = layout.parse_items_key(key)
-        if part is None or part.last_created < earliest - dt.timedelta(seconds=1):
+    for part in account_parts(store, account_id):
+        if part.last_created < earliest - dt.timedelta(seconds=1):
             continue
-        with store.open(key) as handle:
-            table = read_parquet_bytes(handle.read())
-        for row in table.filter(pc.is_in(table["post_id"], value_set=wanted)).to_pylist():
-            row["run_date"] = part.run_date
-            row["part_key"] = key
+        for row in read_part(store, part, where=("post_id", post_ids)):
             found[row["post_id"]].append(row)
     return found
 
@@ -222,10 +212,7 @@ def _version_dict(row: dict[str, Any]) -> dict[str, Any]:
             }
             for m in row.get("media") or ()
         ],
-        "warc_key": row["warc_key"],
-        "warc_offset": row["warc_offset"],
-        "warc_length": row["warc_length"],
-        "warc_record_id": row["warc_record_id"],
+        **pointer_columns(pointer_of(row)),
         "source_url": row["source_url"],
         "run_id": row["run_id"],
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 import tantivy
 
+from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_columns, pointer_of
 from archive_lib.search.items import content_versions, item_state
 
 SNIPPET_CHARS = 240
@@ -46,10 +47,7 @@ _PAYLOAD_COLUMNS = (
     "hidden",
     "version",
     "run_id",
-    "warc_key",
-    "warc_offset",
-    "warc_length",
-    "warc_record_id",
+    *POINTER_COLUMNS,
     "source_url",
     "retention_class",
 )
@@ -202,10 +200,7 @@ def hit_dict(
         "nights": sorted({v["night"] for v in p["versions"]}),
         "snippet": snippet,
         "highlights": marks,
-        "warc_key": p["warc_key"],
-        "warc_offset": p["warc_offset"],
-        "warc_length": p["warc_length"],
-        "warc_record_id": p["warc_record_id"],
+        **pointer_columns(pointer_of(p)),
         "observed_at": p["observed_at"],
         "run_id": p["run_id"],
         "source_url": p["source_url"],

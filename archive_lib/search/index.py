@@ -35,8 +35,8 @@ import tantivy
 
 from archive_lib import layout
 from archive_lib.errors import ConfigError
+from archive_lib.metadata.parts import part_order, read_part, store_parts
 from archive_lib.search.documents import SNIPPET_CHARS, ItemDocument, analyzers, hit_dict, item_key, schema
-from archive_lib.search.items import list_parts, part_order, read_part
 from archive_lib.search.query import SearchQuery
 from archive_lib.search.translate import QueryBuilder
 from archive_lib.storage.base import ObjectStore
@@ -117,7 +117,7 @@ class SearchIndex:
                 report.rebuilt = True
                 index = self._open()
             done = set(state["parts"])
-            parts = list_parts(self.store)
+            parts = store_parts(self.store)
             report.parts_total = len(parts)
             new = [p for p in parts if p.key not in done]
             report.parts_new = len(new)

@@ -1,25 +1,16 @@
-"""Reading the store's ``items`` Parquet for the registrars' services: parts, rows, item states.
+"""Items as registrars see them: an item's state, when a version came to be, Stockholm days.
 
-Parts are immutable and named after the night and run that wrote them (see
-:mod:`archive_lib.layout`), so a reader can tell new parts from ones it has seen by name alone.
-Parts written by older code may lack newer columns; rows are read as dicts and missing columns
-read as ``None``.
+The rows come from the store's items parts, read through :mod:`archive_lib.metadata.parts`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-
-from archive_lib import layout
-from archive_lib.errors import ArchiveError
-from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.metadata.schema import item_time
-from archive_lib.storage.base import ObjectStore
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -28,40 +19,6 @@ STATES = ("new", "edited", "hidden", "deleted")
 
 #: The event of a version that only adds attachment files an earlier night could not fetch.
 FILES_ARCHIVED = "media"
-
-
-def list_parts(store: ObjectStore) -> list[layout.ItemsPart]:
-    """Every items part in the store, oldest night first, from key names alone."""
-    parts = []
-    for key in store.list(f"{layout.ITEMS}/"):
-        part = layout.parse_items_key(key)
-        if part is not None:
-            parts.append(part)
-    return sorted(parts, key=part_order)
-
-
-def part_order(part: layout.ItemsPart) -> tuple[dt.date, str, int]:
-    return (part.run_date, part.run_id, part.seq)
-
-
-def read_part(store: ObjectStore, part: layout.ItemsPart) -> list[dict[str, Any]]:
-    """The rows of one part, each with ``run_date`` and ``part_key`` added."""
-    with store.open(part.key) as handle:
-        data = handle.read()
-    try:
-        rows: list[dict[str, Any]] = read_parquet_bytes(data).to_pylist()
-    except (pa.ArrowException, OSError) as e:
-        raise ArchiveError(f"{part.key}: not a readable Parquet file: {e}") from e
-    for row in rows:
-        row["run_date"] = part.run_date
-        row["part_key"] = part.key
-    return rows
-
-
-def iter_rows(store: ObjectStore, parts: Iterable[layout.ItemsPart]) -> Iterator[dict[str, Any]]:
-    """Every row of ``parts``, part by part."""
-    for part in parts:
-        yield from read_part(store, part)
 
 
 def item_state(versions: Sequence[Mapping[str, Any]]) -> str:
