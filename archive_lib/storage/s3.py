@@ -31,8 +31,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention_classes import ObjectRetention, add_years
-from archive_lib.storage.base import StoredObject
-from archive_lib.storage.file import RETENTION_TAG, check_key, check_tags, iter_chunks
+from archive_lib.storage.base import (
+    RETENTION_TAG,
+    StoredObject,
+    check_key,
+    check_range,
+    check_tags,
+    iter_chunks,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -149,12 +155,7 @@ class S3Store:
     # -- writing -----------------------------------------------------------------------------
 
     def put(
-        self,
-        key: str,
-        data: bytes | BinaryIO,
-        *,
-        retention: ObjectRetention,
-        tags: Mapping[str, str],
+        self, key: str, data: bytes | BinaryIO, *, retention: ObjectRetention, tags: Mapping[str, str]
     ) -> StoredObject:
         """Store ``data`` under ``key`` once, locked; see :class:`~.base.ObjectStore`.
 
@@ -252,8 +253,7 @@ class S3Store:
     def read_range(self, key: str, offset: int, length: int) -> bytes:
         """Exactly ``length`` bytes from ``offset`` (an HTTP Range request)."""
         check_key(key)
-        if offset < 0 or length < 0:
-            raise ValueError(f"offset and length must be >= 0, got {offset}, {length}")
+        check_range(offset, length)
         if length == 0:
             self.stat(key)  # an empty range cannot be requested, but the object must exist
             return b""
