@@ -38,8 +38,7 @@ from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
 from archive_lib.errors import ObjectNotFoundError, StoreError
-from archive_lib.storage.base import ObjectStore
-from archive_lib.storage.s3 import S3Store
+from archive_lib.storage.base import ObjectStore, VersionedStore
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +102,8 @@ def check_fixity(
 
 
 def _overwritten(store: ObjectStore, entries: list[Expected], problems: list[Problem]) -> set[str]:
-    """S3 keys holding more than one version: something was put over an archived object."""
-    if not isinstance(store, S3Store):
+    """Keys holding more than one version: something was put over an archived object."""
+    if not isinstance(store, VersionedStore):
         return set()
     counts = store.version_counts()
     found = set()

@@ -18,11 +18,23 @@ in :func:`archive_lib.storage.open_store`. The contract every implementation kee
   without reading them.
 * Keys and tags follow :func:`check_key` and :func:`check_tags`, the same rules in every store,
   so that objects can move between stores.
+
+Beyond the protocol, a store may have optional capabilities, each a small protocol of its own
+that callers discover with ``isinstance`` on the protocol, never on a store's class:
+
+* :class:`ProtectedStore`: it says how it protects its objects (:class:`Protection`), so that
+  the audit knows what :meth:`ObjectStore.stat` must report for an object still protected;
+* :class:`VersionedStore`: it keeps every version written under a key, so that the audit can
+  find bytes put over an archived object.
+
+A store without a capability is still audited, for what every store reports (size, SHA-256,
+tags); to add one, give the store the protocol's member.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -77,6 +89,51 @@ class ObjectStore(Protocol):
 
     def stat(self, key: str) -> StoredObject:
         """Size, SHA-256, retention, lock and tags of one object."""
+        ...
+
+
+# -- optional capabilities ----------------------------------------------------------------------
+
+
+class Protection(enum.Enum):
+    """How a store keeps its objects from being changed, and so what :meth:`ObjectStore.stat`
+    reports for an object that is still protected."""
+
+    OBJECT_LOCK = "object-lock"
+    """S3 Object Lock: ``lock_mode`` COMPLIANCE until ``locked_until`` (the retain-until date of
+    the retention class; :data:`MIN_LOCK` past the write when that date had already passed), a
+    ``legal_hold`` for a permanent class, and the retention class from the object's tag."""
+
+    READ_ONLY_FILES = "read-only-files"
+    """Files without write permission (``lock_mode`` "read-only") beside a sidecar that holds
+    their SHA-256, retention and tags (``retention`` is None when the sidecar is missing)."""
+
+
+#: The shortest Object Lock an object is written with: an object whose retain-until date has
+#: passed when it is written (a late capture of an old night) is locked this long instead.
+MIN_LOCK = dt.timedelta(days=1)
+
+
+@runtime_checkable
+class ProtectedStore(Protocol):
+    """Optional capability: the store protects every object it holds in one known way."""
+
+    @property
+    def protection(self) -> Protection:
+        """How this store protects its objects."""
+        ...
+
+
+@runtime_checkable
+class VersionedStore(Protocol):
+    """Optional capability: the store keeps every version written under a key."""
+
+    def version_counts(self, prefix: str = "") -> dict[str, int]:
+        """How many versions each key under ``prefix`` has (delete markers not counted).
+
+        The archive writes every key once, so a key with more than one version had bytes put
+        over it from outside the archive.
+        """
         ...
 
 

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention_classes import ObjectRetention
-from archive_lib.storage.base import StoredObject, check_key, check_range, check_tags, iter_chunks
+from archive_lib.storage.base import Protection, StoredObject, check_key, check_range, check_tags, iter_chunks
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,12 @@ def _path_from_url(url: str) -> pathlib.Path:
 
 
 class FileStore:
-    """Create-only object store in a local folder; see the module docstring for the layout."""
+    """Create-only object store in a local folder; see the module docstring for the layout.
+
+    Capability: :class:`~.base.ProtectedStore` (read-only files with sidecars).
+    """
+
+    protection = Protection.READ_ONLY_FILES
 
     def __init__(self, url: str, *, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         """Open (and create if missing) the store at ``url``, a ``file:///absolute/path``."""
