@@ -18,11 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from archive_lib import layout
+from archive_lib.clock import local_day_end
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.metadata.schema import item_time
 from archive_lib.search.index import SearchIndex
-from archive_lib.search.items import day_end, item_state, version_time
+from archive_lib.search.items import item_state, version_time
 from archive_lib.storage.base import ObjectStore
 
 
@@ -181,7 +182,7 @@ def build_thread(
     rows: list[dict[str, Any]], account_id: str, post_id: str, focus: str, as_of: dt.date | None
 ) -> Thread:
     """The tree of ``rows`` (every version of every item of one thread) as of ``as_of``."""
-    cutoff = day_end(as_of) if as_of else None
+    cutoff = local_day_end(as_of) if as_of else None
     by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if cutoff is None or version_time(row) < cutoff:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -20,8 +19,6 @@ from archive_lib.errors import ArchiveError
 from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.metadata.schema import item_time
 from archive_lib.storage.base import ObjectStore
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 #: The latest known state of an item, as registrars filter and see it.
 STATES = ("new", "edited", "hidden", "deleted")
@@ -95,13 +92,3 @@ def content_versions(versions: Iterable[Mapping[str, Any]]) -> int:
     """How many versions an item has, leaving out ``media`` rows (files archived late), which
     repeat the version before them."""
     return sum(1 for v in versions if v["event"] != FILES_ARCHIVED)
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight starting ``day`` in Stockholm, in UTC."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=STOCKHOLM).astimezone(dt.UTC)
-
-
-def day_end(day: dt.date) -> dt.datetime:
-    """Midnight ending ``day`` in Stockholm (exclusive), in UTC."""
-    return day_start(day + dt.timedelta(days=1))
