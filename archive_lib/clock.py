@@ -55,8 +55,17 @@ class IdFactory:
 
 
 def local_day_start(day: dt.date) -> dt.datetime:
-    """Midnight in Stockholm at the start of ``day``, as a UTC datetime."""
+    """Midnight in Stockholm at the start of ``day``, as a UTC datetime.
+
+    In UTC because Python subtracts two datetimes of one zone by wall clock, which would make the
+    days of the clock changes 24 hours long; in UTC they are 23 and 25.
+    """
     return dt.datetime.combine(day, dt.time(0), STOCKHOLM).astimezone(UTC)
+
+
+def local_day_end(day: dt.date) -> dt.datetime:
+    """Midnight in Stockholm at the end of ``day`` (the next day's start, exclusive), as a UTC datetime."""
+    return local_day_start(day + dt.timedelta(days=1))
 
 
 def stockholm_date(moment: dt.datetime) -> dt.date:

@@ -44,9 +44,9 @@ import pyarrow.dataset as ds  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from archive_lib import layout  # noqa: E402
+from archive_lib.clock import local_day_end, local_day_start  # noqa: E402
 from archive_lib.metadata.schema import ITEMS_SCHEMA  # noqa: E402
 from archive_lib.search import SearchIndex, SearchQuery  # noqa: E402
-from archive_lib.search.items import day_end, day_start  # noqa: E402
 
 BOARDS = (
     "Kommunstyrelsen",
@@ -323,8 +323,8 @@ def brute_force(dataset: ds.Dataset, query: SearchQuery) -> list[str]:
         e = pc.field("item_type") == query.item_types[0]
         expr = e if expr is None else expr & e
     if query.since:
-        e = (pc.field("created_at") >= day_start(query.since)) & (
-            pc.field("created_at") < day_end(query.until)
+        e = (pc.field("created_at") >= local_day_start(query.since)) & (
+            pc.field("created_at") < local_day_end(query.until)
         )
         expr = e if expr is None else expr & e
     table = dataset.to_table(columns=["account_id", "item_id", "text", "created_at"], filter=expr)

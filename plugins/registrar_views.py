@@ -8,7 +8,6 @@ in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder).
 
 from __future__ import annotations
 
-import os
 from typing import Any, ClassVar
 
 from airflow.api_fastapi.core_api.security import get_user
@@ -16,17 +15,21 @@ from airflow.plugins_manager import AirflowPlugin
 
 from archive_lib.errors import ConfigError
 from archive_lib.registry.web import create_app
+from archive_lib.settings import STORE, Settings
+
+
+def _variable(name: str) -> str | None:
+    from airflow.models import Variable
+
+    value = Variable.get(name, default_var=None)
+    return None if value is None else str(value)
 
 
 def _store_url() -> str:
-    url = os.environ.get("ARCHIVE_STORE")
-    if not url:
-        from airflow.models import Variable
-
-        url = Variable.get("archive_store", default_var=None)
-    if not url:
+    url = Settings(variables=_variable).get(STORE)
+    if url is None:
         raise ConfigError("set ARCHIVE_STORE or the Airflow Variable archive_store")
-    return str(url)
+    return url
 
 
 registry_app = create_app(current_user=get_user, store_url=_store_url)

@@ -11,47 +11,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import secrets
 from typing import Any
 
-from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowFailException
 
-from archive_lib.airflow_glue.capture import open_archive_store, open_inventory, run_date
+from archive_lib.airflow_glue.capture import SETTINGS, open_archive_store, open_inventory, run_date
 from archive_lib.audit import AuditOptions, audit_period, run_audit
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS
 from archive_lib.audit.html import render_html
 from archive_lib.audit.report import AuditReport
 from archive_lib.audit.run import DEFAULT_NIGHTS
 from archive_lib.clock import SystemClock
+from archive_lib.errors import ConfigError
 from archive_lib.layout import audit_report_key
 from archive_lib.models import Inventory
 from archive_lib.retention_classes import ObjectRetention
+from archive_lib.settings import AUDIT_NIGHTS, AUDIT_PERIOD_DAYS, Setting
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 
-def _number(env_name: str, variable: str, default: int) -> int:
-    value = os.environ.get(env_name) or Variable.get(variable, default=None)
-    if value in (None, ""):
-        return default
+def _number(setting: Setting, default: int) -> int:
     try:
-        number = int(str(value))
-    except ValueError:
-        raise AirflowFailException(
-            f"{env_name} / Variable {variable} must be a whole number, not {value!r}"
-        ) from None
-    if number < 1:
-        raise AirflowFailException(f"{env_name} / Variable {variable} must be at least 1")
-    return number
+        return SETTINGS.whole_number(setting, default)
+    except ConfigError as exc:
+        raise AirflowFailException(str(exc)) from None
 
 
 def audit_task() -> dict[str, Any]:
     """Audit the nights up to this run's night, store the report, fail when problems were found."""
-    nights = _number("ARCHIVE_AUDIT_NIGHTS", "archive_audit_nights", DEFAULT_NIGHTS)
-    period_days = _number("ARCHIVE_AUDIT_PERIOD_DAYS", "archive_audit_period_days", DEFAULT_PERIOD_DAYS)
+    nights = _number(AUDIT_NIGHTS, DEFAULT_NIGHTS)
+    period_days = _number(AUDIT_PERIOD_DAYS, DEFAULT_PERIOD_DAYS)
     inventory = open_inventory()
     store = open_archive_store()
     clock = SystemClock()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import asdict
 from typing import Any
 
@@ -25,6 +24,7 @@ from archive_lib.errors import ArchiveError, MissingTokenError
 from archive_lib.inventory import load_inventory
 from archive_lib.metadata.runs import runs_of_night
 from archive_lib.models import Account, Inventory, RunResult
+from archive_lib.settings import INVENTORY, STORE, Settings
 from archive_lib.storage import open_store
 from archive_lib.storage.base import ObjectStore
 
@@ -35,26 +35,28 @@ class CaptureFailed(RuntimeError):
     """An account's night failed in a way a later attempt may fix (Airflow retries it)."""
 
 
-def setting(env_name: str, variable: str) -> str:
-    """A setting from the environment, else from an Airflow Variable; fails the task if neither."""
-    value = os.environ.get(env_name) or Variable.get(variable, default=None)
-    if not value:
-        raise AirflowFailException(
-            f"set the environment variable {env_name} or the Airflow Variable {variable}"
-        )
-    return str(value)
+def airflow_variable(name: str) -> str | None:
+    """An Airflow Variable's value, None when it is not set: the lookup of :data:`SETTINGS`."""
+    value = Variable.get(name, default=None)
+    return None if value is None else str(value)
+
+
+#: The settings of a task: the environment first, then Airflow Variables (read when asked).
+SETTINGS = Settings(variables=airflow_variable)
 
 
 def open_inventory() -> Inventory:
+    """The inventory the settings name; the task fails (no retry) when it is missing or broken."""
     try:
-        return load_inventory(setting("ARCHIVE_INVENTORY", "archive_inventory"))
+        return load_inventory(SETTINGS.require(INVENTORY))
     except ArchiveError as exc:
         raise AirflowFailException(str(exc)) from exc
 
 
 def open_archive_store() -> ObjectStore:
+    """The store the settings name; the task fails (no retry) when it is missing or unusable."""
     try:
-        return open_store(setting("ARCHIVE_STORE", "archive_store"))
+        return open_store(SETTINGS.require(STORE))
     except ArchiveError as exc:
         raise AirflowFailException(str(exc)) from exc
 
@@ -110,7 +112,7 @@ def capture_one(account_id: str) -> dict[str, Any]:
     inventory = open_inventory()
     account = inventory.account(account_id)
     try:
-        policy = HttpPolicy.from_environ(os.environ)
+        policy = HttpPolicy.from_environ(SETTINGS.environ)
     except ArchiveError as exc:
         raise AirflowFailException(str(exc)) from exc
     options = CaptureOptions(contact=inventory.contact, operator=inventory.organisation, http=policy)

@@ -39,8 +39,7 @@ from archive_lib.errors import ObjectNotFoundError, StoreError
 from archive_lib.metadata.parquet import parquet_rows
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
 from archive_lib.models import WarcPointer
-from archive_lib.storage.base import ObjectStore
-from archive_lib.storage.s3 import S3Store
+from archive_lib.storage.base import ObjectStore, VersionedStore
 from archive_lib.warc.reader import WarcReadError, WarcRecord, iter_records, open_record
 
 log = logging.getLogger(__name__)
@@ -105,8 +104,8 @@ def check_fixity(
 
 
 def _overwritten(store: ObjectStore, entries: list[Expected], problems: list[Problem]) -> set[str]:
-    """S3 keys holding more than one version: something was put over an archived object."""
-    if not isinstance(store, S3Store):
+    """Keys holding more than one version: something was put over an archived object."""
+    if not isinstance(store, VersionedStore):
         return set()
     counts = store.version_counts()
     found = set()

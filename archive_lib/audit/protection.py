@@ -1,9 +1,15 @@
 """Does a stored object still carry the protection the archive gave it?
 
-* S3: Object Lock mode ``COMPLIANCE``, the retain-until date of its class (for a permanent class
-  the legal hold), read with ``HeadObject``; the tags, read with ``GetObjectTagging``.
-* File store: the file is read-only, and its sidecar agrees with the manifest (SHA-256, class,
-  retain-until, tags).
+The store says how it protects its objects (:class:`~archive_lib.storage.base.ProtectedStore`):
+
+* Object Lock (S3): Object Lock mode ``COMPLIANCE``, the retain-until date of its class (for a
+  permanent class the legal hold), read with ``HeadObject``; the tags, read with
+  ``GetObjectTagging``.
+* Read-only files (the file store): the file is read-only, and its sidecar agrees with the
+  manifest (SHA-256, class, retain-until, tags).
+
+Every object's tags must be the ones the archive wrote, in any store, including one that does
+not say how it protects its objects.
 """
 
 from __future__ import annotations
@@ -12,9 +18,7 @@ import datetime as dt
 
 from archive_lib.audit.catalogue import Expected
 from archive_lib.clock import run_started
-from archive_lib.storage.base import ObjectStore, StoredObject
-from archive_lib.storage.file import FileStore
-from archive_lib.storage.s3 import MIN_LOCK, S3Store
+from archive_lib.storage.base import MIN_LOCK, ObjectStore, ProtectedStore, Protection, StoredObject
 
 Finding = tuple[str, str]  # (problem kind, detail)
 
@@ -22,10 +26,11 @@ Finding = tuple[str, str]  # (problem kind, detail)
 def protection_findings(store: ObjectStore, exp: Expected, stored: StoredObject) -> list[Finding]:
     """What is wrong with the protection of one object (nothing: an empty list)."""
     found: list[Finding] = []
-    if isinstance(store, S3Store):
-        _s3_lock(exp, stored, found)
-    elif isinstance(store, FileStore):
-        _file_lock(exp, stored, found)
+    protection = store.protection if isinstance(store, ProtectedStore) else None
+    if protection is Protection.OBJECT_LOCK:
+        _object_lock(exp, stored, found)
+    elif protection is Protection.READ_ONLY_FILES:
+        _read_only_file(exp, stored, found)
     for name, value in exp.tags.items():
         if value and stored.tags.get(name) != value:
             found.append(
@@ -35,7 +40,7 @@ def protection_findings(store: ObjectStore, exp: Expected, stored: StoredObject)
     return found
 
 
-def _file_lock(exp: Expected, stored: StoredObject, found: list[Finding]) -> None:
+def _read_only_file(exp: Expected, stored: StoredObject, found: list[Finding]) -> None:
     if stored.lock_mode != "read-only":
         found.append(("object_writable", "the file has write permission (it must be 0444)"))
     if stored.retention is None:
@@ -48,7 +53,7 @@ def _file_lock(exp: Expected, stored: StoredObject, found: list[Finding]) -> Non
     _retention(exp, stored.retention.retention_class, stored.retention.retain_until, found)
 
 
-def _s3_lock(exp: Expected, stored: StoredObject, found: list[Finding]) -> None:
+def _object_lock(exp: Expected, stored: StoredObject, found: list[Finding]) -> None:
     if stored.lock_mode is None:
         found.append(("object_not_locked", "the object has no Object Lock (no retention at all)"))
         return
@@ -70,7 +75,7 @@ def _s3_lock(exp: Expected, stored: StoredObject, found: list[Finding]) -> None:
 
 def _locked_late(exp: Expected, until: dt.date) -> bool:
     """Whether ``until`` is the day's lock the store gives an object whose retention had already
-    ended when its run wrote it (a late capture of an old night; see archive_lib.storage.s3)."""
+    ended when its run wrote it (a late capture of an old night; see ``MIN_LOCK``)."""
     started = run_started(exp.unit)
     if started is None or exp.retain_until is None:
         return False

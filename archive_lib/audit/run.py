@@ -15,7 +15,7 @@ from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
 from archive_lib.audit.response_times import account_response_times, board_response_times
 from archive_lib.audit.retention import retention_overview
 from archive_lib.audit.workdays import holiday_name
-from archive_lib.clock import Clock, SystemClock, local_day_start, stockholm_date
+from archive_lib.clock import Clock, SystemClock, local_day_end, local_day_start, stockholm_date
 from archive_lib.errors import ConfigError
 from archive_lib.models import Account, Inventory
 from archive_lib.storage.base import ObjectStore
@@ -42,7 +42,7 @@ def audit_period(
     if since > until:
         raise ConfigError(f"--since {since} is after --until {until}")
     start = local_day_start(since)
-    end = local_day_start(until + dt.timedelta(days=1))
+    end = local_day_end(until)
     return Period(since, until, start, end, min(end, now))
 
 

@@ -20,7 +20,7 @@ import functools
 
 import holidays
 
-from archive_lib.clock import STOCKHOLM
+from archive_lib.clock import STOCKHOLM, local_day_end, local_day_start
 
 HOLIDAY_CATEGORIES = ("public", "de_facto")
 
@@ -41,12 +41,6 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and holiday_name(day) is None
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    # In UTC: Python subtracts two datetimes of the same zone by wall clock, which would make
-    # the days of the clock changes 24 hours long.
-    return dt.datetime.combine(day, dt.time(0), STOCKHOLM).astimezone(dt.UTC)
-
-
 def weekday_hours(start: dt.datetime, end: dt.datetime) -> float:
     """Hours of working days in Stockholm between ``start`` and ``end`` (aware datetimes).
 
@@ -60,8 +54,8 @@ def weekday_hours(start: dt.datetime, end: dt.datetime) -> float:
     seconds = 0.0
     while day <= last:
         if is_working_day(day):
-            begin = max(start, _local_midnight(day))
-            finish = min(end, _local_midnight(day + dt.timedelta(days=1)))
+            begin = max(start, local_day_start(day))
+            finish = min(end, local_day_end(day))
             if finish > begin:
                 seconds += (finish - begin).total_seconds()
         day += dt.timedelta(days=1)
@@ -74,9 +68,9 @@ def add_weekday_hours(start: dt.datetime, hours: float) -> dt.datetime:
     day = start.astimezone(STOCKHOLM).date()
     moment = start.astimezone(dt.UTC)
     while True:
-        day_end = _local_midnight(day + dt.timedelta(days=1))
+        day_end = local_day_end(day)
         if is_working_day(day):
-            begin = max(moment, _local_midnight(day))
+            begin = max(moment, local_day_start(day))
             available = day_end - begin
             if available >= remaining:
                 return begin + remaining

@@ -25,7 +25,7 @@ from archive_lib import PRODUCT, __version__, layout
 from archive_lib.capture.recovery import complete_interrupted
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.capture.versions import Versioner
-from archive_lib.clock import Clock, IdFactory, SystemClock, local_day_start
+from archive_lib.clock import Clock, IdFactory, SystemClock, local_day_end, local_day_start
 from archive_lib.connectors import connector_class
 from archive_lib.connectors.base import (
     CapturePlan,
@@ -326,9 +326,7 @@ class _Night:
             run_date=self.run_date,
             recheck_from=self.recheck_from,
             capture_from=local_day_start(account.active_from) if account.active_from else None,
-            capture_until=local_day_start(account.active_to + dt.timedelta(days=1))
-            if account.active_to
-            else None,
+            capture_until=local_day_end(account.active_to) if account.active_to else None,
             known=state,
         )
         connector = self.connector_cls(account, self.http, self.media, self.authenticated)

@@ -11,7 +11,6 @@ document; on standard output HTML goes through the terminal rule of :mod:`archiv
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
 import sys
 from typing import Any
@@ -24,6 +23,7 @@ from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
 from archive_lib.inert import json_text, terminal_text
 from archive_lib.inventory import load_inventory
+from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE
 from archive_lib.storage import open_store
 
 EXIT_CLEAN, EXIT_PROBLEMS = 0, 1
@@ -35,9 +35,9 @@ def register(sub: Any) -> None:
         "audit",
         help="audit the archive: completeness, fixity, retention, answers within 24 weekday hours",
     )
-    parser.add_argument("--store", default=os.environ.get("ARCHIVE_STORE"), help="store URL ($ARCHIVE_STORE)")
+    parser.add_argument("--store", default=ENVIRONMENT.get(STORE), help="store URL ($ARCHIVE_STORE)")
     parser.add_argument(
-        "--inventory", default=os.environ.get("ARCHIVE_INVENTORY"), help="inventory YAML ($ARCHIVE_INVENTORY)"
+        "--inventory", default=ENVIRONMENT.get(INVENTORY), help="inventory YAML ($ARCHIVE_INVENTORY)"
     )
     parser.add_argument(
         "--since", type=date_arg, help=f"first night, YYYY-MM-DD (default: {DEFAULT_NIGHTS} nights)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import pathlib
 import shlex
 import sys
@@ -20,6 +19,7 @@ from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.errors import ConfigError
 from archive_lib.inert import CsvWriter, json_text, terminal_text
 from archive_lib.metadata.schema import POINTER_COLUMNS
+from archive_lib.settings import ENVIRONMENT, STORE
 
 if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
     from archive_lib.registry.thread import Thread
@@ -94,9 +94,7 @@ def register(sub: Any) -> None:
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", default=os.environ.get("ARCHIVE_STORE"), help="store URL (default: $ARCHIVE_STORE)"
-    )
+    parser.add_argument("--store", default=ENVIRONMENT.get(STORE), help="store URL (default: $ARCHIVE_STORE)")
     parser.add_argument(
         "--index",
         default=None,

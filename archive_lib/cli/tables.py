@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from archive_lib.errors import ConfigError
 from archive_lib.metadata.tables import ENGINES, definitions
+from archive_lib.settings import ENVIRONMENT, STORE
 
 
 def register(sub: Any) -> None:
@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--engine", choices=ENGINES, required=True)
     parser.add_argument(
         "--store",
-        default=os.environ.get("ARCHIVE_STORE"),
+        default=ENVIRONMENT.get(STORE),
         help="store URL, s3://bucket/prefix or a local folder (default: $ARCHIVE_STORE)",
     )
     parser.add_argument("--schema", default="archive", help="Trino/Athena schema (database), default archive")

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive_lib.clock import local_day_end
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.metadata.parts import account_parts, read_part
 from archive_lib.metadata.schema import item_time, pointer_columns, pointer_of
 from archive_lib.search.index import SearchIndex
-from archive_lib.search.items import day_end, item_state, version_time
+from archive_lib.search.items import item_state, version_time
 from archive_lib.storage.base import ObjectStore
 
 
@@ -171,7 +172,7 @@ def build_thread(
     rows: list[dict[str, Any]], account_id: str, post_id: str, focus: str, as_of: dt.date | None
 ) -> Thread:
     """The tree of ``rows`` (every version of every item of one thread) as of ``as_of``."""
-    cutoff = day_end(as_of) if as_of else None
+    cutoff = local_day_end(as_of) if as_of else None
     by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if cutoff is None or version_time(row) < cutoff:

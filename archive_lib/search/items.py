@@ -8,11 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from archive_lib.metadata.schema import item_time
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 #: The latest known state of an item, as registrars filter and see it.
 STATES = ("new", "edited", "hidden", "deleted")
@@ -52,13 +49,3 @@ def content_versions(versions: Iterable[Mapping[str, Any]]) -> int:
     """How many versions an item has, leaving out ``media`` rows (files archived late), which
     repeat the version before them."""
     return sum(1 for v in versions if v["event"] != FILES_ARCHIVED)
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight starting ``day`` in Stockholm, in UTC."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=STOCKHOLM).astimezone(dt.UTC)
-
-
-def day_end(day: dt.date) -> dt.datetime:
-    """Midnight ending ``day`` in Stockholm (exclusive), in UTC."""
-    return day_start(day + dt.timedelta(days=1))

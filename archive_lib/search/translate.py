@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import tantivy
 
+from archive_lib.clock import local_day_end, local_day_start
 from archive_lib.search.documents import FIRST_DATE, LAST_DATE, index_date
-from archive_lib.search.items import day_end, day_start
 from archive_lib.search.query import Clause, SearchQuery
 
 # Days a date filter can name within what the index holds (see documents.index_date).
@@ -60,8 +60,8 @@ class QueryBuilder:
                         self._schema,
                         "created_at",
                         tantivy.FieldType.Date,
-                        index_date(day_start(max(query.since, _FIRST_DAY))) if query.since else None,
-                        index_date(day_end(min(query.until, _LAST_DAY))) if query.until else None,
+                        index_date(local_day_start(max(query.since, _FIRST_DAY))) if query.since else None,
+                        index_date(local_day_end(min(query.until, _LAST_DAY))) if query.until else None,
                         include_upper=not query.until,
                     ),
                 )

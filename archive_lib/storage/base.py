@@ -16,11 +16,25 @@ in :func:`archive_lib.storage.open_store`. The contract every implementation kee
 * Keys are relative to the store URL, use ``/`` as separator, and never start with ``/``.
 * ``list`` yields keys in lexicographic (byte) order, so ``start_after`` can skip old partitions
   without reading them.
+* Keys and tags follow :func:`check_key` and :func:`check_tags`, the same rules in every store,
+  so that objects can move between stores.
+
+Beyond the protocol, a store may have optional capabilities, each a small protocol of its own
+that callers discover with ``isinstance`` on the protocol, never on a store's class:
+
+* :class:`ProtectedStore`: it says how it protects its objects (:class:`Protection`), so that
+  the audit knows what :meth:`ObjectStore.stat` must report for an object still protected;
+* :class:`VersionedStore`: it keeps every version written under a key, so that the audit can
+  find bytes put over an archived object.
+
+A store without a capability is still audited, for what every store reports (size, SHA-256,
+tags); to add one, give the store the protocol's member.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -76,3 +90,125 @@ class ObjectStore(Protocol):
     def stat(self, key: str) -> StoredObject:
         """Size, SHA-256, retention, lock and tags of one object."""
         ...
+
+
+# -- optional capabilities ----------------------------------------------------------------------
+
+
+class Protection(enum.Enum):
+    """How a store keeps its objects from being changed, and so what :meth:`ObjectStore.stat`
+    reports for an object that is still protected."""
+
+    OBJECT_LOCK = "object-lock"
+    """S3 Object Lock: ``lock_mode`` COMPLIANCE until ``locked_until`` (the retain-until date of
+    the retention class; :data:`MIN_LOCK` past the write when that date had already passed), a
+    ``legal_hold`` for a permanent class, and the retention class from the object's tag."""
+
+    READ_ONLY_FILES = "read-only-files"
+    """Files without write permission (``lock_mode`` "read-only") beside a sidecar that holds
+    their SHA-256, retention and tags (``retention`` is None when the sidecar is missing)."""
+
+
+#: The shortest Object Lock an object is written with: an object whose retain-until date has
+#: passed when it is written (a late capture of an old night) is locked this long instead.
+MIN_LOCK = dt.timedelta(days=1)
+
+
+@runtime_checkable
+class ProtectedStore(Protocol):
+    """Optional capability: the store protects every object it holds in one known way."""
+
+    @property
+    def protection(self) -> Protection:
+        """How this store protects its objects."""
+        ...
+
+
+@runtime_checkable
+class VersionedStore(Protocol):
+    """Optional capability: the store keeps every version written under a key."""
+
+    def version_counts(self, prefix: str = "") -> dict[str, int]:
+        """How many versions each key under ``prefix`` has (delete markers not counted).
+
+        The archive writes every key once, so a key with more than one version had bytes put
+        over it from outside the archive.
+        """
+        ...
+
+
+# -- rules every store applies ---------------------------------------------------------------
+
+CHUNK_SIZE = 1024 * 1024
+_TAG_PUNCTUATION = frozenset(" +-=._:/@")
+_MAX_TAG_KEY = 128
+_MAX_TAG_VALUE = 256
+MAX_TAGS = 10
+RETENTION_TAG = "retention-class"
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it is a valid object key, else raise ValueError.
+
+    A key is relative, ``/``-separated, without empty, ``.`` or ``..`` segments, backslashes or
+    control characters. Segments may not start with ``.``: the file store keeps its temporary
+    files under such names.
+    """
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"object key must be a non-empty string, got {key!r}")
+    if key.startswith("/"):
+        raise ValueError(f"object key must be relative, got {key!r}")
+    if "\\" in key or any(ord(c) < 0x20 or c == "\x7f" for c in key):
+        raise ValueError(f"object key contains a backslash or control character: {key!r}")
+    for segment in key.split("/"):
+        if segment in ("", ".", ".."):
+            raise ValueError(f"object key has an empty, '.' or '..' segment: {key!r}")
+        if segment.startswith("."):
+            raise ValueError(f"object key segment starts with '.': {key!r}")
+    return key
+
+
+def check_tags(tags: Mapping[str, str], retention_class: str) -> dict[str, str]:
+    """Return the caller's ``tags`` as a dict if they are valid S3 tags, else raise ValueError.
+
+    S3 allows letters, digits, spaces and ``+ - = . _ : / @``; names up to 128 characters,
+    values up to 256, ten tags per object, one of which the store fills with the retention class
+    (:data:`RETENTION_TAG`, so callers may not set it). The file store applies the same rule so
+    that objects can move to S3 with their tags.
+    """
+    if RETENTION_TAG in tags:
+        raise ValueError(f"tag {RETENTION_TAG!r} is set by the store from the retention")
+    if len(tags) >= MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS - 1} tags besides {RETENTION_TAG!r}, got {len(tags)}")
+    checked: dict[str, str] = {}
+    for name, value in {**tags, RETENTION_TAG: retention_class}.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"tag names and values must be strings: {name!r}={value!r}")
+        if not name or len(name) > _MAX_TAG_KEY or name.lower().startswith("aws:"):
+            raise ValueError(f"invalid tag name {name!r}")
+        if len(value) > _MAX_TAG_VALUE:
+            raise ValueError(f"tag {name!r}: value longer than {_MAX_TAG_VALUE} characters")
+        for text in (name, value):
+            bad = [c for c in text if not (c.isalnum() or c in _TAG_PUNCTUATION)]
+            if bad:
+                raise ValueError(f"tag {name!r}: character {bad[0]!r} is not allowed in S3 tags")
+        checked[name] = value
+    del checked[RETENTION_TAG]
+    return checked
+
+
+def iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
+    """The bytes of ``data`` in chunks of at most :data:`CHUNK_SIZE`."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        view = memoryview(data)
+        for start in range(0, len(view), CHUNK_SIZE):
+            yield bytes(view[start : start + CHUNK_SIZE])
+        return
+    while chunk := data.read(CHUNK_SIZE):
+        yield chunk
+
+
+def check_range(offset: int, length: int) -> None:
+    """Raise ValueError unless ``offset`` and ``length`` of a :meth:`ObjectStore.read_range` are >= 0."""
+    if offset < 0 or length < 0:
+        raise ValueError(f"offset and length must be >= 0, got {offset}, {length}")

@@ -11,8 +11,8 @@ create-only even between racing writers.
 Read-only files are a guard against accidents, not a lock: root, or the owner after a chmod, can
 still change them. Use S3 with Object Lock where the records must be tamper-proof.
 
-:func:`check_key` and :func:`check_tags` are the key and tag rules every store applies, so that
-objects can move between stores.
+Keys and tags follow the rules every store applies (:func:`~archive_lib.storage.base.check_key`,
+:func:`~archive_lib.storage.base.check_tags`), so that objects can move between stores.
 """
 
 from __future__ import annotations
@@ -30,78 +30,11 @@ from typing import Any, BinaryIO
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention_classes import ObjectRetention
-from archive_lib.storage.base import StoredObject
+from archive_lib.storage.base import Protection, StoredObject, check_key, check_range, check_tags, iter_chunks
 
 log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".meta.json"
-CHUNK_SIZE = 1024 * 1024
-_TAG_PUNCTUATION = frozenset(" +-=._:/@")
-_MAX_TAG_KEY = 128
-_MAX_TAG_VALUE = 256
-MAX_TAGS = 10
-RETENTION_TAG = "retention-class"
-
-
-def check_key(key: str) -> str:
-    """Return ``key`` if it is a valid object key, else raise ValueError.
-
-    A key is relative, ``/``-separated, without empty, ``.`` or ``..`` segments, backslashes or
-    control characters. Segments may not start with ``.``: the file store keeps its temporary
-    files under such names.
-    """
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"object key must be a non-empty string, got {key!r}")
-    if key.startswith("/"):
-        raise ValueError(f"object key must be relative, got {key!r}")
-    if "\\" in key or any(ord(c) < 0x20 or c == "\x7f" for c in key):
-        raise ValueError(f"object key contains a backslash or control character: {key!r}")
-    for segment in key.split("/"):
-        if segment in ("", ".", ".."):
-            raise ValueError(f"object key has an empty, '.' or '..' segment: {key!r}")
-        if segment.startswith("."):
-            raise ValueError(f"object key segment starts with '.': {key!r}")
-    return key
-
-
-def check_tags(tags: Mapping[str, str], retention_class: str) -> dict[str, str]:
-    """Return the caller's ``tags`` as a dict if they are valid S3 tags, else raise ValueError.
-
-    S3 allows letters, digits, spaces and ``+ - = . _ : / @``; names up to 128 characters,
-    values up to 256, ten tags per object, one of which the store fills with the retention class
-    (:data:`RETENTION_TAG`, so callers may not set it). The file store applies the same rule so
-    that objects can move to S3 with their tags.
-    """
-    if RETENTION_TAG in tags:
-        raise ValueError(f"tag {RETENTION_TAG!r} is set by the store from the retention")
-    if len(tags) >= MAX_TAGS:
-        raise ValueError(f"at most {MAX_TAGS - 1} tags besides {RETENTION_TAG!r}, got {len(tags)}")
-    checked: dict[str, str] = {}
-    for name, value in {**tags, RETENTION_TAG: retention_class}.items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise ValueError(f"tag names and values must be strings: {name!r}={value!r}")
-        if not name or len(name) > _MAX_TAG_KEY or name.lower().startswith("aws:"):
-            raise ValueError(f"invalid tag name {name!r}")
-        if len(value) > _MAX_TAG_VALUE:
-            raise ValueError(f"tag {name!r}: value longer than {_MAX_TAG_VALUE} characters")
-        for text in (name, value):
-            bad = [c for c in text if not (c.isalnum() or c in _TAG_PUNCTUATION)]
-            if bad:
-                raise ValueError(f"tag {name!r}: character {bad[0]!r} is not allowed in S3 tags")
-        checked[name] = value
-    del checked[RETENTION_TAG]
-    return checked
-
-
-def iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
-    """The bytes of ``data`` in chunks of at most :data:`CHUNK_SIZE`."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        view = memoryview(data)
-        for start in range(0, len(view), CHUNK_SIZE):
-            yield bytes(view[start : start + CHUNK_SIZE])
-        return
-    while chunk := data.read(CHUNK_SIZE):
-        yield chunk
 
 
 def _utc_now() -> dt.datetime:
@@ -135,7 +68,12 @@ def _path_from_url(url: str) -> pathlib.Path:
 
 
 class FileStore:
-    """Create-only object store in a local folder; see the module docstring for the layout."""
+    """Create-only object store in a local folder; see the module docstring for the layout.
+
+    Capability: :class:`~.base.ProtectedStore` (read-only files with sidecars).
+    """
+
+    protection = Protection.READ_ONLY_FILES
 
     def __init__(self, url: str, *, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         """Open (and create if missing) the store at ``url``, a ``file:///absolute/path``."""
@@ -152,12 +90,7 @@ class FileStore:
     # -- writing -----------------------------------------------------------------------------
 
     def put(
-        self,
-        key: str,
-        data: bytes | BinaryIO,
-        *,
-        retention: ObjectRetention,
-        tags: Mapping[str, str],
+        self, key: str, data: bytes | BinaryIO, *, retention: ObjectRetention, tags: Mapping[str, str]
     ) -> StoredObject:
         """Store ``data`` under ``key`` once; see :class:`~archive_lib.storage.base.ObjectStore`.
 
@@ -287,8 +220,7 @@ class FileStore:
 
     def read_range(self, key: str, offset: int, length: int) -> bytes:
         """Exactly ``length`` bytes from ``offset``; StoreError if the object is shorter."""
-        if offset < 0 or length < 0:
-            raise ValueError(f"offset and length must be >= 0, got {offset}, {length}")
+        check_range(offset, length)
         with self.open(key) as f:
             f.seek(offset)
             data = f.read(length)

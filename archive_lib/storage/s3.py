@@ -31,8 +31,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
 from archive_lib.retention_classes import ObjectRetention, add_years
-from archive_lib.storage.base import StoredObject
-from archive_lib.storage.file import RETENTION_TAG, check_key, check_tags, iter_chunks
+from archive_lib.storage.base import (
+    MIN_LOCK,
+    RETENTION_TAG,
+    Protection,
+    StoredObject,
+    check_key,
+    check_range,
+    check_tags,
+    iter_chunks,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -43,7 +51,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SINGLE_PUT = 5 * 1024**3  # the largest object one S3 PutObject accepts
-MIN_LOCK = dt.timedelta(days=1)  # the shortest Object Lock an object is written with
 _NOT_FOUND = frozenset({"NoSuchKey", "NotFound", "404"})
 _DENIED = frozenset({"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 _CONFLICT = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
@@ -79,7 +86,12 @@ def _error_code(e: ClientError) -> tuple[str, int]:
 
 
 class S3Store:
-    """Create-only object store in an Object Lock bucket; see the module docstring."""
+    """Create-only object store in an Object Lock bucket; see the module docstring.
+
+    Capabilities: :class:`~.base.ProtectedStore` (Object Lock) and :class:`~.base.VersionedStore`.
+    """
+
+    protection = Protection.OBJECT_LOCK
 
     def __init__(
         self,
@@ -149,12 +161,7 @@ class S3Store:
     # -- writing -----------------------------------------------------------------------------
 
     def put(
-        self,
-        key: str,
-        data: bytes | BinaryIO,
-        *,
-        retention: ObjectRetention,
-        tags: Mapping[str, str],
+        self, key: str, data: bytes | BinaryIO, *, retention: ObjectRetention, tags: Mapping[str, str]
     ) -> StoredObject:
         """Store ``data`` under ``key`` once, locked; see :class:`~.base.ObjectStore`.
 
@@ -252,8 +259,7 @@ class S3Store:
     def read_range(self, key: str, offset: int, length: int) -> bytes:
         """Exactly ``length`` bytes from ``offset`` (an HTTP Range request)."""
         check_key(key)
-        if offset < 0 or length < 0:
-            raise ValueError(f"offset and length must be >= 0, got {offset}, {length}")
+        check_range(offset, length)
         if length == 0:
             self.stat(key)  # an empty range cannot be requested, but the object must exist
             return b""
@@ -297,10 +303,9 @@ class S3Store:
                     yield item["Key"][len(self.prefix) :]
 
     def version_counts(self, prefix: str = "") -> dict[str, int]:
-        """How many versions each key under ``prefix`` has (delete markers not counted).
+        """How many versions each key under ``prefix`` has; see :class:`~.base.VersionedStore`.
 
-        The archive writes every key once, so a key with more than one version had bytes put
-        over it from outside the archive (the locked original stays as an older version).
+        Bytes put over an archived key make a new version; the locked original stays as an older one.
         """
         counts: dict[str, int] = {}
         paginator = self._client.get_paginator("list_object_versions")
