@@ -44,6 +44,7 @@ from archive_lib.connectors.base import (
     Gone,
     HighWater,
     Incomplete,
+    KnownView,
     MediaArchiver,
     Note,
     Observation,
@@ -55,7 +56,6 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient, PageTrail, Response
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
 
@@ -89,7 +89,7 @@ class BlueskyConnector:
         self.xrpc = f"{(account.api_base or DEFAULT_API_BASE).rstrip('/')}/xrpc"
         self.did = ""
         self.plan: CapturePlan
-        self.known: KnownState
+        self.known: KnownView
         self.threads_read: set[str] = set()
         self.seen_tonight: set[str] = set()
         self.unknown_embeds: Counter[str] = Counter()

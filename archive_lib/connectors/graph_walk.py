@@ -27,6 +27,7 @@ from archive_lib.connectors.base import (
     Gone,
     HighWater,
     Incomplete,
+    KnownView,
     MediaArchiver,
     Observation,
     Seen,
@@ -45,7 +46,6 @@ from archive_lib.connectors.graph import (
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
-from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class GraphWalk:
         self.authenticated = authenticated
         self.api = account.api_base.rstrip("/")
         self.plan: CapturePlan
-        self.known: KnownState
+        self.known: KnownView
         self.unreadable = 0  # objects without a usable id, tonight
 
     # -- what a platform provides ---------------------------------------------------------

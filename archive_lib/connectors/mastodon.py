@@ -46,6 +46,7 @@ from archive_lib.connectors.base import (
     Gone,
     HighWater,
     Incomplete,
+    KnownView,
     MediaArchiver,
     Observation,
     Seen,
@@ -59,7 +60,6 @@ from archive_lib.connectors.mastodon_refresh import RefreshBudget
 from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, dicts, ident, mapping, moment
@@ -111,7 +111,7 @@ class MastodonConnector:
         self.children_seen: dict[str, set[str]] = defaultdict(set)
         self.post_of: dict[str, str] = {}
         self.plan: CapturePlan
-        self.known: KnownState
+        self.known: KnownView
         self.seen_tonight: set[str] = set()
         self.unreadable = 0  # statuses without a usable id, tonight
         self.still_refreshing: dict[str, float] = {}  # status id -> seconds waited in vain

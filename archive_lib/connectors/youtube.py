@@ -44,6 +44,7 @@ from archive_lib.connectors.base import (
     Gone,
     HighWater,
     Incomplete,
+    KnownView,
     MediaArchiver,
     Note,
     Observation,
@@ -66,7 +67,6 @@ from archive_lib.errors import (
     TokenExpiredError,
     TransientPlatformError,
 )
-from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
@@ -155,7 +155,7 @@ class YouTubeConnector:
         self.units = 0
         self.channel_id = ""
         self.plan: CapturePlan
-        self.known: KnownState
+        self.known: KnownView
         self.seen_tonight: set[str] = set()
         self.unreadable = 0  # comments without a usable id, tonight
 
