@@ -28,7 +28,9 @@ account hid on Facebook or Instagram); a change of it alone becomes a ``hidden``
 The capture core (:mod:`archive_lib.capture.account`) turns observations into versions by comparing
 content digests with what the store already holds. The connector may read that too, as ``plan.known``
 (:class:`KnownView`: the questions a connector may ask of it), to decide what to re-check and what
-to look up; it never reads the store itself.
+to look up; it never reads the store itself. What a walk may call gone, what it remembers of the
+items it saw and which versions get their files is one rule for every platform
+(:mod:`archive_lib.connectors.walk`).
 
 Errors that end the walk are raised: :class:`~archive_lib.errors.AuthError` (bad token;
 :class:`~archive_lib.errors.TokenExpiredError` when the platform says it expired),
@@ -40,8 +42,10 @@ To add a platform: subclass nothing, implement :class:`Connector` in
 ``archive_lib/connectors/<platform>.py``, build every request through the given
 :class:`~archive_lib.connectors.http.HttpClient` (so it is recorded, redacted and rate-limited),
 put every platform value that goes into a URL path through
-:func:`~archive_lib.connectors.paths.segment`, download media through :class:`MediaArchiver`,
-and register the module in
+:func:`~archive_lib.connectors.paths.segment`, follow the walk rule of
+:mod:`archive_lib.connectors.walk` (confirm deletions with its :func:`~.walk.confirm`, remember
+what was seen with its :class:`~.walk.SeenTonight`, get files through :class:`MediaArchiver` with
+its :func:`~.walk.with_files`), and register the module in
 :data:`archive_lib.connectors.PLATFORMS`.
 """
 
@@ -63,45 +67,37 @@ if TYPE_CHECKING:
 
 
 class KnownItemView(Protocol):
-    """The latest archived version of one item, in the fields a connector compares."""
+    """The latest archived version of one item, in the fields a connector compares.
+
+    Its id and type (``post`` or ``comment``), its thread (``post_id``), whether the account
+    wrote it, when it was created (UTC; ``None`` where that could not be read), its content digest
+    (:func:`content_digest`), whether the latest version records it as gone (``deleted``), and
+    when its author wrote that version (``version_time``: edited, else created).
+    """
 
     @property
     def item_id(self) -> str: ...
 
     @property
-    def item_type(self) -> str:
-        """``post`` or ``comment``."""
-        ...
+    def item_type(self) -> str: ...
 
     @property
-    def post_id(self) -> str:
-        """The thread the item belongs to: the id of its post."""
-        ...
+    def post_id(self) -> str: ...
 
     @property
-    def author_is_account(self) -> bool:
-        """The account itself wrote it."""
-        ...
+    def author_is_account(self) -> bool: ...
 
     @property
-    def created_at(self) -> dt.datetime | None:
-        """When the platform says it was created (UTC), if that could be read."""
-        ...
+    def created_at(self) -> dt.datetime | None: ...
 
     @property
-    def content_sha256(self) -> str:
-        """The content digest of the latest version (see :func:`content_digest`)."""
-        ...
+    def content_sha256(self) -> str: ...
 
     @property
-    def deleted(self) -> bool:
-        """The latest version records the item as gone."""
-        ...
+    def deleted(self) -> bool: ...
 
     @property
-    def version_time(self) -> dt.datetime | None:
-        """When the latest version was written by its author (edited, else created)."""
-        ...
+    def version_time(self) -> dt.datetime | None: ...
 
 
 class KnownView(Protocol):

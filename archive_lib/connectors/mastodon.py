@@ -32,37 +32,28 @@ Known blind spot: replies from other servers that this instance never fetched ar
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from archive_lib.connectors.base import (
-    CapturePlan,
-    Gone,
-    HighWater,
-    Incomplete,
-    KnownView,
-    MediaArchiver,
-    Observation,
-    Seen,
-    ThreadChecked,
-    Trouble,
-    content_digest,
-)
+from archive_lib.connectors import walk
+from archive_lib.connectors.base import HighWater, Incomplete, Seen, ThreadChecked, content_digest
 from archive_lib.connectors.http import HttpClient, PageTrail
 from archive_lib.connectors.mastodon_refresh import HEADER as REFRESH
 from archive_lib.connectors.mastodon_refresh import RefreshBudget
 from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
 from archive_lib.connectors.paths import segment
-from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
+from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, dicts, ident, mapping, moment
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.base import CapturePlan, KnownView, MediaArchiver, Observation
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +103,7 @@ class MastodonConnector:
         self.post_of: dict[str, str] = {}
         self.plan: CapturePlan
         self.known: KnownView
-        self.seen_tonight: set[str] = set()
+        self.seen_tonight = walk.SeenTonight()
         self.unreadable = 0  # statuses without a usable id, tonight
         self.still_refreshing: dict[str, float] = {}  # status id -> seconds waited in vain
         self.refresh_budget: RefreshBudget
@@ -144,7 +135,11 @@ class MastodonConnector:
         yield from self._complete_threads()
         yield from self._gaps()
         yield from self._refreshing()
-        yield from self._confirm_missing_own(listed)
+        yield from walk.confirm_unlisted(
+            walk.unlisted(self.known, plan, listed, self.seen_tonight),
+            self._look_up,
+            lambda post_id: self._confirm(walk.live_items(self.known, post_id) - {post_id}),
+        )
         if self.unreadable:
             yield Incomplete(
                 f"{self.unreadable} statuses without a usable id were kept in the WARC records only"
@@ -219,18 +214,13 @@ class MastodonConnector:
         if root_id in self.threads_read:
             return
         self.threads_read.add(root_id)
-        try:
-            descendants = self._descendants(root)
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"thread {root_id}: {exc}")
-            return
+        descendants = yield from walk.attempt(f"thread {root_id}", self._descendants, root)
         if descendants is None:
-            return  # the post went between the listing and now; the next night confirms it
+            return  # failed, or the post went between the listing and now (the next night confirms it)
         for fetched in descendants:
             yield from self._item(fetched, "comment", root_id)
-        seen = {f.status["id"] for f in descendants} | {root_id}
-        expected = {k.item_id for k in self.known.thread(root_id) if not k.deleted} - seen
-        yield from self._confirm(expected)
+        shown = {f.status["id"] for f in descendants} | {root_id}
+        yield from self._confirm(walk.live_items(self.known, root_id) - shown)
         yield ThreadChecked(root_id)
 
     def _reply(self, reply: _Fetched) -> Iterator[Observation]:
@@ -242,11 +232,7 @@ class MastodonConnector:
         it in the account's thread, and the branch below it are captured.
         """
         reply_id = reply.status["id"]
-        try:
-            context = self._context(reply_id)
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"thread of reply {reply_id}: {exc}")
-            return
+        context = yield from walk.attempt(f"thread of reply {reply_id}", self._context, reply_id)
         if context is None:
             return
         data, record = context
@@ -267,15 +253,14 @@ class MastodonConnector:
         else:
             post_id = root["id"] if root is not None else str(reply.status["in_reply_to_id"])
         yield from self._item(reply, "comment", post_id)
-        try:
-            branch = self._descendants(reply.status, first=(data, record)) or []
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"branch of reply {reply_id}: {exc}")
+        what = f"branch of reply {reply_id}"
+        branch = yield from walk.attempt(what, self._descendants, reply.status, first=(data, record))
+        if branch is None:
             return
         for fetched in branch:
             yield from self._item(fetched, "comment", post_id)
-        seen = {f.status["id"] for f in branch}
-        yield from self._confirm(self._known_below(reply_id) - seen)
+        shown = {f.status["id"] for f in branch}
+        yield from self._confirm(walk.live_below(self.known, reply_id) - shown)
         yield ThreadChecked(post_id)
 
     def _complete_threads(self) -> Iterator[Observation]:
@@ -291,11 +276,7 @@ class MastodonConnector:
         ]:
             for status_id in pending:
                 self.expanded.add(status_id)
-                try:
-                    context = self._context(status_id)
-                except (TransientPlatformError, ProtocolError) as exc:
-                    yield Trouble(f"replies below {status_id}: {exc}")
-                    continue
+                context = yield from walk.attempt(f"replies below {status_id}", self._context, status_id)
                 if context is None:
                     continue
                 data, record = context
@@ -326,11 +307,6 @@ class MastodonConnector:
                 f"(Mastodon-Async-Refresh) when the archive stopped waiting ({', '.join(parts)}); "
                 "the replies it had are archived, and the thread is read again on later nights"
             )
-
-    def _known_below(self, item_id: str) -> set[str]:
-        """Archived live items in the branch below ``item_id``."""
-        below = self.known.below(item_id)
-        return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
 
     def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
         """The context of ``status_id``, read again while the server fetches remote replies
@@ -401,33 +377,18 @@ class MastodonConnector:
                 short[status["id"]] = missing
         return short
 
-    # -- deletions ------------------------------------------------------------------------
+    # -- deletions (the rule is :mod:`.walk`'s) ---------------------------------------------
 
-    def _confirm_missing_own(self, listed: set[str]) -> Iterator[Observation]:
-        """The account's archived statuses in the window that the complete listing lacked."""
-        until = self.plan.capture_until
-        for known in self.known.account_items_since(self.plan.recheck_from):
-            if known.item_id in listed or known.item_id in self.seen_tonight:
-                continue
-            if until and known.created_at is not None and known.created_at >= until:
-                continue
-            gone = yield from self._confirm({known.item_id})
-            if gone and known.item_type == "post":
-                rest = {
-                    k.item_id
-                    for k in self.known.thread(known.item_id)
-                    if not k.deleted and k.item_id != known.item_id
-                }
-                yield from self._confirm(rest)
+    def _confirm(self, item_ids: set[str]) -> Iterator[Observation]:
+        """Look up statuses missing from a complete walk, in id order."""
+        return walk.confirm(item_ids, self._look_up, order=_id_key)
 
-    def _confirm(self, item_ids: set[str]) -> Generator[Observation, None, bool]:
-        """Look up items missing from a complete walk; yield Gone only for a 404/410."""
-        gone = False
-        for item_id in sorted(item_ids, key=_id_key):
+    def _look_up(self, item_ids: list[str]) -> Iterator[walk.Answer]:
+        """``statuses/:id`` for each: 404 or 410 says it is gone; a public status is seen again."""
+        for item_id in item_ids:
             response = self.http.get(f"{self.api}/statuses/{segment(item_id)}")
             if response.status in (404, 410):
-                gone = True
-                yield Gone(item_id, response.record)
+                yield walk.Absent(item_id, response.record)
                 continue
             status = _status(response.json_object())
             known = self.known.latest(item_id)
@@ -437,7 +398,6 @@ class MastodonConnector:
                     known.item_type,  # type: ignore[arg-type]
                     known.post_id,
                 )
-        return gone
 
     # -- items ----------------------------------------------------------------------------
 
@@ -450,21 +410,21 @@ class MastodonConnector:
         if self.plan.capture_from and created is not None and created < self.plan.capture_from:
             return
         status_id = status["id"]
-        self.seen_tonight.add(status_id)
         self.reply_counts[status_id] = status["replies_count"]
         self.post_of[status_id] = post_id
         if status["in_reply_to_id"] is not None:
             self.children_seen[status["in_reply_to_id"]].add(status_id)
         current = self._snapshot(status, status, fetched.record, item_type, post_id)
+        self.seen_tonight.saw(current)
         known = self.known.latest(status_id, created)
-        if known is not None and not known.deleted and known.content_sha256 == current.content_sha256:
+        if not walk.becomes_version(known, current):
             yield Seen(current)
             return
         if status.get("edited_at") and (known is None or not known.deleted):
             # Earlier versions the archive lacks; an item back from the dead is just seen again.
             since = known.version_time if known is not None else None
             yield from self._history(status, item_type, post_id, since)
-        yield Seen(self._with_files(current))
+        yield Seen(walk.with_files(current, self.media))
 
     def _history(
         self, status: Status, item_type: ItemType, post_id: str, since: dt.datetime | None
@@ -485,7 +445,8 @@ class MastodonConnector:
             when = moment(version["edited_at"]) or _created(status)
             if since is not None and when is not None and when <= since:
                 continue
-            yield Seen(self._with_files(self._snapshot(version, status, response.record, item_type, post_id)))
+            snapshot = self._snapshot(version, status, response.record, item_type, post_id)
+            yield Seen(walk.with_files(snapshot, self.media))
 
     def _snapshot(
         self,
@@ -498,7 +459,7 @@ class MastodonConnector:
         """The item as ``version`` (the status, or one state from its history) shows it.
 
         Attachments are described but not fetched: the digest does not depend on the files, so
-        only a version that is going to be archived needs :meth:`_with_files`.
+        only a version that is going to be archived needs them (:func:`.walk.with_files`).
         """
         fields = Fields()
         fields.unparsed.extend(status["_unparsed"])
@@ -555,15 +516,6 @@ class MastodonConnector:
             url=url if isinstance(url, str) else None,
             description=description if isinstance(description, str) else None,
         )
-
-    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
-        """``snapshot`` with its attachment files archived (each file once)."""
-        if not snapshot.media:
-            return snapshot
-        files = tuple(
-            self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
-        )
-        return dataclasses.replace(snapshot, media=files)
 
 
 def _status(raw: object) -> Status | None:
