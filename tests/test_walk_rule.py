@@ -228,7 +228,7 @@ def test_candidates_are_reached_one_by_one_so_what_a_lookup_showed_is_not_asked_
         Item("p1", "post", "p1", author_is_account=True),
         Item("c1", post_id="p1", author_is_account=True),
     )
-    seen = walk.SeenTonight()
+    seen = walk.SeenTonight("the account's items")
     platform = Platform(gone={"p1"})
 
     def thread(post_id: str) -> Iterator[Observation]:
@@ -293,15 +293,20 @@ def test_the_listing_reaches_back_to_the_older_of_last_nights_newest_and_the_win
 # -- seen tonight and media: the rule ---------------------------------------------------------------
 
 
-def test_seen_tonight_remembers_each_item_once() -> None:
-    seen = walk.SeenTonight()
-    seen.saw(_snapshot("103270115826048975"))
-    seen.saw(_snapshot("at://did:plc:town/app.bsky.feed.post/3k", by_account=True))
-    seen.saw(_snapshot("103270115826048975"))
+def test_seen_tonight_keeps_every_item_or_only_the_accounts() -> None:
+    every = walk.SeenTonight("every item")
+    account = walk.SeenTonight("the account's items")
+    for seen in (every, account):
+        seen.saw(_snapshot("103270115826048975"))  # a citizen's reply, unknown to the archive
+        seen.saw(_snapshot("at://did:plc:town/app.bsky.feed.post/3k", by_account=True))
+        seen.saw(_snapshot("UgyZ1jqk"), Item("UgyZ1jqk", author_is_account=True))  # archived as ours
+        seen.saw(_snapshot("UgyZ1jqk"))  # seen twice, kept once
 
-    assert "103270115826048975" in seen and "at://did:plc:town/app.bsky.feed.post/3k" in seen
-    assert "never-seen" not in seen
-    assert len(seen) == 2
+    assert "103270115826048975" in every and "103270115826048975" not in account
+    for seen in (every, account):
+        assert "at://did:plc:town/app.bsky.feed.post/3k" in seen and "UgyZ1jqk" in seen
+        assert "never-seen" not in seen
+    assert len(every) == 3 and len(account) == 2
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from archive_lib.connectors import walk
 from archive_lib.connectors.base import HighWater, Incomplete, Note, Seen, ThreadChecked, content_digest
 from archive_lib.connectors.http import HttpClient, PageTrail, Response
+from archive_lib.connectors.idset import IdSet
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
@@ -80,8 +81,9 @@ class BlueskyConnector:
         self.did = ""
         self.plan: CapturePlan
         self.known: KnownView
-        self.threads_read: set[str] = set()
-        self.seen_tonight = walk.SeenTonight()
+        self.threads_read = IdSet()
+        # Asked only about the account's posts and replies (its listing, its archived items).
+        self.seen_tonight = walk.SeenTonight("the account's items")
         self.unknown_embeds: Counter[str] = Counter()
 
     # -- the walk -------------------------------------------------------------------------
@@ -198,9 +200,8 @@ class BlueskyConnector:
 
     def _thread(self, root_uri: str) -> Iterator[Observation]:
         """A post of the account and every reply below it, read once a night."""
-        if root_uri in self.threads_read:
+        if not self.threads_read.add(root_uri):
             return
-        self.threads_read.add(root_uri)
         got = yield from walk.attempt(f"thread {root_uri}", self._thread_json, root_uri)
         if got is None:
             return  # failed, or gone since the listing: the deletion check decides

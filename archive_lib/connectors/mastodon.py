@@ -43,9 +43,11 @@ from urllib.parse import urlsplit
 from archive_lib.connectors import walk
 from archive_lib.connectors.base import HighWater, Incomplete, Seen, ThreadChecked, content_digest
 from archive_lib.connectors.http import HttpClient, PageTrail
+from archive_lib.connectors.idset import IdSet
 from archive_lib.connectors.mastodon_refresh import HEADER as REFRESH
 from archive_lib.connectors.mastodon_refresh import RefreshBudget
 from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
+from archive_lib.connectors.mastodon_replies import ReplyLedger
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
@@ -96,14 +98,13 @@ class MastodonConnector:
         self.media = media
         self.api = f"{account.api_base.rstrip('/')}/api/v1"
         self.me = ""
-        self.threads_read: set[str] = set()
-        self.expanded: set[str] = set()  # statuses whose context was read tonight
-        self.reply_counts: dict[str, int] = {}
-        self.children_seen: dict[str, set[str]] = defaultdict(set)
-        self.post_of: dict[str, str] = {}
+        self.threads_read = IdSet()
+        self.expanded = IdSet()  # statuses whose context was read tonight
+        self.ledger = ReplyLedger()
         self.plan: CapturePlan
         self.known: KnownView
-        self.seen_tonight = walk.SeenTonight()
+        # Every status: an answer of the account in its own thread asks about its ancestors, anyone's.
+        self.seen_tonight = walk.SeenTonight("every item")
         self.unreadable = 0  # statuses without a usable id, tonight
         self.still_refreshing: dict[str, float] = {}  # status id -> seconds waited in vain
         self.refresh_budget: RefreshBudget
@@ -114,7 +115,7 @@ class MastodonConnector:
         self.plan, self.known = plan, plan.known
         self.refresh_budget = RefreshBudget(lambda seconds: self.http.wait(seconds, self.api))
         self.me = self._lookup_account()
-        listed: set[str] = set()
+        listed = IdSet()
         replies: list[_Fetched] = []
         newest = plan.known.high_water
         for fetched in self._listing():
@@ -127,11 +128,13 @@ class MastodonConnector:
             if status["in_reply_to_id"] is None:
                 yield from self._item(fetched, "post", status["id"])
                 yield from self._thread(fetched.status)
+                self.ledger.settle(keep=self.still_refreshing)
             else:
                 replies.append(fetched)
         for fetched in reversed(replies):  # oldest first: earlier answers often open the thread
             if fetched.status["id"] not in self.seen_tonight:
                 yield from self._reply(fetched)
+                self.ledger.settle(keep=self.still_refreshing)
         yield from self._complete_threads()
         yield from self._gaps()
         yield from self._refreshing()
@@ -211,9 +214,8 @@ class MastodonConnector:
     def _thread(self, root: Status) -> Iterator[Observation]:
         """A post of the account and every reply below it, read once a night."""
         root_id = root["id"]
-        if root_id in self.threads_read:
+        if not self.threads_read.add(root_id):
             return
-        self.threads_read.add(root_id)
         descendants = yield from walk.attempt(f"thread {root_id}", self._descendants, root)
         if descendants is None:
             return  # failed, or the post went between the listing and now (the next night confirms it)
@@ -269,11 +271,7 @@ class MastodonConnector:
         Answers found through the account's own replies can reveal statuses that the thread's
         first context had cut off; their other replies are only reachable from them.
         """
-        while pending := [
-            s
-            for s, count in self.reply_counts.items()
-            if s not in self.expanded and count > len(self.children_seen.get(s, ()))
-        ]:
+        while pending := [s for s, _, _ in self.ledger.owed() if s not in self.expanded]:
             for status_id in pending:
                 self.expanded.add(status_id)
                 context = yield from walk.attempt(f"replies below {status_id}", self._context, status_id)
@@ -281,15 +279,19 @@ class MastodonConnector:
                     continue
                 data, record = context
                 for status in self._statuses(data.get("descendants")):
-                    yield from self._item(_Fetched(status, record), "comment", self.post_of[status_id])
+                    yield from self._item(_Fetched(status, record), "comment", self._post_of(status_id))
+
+    def _post_of(self, status_id: str) -> str:
+        """The thread of a status owed replies (the ledger keeps those until the night ends)."""
+        post_id = self.ledger.post_of(status_id)
+        assert post_id is not None
+        return post_id
 
     def _gaps(self) -> Iterator[Observation]:
         """Replies the platform counts but never showed tonight, one warning per thread."""
         missing: dict[str, list[str]] = defaultdict(list)
-        for status_id, count in self.reply_counts.items():
-            short = count - len(self.children_seen.get(status_id, ()))
-            if short > 0:
-                missing[self.post_of[status_id]].append(f"{short} below {status_id}")
+        for status_id, short, post_id in self.ledger.owed():
+            missing[post_id].append(f"{short} below {status_id}")
         for post_id, parts in sorted(missing.items()):
             yield Incomplete(
                 f"thread {post_id}: Mastodon counts public replies it did not return ({', '.join(parts)}); "
@@ -300,7 +302,8 @@ class MastodonConnector:
         """Contexts the server was still completing when tonight's waits were spent."""
         by_thread: dict[str, list[str]] = defaultdict(list)
         for status_id, waited in sorted(self.still_refreshing.items()):
-            by_thread[self.post_of.get(status_id, status_id)].append(f"{status_id} after {waited:.0f} s")
+            post_id = self.ledger.post_of(status_id)
+            by_thread[status_id if post_id is None else post_id].append(f"{status_id} after {waited:.0f} s")
         for post_id, parts in sorted(by_thread.items()):
             yield Incomplete(
                 f"thread {post_id}: Mastodon was still fetching replies from other servers "
@@ -410,10 +413,7 @@ class MastodonConnector:
         if self.plan.capture_from and created is not None and created < self.plan.capture_from:
             return
         status_id = status["id"]
-        self.reply_counts[status_id] = status["replies_count"]
-        self.post_of[status_id] = post_id
-        if status["in_reply_to_id"] is not None:
-            self.children_seen[status["in_reply_to_id"]].add(status_id)
+        self.ledger.saw(status_id, post_id, status["replies_count"], status["in_reply_to_id"])
         current = self._snapshot(status, status, fetched.record, item_type, post_id)
         self.seen_tonight.saw(current)
         known = self.known.latest(status_id, created)

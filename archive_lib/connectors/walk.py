@@ -31,7 +31,11 @@ what the platform's "gone" answer is.
 
 **Seen tonight.** Every item a walk yields as seen passes :meth:`SeenTonight.saw`. The end-of-night
 check does not look up an item that any walk showed tonight, and a connector does not walk again
-from an item it has already yielded (the account's replies found through its threads).
+from an item it has already yielded (the account's replies found through its threads). What is
+kept is what those questions can ask about, compactly (:class:`~.idset.IdSet`): Mastodon asks
+about anyone's statuses (the ancestors of an answer of the account in its own thread), so it keeps
+every id; the other platforms ask only about the account's own items (its listing, its archived
+items), so they keep the items the account wrote, by the snapshot or by the archive.
 
 **Media.** A snapshot that will become a version (:func:`becomes_version`: new, back after being
 gone, or with other content) gets its attachment files through the night's
@@ -48,7 +52,7 @@ import datetime as dt
 from collections.abc import Callable, Container, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from archive_lib.clock import parse_utc
 from archive_lib.connectors.base import (
@@ -60,6 +64,7 @@ from archive_lib.connectors.base import (
     Observation,
     Trouble,
 )
+from archive_lib.connectors.idset import IdSet
 from archive_lib.errors import ProtocolError, TransientPlatformError
 from archive_lib.models import ItemSnapshot, RecordRef
 
@@ -82,14 +87,20 @@ Lookup = Callable[[list[str]], Iterator[Answer]]
 
 
 class SeenTonight:
-    """The items a night has seen (see the module docstring)."""
+    """The items a night has seen, as far as its questions can ask about them (see the module docstring).
 
-    def __init__(self) -> None:
-        self._ids: set[str] = set()
+    ``keep`` is ``"every item"`` (Mastodon) or ``"the account's items"``: those whose snapshot
+    says the account wrote them, or that the archive holds as the account's.
+    """
+
+    def __init__(self, keep: Literal["every item", "the account's items"]) -> None:
+        self._every = keep == "every item"
+        self._ids = IdSet()
 
     def saw(self, snapshot: ItemSnapshot, known: KnownItemView | None = None) -> None:
         """Remember that ``snapshot`` was seen; ``known`` is its archived version, where looked up."""
-        self._ids.add(snapshot.item_id)
+        if self._every or snapshot.author_is_account or (known is not None and known.author_is_account):
+            self._ids.add(snapshot.item_id)
 
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._ids

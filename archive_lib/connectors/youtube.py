@@ -153,7 +153,8 @@ class YouTubeConnector:
         self.channel_id = ""
         self.plan: CapturePlan
         self.known: KnownView
-        self.seen_tonight = walk.SeenTonight()
+        # Asked only about the channel's videos (the end-of-night check of its listing).
+        self.seen_tonight = walk.SeenTonight("the account's items")
         self.unreadable = 0  # comments without a usable id, tonight
 
     # -- the walk -------------------------------------------------------------------------
