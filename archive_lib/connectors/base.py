@@ -26,8 +26,11 @@ account hid on Facebook or Instagram); a change of it alone becomes a ``hidden``
 ``unhidden`` version, so the registrar sees the visible, hidden, deleted timeline.
 
 The capture core (:mod:`archive_lib.capture.account`) turns observations into versions by comparing
-content digests with what the store already holds (:class:`~archive_lib.metadata.state.KnownState`,
-available to the connector as ``plan.known`` to decide what to re-check and what to look up).
+content digests with what the store already holds. The connector may read that too, as ``plan.known``
+(:class:`KnownView`: the questions a connector may ask of it), to decide what to re-check and what
+to look up; it never reads the store itself. What a walk may call gone, what it remembers of the
+items it saw and which versions get their files is one rule for every platform
+(:mod:`archive_lib.connectors.walk`).
 
 Errors that end the walk are raised: :class:`~archive_lib.errors.AuthError` (bad token;
 :class:`~archive_lib.errors.TokenExpiredError` when the platform says it expired),
@@ -39,8 +42,10 @@ To add a platform: subclass nothing, implement :class:`Connector` in
 ``archive_lib/connectors/<platform>.py``, build every request through the given
 :class:`~archive_lib.connectors.http.HttpClient` (so it is recorded, redacted and rate-limited),
 put every platform value that goes into a URL path through
-:func:`~archive_lib.connectors.paths.segment`, download media through :class:`MediaArchiver`,
-and register the module in
+:func:`~archive_lib.connectors.paths.segment`, follow the walk rule of
+:mod:`archive_lib.connectors.walk` (confirm deletions with its :func:`~.walk.confirm`, remember
+what was seen with its :class:`~.walk.SeenTonight`, get files through :class:`MediaArchiver` with
+its :func:`~.walk.with_files`), and register the module in
 :data:`archive_lib.connectors.PLATFORMS`.
 """
 
@@ -50,7 +55,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -59,7 +64,77 @@ from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 
 if TYPE_CHECKING:
     from archive_lib.connectors.http import HttpClient
-    from archive_lib.metadata.state import KnownState
+
+
+class KnownItemView(Protocol):
+    """The latest archived version of one item, in the fields a connector compares.
+
+    Its id and type (``post`` or ``comment``), its thread (``post_id``), whether the account
+    wrote it, when it was created (UTC; ``None`` where that could not be read), its content digest
+    (:func:`content_digest`), whether the latest version records it as gone (``deleted``), and
+    when its author wrote that version (``version_time``: edited, else created).
+    """
+
+    @property
+    def item_id(self) -> str: ...
+
+    @property
+    def item_type(self) -> str: ...
+
+    @property
+    def post_id(self) -> str: ...
+
+    @property
+    def author_is_account(self) -> bool: ...
+
+    @property
+    def created_at(self) -> dt.datetime | None: ...
+
+    @property
+    def content_sha256(self) -> str: ...
+
+    @property
+    def deleted(self) -> bool: ...
+
+    @property
+    def version_time(self) -> dt.datetime | None: ...
+
+
+class KnownView(Protocol):
+    """What a connector may ask of what the archive already holds for the account.
+
+    The capture core passes its state of the account in (see
+    :class:`archive_lib.metadata.state.KnownState`); a connector reads it only through these
+    questions, so connectors never depend on how or where the archive is stored.
+    """
+
+    @property
+    def high_water(self) -> str | None:
+        """The listing's high-water mark of the last successful night, as the connector wrote it."""
+        ...
+
+    @property
+    def items(self) -> Mapping[str, KnownItemView]:
+        """Every item the state has read so far, by id."""
+        ...
+
+    def latest(self, item_id: str, created_at: dt.datetime | None = None) -> KnownItemView | None:
+        """The latest archived version of ``item_id``; give ``created_at`` for an item that may be
+        older than the re-check window, so it is looked for where it can be."""
+        ...
+
+    def thread(self, post_id: str) -> Iterable[KnownItemView]:
+        """The archived items of the thread rooted at ``post_id`` (deleted ones included)."""
+        ...
+
+    def below(self, item_id: str) -> Iterable[str]:
+        """Ids of every archived item in the branch below ``item_id``."""
+        ...
+
+    def account_items_since(self, moment: dt.datetime) -> Iterable[KnownItemView]:
+        """Live items written by the account itself, created at or after ``moment`` (or at an
+        unknown time)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +146,7 @@ class CapturePlan:
     recheck_from: dt.datetime  # items created at or after this are re-checked tonight (UTC)
     capture_from: dt.datetime | None  # nothing older is captured (active_from), UTC
     capture_until: dt.datetime | None  # nothing newer is captured (end of active_to), UTC
-    known: KnownState
+    known: KnownView
 
     @property
     def first_night(self) -> bool:

@@ -34,30 +34,21 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from archive_lib.clock import parse_utc
-from archive_lib.connectors.base import (
-    CapturePlan,
-    Gone,
-    HighWater,
-    Incomplete,
-    MediaArchiver,
-    Note,
-    Observation,
-    Seen,
-    ThreadChecked,
-    Trouble,
-    content_digest,
-)
+from archive_lib.connectors import walk
+from archive_lib.connectors.base import HighWater, Incomplete, Note, Seen, ThreadChecked, content_digest
 from archive_lib.connectors.http import HttpClient, PageTrail, Response
+from archive_lib.connectors.idset import IdSet
 from archive_lib.connectors.paths import segment
-from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.metadata.state import KnownState
+from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.base import CapturePlan, KnownView, MediaArchiver, Observation
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +80,10 @@ class BlueskyConnector:
         self.xrpc = f"{(account.api_base or DEFAULT_API_BASE).rstrip('/')}/xrpc"
         self.did = ""
         self.plan: CapturePlan
-        self.known: KnownState
-        self.threads_read: set[str] = set()
-        self.seen_tonight: set[str] = set()
+        self.known: KnownView
+        self.threads_read = IdSet()
+        # Asked only about the account's posts and replies (its listing, its archived items).
+        self.seen_tonight = walk.SeenTonight("the account's items")
         self.unknown_embeds: Counter[str] = Counter()
 
     # -- the walk -------------------------------------------------------------------------
@@ -121,7 +113,11 @@ class BlueskyConnector:
         if self.unknown_embeds:
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self.unknown_embeds.items()))
             yield Note(f"embeds of a type this archive does not know were kept by name only: {kinds}")
-        yield from self._confirm_missing_own(listed)
+        yield from walk.confirm_unlisted(
+            walk.unlisted(self.known, plan, listed, self.seen_tonight),
+            self._look_up,
+            lambda post_id: self._confirm(walk.live_items(self.known, post_id) - {post_id}),
+        )
         if newest is not None:
             yield HighWater(newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         elif self.known.high_water:
@@ -144,13 +140,9 @@ class BlueskyConnector:
         return did
 
     def _listing(self) -> Iterator[_Fetched]:
+        """The account's own posts and replies, newest first, down to where tonight's walk may stop."""
         plan = self.plan
-        stop = plan.capture_from
-        if plan.known.high_water is not None:
-            # Down to the older of the last night's newest item and the window's start, so
-            # nights that did not run leave no gap.
-            floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
-            stop = max(stop, floor) if stop else floor
+        stop = walk.listing_stop(plan)
         cursor: str | None = None
         trail = PageTrail("getAuthorFeed")
         seen: set[str] = set()
@@ -208,23 +200,18 @@ class BlueskyConnector:
 
     def _thread(self, root_uri: str) -> Iterator[Observation]:
         """A post of the account and every reply below it, read once a night."""
-        if root_uri in self.threads_read:
+        if not self.threads_read.add(root_uri):
             return
-        self.threads_read.add(root_uri)
-        try:
-            got = self._thread_json(root_uri)
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"thread {root_uri}: {exc}")
-            return
+        got = yield from walk.attempt(f"thread {root_uri}", self._thread_json, root_uri)
         if got is None:
-            return  # gone since the listing: the deletion check decides
+            return  # failed, or gone since the listing: the deletion check decides
         thread, record = got
         if not _is(thread, "threadViewPost"):
             yield Incomplete(f"thread {root_uri}: the AppView shows it as {thread.get('$type')}")
             return
         walked = _Walk()
         yield from self._node(thread, record, "post", root_uri, walked)
-        yield from self._after_walk(root_uri, walked, self._known_thread(root_uri))
+        yield from self._after_walk(root_uri, walked, walk.live_items(self.known, root_uri))
 
     def _reply(self, fetched: _Fetched) -> Iterator[Observation]:
         """An answer of the account that no thread read tonight showed."""
@@ -236,20 +223,13 @@ class BlueskyConnector:
             yield from self._thread(root_uri)  # an older thread of the account: read it whole
             if uri in self.seen_tonight:
                 return
-        try:
-            got = self._thread_json(uri)
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"branch of reply {uri}: {exc}")
-            return
+        got = yield from walk.attempt(f"branch of reply {uri}", self._thread_json, uri)
         if got is None:
             return
         thread, record = got
         walked = _Walk()
         yield from self._node(thread, record, "comment", root_uri, walked)
-        below = {
-            i for i in self.known.below(uri) if (k := self.known.latest(i)) is not None and not k.deleted
-        }
-        yield from self._after_walk(root_uri, walked, below)
+        yield from self._after_walk(root_uri, walked, walk.live_below(self.known, uri))
 
     def _node(
         self, node: Json, record: RecordRef, kind: ItemType, root_uri: str, walked: _Walk
@@ -292,31 +272,19 @@ class BlueskyConnector:
             )
         yield ThreadChecked(root_uri, walked.reported)
 
-    def _known_thread(self, root_uri: str) -> set[str]:
-        return {k.item_id for k in self.known.thread(root_uri) if not k.deleted}
+    # -- deletions (the rule is :mod:`.walk`'s) ---------------------------------------------
 
-    # -- deletions ------------------------------------------------------------------------
+    def _confirm(self, uris: set[str]) -> Iterator[Observation]:
+        """Look up posts a complete walk lacked, in URI order."""
+        return walk.confirm(uris, self._look_up)
 
-    def _confirm_missing_own(self, listed: set[str]) -> Iterator[Observation]:
-        until = self.plan.capture_until
-        for known in self.known.account_items_since(self.plan.recheck_from):
-            if known.item_id in listed or known.item_id in self.seen_tonight:
-                continue
-            if until and known.created_at is not None and known.created_at >= until:
-                continue
-            gone = yield from self._confirm({known.item_id})
-            if gone and known.item_type == "post":
-                yield from self._confirm(self._known_thread(known.item_id) - {known.item_id})
-
-    def _confirm(self, uris: set[str]) -> Generator[Observation, None, bool]:
-        """Look up items a complete walk lacked; only ``NotFound`` makes them deleted."""
-        gone = False
-        for uri in sorted(uris):
+    def _look_up(self, uris: list[str]) -> Iterator[walk.Answer]:
+        """``getPostThread`` at depth 0 for each: only 400 ``NotFound`` says it is gone."""
+        for uri in uris:
             response = self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": 0, "parentHeight": 0})
             data = response.json_object()
             if response.status == 400 and data.get("error") == "NotFound":
-                gone = True
-                yield Gone(uri, response.record)
+                yield walk.Absent(uri, response.record)
                 continue
             if response.status == 400:
                 raise ProtocolError(f"getPostThread {uri}: {data.get('error')}: {data.get('message')}")
@@ -326,16 +294,15 @@ class BlueskyConnector:
             if _is(thread, "threadViewPost") and post is not None and known is not None:
                 item_type: ItemType = "post" if known.item_type == "post" else "comment"
                 yield from self._item(_Fetched(post, response.record), item_type, known.post_id)
-        return gone
 
     # -- items ----------------------------------------------------------------------------
 
     def _item(self, fetched: _Fetched, item_type: ItemType, root_uri: str) -> Iterator[Observation]:
         snapshot = self._snapshot(fetched, item_type, root_uri)
-        self.seen_tonight.add(snapshot.item_id)
         known = self.known.latest(snapshot.item_id, snapshot.created_at)
-        if known is None or known.deleted or known.content_sha256 != snapshot.content_sha256:
-            snapshot = self._with_files(snapshot)
+        self.seen_tonight.saw(snapshot, known)
+        if walk.becomes_version(known, snapshot):
+            snapshot = walk.with_files(snapshot, self.media, only_with_url=True)
         yield Seen(snapshot)
 
     def _created(self, view: Json, fields: Fields | None = None) -> dt.datetime | None:
@@ -452,15 +419,6 @@ class BlueskyConnector:
             self.unknown_embeds[raw_type] += 1
             yield MediaFile(f"embed:{raw_type}", raw_type, None, None)
 
-    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
-        if not any(m.url for m in snapshot.media):
-            return snapshot
-        files = tuple(
-            self.media.fetch(m.media_id, m.media_type, m.url, m.description) if m.url else m
-            for m in snapshot.media
-        )
-        return dataclasses.replace(snapshot, media=files)
-
 
 @dataclass
 class _Walk:
@@ -541,11 +499,3 @@ def _ok(response: Response) -> Json:
     if response.status == 400:
         raise ProtocolError(f"{response.where}: {data.get('error')}: {data.get('message')}")
     return data
-
-
-def _moment(value: str) -> dt.datetime | None:
-    """A high-water mark written by this connector (an ISO time), or None."""
-    try:
-        return parse_utc(value)
-    except ValueError:
-        return None

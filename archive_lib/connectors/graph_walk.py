@@ -12,6 +12,9 @@ to confirm:
 * after a complete thread, archived comments it no longer held are looked up; after the
   complete listing, archived posts it no longer held are (and, when gone, their comments);
 * nothing is looked up, and so nothing is marked deleted, after a failed or throttled walk.
+
+The deletion and media rules are every platform's (:mod:`archive_lib.connectors.walk`); the feed
+is read whole every night, so no item needs remembering as seen beyond its own thread.
 """
 
 from __future__ import annotations
@@ -19,20 +22,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Generator, Iterator
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from archive_lib.connectors.base import (
-    CapturePlan,
-    Gone,
-    HighWater,
-    Incomplete,
-    MediaArchiver,
-    Observation,
-    Seen,
-    ThreadChecked,
-    Trouble,
-)
+from archive_lib.connectors import walk
+from archive_lib.connectors.base import HighWater, Incomplete, Seen, ThreadChecked, Trouble
 from archive_lib.connectors.graph import (
     PAGE_SIZE,
     GraphObjectGone,
@@ -45,8 +39,10 @@ from archive_lib.connectors.graph import (
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import MissingTokenError, ProtocolError, TransientPlatformError
-from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, ItemType, RecordRef
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.base import CapturePlan, KnownView, MediaArchiver, Observation
 
 log = logging.getLogger(__name__)
 Node = dict[str, Any]
@@ -69,7 +65,7 @@ class GraphWalk:
         self.authenticated = authenticated
         self.api = account.api_base.rstrip("/")
         self.plan: CapturePlan
-        self.known: KnownState
+        self.known: KnownView
         self.unreadable = 0  # objects without a usable id, tonight
 
     # -- what a platform provides ---------------------------------------------------------
@@ -149,8 +145,8 @@ class GraphWalk:
             before = known.version_time
             when = edit_time if edit_time and (before is None or edit_time > before) else snap.record.date
             snap = dataclasses.replace(snap, edited_at=max(when, before) if before else when)
-        if known is None or known.deleted or known.content_sha256 != snap.content_sha256:
-            snap = self._with_files(snap)
+        if walk.becomes_version(known, snap):
+            snap = walk.with_files(snap, self.media)
         yield Seen(snap)
 
     def needs_thread(self, post: Node, snap: ItemSnapshot, was_known: bool) -> bool:
@@ -161,7 +157,8 @@ class GraphWalk:
         return reported is None or reported != len(self.live_comments(snap.item_id))
 
     def live_comments(self, post_id: str) -> set[str]:
-        return {k.item_id for k in self.known.thread(post_id) if k.item_type == "comment" and not k.deleted}
+        """Archived comments of ``post_id`` not recorded as gone."""
+        return walk.live_items(self.known, post_id, kind="comment")
 
     def read_thread(self, post: Node, record: RecordRef) -> Iterator[Observation]:
         """Every comment of ``post``; the archived ones it no longer shows are looked up."""
@@ -190,46 +187,48 @@ class GraphWalk:
         yield from self.confirm(self.live_comments(post_id) - seen, "comment", post_id)
         yield ThreadChecked(post_id, reported if reported is not None else self.reported_comments(post))
 
-    def confirm(
-        self, item_ids: set[str], item_type: ItemType, post_id: str
-    ) -> Generator[Observation, None, set[str]]:
-        """Look up items a complete walk lacked; Graph's 100/33 makes them ``Gone``."""
-        gone: set[str] = set()
+    def confirm(self, item_ids: set[str], item_type: ItemType, post_id: str) -> Iterator[Observation]:
+        """Look up items a complete walk lacked, in id order."""
+        return walk.confirm(item_ids, self.look_up(item_type, post_id))
+
+    def look_up(self, item_type: ItemType, post_id: str | None = None) -> walk.Lookup:
+        """Graph's lookup of posts, or of comments of ``post_id``: error 100/33 says one is gone;
+        any other error is trouble for the night, never a deletion."""
         fields = self.post_fields if item_type == "post" else self.comment_fields
-        for item_id in sorted(item_ids):
-            try:
-                data, record = node(self.http, f"{self.api}/{segment(item_id)}", {"fields": fields})
-            except GraphObjectGone as exc:
-                assert exc.record is not None  # a Gone always carries its evidence
-                gone.add(item_id)
-                yield Gone(item_id, exc.record)
-                continue
-            except (TransientPlatformError, ProtocolError) as exc:
-                yield Trouble(f"lookup of {item_id}: {exc}")
-                continue
-            # Asked for by its id: recorded under it, whatever the object says its id is.
-            snap = self.snapshot({**data, "id": item_id}, record, item_type, post_id)
-            if self.in_scope(snap.created_at):
-                yield from self.item(snap)
-        return gone
+
+        def look_up(item_ids: list[str]) -> Iterator[walk.Answer]:
+            for item_id in item_ids:
+                try:
+                    data, record = node(self.http, f"{self.api}/{segment(item_id)}", {"fields": fields})
+                except GraphObjectGone as exc:
+                    assert exc.record is not None  # a Gone always carries its evidence
+                    yield walk.Absent(item_id, exc.record)
+                    continue
+                except (TransientPlatformError, ProtocolError) as exc:
+                    yield Trouble(f"lookup of {item_id}: {exc}")
+                    continue
+                # Asked for by its id: recorded under it, whatever the object says its id is.
+                snap = self.snapshot({**data, "id": item_id}, record, item_type, post_id or item_id)
+                if self.in_scope(snap.created_at):
+                    yield from self.item(snap)
+
+        return look_up
 
     def confirm_posts(self, listed: set[str]) -> Iterator[Observation]:
         """Archived posts that the complete listing lacked, and the comments of those gone."""
-        missing = {
-            k.item_id
-            for k in self.known.items.values()
-            if k.item_type == "post"
-            and not k.deleted
-            and k.item_id not in listed
-            and self.in_scope(k.created_at)
-        }
-        for post_id in sorted(missing):
-            gone = yield from self.confirm({post_id}, "post", post_id)
-            if gone:
-                yield from self.confirm(self.live_comments(post_id), "comment", post_id)
-
-    def _with_files(self, snap: ItemSnapshot) -> ItemSnapshot:
-        if not snap.media:
-            return snap
-        files = tuple(self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snap.media)
-        return dataclasses.replace(snap, media=files)
+        missing = sorted(
+            (
+                k
+                for k in self.known.items.values()
+                if k.item_type == "post"
+                and not k.deleted
+                and k.item_id not in listed
+                and self.in_scope(k.created_at)
+            ),
+            key=lambda k: k.item_id,
+        )
+        yield from walk.confirm_unlisted(
+            missing,
+            self.look_up("post"),
+            lambda post_id: self.confirm(self.live_comments(post_id), "comment", post_id),
+        )

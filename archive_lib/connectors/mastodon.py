@@ -32,37 +32,30 @@ Known blind spot: replies from other servers that this instance never fetched ar
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from archive_lib.connectors.base import (
-    CapturePlan,
-    Gone,
-    HighWater,
-    Incomplete,
-    MediaArchiver,
-    Observation,
-    Seen,
-    ThreadChecked,
-    Trouble,
-    content_digest,
-)
+from archive_lib.connectors import walk
+from archive_lib.connectors.base import HighWater, Incomplete, Seen, ThreadChecked, content_digest
 from archive_lib.connectors.http import HttpClient, PageTrail
+from archive_lib.connectors.idset import IdSet
 from archive_lib.connectors.mastodon_refresh import HEADER as REFRESH
 from archive_lib.connectors.mastodon_refresh import RefreshBudget
 from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
+from archive_lib.connectors.mastodon_replies import ReplyLedger
 from archive_lib.connectors.paths import segment
-from archive_lib.errors import AccountNotFoundError, ProtocolError, TransientPlatformError
-from archive_lib.metadata.state import KnownState
+from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, dicts, ident, mapping, moment
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.base import CapturePlan, KnownView, MediaArchiver, Observation
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +98,13 @@ class MastodonConnector:
         self.media = media
         self.api = f"{account.api_base.rstrip('/')}/api/v1"
         self.me = ""
-        self.threads_read: set[str] = set()
-        self.expanded: set[str] = set()  # statuses whose context was read tonight
-        self.reply_counts: dict[str, int] = {}
-        self.children_seen: dict[str, set[str]] = defaultdict(set)
-        self.post_of: dict[str, str] = {}
+        self.threads_read = IdSet()
+        self.expanded = IdSet()  # statuses whose context was read tonight
+        self.ledger = ReplyLedger()
         self.plan: CapturePlan
-        self.known: KnownState
-        self.seen_tonight: set[str] = set()
+        self.known: KnownView
+        # Every status: an answer of the account in its own thread asks about its ancestors, anyone's.
+        self.seen_tonight = walk.SeenTonight("every item")
         self.unreadable = 0  # statuses without a usable id, tonight
         self.still_refreshing: dict[str, float] = {}  # status id -> seconds waited in vain
         self.refresh_budget: RefreshBudget
@@ -123,7 +115,7 @@ class MastodonConnector:
         self.plan, self.known = plan, plan.known
         self.refresh_budget = RefreshBudget(lambda seconds: self.http.wait(seconds, self.api))
         self.me = self._lookup_account()
-        listed: set[str] = set()
+        listed = IdSet()
         replies: list[_Fetched] = []
         newest = plan.known.high_water
         for fetched in self._listing():
@@ -136,15 +128,21 @@ class MastodonConnector:
             if status["in_reply_to_id"] is None:
                 yield from self._item(fetched, "post", status["id"])
                 yield from self._thread(fetched.status)
+                self.ledger.settle(keep=self.still_refreshing)
             else:
                 replies.append(fetched)
         for fetched in reversed(replies):  # oldest first: earlier answers often open the thread
             if fetched.status["id"] not in self.seen_tonight:
                 yield from self._reply(fetched)
+                self.ledger.settle(keep=self.still_refreshing)
         yield from self._complete_threads()
         yield from self._gaps()
         yield from self._refreshing()
-        yield from self._confirm_missing_own(listed)
+        yield from walk.confirm_unlisted(
+            walk.unlisted(self.known, plan, listed, self.seen_tonight),
+            self._look_up,
+            lambda post_id: self._confirm(walk.live_items(self.known, post_id) - {post_id}),
+        )
         if self.unreadable:
             yield Incomplete(
                 f"{self.unreadable} statuses without a usable id were kept in the WARC records only"
@@ -216,21 +214,15 @@ class MastodonConnector:
     def _thread(self, root: Status) -> Iterator[Observation]:
         """A post of the account and every reply below it, read once a night."""
         root_id = root["id"]
-        if root_id in self.threads_read:
+        if not self.threads_read.add(root_id):
             return
-        self.threads_read.add(root_id)
-        try:
-            descendants = self._descendants(root)
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"thread {root_id}: {exc}")
-            return
+        descendants = yield from walk.attempt(f"thread {root_id}", self._descendants, root)
         if descendants is None:
-            return  # the post went between the listing and now; the next night confirms it
+            return  # failed, or the post went between the listing and now (the next night confirms it)
         for fetched in descendants:
             yield from self._item(fetched, "comment", root_id)
-        seen = {f.status["id"] for f in descendants} | {root_id}
-        expected = {k.item_id for k in self.known.thread(root_id) if not k.deleted} - seen
-        yield from self._confirm(expected)
+        shown = {f.status["id"] for f in descendants} | {root_id}
+        yield from self._confirm(walk.live_items(self.known, root_id) - shown)
         yield ThreadChecked(root_id)
 
     def _reply(self, reply: _Fetched) -> Iterator[Observation]:
@@ -242,11 +234,7 @@ class MastodonConnector:
         it in the account's thread, and the branch below it are captured.
         """
         reply_id = reply.status["id"]
-        try:
-            context = self._context(reply_id)
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"thread of reply {reply_id}: {exc}")
-            return
+        context = yield from walk.attempt(f"thread of reply {reply_id}", self._context, reply_id)
         if context is None:
             return
         data, record = context
@@ -267,15 +255,14 @@ class MastodonConnector:
         else:
             post_id = root["id"] if root is not None else str(reply.status["in_reply_to_id"])
         yield from self._item(reply, "comment", post_id)
-        try:
-            branch = self._descendants(reply.status, first=(data, record)) or []
-        except (TransientPlatformError, ProtocolError) as exc:
-            yield Trouble(f"branch of reply {reply_id}: {exc}")
+        what = f"branch of reply {reply_id}"
+        branch = yield from walk.attempt(what, self._descendants, reply.status, first=(data, record))
+        if branch is None:
             return
         for fetched in branch:
             yield from self._item(fetched, "comment", post_id)
-        seen = {f.status["id"] for f in branch}
-        yield from self._confirm(self._known_below(reply_id) - seen)
+        shown = {f.status["id"] for f in branch}
+        yield from self._confirm(walk.live_below(self.known, reply_id) - shown)
         yield ThreadChecked(post_id)
 
     def _complete_threads(self) -> Iterator[Observation]:
@@ -284,31 +271,27 @@ class MastodonConnector:
         Answers found through the account's own replies can reveal statuses that the thread's
         first context had cut off; their other replies are only reachable from them.
         """
-        while pending := [
-            s
-            for s, count in self.reply_counts.items()
-            if s not in self.expanded and count > len(self.children_seen.get(s, ()))
-        ]:
+        while pending := [s for s, _, _ in self.ledger.owed() if s not in self.expanded]:
             for status_id in pending:
                 self.expanded.add(status_id)
-                try:
-                    context = self._context(status_id)
-                except (TransientPlatformError, ProtocolError) as exc:
-                    yield Trouble(f"replies below {status_id}: {exc}")
-                    continue
+                context = yield from walk.attempt(f"replies below {status_id}", self._context, status_id)
                 if context is None:
                     continue
                 data, record = context
                 for status in self._statuses(data.get("descendants")):
-                    yield from self._item(_Fetched(status, record), "comment", self.post_of[status_id])
+                    yield from self._item(_Fetched(status, record), "comment", self._post_of(status_id))
+
+    def _post_of(self, status_id: str) -> str:
+        """The thread of a status owed replies (the ledger keeps those until the night ends)."""
+        post_id = self.ledger.post_of(status_id)
+        assert post_id is not None
+        return post_id
 
     def _gaps(self) -> Iterator[Observation]:
         """Replies the platform counts but never showed tonight, one warning per thread."""
         missing: dict[str, list[str]] = defaultdict(list)
-        for status_id, count in self.reply_counts.items():
-            short = count - len(self.children_seen.get(status_id, ()))
-            if short > 0:
-                missing[self.post_of[status_id]].append(f"{short} below {status_id}")
+        for status_id, short, post_id in self.ledger.owed():
+            missing[post_id].append(f"{short} below {status_id}")
         for post_id, parts in sorted(missing.items()):
             yield Incomplete(
                 f"thread {post_id}: Mastodon counts public replies it did not return ({', '.join(parts)}); "
@@ -319,18 +302,14 @@ class MastodonConnector:
         """Contexts the server was still completing when tonight's waits were spent."""
         by_thread: dict[str, list[str]] = defaultdict(list)
         for status_id, waited in sorted(self.still_refreshing.items()):
-            by_thread[self.post_of.get(status_id, status_id)].append(f"{status_id} after {waited:.0f} s")
+            post_id = self.ledger.post_of(status_id)
+            by_thread[status_id if post_id is None else post_id].append(f"{status_id} after {waited:.0f} s")
         for post_id, parts in sorted(by_thread.items()):
             yield Incomplete(
                 f"thread {post_id}: Mastodon was still fetching replies from other servers "
                 f"(Mastodon-Async-Refresh) when the archive stopped waiting ({', '.join(parts)}); "
                 "the replies it had are archived, and the thread is read again on later nights"
             )
-
-    def _known_below(self, item_id: str) -> set[str]:
-        """Archived live items in the branch below ``item_id``."""
-        below = self.known.below(item_id)
-        return {i for i in below if (k := self.known.latest(i)) is not None and not k.deleted}
 
     def _context(self, status_id: str) -> tuple[dict[str, Any], RecordRef] | None:
         """The context of ``status_id``, read again while the server fetches remote replies
@@ -401,33 +380,18 @@ class MastodonConnector:
                 short[status["id"]] = missing
         return short
 
-    # -- deletions ------------------------------------------------------------------------
+    # -- deletions (the rule is :mod:`.walk`'s) ---------------------------------------------
 
-    def _confirm_missing_own(self, listed: set[str]) -> Iterator[Observation]:
-        """The account's archived statuses in the window that the complete listing lacked."""
-        until = self.plan.capture_until
-        for known in self.known.account_items_since(self.plan.recheck_from):
-            if known.item_id in listed or known.item_id in self.seen_tonight:
-                continue
-            if until and known.created_at is not None and known.created_at >= until:
-                continue
-            gone = yield from self._confirm({known.item_id})
-            if gone and known.item_type == "post":
-                rest = {
-                    k.item_id
-                    for k in self.known.thread(known.item_id)
-                    if not k.deleted and k.item_id != known.item_id
-                }
-                yield from self._confirm(rest)
+    def _confirm(self, item_ids: set[str]) -> Iterator[Observation]:
+        """Look up statuses missing from a complete walk, in id order."""
+        return walk.confirm(item_ids, self._look_up, order=_id_key)
 
-    def _confirm(self, item_ids: set[str]) -> Generator[Observation, None, bool]:
-        """Look up items missing from a complete walk; yield Gone only for a 404/410."""
-        gone = False
-        for item_id in sorted(item_ids, key=_id_key):
+    def _look_up(self, item_ids: list[str]) -> Iterator[walk.Answer]:
+        """``statuses/:id`` for each: 404 or 410 says it is gone; a public status is seen again."""
+        for item_id in item_ids:
             response = self.http.get(f"{self.api}/statuses/{segment(item_id)}")
             if response.status in (404, 410):
-                gone = True
-                yield Gone(item_id, response.record)
+                yield walk.Absent(item_id, response.record)
                 continue
             status = _status(response.json_object())
             known = self.known.latest(item_id)
@@ -437,7 +401,6 @@ class MastodonConnector:
                     known.item_type,  # type: ignore[arg-type]
                     known.post_id,
                 )
-        return gone
 
     # -- items ----------------------------------------------------------------------------
 
@@ -450,21 +413,18 @@ class MastodonConnector:
         if self.plan.capture_from and created is not None and created < self.plan.capture_from:
             return
         status_id = status["id"]
-        self.seen_tonight.add(status_id)
-        self.reply_counts[status_id] = status["replies_count"]
-        self.post_of[status_id] = post_id
-        if status["in_reply_to_id"] is not None:
-            self.children_seen[status["in_reply_to_id"]].add(status_id)
+        self.ledger.saw(status_id, post_id, status["replies_count"], status["in_reply_to_id"])
         current = self._snapshot(status, status, fetched.record, item_type, post_id)
+        self.seen_tonight.saw(current)
         known = self.known.latest(status_id, created)
-        if known is not None and not known.deleted and known.content_sha256 == current.content_sha256:
+        if not walk.becomes_version(known, current):
             yield Seen(current)
             return
         if status.get("edited_at") and (known is None or not known.deleted):
             # Earlier versions the archive lacks; an item back from the dead is just seen again.
             since = known.version_time if known is not None else None
             yield from self._history(status, item_type, post_id, since)
-        yield Seen(self._with_files(current))
+        yield Seen(walk.with_files(current, self.media))
 
     def _history(
         self, status: Status, item_type: ItemType, post_id: str, since: dt.datetime | None
@@ -485,7 +445,8 @@ class MastodonConnector:
             when = moment(version["edited_at"]) or _created(status)
             if since is not None and when is not None and when <= since:
                 continue
-            yield Seen(self._with_files(self._snapshot(version, status, response.record, item_type, post_id)))
+            snapshot = self._snapshot(version, status, response.record, item_type, post_id)
+            yield Seen(walk.with_files(snapshot, self.media))
 
     def _snapshot(
         self,
@@ -498,7 +459,7 @@ class MastodonConnector:
         """The item as ``version`` (the status, or one state from its history) shows it.
 
         Attachments are described but not fetched: the digest does not depend on the files, so
-        only a version that is going to be archived needs :meth:`_with_files`.
+        only a version that is going to be archived needs them (:func:`.walk.with_files`).
         """
         fields = Fields()
         fields.unparsed.extend(status["_unparsed"])
@@ -555,15 +516,6 @@ class MastodonConnector:
             url=url if isinstance(url, str) else None,
             description=description if isinstance(description, str) else None,
         )
-
-    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
-        """``snapshot`` with its attachment files archived (each file once)."""
-        if not snapshot.media:
-            return snapshot
-        files = tuple(
-            self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
-        )
-        return dataclasses.replace(snapshot, media=files)
 
 
 def _status(raw: object) -> Status | None:

@@ -29,24 +29,19 @@ the description and the thumbnail).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from archive_lib.clock import parse_utc
+from archive_lib.connectors import walk
 from archive_lib.connectors.base import (
-    CapturePlan,
-    Gone,
     HighWater,
     Incomplete,
-    MediaArchiver,
     Note,
-    Observation,
     QuotaUsed,
     Seen,
     ThreadChecked,
@@ -66,10 +61,12 @@ from archive_lib.errors import (
     TokenExpiredError,
     TransientPlatformError,
 )
-from archive_lib.metadata.state import KnownState
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 from archive_lib.text import html_to_text
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment
+
+if TYPE_CHECKING:
+    from archive_lib.connectors.base import CapturePlan, KnownView, MediaArchiver, Observation
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +152,9 @@ class YouTubeConnector:
         self.units = 0
         self.channel_id = ""
         self.plan: CapturePlan
-        self.known: KnownState
-        self.seen_tonight: set[str] = set()
+        self.known: KnownView
+        # Asked only about the channel's videos (the end-of-night check of its listing).
+        self.seen_tonight = walk.SeenTonight("the account's items")
         self.unreadable = 0  # comments without a usable id, tonight
 
     # -- the walk -------------------------------------------------------------------------
@@ -237,12 +235,7 @@ class YouTubeConnector:
     def _listing(self, uploads: str) -> tuple[list[str], dt.datetime | None]:
         """Video ids of the uploads playlist down to where tonight's walk may stop."""
         plan = self.plan
-        stop = plan.capture_from
-        if plan.known.high_water is not None:
-            # Down to the older of the last night's newest item and the window's start, so
-            # nights that did not run leave no gap.
-            floor = min(plan.recheck_from, _moment(plan.known.high_water) or plan.recheck_from)
-            stop = max(stop, floor) if stop else floor
+        stop = walk.listing_stop(plan)
         ids: list[str] = []
         newest: dt.datetime | None = None
         params: dict[str, str | int] = {
@@ -317,7 +310,7 @@ class YouTubeConnector:
         if published is None or self.plan.run_date - published.date() < dt.timedelta(days=FRESH_DAYS):
             return True
         count = _count((video.data.get("statistics") or {}).get("commentCount"))
-        archived = sum(1 for k in self.known.thread(video_id) if k.item_type == "comment" and not k.deleted)
+        archived = len(walk.live_items(self.known, video_id, kind="comment"))
         if count is not None and count != archived:
             return True
         return (zlib.crc32(video_id.encode()) + self.plan.run_date.toordinal()) % ROTATION_NIGHTS == 0
@@ -326,10 +319,10 @@ class YouTubeConnector:
 
     def _video(self, video: _Video) -> Iterator[Observation]:
         snapshot = self._video_snapshot(video.data, video.record)
-        self.seen_tonight.add(snapshot.item_id)
         known = self.known.latest(snapshot.item_id, snapshot.created_at)
-        if known is None or known.deleted or known.content_sha256 != snapshot.content_sha256:
-            snapshot = self._with_files(snapshot)
+        self.seen_tonight.saw(snapshot, known)
+        if walk.becomes_version(known, snapshot):
+            snapshot = walk.with_files(snapshot, self.media)
         yield Seen(snapshot)
 
     def _video_snapshot(self, data: Json, record: RecordRef) -> ItemSnapshot:
@@ -406,12 +399,6 @@ class YouTubeConnector:
             unparsed=tuple(fields.unparsed),
         )
 
-    def _with_files(self, snapshot: ItemSnapshot) -> ItemSnapshot:
-        files = tuple(
-            self.media.fetch(m.media_id, m.media_type, m.url, m.description) for m in snapshot.media
-        )
-        return dataclasses.replace(snapshot, media=files)
-
     # -- comments -------------------------------------------------------------------------
 
     def _comments(self, video: _Video) -> Iterator[Observation]:
@@ -430,11 +417,7 @@ class YouTubeConnector:
         except (TransientPlatformError, ProtocolError) as exc:
             yield Trouble(f"comments of video {video_id}: {exc}")
             return
-        missing = {
-            k.item_id
-            for k in self.known.thread(video_id)
-            if k.item_type == "comment" and not k.deleted and k.item_id not in seen
-        }
+        missing = walk.live_items(self.known, video_id, kind="comment") - seen
         yield from self._confirm_comments(missing, video_id)
         reported = _count((video.data.get("statistics") or {}).get("commentCount"))
         yield ThreadChecked(video_id, reported)
@@ -484,14 +467,16 @@ class YouTubeConnector:
 
     def _comment(self, data: Json, video_id: str, record: RecordRef) -> Iterator[Observation]:
         snapshot = self._comment_snapshot(data, video_id, record)
-        self.seen_tonight.add(snapshot.item_id)
+        self.seen_tonight.saw(snapshot)
         yield Seen(snapshot)
 
-    # -- deletions ------------------------------------------------------------------------
+    # -- deletions (the rule is :mod:`.walk`'s) ---------------------------------------------
 
     def _confirm_comments(self, item_ids: Iterable[str], video_id: str) -> Iterator[Observation]:
-        """Look up comments a complete walk lacked; the ones the lookup lacks too are gone."""
-        for batch in _batches(sorted(item_ids), ID_BATCH):
+        """Look up comments a complete walk lacked, :data:`ID_BATCH` at a time in id order."""
+
+        def look_up(batch: list[str]) -> Iterator[walk.Answer]:
+            """``comments?id=``: a comment the answer leaves out is gone."""
             response = self._get(
                 "comments", {"part": "snippet", "id": ",".join(batch), "textFormat": "plainText"}
             )
@@ -499,39 +484,35 @@ class YouTubeConnector:
             for comment_id in batch:
                 if comment_id in found:
                     known = self.known.latest(comment_id)
-                    yield Seen(
-                        self._comment_snapshot(
-                            found[comment_id], known.post_id if known else video_id, response.record
-                        )
-                    )
+                    post_id = known.post_id if known else video_id
+                    yield Seen(self._comment_snapshot(found[comment_id], post_id, response.record))
                 else:
-                    yield Gone(comment_id, response.record)
+                    yield walk.Absent(comment_id, response.record)
+
+        return walk.confirm(item_ids, look_up, batch=ID_BATCH)
+
+    def _look_up_videos(self, batch: list[str]) -> Iterator[walk.Answer]:
+        """``videos?id=``: a video the answer leaves out is gone; one it holds is seen again."""
+        response = self._get("videos", {"part": VIDEO_PARTS, "id": ",".join(batch)})
+        found = {str(v["id"]): v for v in _items(response)}
+        for video_id in batch:
+            if video_id in found:
+                yield from self._video(_Video(found[video_id], response.record))
+            else:
+                yield walk.Absent(video_id, response.record)
 
     def _confirm_missing_videos(self, listed: set[str]) -> Iterator[Observation]:
         """The channel's archived videos in the window that the complete listing lacked."""
-        until = self.plan.capture_until
-        candidates = sorted(
-            k.item_id
-            for k in self.known.account_items_since(self.plan.recheck_from)
-            if k.item_type == "post"
-            and k.item_id not in listed
-            and k.item_id not in self.seen_tonight
-            and not (until and k.created_at is not None and k.created_at >= until)
+        unlisted = walk.unlisted(self.known, self.plan, listed, self.seen_tonight)
+        candidates = sorted((k for k in unlisted if k.item_type == "post"), key=lambda k: k.item_id)
+        yield from walk.confirm_unlisted(
+            candidates,
+            self._look_up_videos,
+            lambda video_id: self._confirm_comments(
+                walk.live_items(self.known, video_id, kind="comment"), video_id
+            ),
+            batch=ID_BATCH,
         )
-        for batch in _batches(candidates, ID_BATCH):
-            response = self._get("videos", {"part": VIDEO_PARTS, "id": ",".join(batch)})
-            found = {str(v["id"]): v for v in _items(response)}
-            for video_id in batch:
-                if video_id in found:
-                    yield from self._video(_Video(found[video_id], response.record))
-                    continue
-                yield Gone(video_id, response.record)
-                comments = {
-                    k.item_id
-                    for k in self.known.thread(video_id)
-                    if k.item_type == "comment" and not k.deleted
-                }
-                yield from self._confirm_comments(comments, video_id)
 
 
 def _items(response: Response) -> list[Json]:
@@ -558,11 +539,3 @@ def _count(value: object) -> int | None:
 def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
-
-
-def _moment(value: str) -> dt.datetime | None:
-    """A high-water mark written by this connector (an ISO time), or None."""
-    try:
-        return parse_utc(value)
-    except ValueError:
-        return None
