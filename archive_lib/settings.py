@@ -48,7 +48,7 @@ class Settings:
     @property
     def environ(self) -> Mapping[str, str]:
         """The environment the settings are read from (also for settings of other modules, such as
-        the HTTP bounds of :meth:`archive_lib.connectors.http.HttpPolicy.from_environ`)."""
+        the HTTP bounds of :meth:`archive_lib.connectors.policy.HttpPolicy.from_environ`)."""
         return os.environ if self._environ is None else self._environ
 
     def get(self, setting: Setting) -> str | None:

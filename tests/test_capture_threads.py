@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from archive_lib.connectors.http import HttpPolicy
+from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.layout import runs_key
 from archive_lib.metadata.runs import read_run_row
 from tests.fakes.mastodon import FakeMastodon

@@ -22,7 +22,7 @@ import pytest
 from archive_lib.capture.account import CaptureOptions
 from archive_lib.capture.night import NightResult, capture_night
 from archive_lib.connectors import youtube as yt
-from archive_lib.connectors.http import HttpPolicy
+from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.inventory import load_inventory
 from archive_lib.metadata.runs import read_run_row, runs_of_night
 from archive_lib.models import Inventory

@@ -19,7 +19,8 @@ import pytest
 import urllib3
 
 from archive_lib.connectors import graph
-from archive_lib.connectors.http import Backoff, HttpClient, HttpPolicy, Throttle
+from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.policy import Backoff, HttpPolicy, Throttle
 from archive_lib.errors import AccountNotFoundError, AuthError, ProtocolError, TokenExpiredError
 from archive_lib.models import Exchange, RecordRef
 from tests.fakes import graph_reference as ref

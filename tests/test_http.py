@@ -25,7 +25,8 @@ import pytest
 import urllib3
 
 from archive_lib import PRODUCT, __version__
-from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
+from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.policy import HttpPolicy, user_agent
 from archive_lib.errors import AuthError, ProtocolError, RateLimitedError, TransientPlatformError
 from archive_lib.models import Exchange, RecordRef
 from tests.fakes.mastodon import FakeMastodon

@@ -26,8 +26,9 @@ import pytest
 from archive_lib.capture.account import CaptureOptions, capture_account
 from archive_lib.clock import IdFactory, local_day_start
 from archive_lib.connectors.base import CapturePlan, MediaArchiver
-from archive_lib.connectors.http import HttpClient, HttpPolicy
+from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.mastodon import MastodonConnector
+from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.errors import (
     BodyTooLargeError,
     BudgetExhaustedError,

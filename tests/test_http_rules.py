@@ -17,15 +17,9 @@ from typing import Any
 
 import pytest
 
-from archive_lib.connectors.http import (
-    Backoff,
-    HttpClient,
-    HttpPolicy,
-    HttpRules,
-    Response,
-    Throttle,
-    Verdict,
-)
+from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.policy import Backoff, HttpPolicy, HttpRules, Throttle, Verdict
+from archive_lib.connectors.response import Response
 from archive_lib.errors import RateLimitedError, TokenExpiredError, TransientPlatformError
 from archive_lib.models import Exchange, RecordRef
 

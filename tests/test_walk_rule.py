@@ -16,7 +16,7 @@ import pytest
 
 from archive_lib.connectors import walk
 from archive_lib.connectors.base import CapturePlan, Gone, Observation, Seen, Trouble
-from archive_lib.connectors.http import HttpPolicy
+from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.errors import ProtocolError, TransientPlatformError
 from archive_lib.models import Account, ItemSnapshot, MediaFile, RecordRef
 from archive_lib.retention_classes import RetentionClass

@@ -28,7 +28,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive_lib import PRODUCT, __version__
 from archive_lib.clock import IdFactory
-from archive_lib.connectors.http import HttpClient, Response
+from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.response import Response
 from archive_lib.layout import warc_key
 from archive_lib.models import RecordRef
 from archive_lib.retention_classes import ObjectRetention

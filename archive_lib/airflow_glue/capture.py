@@ -19,7 +19,7 @@ from archive_lib.capture.account import CaptureOptions, capture_account
 from archive_lib.capture.host_order import spread_over_hosts
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.clock import stockholm_date
-from archive_lib.connectors.http import HttpPolicy
+from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.errors import ArchiveError, MissingTokenError
 from archive_lib.inventory import load_inventory
 from archive_lib.metadata.runs import runs_of_night

@@ -41,7 +41,8 @@ from archive_lib.connectors.base import (
     TokenHealth,
     Trouble,
 )
-from archive_lib.connectors.http import HttpClient, HttpPolicy, user_agent
+from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.policy import HttpPolicy, user_agent
 from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
 from archive_lib.logs import SECRETS
 from archive_lib.metadata.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest

@@ -16,7 +16,7 @@ from archive_lib.capture.night import NightResult, capture_night, select_account
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.cli.args import EXIT_FAILED, EXIT_OK, add_verbosity, date_arg, required
 from archive_lib.clock import SystemClock, stockholm_date
-from archive_lib.connectors.http import HttpPolicy
+from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.inert import terminal_text
 from archive_lib.inventory import MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory

@@ -209,7 +209,7 @@ class Connector(Protocol):
 
     platform: ClassVar[str]
     # Optional: ``http_rules: ClassVar[HttpRules]`` for platforms whose errors live in the body or
-    # whose credential is a query parameter (see :class:`~archive_lib.connectors.http.HttpRules`).
+    # whose credential is a query parameter (see :class:`~archive_lib.connectors.policy.HttpRules`).
 
     def __init__(
         self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool

@@ -40,9 +40,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from archive_lib.connectors import walk
 from archive_lib.connectors.base import HighWater, Incomplete, Note, Seen, ThreadChecked, content_digest
-from archive_lib.connectors.http import HttpClient, PageTrail, Response
+from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.idset import IdSet
+from archive_lib.connectors.pages import PageTrail
 from archive_lib.connectors.paths import segment
+from archive_lib.connectors.response import Response
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef
 from archive_lib.values import Fields, count, dicts, ident, mapping, moment

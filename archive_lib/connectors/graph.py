@@ -28,7 +28,10 @@ from typing import Any
 
 from archive_lib.connectors import GRAPH_API
 from archive_lib.connectors.base import TokenHealth
-from archive_lib.connectors.http import Backoff, HttpClient, HttpRules, PageTrail, Response, Throttle, Verdict
+from archive_lib.connectors.http import HttpClient
+from archive_lib.connectors.pages import PageTrail
+from archive_lib.connectors.policy import Backoff, HttpRules, Throttle, Verdict
+from archive_lib.connectors.response import Response
 from archive_lib.errors import (
     AccountNotFoundError,
     AuthError,

@@ -14,7 +14,7 @@ Retry and rate-limit policy live here and nowhere else:
 * ``404``/``410`` are answers, not failures: the caller decides (usually "deleted").
 
 Platforms that speak their errors in the body rather than the status (Graph API's error codes,
-YouTube's ``reason``) give :class:`HttpRules`: ``classify`` turns a failed response into a
+YouTube's ``reason``) give :class:`~.policy.HttpRules`: ``classify`` turns a failed response into a
 :class:`Throttle` (wait, then try again, as for a 429), a :class:`Backoff` (as for a 5xx) or an
 error to raise; ``pause_after`` reads usage headers of any response and says how long to wait
 before the next request (Graph's ``X-App-Usage``). Where the credential travels as a query
@@ -31,7 +31,7 @@ decoded up to ``max_decoded_bytes`` (:mod:`archive_lib.content_coding`, the same
 WARC writer's secret scan uses), the account's night makes at most ``max_requests`` requests
 and lasts at most ``max_night_seconds`` (waits for rate limits and backoff included),
 and a listing that offers a next page it offered before is a :class:`PaginationLoopError`
-(:class:`PageTrail`). A body cut off by a limit, the deadline or a broken connection is still
+(:class:`~.pages.PageTrail`). A body cut off by a limit, the deadline or a broken connection is still
 recorded, marked ``WARC-Truncated``, before the error is raised. Text quoted from responses
 in errors and log lines passes through ``scrub`` (the run's redactor) first.
 """
@@ -39,38 +39,27 @@ in errors and log lines passes through ``scrub`` (the run's redactor) first.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
 import random
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import IO, Any
+from collections.abc import Callable, Mapping
+from typing import IO
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from archive_lib import PRODUCT, __version__
-from archive_lib.clock import Clock, parse_utc
+from archive_lib.clock import Clock
 from archive_lib.connectors import deadline
-from archive_lib.content_coding import (
-    ACCEPT_ENCODING,
-    DEFAULT_LIMIT,
-    TooLargeError,
-    UndecodableError,
-    codings,
-    decoded_chunks,
-)
+from archive_lib.connectors.policy import Backoff, HttpPolicy, HttpRules, Throttle, user_agent
+from archive_lib.connectors.response import Response, error_text, reset_wait, retry_after, short_url
+from archive_lib.content_coding import ACCEPT_ENCODING
 from archive_lib.errors import (
     ArchiveError,
     AuthError,
     BodyTooLargeError,
     BudgetExhaustedError,
-    ConfigError,
-    PaginationLoopError,
     PlatformError,
     ProtocolError,
     RateLimitedError,
@@ -102,166 +91,6 @@ Recorder = Callable[[Exchange], RecordRef]
 SPOOL_BYTES = 8 * 1024 * 1024
 READ_BYTES = 64 * 1024
 _FOREVER = 1e8  # seconds: any wait a server names is cut to this before date arithmetic (about 3 years)
-_LAST_EPOCH = 253402300799.0  # 9999-12-31T23:59:59Z
-_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
-_REL = re.compile(r'rel\s*=\s*"?([^";]+)"?', re.I)
-
-
-def user_agent(contact: str | None = None) -> str:
-    """An honest User-Agent: the product, its version, and whom to contact."""
-    suffix = f"; +{contact}" if contact else ""
-    return f"{PRODUCT}/{__version__} (records archive{suffix})"
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    """Timeouts, retries and patience; the defaults suit a nightly batch."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    max_attempts: int = 5
-    backoff_base: float = 2.0
-    backoff_max: float = 120.0
-    max_rate_wait: float = 1000.0  # Mastodon's paging limit resets every 15 minutes
-    max_rate_retries: int = 20
-    max_redirects: int = 5
-    reset_margin: float = 1.0
-    request_deadline: float = 600.0  # one exchange in all: connecting, headers and body
-    max_body_bytes: int = 256 * 1024 * 1024  # as received (a video attachment fits)
-    max_decoded_bytes: int = DEFAULT_LIMIT  # after gzip/deflate
-    max_requests: int = 200_000  # one account's night; a first night of a large account fits
-    max_night_seconds: float = 5 * 3600.0  # one account's night, waits included
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> HttpPolicy:
-        """The defaults, with the bounds an operator set in the environment (:data:`LIMITS_ENV`)."""
-        changes: dict[str, float | int] = {}
-        for name, variable in LIMITS_ENV.items():
-            text = environ.get(variable, "").strip()
-            if not text:
-                continue
-            kind = type(getattr(cls, name))
-            try:
-                value = kind(text)
-            except ValueError:
-                value = 0
-            if not value > 0:
-                what = "number" if kind is float else "whole number"
-                raise ConfigError(f"${variable} must be a positive {what}, not {text[:20]!r}")
-            changes[name] = value
-        return cls(**changes)  # type: ignore[arg-type]
-
-
-#: The HTTP bounds an operator may change, by environment variable (README: "Bounds").
-LIMITS_ENV = {
-    "request_deadline": "ARCHIVE_REQUEST_DEADLINE",
-    "max_body_bytes": "ARCHIVE_MAX_BODY_BYTES",
-    "max_decoded_bytes": "ARCHIVE_MAX_DECODED_BYTES",
-    "max_requests": "ARCHIVE_MAX_REQUESTS",
-    "max_night_seconds": "ARCHIVE_MAX_NIGHT_SECONDS",
-}
-
-
-@dataclass(frozen=True)
-class Throttle:
-    """The platform asks us to slow down: wait ``wait`` seconds (None: back off) and try again."""
-
-    reason: str
-    wait: float | None = None
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """A transient failure: back off exponentially and try again, then give up as retryable."""
-
-    reason: str
-
-
-Verdict = Throttle | Backoff | ArchiveError
-
-
-@dataclass(frozen=True)
-class HttpRules:
-    """What one platform adds to the HTTP door; see the module docstring."""
-
-    classify: Callable[[Response], Verdict | None] | None = None  # None from it: the status rules
-    pause_after: Callable[[Response], float | None] | None = None
-    token_param: str | None = None
-
-
-class Response:
-    """A received response: its status, headers, the WARC pointer to it, and its body."""
-
-    def __init__(
-        self, exchange: Exchange, record: RecordRef, max_decoded_bytes: int = HttpPolicy.max_decoded_bytes
-    ) -> None:
-        self.exchange = exchange
-        self.record = record
-        self.status = exchange.status
-        self.url = exchange.url
-        self._limit = max_decoded_bytes
-        self._content: bytes | None = None
-
-    def header(self, name: str) -> str | None:
-        lower = name.lower()
-        for key, value in self.exchange.response_headers:
-            if key.lower() == lower:
-                return value
-        return None
-
-    @property
-    def content(self) -> bytes:
-        """The entity body with its content codings undone (see :mod:`archive_lib.content_coding`)."""
-        if self._content is None:
-            if self.exchange.truncated:
-                raise ProtocolError(f"{self.where}: the body was cut short ({self.exchange.truncated})")
-            body = self.exchange.body
-            body.seek(0)
-            try:
-                applied = codings(self.header("Content-Encoding"))
-                data = b"".join(decoded_chunks(_read_chunks(body), applied, self._limit))
-            except TooLargeError as exc:
-                raise BodyTooLargeError(f"{self.where}: {exc}") from exc
-            except UndecodableError as exc:
-                raise ProtocolError(f"{self.where}: {exc}") from exc
-            finally:
-                body.seek(0)
-            self._content = data
-        return self._content
-
-    @property
-    def where(self) -> str:
-        """The URL without its query (which may carry a credential): safe to put in a message."""
-        return _short(self.url)
-
-    def json_object(self) -> dict[str, Any]:
-        """The body as a JSON object; anything else is a :class:`ProtocolError`."""
-        data = self.json()
-        if not isinstance(data, dict):
-            raise ProtocolError(f"{self.where}: expected a JSON object")
-        return data
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.content)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested past any real API body
-            kind = self.header("Content-Type") or "no content type"
-            raise ProtocolError(
-                f"{self.where}: expected JSON, got {len(self.content)} bytes of {kind[:60]!r}"
-            ) from exc
-
-    def links(self) -> dict[str, str]:
-        """The RFC 8288 ``Link`` header as ``{rel: absolute URL}``."""
-        value = self.header("Link")
-        out: dict[str, str] = {}
-        if not value:
-            return out
-        for match in _LINK.finditer(value):
-            target, params = match.group(1), match.group(2)
-            for rel in _REL.findall(params):
-                for name in rel.split():
-                    out.setdefault(name.lower(), urljoin(self.url, target))
-        return out
 
 
 class HttpClient:
@@ -331,7 +160,7 @@ class HttpClient:
             if self.sent >= self._policy.max_requests:
                 raise BudgetExhaustedError(
                     f"this night's {self._policy.max_requests} requests for the account are spent;"
-                    f" not sent: {_short(url)}"
+                    f" not sent: {short_url(url)}"
                 )
             try:
                 response = self._send(url, accept, token_as)
@@ -361,7 +190,7 @@ class HttpClient:
             if status in (301, 302, 303, 307, 308) and response.header("Location"):
                 redirects += 1
                 if redirects > self._policy.max_redirects:
-                    raise ProtocolError(f"{_short(url)}: more than {self._policy.max_redirects} redirects")
+                    raise ProtocolError(f"{short_url(url)}: more than {self._policy.max_redirects} redirects")
                 url = sendable(urljoin(url, response.header("Location") or ""))
                 continue
             if status == 429:
@@ -369,16 +198,16 @@ class HttpClient:
                 self._rate_limited(url, response, rate_waits)
                 continue
             if status in (401, 403):
-                raise AuthError(f"HTTP {status} from {_short(url)}: {self._error_text(response)}")
+                raise AuthError(f"HTTP {status} from {short_url(url)}: {self._error_text(response)}")
             if status >= 500 or status == 408:
                 attempt += 1
                 self._backoff(url, attempt, f"HTTP {status}: {self._error_text(response)}")
                 continue
-            raise ProtocolError(f"HTTP {status} from {_short(url)}: {self._error_text(response)}")
+            raise ProtocolError(f"HTTP {status} from {short_url(url)}: {self._error_text(response)}")
 
     def _error_text(self, response: Response) -> str:
         """What the server said went wrong, short, with any credential replaced."""
-        return self._scrub(_error_text(response))
+        return self._scrub(error_text(response))
 
     def _send(self, url: str, accept: str, token_as: str | None = None) -> Response:
         headers = {
@@ -450,7 +279,9 @@ class HttpClient:
         self.requests += 1
         record = self._last_record = self._record(exchange)
         if truncated == "length":
-            raise BodyTooLargeError(f"{_short(url)}: the body is larger than {policy.max_body_bytes} bytes")
+            raise BodyTooLargeError(
+                f"{short_url(url)}: the body is larger than {policy.max_body_bytes} bytes"
+            )
         if truncated == "time":
             raise _Interrupted(f"the exchange outlasted the {policy.request_deadline:.0f} s deadline")
         if truncated:
@@ -478,14 +309,14 @@ class HttpClient:
         if self._clock.now() >= self._ends_at:
             raise BudgetExhaustedError(
                 f"this night's {self._policy.max_night_seconds:.0f} s for the account are spent;"
-                f" not sent: {_short(url)}"
+                f" not sent: {short_url(url)}"
             )
 
     def _sleep(self, url: str, seconds: float) -> None:
         """Wait, unless the wait would outlast the account's night (then it is over now)."""
         if self._clock.now() + dt.timedelta(seconds=min(seconds, _FOREVER)) > self._ends_at:
             raise BudgetExhaustedError(
-                f"waiting {seconds:.0f} s before {_short(url)} would outlast this night's"
+                f"waiting {seconds:.0f} s before {short_url(url)} would outlast this night's"
                 f" {self._policy.max_night_seconds:.0f} s for the account"
             )
         self._clock.sleep(seconds)
@@ -499,10 +330,10 @@ class HttpClient:
             return
         if wait > self._policy.max_rate_wait:
             raise RateLimitedError(
-                f"{_short(url)}: rate limit exhausted; it resets in {wait:.0f} s, "
+                f"{short_url(url)}: rate limit exhausted; it resets in {wait:.0f} s, "
                 f"longer than the {self._policy.max_rate_wait:.0f} s we wait"
             )
-        log.info("rate limit exhausted; waiting %.1f s for the reset before %s", wait, _short(url))
+        log.info("rate limit exhausted; waiting %.1f s for the reset before %s", wait, short_url(url))
         self._sleep(url, wait)
 
     def _note_rate_limit(self, response: Response) -> None:
@@ -519,25 +350,25 @@ class HttpClient:
         except (ValueError, OverflowError):
             return
         if left <= 0:
-            wait = _reset_wait(response, self._clock.now())
+            wait = reset_wait(response, self._clock.now())
             if wait is not None:
                 wait = min(wait + self._policy.reset_margin, _FOREVER)
                 self._resume_at = self._clock.now() + dt.timedelta(seconds=wait)
 
     def _rate_limited(self, url: str, response: Response, count: int) -> None:
         policy = self._policy
-        wait = _retry_after(response, self._clock.now())
+        wait = retry_after(response, self._clock.now())
         if wait is None:
-            wait = _reset_wait(response, self._clock.now())
+            wait = reset_wait(response, self._clock.now())
         if wait is None:
             wait = min(policy.backoff_base * 2**count, policy.backoff_max)
         wait += policy.reset_margin
         if count > policy.max_rate_retries or wait > policy.max_rate_wait:
             raise RateLimitedError(
-                f"{_short(url)}: rate limited (HTTP 429); the limit resets in {wait:.0f} s, "
+                f"{short_url(url)}: rate limited (HTTP 429); the limit resets in {wait:.0f} s, "
                 f"beyond the {policy.max_rate_wait:.0f} s this run waits"
             )
-        log.warning("HTTP 429 from %s; waiting %.1f s as the server asks", _short(url), wait)
+        log.warning("HTTP 429 from %s; waiting %.1f s as the server asks", short_url(url), wait)
         self._sleep(url, wait)
 
     def _throttled(self, url: str, verdict: Throttle, count: int) -> None:
@@ -548,24 +379,24 @@ class HttpClient:
         wait += policy.reset_margin
         if count > policy.max_rate_retries or wait > policy.max_rate_wait:
             raise RateLimitedError(
-                f"{_short(url)}: throttled ({self._scrub(verdict.reason)}); waiting {wait:.0f} s is beyond "
-                f"the {policy.max_rate_wait:.0f} s this run waits"
+                f"{short_url(url)}: throttled ({self._scrub(verdict.reason)}); "
+                f"waiting {wait:.0f} s is beyond the {policy.max_rate_wait:.0f} s this run waits"
             )
-        log.warning("%s from %s; waiting %.1f s", self._scrub(verdict.reason), _short(url), wait)
+        log.warning("%s from %s; waiting %.1f s", self._scrub(verdict.reason), short_url(url), wait)
         self._sleep(url, wait)
 
     def _backoff(self, url: str, attempt: int, reason: str) -> None:
         policy = self._policy
         if attempt >= policy.max_attempts:
             raise TransientPlatformError(
-                f"{_short(url)}: gave up after {attempt} attempts; last: {self._scrub(reason)}"
+                f"{short_url(url)}: gave up after {attempt} attempts; last: {self._scrub(reason)}"
             )
         wait = min(policy.backoff_base * 2 ** (attempt - 1), policy.backoff_max)
         wait *= 0.5 + self._rng.random() / 2
         log.warning(
             "%s from %s; attempt %d of %d, retrying in %.1f s",
             self._scrub(reason),
-            _short(url),
+            short_url(url),
             attempt,
             policy.max_attempts,
             wait,
@@ -605,35 +436,6 @@ class _Interrupted(Exception):
         self.reason = reason
 
 
-class PageTrail:
-    """The next-page markers of one listing walk (URLs, cursors, page tokens).
-
-    Every connector follows its platform's next page through one of these: a marker offered a
-    second time means the listing loops (a ``Link: next`` pointing at itself, a cursor that comes
-    back) and the walk cannot be complete, so it ends with :class:`PaginationLoopError` rather
-    than asking again forever.
-    """
-
-    def __init__(self, listing: str) -> None:
-        self._listing = listing
-        self._seen: set[str] = set()
-
-    def follow(self, marker: str) -> str:
-        """``marker``, which must not have been followed before in this walk."""
-        if marker in self._seen:
-            raise PaginationLoopError(
-                f"{self._listing}: the platform repeated a next-page cursor ({marker[:80]!r});"
-                " the listing is incomplete"
-            )
-        self._seen.add(marker)
-        return marker
-
-
-def _read_chunks(body: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := body.read(size):
-        yield chunk
-
-
 def _with_param(url: str, name: str, value: str) -> str:
     parts = urlsplit(url)
     if any(k == name for k, _ in parse_qsl(parts.query, keep_blank_values=True)):
@@ -646,11 +448,6 @@ def _origin(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def _short(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def _http_version(version: int) -> str:
@@ -671,68 +468,3 @@ def _peer_ip(raw: urllib3.BaseHTTPResponse) -> str | None:
         return str(sock.getpeername()[0]) if sock else None
     except (AttributeError, OSError):
         return None
-
-
-def _error_text(response: Response) -> str:
-    try:
-        data = response.json()
-    except ProtocolError:
-        try:
-            text = response.content[:200].decode("utf-8", "replace").strip()
-        except ProtocolError:  # an error page that cannot be decoded (or is too large) says no more
-            text = ""
-        return text or response.exchange.reason
-    if isinstance(data, dict):
-        for key in ("error_description", "error", "message", "detail"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                return value
-            if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return str(value["message"])
-    return json.dumps(data)[:200]
-
-
-def _server_now(response: Response, fallback: dt.datetime) -> dt.datetime:
-    value = response.header("Date")
-    if value:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-        except (TypeError, ValueError):
-            pass
-    return fallback
-
-
-def _retry_after(response: Response, now: dt.datetime) -> float | None:
-    value = (response.header("Retry-After") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - _server_now(response, now)).total_seconds())
-
-
-def _reset_wait(response: Response, now: dt.datetime) -> float | None:
-    """Seconds until the rate limit resets, by the server's clock."""
-    server_now = _server_now(response, now)
-    value = response.header("X-RateLimit-Reset")
-    if value is None:
-        value = response.header("RateLimit-Reset")  # IETF draft: seconds; Bluesky: an epoch
-        if value is None or not value.strip().isdigit():
-            return None
-    value = value.strip()
-    try:
-        if re.fullmatch(r"\d+(\.\d+)?", value):
-            number = float(value)
-            if number < 1e9:  # small numbers are a delta, as some servers send
-                return number
-            reset = dt.datetime.fromtimestamp(min(number, _LAST_EPOCH), dt.UTC)
-        else:
-            reset = parse_utc(value)
-    except ValueError:
-        return None
-    return max(0.0, (reset - server_now).total_seconds())

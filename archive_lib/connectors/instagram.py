@@ -43,8 +43,8 @@ from archive_lib.connectors.graph import (
     usable,
 )
 from archive_lib.connectors.graph_walk import GraphWalk, Node
-from archive_lib.connectors.http import HttpRules
 from archive_lib.connectors.paths import segment
+from archive_lib.connectors.policy import HttpRules
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import ItemSnapshot, ItemType, MediaFile, RecordRef
 from archive_lib.values import Fields, mapping

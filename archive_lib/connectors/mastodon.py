@@ -42,12 +42,13 @@ from urllib.parse import urlsplit
 
 from archive_lib.connectors import walk
 from archive_lib.connectors.base import HighWater, Incomplete, Seen, ThreadChecked, content_digest
-from archive_lib.connectors.http import HttpClient, PageTrail
+from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.idset import IdSet
 from archive_lib.connectors.mastodon_refresh import HEADER as REFRESH
 from archive_lib.connectors.mastodon_refresh import RefreshBudget
 from archive_lib.connectors.mastodon_refresh import parse as parse_refresh
 from archive_lib.connectors.mastodon_replies import ReplyLedger
+from archive_lib.connectors.pages import PageTrail
 from archive_lib.connectors.paths import segment
 from archive_lib.errors import AccountNotFoundError, ProtocolError
 from archive_lib.models import Account, ItemSnapshot, ItemType, MediaFile, QuoteRef, RecordRef

@@ -113,49 +113,10 @@ def make_export(
     made_at = now().astimezone(dt.UTC)
     export_id = new_export_id(made_at)
     wanted = {(h["account_id"], h["item_id"]) for h in hits}
-    threads: list[Thread] = []
-    rows: list[dict[str, Any]] = []
-    for account_id in sorted({h["account_id"] for h in hits}):
-        posts = sorted({h["post_id"] for h in hits if h["account_id"] == account_id})
-        for post_id, thread_all in threads_rows(store, index, account_id, posts).items():
-            rows.extend(r for r in thread_all if (r["account_id"], r["item_id"]) in wanted)
-            focus = next(
-                h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id)
-            )
-            threads.append(build_thread(thread_all, account_id, post_id, focus, None))
-    rows.sort(key=lambda r: (r["account_id"], item_time(r), r["item_id"], r["version"]))
-
-    files: dict[str, bytes] = {}
-    held: list[dict[str, Any]] = []
-    for thread in threads:
-        name = f"threads/{safe_name(thread.account_id, thread.post_id)}"
-        held.append({"account_id": thread.account_id, "post_id": thread.post_id, "files": [f"{name}.html"]})
-        files[f"{name}.html"] = render(
-            "export_thread.html",
-            thread=thread,
-            css=stylesheet(),
-            depth_css=DEPTH_CSS,
-            export_id=export_id,
-            reference=request.reference,
-            made_at=made_at.isoformat(),
-            made_by=request.made_by,
-        ).encode()
-    font = find_font()
-    pdf: dict[str, Any] = {
-        "made": font is not None,
-        "font": str(font) if font else None,
-        "characters_not_in_font": 0,
-    }
-    header = f"Export {export_id} · reference {request.reference} · made {made_at.isoformat()}"
-    if font is None:
-        log.warning("no TrueType font for PDF renditions (set %s): the package has HTML only", ENV_FONT)
-    else:
-        for thread, entry in zip(threads, held, strict=True):
-            data, missing = thread_pdf(thread, font, header=f"{header} by {request.made_by}", made_at=made_at)
-            pdf_name = entry["files"][0].removesuffix(".html") + ".pdf"
-            files[pdf_name] = data
-            entry["files"].append(pdf_name)
-            pdf["characters_not_in_font"] += missing
+    threads, rows = _threads_and_rows(store, index, hits, wanted)
+    files, held = _thread_pages(threads, request, export_id, made_at)
+    title = f"Export {export_id} · reference {request.reference}"
+    pdf = _thread_pdfs(threads, held, files, title, request, made_at)
     files["items.csv"] = _csv(rows)
     files["items.parquet"] = _parquet(rows)
     warc, records, warc_keys = _warc(store, rows)
@@ -183,28 +144,104 @@ def make_export(
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n").encode()
     sha256 = _write_zip(out, files)
+    key = _log_export(store, manifest, out.name, sha256, made_at)
+    log.info("export %s: %d items, %d records, logged as %s", export_id, len(wanted), len(records), key)
+    return ExportResult(
+        export_id, out, sha256, key, len(wanted), len(rows), len(records), len(threads), total, listed
+    )
+
+
+def _threads_and_rows(
+    store: ObjectStore, index: SearchIndex, hits: list[dict[str, Any]], wanted: set[tuple[str, str]]
+) -> tuple[list[Thread], list[dict[str, Any]]]:
+    """The whole thread of every hit, and the version rows of the items released."""
+    threads: list[Thread] = []
+    rows: list[dict[str, Any]] = []
+    for account_id in sorted({h["account_id"] for h in hits}):
+        posts = sorted({h["post_id"] for h in hits if h["account_id"] == account_id})
+        for post_id, thread_all in threads_rows(store, index, account_id, posts).items():
+            rows.extend(r for r in thread_all if (r["account_id"], r["item_id"]) in wanted)
+            focus = next(
+                h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id)
+            )
+            threads.append(build_thread(thread_all, account_id, post_id, focus, None))
+    rows.sort(key=lambda r: (r["account_id"], item_time(r), r["item_id"], r["version"]))
+    return threads, rows
+
+
+def _thread_pages(
+    threads: list[Thread], request: ExportRequest, export_id: str, made_at: dt.datetime
+) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """Each thread as a self-contained HTML file, and the manifest's entry saying which file holds it."""
+    files: dict[str, bytes] = {}
+    held: list[dict[str, Any]] = []
+    for thread in threads:
+        name = f"threads/{safe_name(thread.account_id, thread.post_id)}"
+        held.append({"account_id": thread.account_id, "post_id": thread.post_id, "files": [f"{name}.html"]})
+        files[f"{name}.html"] = render(
+            "export_thread.html",
+            thread=thread,
+            css=stylesheet(),
+            depth_css=DEPTH_CSS,
+            export_id=export_id,
+            reference=request.reference,
+            made_at=made_at.isoformat(),
+            made_by=request.made_by,
+        ).encode()
+    return files, held
+
+
+def _thread_pdfs(
+    threads: list[Thread],
+    held: list[dict[str, Any]],
+    files: dict[str, bytes],
+    title: str,
+    request: ExportRequest,
+    made_at: dt.datetime,
+) -> dict[str, Any]:
+    """Add a PDF of each thread beside its HTML file (when a font is found); what the manifest says of it."""
+    font = find_font()
+    pdf: dict[str, Any] = {
+        "made": font is not None,
+        "font": str(font) if font else None,
+        "characters_not_in_font": 0,
+    }
+    if font is None:
+        log.warning("no TrueType font for PDF renditions (set %s): the package has HTML only", ENV_FONT)
+        return pdf
+    header = f"{title} · made {made_at.isoformat()} by {request.made_by}"
+    for thread, entry in zip(threads, held, strict=True):
+        data, missing = thread_pdf(thread, font, header=header, made_at=made_at)
+        pdf_name = entry["files"][0].removesuffix(".html") + ".pdf"
+        files[pdf_name] = data
+        entry["files"].append(pdf_name)
+        pdf["characters_not_in_font"] += missing
+    return pdf
+
+
+def _log_export(
+    store: ObjectStore, manifest: dict[str, Any], package: str, sha256: str, made_at: dt.datetime
+) -> str:
+    """Log the export append-only in the store; the log entry's key."""
     entry = {
         k: manifest[k]
         for k in ("export_id", "made_at", "made_by", "purpose", "reference", "query", "item_ids")
     }
     entry.update(
-        package=out.name,
+        package=package,
         package_sha256=sha256,
-        items=len(wanted),
-        rows=len(rows),
+        items=manifest["items"],
+        rows=manifest["rows"],
         software=manifest["software"],
     )
-    key = log_key(made_at, export_id)
+    key = log_key(made_at, str(manifest["export_id"]))
     store.put(
         key,
         (json.dumps(entry, ensure_ascii=False, indent=2, default=str) + "\n").encode(),
         retention=LOG_RETENTION,
         tags={"kind": "export"},
     )
-    log.info("export %s: %d items, %d records, logged as %s", export_id, len(wanted), len(records), key)
-    return ExportResult(
-        export_id, out, sha256, key, len(wanted), len(rows), len(records), len(threads), total, listed
-    )
+    return key
 
 
 def read_log(store: ObjectStore) -> list[dict[str, Any]]:
