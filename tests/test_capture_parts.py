@@ -22,6 +22,7 @@ from archive_lib.capture.account import CaptureOptions
 from archive_lib.capture.night import capture_night
 from archive_lib.inventory import load_inventory
 from archive_lib.metadata.manifest import manifests_of
+from archive_lib.metadata.parquet import read_parquet_bytes
 from archive_lib.storage import FileStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import FakeClock, assert_pointers_resolve, read_items, write_inventory
@@ -45,14 +46,13 @@ class Twins:
         self.small = FileStore(f"file://{folder / 'small'}")
         self.whole = FileStore(f"file://{folder / 'whole'}")
 
-    def night(self, day: dt.date) -> tuple[Any, Any]:
-        """The night in parts of three versions, then in one part; each with its requests."""
+    def night(self, day: dt.date, small: CaptureOptions | None = None) -> tuple[Any, Any]:
+        """The night in small parts (of three versions), then in one; each with its requests."""
         out = []
-        for store, rows in ((self.small, 3), (self.whole, 10_000)):
+        small = small or CaptureOptions(checkpoint_items=3)
+        for store, options in ((self.small, small), (self.whole, CaptureOptions(checkpoint_items=10_000))):
             asked = len(self.fake.requests)
-            result = capture_night(
-                self.inventory, store, day, clock=self.clock, options=CaptureOptions(checkpoint_items=rows)
-            )
+            result = capture_night(self.inventory, store, day, clock=self.clock, options=options)
             [run] = result.results
             assert run.status == "ok", run.error
             requests = [(r.method, r.target) for r in self.fake.requests][asked:]
@@ -139,3 +139,26 @@ def test_a_night_in_small_parts_is_the_night_in_one_part(twins: Twins) -> None:
     assert Counter(r["event"] for r in tonight) == Counter({"new": 3, "edited": 1, "deleted": 1})
     every = read_items(twins.small)
     assert len({(r["item_id"], r["version"]) for r in every}) == len(every)  # nothing twice
+
+
+def test_parts_roll_at_a_size_too(twins: Twins) -> None:
+    ids = history(twins.fake)
+    town = twins.fake.account_json("kristianstad")["id"]
+    at = NOW - dt.timedelta(days=100)
+    long = twins.fake.post(town, twins.fake.html("Protokoll. " + "Paragraf om budgeten. " * 300), at=at)
+
+    (small, asked_small), (whole, asked_whole) = twins.night(NIGHT_1, CaptureOptions(checkpoint_bytes=10_000))
+
+    assert asked_small == asked_whole
+    assert versions(twins.small, small.run_id) == versions(twins.whole, whole.run_id)
+    sizes, with_long = [], []
+    for key in sorted(parts_of(twins.small, small.run_id)):
+        with twins.small.open(key) as handle:
+            held = read_parquet_bytes(handle.read()).to_pylist()
+        sizes.append(len(held))
+        with_long.append(held[-1]["item_id"] == str(long["id"]))
+    # Versions of about a kilobyte each fill a part of 10,000 bytes at the tenth; the long post
+    # (about 7 kB) fills its part early, and ends it.
+    assert sum(sizes) == len(ids) + 1 and max(sizes) == 10 and len(sizes) == 6
+    [long_part] = [n for n, last in zip(sizes, with_long, strict=True) if last]
+    assert long_part < 10
