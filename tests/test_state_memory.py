@@ -19,7 +19,8 @@ from archive_lib import layout
 from archive_lib.capture.versions import Versioner
 from archive_lib.connectors.base import content_digest
 from archive_lib.metadata.keyparts import KeyParts
-from archive_lib.metadata.state import KnownItem, KnownState, list_parts, load_state
+from archive_lib.metadata.parts import account_parts
+from archive_lib.metadata.state import KnownItem, KnownState, load_state
 from archive_lib.models import Account, ItemSnapshot, RecordRef
 from archive_lib.retention_classes import ObjectRetention, RetentionClass
 from archive_lib.storage import FileStore
@@ -212,7 +213,9 @@ def test_a_night_that_lets_go_answers_as_one_that_keeps_everything(tmp_path: pat
     later = now + dt.timedelta(days=1)
     recheck_from = later - dt.timedelta(days=30)
     lets_go = load_state(stores[0], ACCOUNT.id, recheck_from)
-    keeps = KeepsEverything(stores[1], list_parts(stores[1], ACCOUNT.id), high_water=None, last_ok_run=None)
+    keeps = KeepsEverything(
+        stores[1], account_parts(stores[1], ACCOUNT.id), high_water=None, last_ok_run=None
+    )
     keeps.load_created_since(recheck_from - dt.timedelta(days=2))
     second = [Night(lets_go, stores[0], NIGHT_2, 5), Night(keeps, stores[1], NIGHT_2, 5)]
     for thread in threads[:40]:
