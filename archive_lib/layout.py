@@ -9,7 +9,9 @@
     exports/{YYYY}/{MM}/{DD}/{export_id}.json                     the log of release packages
     audit/{YYYY-MM-DD}/audit_{YYYYMMDDTHHMMSSZ}_{4 hex}.json      the audit's reports (.html beside)
 
-``FIRST``/``LAST`` in an items part's name are the earliest and latest ``created_at`` of the
+``n`` numbers a run's WARC files and items parts, each from 1, in five digits and more past
+99,999: a run stores an items part at every checkpoint, so its parts roll as they fill, as its
+WARC files do. ``FIRST``/``LAST`` in an items part's name are the earliest and latest ``created_at`` of the
 items in it (UTC, ``YYYYMMDDTHHMMSS``, the year always four digits: platforms send years from 1
 to 9999). They let a night find the parts that can hold a given item by listing names, without
 opening every part the archive has ever written. An item whose creation time could not be read
@@ -33,7 +35,7 @@ _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
 _PART = re.compile(
     r"^metadata/items/account_id=(?P<account>[^/]+)/run_date=(?P<date>\d{4}-\d{2}-\d{2})/"
-    r"(?P<run_id>[^/]+)-(?P<seq>\d{5})\.c(?P<first>\d{8}T\d{6})-(?P<last>\d{8}T\d{6})\.parquet$"
+    r"(?P<run_id>[^/]+)-(?P<seq>\d{5,})\.c(?P<first>\d{8}T\d{6})-(?P<last>\d{8}T\d{6})\.parquet$"
 )
 
 

@@ -17,6 +17,8 @@ import signal
 import subprocess
 from collections import Counter
 
+import pytest
+
 from archive_lib import layout
 from archive_lib.layout import MANIFESTS
 from archive_lib.metadata.manifest import manifests_of
@@ -37,14 +39,26 @@ from tests.helpers import (
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
-def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize(
+    ("age", "part_rows"),
+    [
+        (dt.timedelta(0), "10"),
+        # A year-old history in parts of three: the killed night had let go of the old items in
+        # its stored parts, and the next one reads them as its state.
+        (dt.timedelta(days=365), "3"),
+    ],
+    ids=["recent", "old-history-small-parts"],
+)
+def test_a_killed_night_is_completed_by_the_next_run(
+    tmp_path: pathlib.Path, age: dt.timedelta, part_rows: str
+) -> None:
     with FakeMastodon(now=NOW) as fake:
         town = fake.add_account("kristianstad", "Kristianstads kommun")
         anna = fake.add_account("anna", "Anna Lindqvist")
         expected: set[str] = set()
         posts = []
         for n in range(24):
-            at = NOW - dt.timedelta(days=24 - n)
+            at = NOW - age - dt.timedelta(days=24 - n)
             post = fake.post(town, fake.html(f"Kommunnytt nummer {n}: vecka {n + 1}"), at=at)["id"]
             posts.append(post)
             expected.add(post)
@@ -61,7 +75,7 @@ def test_a_killed_night_is_completed_by_the_next_run(tmp_path: pathlib.Path) -> 
             tmp_path, fake.base_url, [{"id": "ks-mastodon", "handle": "kristianstad"}]
         )
         store_url = f"file://{tmp_path / 'archive'}"
-        command = capture_command(inventory, store_url, "--checkpoint-items", "10")
+        command = capture_command(inventory, store_url, "--checkpoint-items", part_rows)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
         # Newest posts come first: hold the thread of the 8th newest, well past a few checkpoints.

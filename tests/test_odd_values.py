@@ -270,3 +270,16 @@ def test_every_items_key_round_trips_and_holds_its_range(first: dt.datetime, las
     assert part is not None, key
     assert (part.account_id, part.run_date, part.seq) == ("ks-bluesky", RUN_DATE, 7)
     assert part.may_hold(first) and part.may_hold(last)
+
+
+def test_a_run_of_more_than_99999_parts_names_them_all_readably() -> None:
+    moment = dt.datetime(2026, 11, 19, 12, tzinfo=dt.UTC)
+    run_id = "ks-bluesky_20261120T013000Z_abcd"
+    keys = [layout.items_key("ks-bluesky", RUN_DATE, run_id, n, moment, moment) for n in (1, 99_999, 100_000)]
+    assert [k.rsplit("/", 1)[1].split(".")[0] for k in keys] == [
+        f"{run_id}-00001",
+        f"{run_id}-99999",
+        f"{run_id}-100000",
+    ]
+    parts = [layout.parse_items_key(k) for k in keys]
+    assert [p.seq if p else None for p in parts] == [1, 99_999, 100_000]

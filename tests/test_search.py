@@ -239,6 +239,27 @@ def test_refresh_indexes_only_new_parts(registrar_archive: RegistrarArchive, tmp
     assert index.search(SearchQuery("badhus")).total == 3
 
 
+def test_an_index_built_part_by_part_is_the_one_built_at_once(
+    registrar_archive: RegistrarArchive, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions of one item in different batches end up in one document, as in one batch."""
+    from archive_lib.search import index as search_index
+
+    def everything(index: SearchIndex) -> list[dict[str, Any]]:
+        hits = index.search(SearchQuery(limit=100)).hits
+        return sorted(hits, key=lambda h: (h["account_id"], h["item_id"]))
+
+    at_once = SearchIndex(registrar_archive.store, tmp_path / "at-once")
+    assert at_once.refresh().items_written == 9
+    monkeypatch.setattr(search_index, "_BATCH_ITEMS", 1)  # a commit after every part
+    by_part = SearchIndex(registrar_archive.store, tmp_path / "by-part")
+    report = by_part.refresh()
+
+    assert report.items_written > 9  # items of several parts were written more than once
+    assert everything(by_part) == everything(at_once)
+    assert any(len(hit["nights"]) > 1 for hit in everything(by_part))  # versions from two nights
+
+
 def verify_package(path: pathlib.Path) -> dict[str, Any]:
     """The package's manifest, after checking every hash in it and the WARC's digests."""
     with zipfile.ZipFile(path) as package:

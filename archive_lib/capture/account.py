@@ -4,7 +4,10 @@ Order of writes, which is what makes a killed run safe to repeat:
 
 1. WARC files, each stored as soon as it is full or at a checkpoint;
 2. after each checkpoint's WARC is stored, one items part with the versions pointing into it
-   (a part never points into a WARC file that is not stored yet);
+   (a part never points into a WARC file that is not stored yet). A checkpoint comes every
+   ``checkpoint_items`` versions, or sooner once the versions held hold ``checkpoint_bytes`` of
+   text: items parts roll as they fill, so a night holds at most one part's versions whatever
+   the history it captures;
 3. the runs row;
 4. the manifest, last.
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -66,6 +69,7 @@ class CaptureOptions:
 
     warc_max_bytes: int = DEFAULT_MAX_BYTES
     checkpoint_items: int = 1000  # versions per items part (and WARC flush) at most
+    checkpoint_bytes: int = 32 * 1024 * 1024  # text in the versions of one items part, about, at most
     http: HttpPolicy = field(default_factory=HttpPolicy)
     contact: str | None = None  # put in the User-Agent so platform operators can reach us
     operator: str | None = None  # the organisation, named in every WARC file's warcinfo
@@ -157,6 +161,7 @@ class _Night:
             max_decoded_bytes=options.http.max_decoded_bytes,
         )
         self.rows: list[dict[str, Any]] = []
+        self.rows_bytes = 0  # what ``rows`` hold, about (see _size)
         self.parts: list[StoredObject] = []
         self.troubles: list[str] = []
         self.warnings: list[str] = []
@@ -366,7 +371,11 @@ class _Night:
             self._media_warnings()
             if rows:
                 self.rows.extend(rows)
-                if len(self.rows) >= self.options.checkpoint_items:
+                self.rows_bytes += sum(_size(r) for r in rows)
+                if (
+                    len(self.rows) >= self.options.checkpoint_items
+                    or self.rows_bytes >= self.options.checkpoint_bytes
+                ):
                     self._checkpoint()
 
     def _media_warnings(self) -> None:
@@ -396,11 +405,11 @@ class _Night:
         try:
             self.recorder.flush()
         except BaseException:
-            self.rows = []  # they point into a WARC file that could not be stored
+            self.rows, self.rows_bytes = [], 0  # they point into a WARC file that could not be stored
             raise
         if not self.rows:
             return
-        rows, self.rows = self.rows, []
+        rows, self.rows, self.rows_bytes = self.rows, [], 0
         created = [r["created_at"] or r["observed_at"] for r in rows]  # see archive_lib.layout
         key = layout.items_key(
             self.account.id, self.run_date, self.run_id, len(self.parts) + 1, min(created), max(created)
@@ -520,6 +529,12 @@ class _Night:
 #: cut to this many characters, and at most MAX_MESSAGES of each kind are kept.
 MAX_MESSAGE = 2000
 MAX_MESSAGES = 500
+
+
+def _size(row: Mapping[str, Any]) -> int:
+    """About what a version row holds: its text, its media's descriptions, and a kilobyte."""
+    media = row.get("media") or ()
+    return 1024 + len(row.get("text") or "") + sum(len(m.get("description") or "") for m in media)
 
 
 def _bounded(text: str) -> str:

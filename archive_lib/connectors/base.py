@@ -115,7 +115,9 @@ class KnownView(Protocol):
 
     @property
     def items(self) -> Mapping[str, KnownItemView]:
-        """Every item the state has read so far, by id."""
+        """Every item the state holds, by id: what it has read so far and tonight's versions, less
+        tonight's items from before the re-check window once they are stored (the questions below
+        read those back; a night has seen them all already)."""
         ...
 
     def latest(self, item_id: str, created_at: dt.datetime | None = None) -> KnownItemView | None:

@@ -11,6 +11,15 @@ each night. A night reads only
 * the runs row of the newest successful night, for the listing's high-water mark,
 
 so its cost follows the new and re-checked items, not the size of the archive.
+
+A night's memory does not grow with what it captures either: once an items part of the night
+itself is stored, the items in it that were created before the window are let go (older nights'
+items are only read on demand too), and a compact map
+(:class:`~archive_lib.metadata.keyparts.KeyParts`) remembers which of the night's parts holds
+each of them, each thread and each item's replies.
+Asking about them again (:meth:`KnownState.latest`, :meth:`~KnownState.thread`,
+:meth:`~KnownState.below`) reads those parts back first, so every answer is the one the night
+would give had it kept everything.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_lib import layout
+from archive_lib.metadata.keyparts import KeyParts
 from archive_lib.metadata.parts import account_parts, read_rows
 from archive_lib.metadata.runs import read_run_row
 from archive_lib.metadata.schema import pointer_of
@@ -85,7 +95,12 @@ class KnownItem:
 
 
 class KnownState:
-    """The latest version of every item a night may meet, and the account's high-water mark."""
+    """The latest version of every item a night may meet, and the account's high-water mark.
+
+    ``items`` holds the items read so far and tonight's, less those of tonight's stored parts
+    that were created before the window (see the module docstring): ask :meth:`latest`,
+    :meth:`thread`, :meth:`below` and :meth:`account_items_since`, which read them back.
+    """
 
     def __init__(
         self,
@@ -109,6 +124,14 @@ class KnownState:
         self.high_water = high_water
         self.last_ok_run = last_ok_run
         self.parts_read = 0
+        # Tonight's own stored parts, by number; the ids each one put in ``items`` that may be
+        # let go; and, for the items let go, where to find them again.
+        self._own: list[str] = []
+        self._own_held: dict[int, list[str]] = {}
+        self._own_items = KeyParts()
+        self._own_threads = KeyParts()
+        self._own_replies = KeyParts()
+        self._own_with_account: set[int] = set()
 
     @property
     def parts(self) -> list[layout.ItemsPart]:
@@ -136,12 +159,23 @@ class KnownState:
         if known is None and created_at is not None and not self._covers(created_at):
             self._read(p for p in self._parts if p.may_hold(created_at))
             known = self.items.get(item_id)
+        if known is None and self._own:
+            self._read_own(self._own_items.parts(item_id))
+            known = self.items.get(item_id)
         return known
 
     def apply(self, row: Mapping[str, Any], part_key: str | None = None) -> None:
         """Take a version into account: one read from ``part_key``, or one written tonight."""
+        self._take(row, part_key)
+        self._remember_media(row)
+
+    def _take(self, row: Mapping[str, Any], part_key: str | None) -> None:
         item_id = row["item_id"]
         current = self.items.get(item_id)
+        if current is None and self._own:
+            # Let go tonight: its latest version must be back before an older one can count.
+            self._read_own(self._own_items.parts(item_id))
+            current = self.items.get(item_id)
         if current is None or int(row["version"]) >= current.version:
             if current is not None:
                 self._by_post[current.post_id].discard(item_id)
@@ -154,14 +188,73 @@ class KnownState:
                 self._by_parent[known.parent_id].add(item_id)
             if known.author_is_account:
                 self._by_account.add(item_id)
-        self._remember_media(row)
 
     def stored(self, part_key: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Tonight's ``rows`` are now in ``part_key``: keep only where to find them again."""
+        """Tonight's ``rows`` are now in ``part_key``: keep only where to find them again.
+
+        The items of tonight's earlier stored parts that were created before the window are
+        then let go (see the module docstring); those of this part wait for the next one, as the
+        walk often asks about the thread it is in the middle of.
+        """
+        number = len(self._own)
+        self._own.append(part_key)
+        held = self._own_held[number] = []
         for row in rows:
             known = self.items.get(row["item_id"])
             if known is not None and known.row is row:
-                self.items[known.item_id] = dataclasses.replace(known, part_key=part_key, row=None)
+                kept = dataclasses.replace(known, part_key=part_key, row=None)
+                self.items[known.item_id] = kept
+                # Only an item the part gives back exactly as held may be let go (a value made
+                # to fit the schema on writing would come back otherwise).
+                if KnownItem.of(row, part_key) == kept:
+                    held.append(known.item_id)
+        self._let_go(keep=number)
+
+    def _let_go(self, keep: int) -> None:
+        """Forget the items of tonight's stored parts, but part ``keep``, created before the window."""
+        window = self._covered_from
+        if window is None:
+            return  # no window: every item counts as recent
+        for number in [n for n in self._own_held if n != keep]:
+            held = self._own_held.pop(number)
+            part_key = self._own[number]
+            for item_id in held:
+                known = self.items.get(item_id)
+                if (
+                    known is None
+                    or known.part_key != part_key
+                    or known.created_at is None
+                    or known.created_at >= window
+                ):
+                    continue
+                self._forget(known)
+                self._own_items.add(item_id, number)
+                self._own_threads.add(known.post_id, number)
+                if known.parent_id:
+                    self._own_replies.add(known.parent_id, number)
+                if known.author_is_account:
+                    self._own_with_account.add(number)
+
+    def _forget(self, known: KnownItem) -> None:
+        item_id = known.item_id
+        del self.items[item_id]
+        for index, key in ((self._by_post, known.post_id), (self._by_parent, known.parent_id)):
+            if key is not None and (ids := index.get(key)) is not None:
+                ids.discard(item_id)
+                if not ids:
+                    del index[key]
+        self._by_account.discard(item_id)
+
+    def _read_own(self, numbers: Iterable[int]) -> None:
+        """Read back tonight's parts ``numbers`` whose items were let go."""
+        if not numbers:
+            return
+        for number in sorted(set(numbers) - self._own_held.keys()):
+            part_key = self._own[number]
+            held = self._own_held[number] = []  # first: reading it may lead back to it
+            for row in read_rows(self._store, part_key):  # their files are remembered still: items only
+                self._take(row, part_key)
+                held.append(row["item_id"])
 
     def full_row(self, item_id: str) -> dict[str, Any]:
         """The whole latest row of a known item, read back from its part when no longer held."""
@@ -176,11 +269,15 @@ class KnownState:
 
     def account_items_since(self, moment: dt.datetime) -> list[KnownItem]:
         """Live items written by the account itself and created at or after ``moment``."""
+        if self._covered_from is None or moment < self._covered_from:
+            self._read_own(self._own_with_account)
         items = (self.items[i] for i in self._by_account)
         return [k for k in items if not k.deleted and (k.created_at is None or k.created_at >= moment)]
 
     def thread(self, post_id: str) -> list[KnownItem]:
         """Known items of the thread rooted at ``post_id``."""
+        if self._own:
+            self._read_own(self._own_threads.parts(post_id))
         return [self.items[i] for i in self._by_post.get(post_id, ())]
 
     def below(self, item_id: str) -> set[str]:
@@ -188,7 +285,10 @@ class KnownState:
         found: set[str] = set()
         stack = [item_id]
         while stack:
-            for child in self._by_parent.get(stack.pop(), ()):
+            parent = stack.pop()
+            if self._own:
+                self._read_own(self._own_replies.parts(parent))
+            for child in self._by_parent.get(parent, ()):
                 if child not in found:
                     found.add(child)
                     stack.append(child)

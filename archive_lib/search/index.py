@@ -35,6 +35,7 @@ import tantivy
 
 from archive_lib import layout
 from archive_lib.errors import ConfigError
+from archive_lib.metadata.keyparts import KeyParts
 from archive_lib.metadata.parts import part_order, read_part, store_parts
 from archive_lib.search.documents import SNIPPET_CHARS, ItemDocument, analyzers, hit_dict, item_key, schema
 from archive_lib.search.query import SearchQuery
@@ -46,8 +47,10 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 ENV_INDEX_DIR = "ARCHIVE_INDEX_DIR"
 _STATE = "state.json"
-_WRITER_HEAP = 256 * 1024 * 1024
-_BATCH_ITEMS = 50_000
+#: The Tantivy writer's memory, shared by its threads: past it, the writer flushes a segment.
+_WRITER_HEAP = 32 * 1024 * 1024
+#: Items whose versions are gathered in memory before they go to the index in one commit.
+_BATCH_ITEMS = 5_000
 
 
 def index_root(root: str | os.PathLike[str] | None = None) -> pathlib.Path:
@@ -150,9 +153,13 @@ class SearchIndex:
         *,
         fresh: bool,
     ) -> None:
-        written: set[str] = set()  # keys already in the index, when it started empty
+        # Memory stays flat in the archive's size: one part's rows and one batch of documents at
+        # a time, a writer of bounded heap, and, of the items already written when the index
+        # started empty, only hashes (one that matches is looked up in the index itself).
+        written = KeyParts()
         batch: dict[str, ItemDocument] = {}
         batch_parts: list[str] = []
+        writer = index.writer(_WRITER_HEAP)
         for part in sorted(parts, key=part_order):
             for row in read_part(self.store, part):
                 report.rows += 1
@@ -160,17 +167,19 @@ class SearchIndex:
                 item = batch.get(key)
                 if item is None:
                     item = batch[key] = (
-                        self._load(index, key) if not fresh or key in written else ItemDocument()
+                        self._load(index, key) if not fresh or written.parts(key) else ItemDocument()
                     )
                 item.add(row)
             batch_parts.append(part.key)
             if len(batch) >= _BATCH_ITEMS:
-                self._write(index, batch, report)
-                written.update(batch)
+                self._write(index, writer, batch, report)
+                for key in batch:
+                    written.add(key, 0)
                 state["parts"].extend(batch_parts)
                 self._write_state(state)
                 batch, batch_parts = {}, []
-        self._write(index, batch, report)
+        self._write(index, writer, batch, report)
+        writer.wait_merging_threads()
         state["parts"].extend(batch_parts)
         self._write_state(state)
 
@@ -182,15 +191,20 @@ class SearchIndex:
         doc = searcher.doc(found.hits[0][1])
         return ItemDocument(json.loads(doc["payload"][0]), doc["text"])
 
-    def _write(self, index: tantivy.Index, batch: Mapping[str, ItemDocument], report: RefreshReport) -> None:
+    def _write(
+        self,
+        index: tantivy.Index,
+        writer: tantivy.IndexWriter,
+        batch: Mapping[str, ItemDocument],
+        report: RefreshReport,
+    ) -> None:
+        """Replace the documents of ``batch`` and commit, so the next batch can read them back."""
         if not batch:
             return
-        writer = index.writer(_WRITER_HEAP)
         for key, item in batch.items():
             writer.delete_documents_by_term("key", key)
             writer.add_document(item.document(key))
         writer.commit()
-        writer.wait_merging_threads()
         index.reload()
         report.items_written += len(batch)
 
