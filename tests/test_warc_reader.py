@@ -16,6 +16,7 @@ import hashlib
 import io
 import itertools
 import pathlib
+import tracemalloc
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,3 +277,31 @@ def test_pointers_open_their_records_in_s3(fake_mastodon: FakeMastodon, locked_b
     with store.open(KEY) as stream:
         streamed = [r.record_id for r in iter_records(stream, check_digests=True)]
     assert streamed[1::2] == [ref.record_id for ref in written.refs]
+
+
+class _Bytes:
+    """A range source over one object held in memory."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return self.data[offset : offset + length]
+
+
+def test_a_large_record_is_copied_without_inflating_it_whole() -> None:
+    content = b"\x00" * (64 * 1024 * 1024)
+    member = gzip.compress(content)
+    del content
+    source = _Bytes(member + gzip.compress(b"the next record"))
+    pointer = WarcPointer("x.warc.gz", 0, len(member), "<urn:uuid:1>")
+    tracemalloc.start()
+    try:
+        copied = record_bytes(source, pointer)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert copied == member
+    assert peak < 8 * 1024 * 1024  # the 64 MiB it inflates to is never held at once
+    with pytest.raises(WarcReadError, match="exactly one gzip member"):
+        record_bytes(source, dataclasses.replace(pointer, length=len(member) + 3))

@@ -28,6 +28,7 @@ from archive_lib.models import WarcPointer
 
 #: How much of a file is read at first to find its warcinfo record (grown fourfold until whole).
 _FIRST_READ = 16 * 1024
+_INFLATE_STEP = 1 << 20  # bytes of a record's content held at once while finding its end
 
 
 class Stream(Protocol):
@@ -111,12 +112,11 @@ def record_bytes(source: RangeSource, pointer: WarcPointer) -> bytes:
     """The record ``pointer`` covers as stored, to be copied byte for byte: exactly one gzip
     member, or :class:`WarcReadError`."""
     data = source.read_range(pointer.warc_key, pointer.offset, pointer.length)
-    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        decoder.decompress(data)
+        end = _first_member_end(data)
     except zlib.error as e:
         raise WarcReadError(pointer, f"not a gzip member ({e})") from e
-    if not decoder.eof or decoder.unused_data:
+    if end != len(data):
         raise WarcReadError(pointer, "the pointer does not cover exactly one gzip member")
     return data
 
@@ -127,10 +127,28 @@ def warcinfo_bytes(source: RangeSource, key: str, size: int) -> bytes:
     length = min(size, _FIRST_READ)
     while True:
         data = source.read_range(key, 0, length)
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        decoder.decompress(data)
-        if decoder.eof:
-            return data[: len(data) - len(decoder.unused_data)]
+        try:
+            end = _first_member_end(data)
+        except zlib.error as e:
+            raise ArchiveError(f"{key}: the first record is not a gzip member ({e})") from e
+        if end is not None:
+            return data[:end]
         if length >= size:
             raise ArchiveError(f"{key}: the first record is not a whole gzip member")
         length = min(size, length * 4)
+
+
+def _first_member_end(data: bytes) -> int | None:
+    """Where the first gzip member in ``data`` ends; None when ``data`` ends inside it.
+
+    The member is inflated in bounded steps and its content dropped, so a large record (a video
+    attachment) costs no more memory than its stored bytes.
+    """
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pending = data
+    while not decoder.eof:
+        inflated = decoder.decompress(pending, _INFLATE_STEP)
+        pending = decoder.unconsumed_tail
+        if not inflated and not pending:
+            return None  # every byte read and nothing more to give: the member goes on past data
+    return len(data) - len(decoder.unused_data)
