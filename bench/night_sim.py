@@ -14,7 +14,7 @@ Measured, in one run:
   once the platform sets the pace: the case for one Airflow pool per platform);
 * the same tight night on 4 slots with the accounts taken in inventory order, where each
   instance's accounts are listed together, instead of spread round robin over the instances as
-  the DAG hands them out (archive_lib/schedule.py): neighbours on one instance compete for its
+  the DAG hands them out (archive_lib/capture/host_order.py): neighbours on one instance compete for its
   allowance while the others' goes unused.
 
 Rate limits are Mastodon's 300 requests per 300 s per address, time-scaled so a night fits in

@@ -3,7 +3,7 @@
 A task group per platform: ``{platform}.list_accounts`` lists the platform's accounts active on the
 night, ``{platform}.capture`` is mapped over them and runs in the Airflow pool
 ``capture_{platform}``, so parallel captures stay inside each platform's rate limits (see
-archive_lib/pools.py). An account that fails (bad token, platform down) fails its
+archive_lib/capture/pools.py). An account that fails (bad token, platform down) fails its
 own task only. Settings: ``ARCHIVE_INVENTORY`` and ``ARCHIVE_STORE`` (environment
 or Airflow Variables ``archive_inventory`` / ``archive_store``). Tokens: the environment
 variable or Airflow Connection each account names in the inventory. All logic lives in

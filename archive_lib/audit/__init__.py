@@ -2,7 +2,8 @@
 
 :func:`run_audit` reads the store (it never writes or deletes anything) and returns an
 :class:`AuditReport`; :mod:`.html` renders it for people, ``report.to_json()`` for machines.
-``archivectl audit`` (:mod:`.cli`) and the ``audit_archive`` DAG are thin shells over these.
+``archivectl audit`` (:mod:`archive_lib.cli.audit`) and the ``audit_archive`` DAG are thin shells over
+these.
 """
 
 from archive_lib.audit.report import AuditReport, Period, Problem

@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="PLATFORM=N",
-        help="concurrent captures of a platform (repeatable; default from archive_lib/pools.py)",
+        help="concurrent captures of a platform (repeatable; default from archive_lib/capture/pools.py)",
     )
     parser.set_defaults(run=run, verbose=0, quiet=True)
 

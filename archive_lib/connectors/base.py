@@ -233,7 +233,7 @@ class MediaArchiver:
     recorded as failed (its ``error``, and the last response received as evidence, if any), a
     warning is added to :attr:`warnings` for the night, and it is not asked for again tonight.
     A later night that sees the item again within the re-check window tries it again (see
-    :meth:`archive_lib.capture.versions.Versioner.files_recovered`).
+    :meth:`archive_lib.capture.versions.Versioner.seen`).
     """
 
     def __init__(
