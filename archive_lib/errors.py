@@ -131,6 +131,12 @@ class ObjectNotFoundError(StoreError):
     retryable = False
 
 
+class EventLogError(StoreError):
+    """An object of the event log does not hold valid events: the store was changed from outside."""
+
+    retryable = False
+
+
 class PlatformError(ArchiveError):
     """A platform did not give us what we asked for; fails one account, never the others.
 
