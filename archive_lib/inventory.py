@@ -20,6 +20,8 @@ Shape (see README.md for the whole reference)::
         token_env: KS_MASTODON_TOKEN
         responsible: Anna Andersson
         substitute: Bo Berg
+        responsible_email: anna.andersson@kristianstad.se
+        substitute_email: bo.berg@kristianstad.se
         retention: bevaras
         active_from: 2019-03-01
 
@@ -56,6 +58,9 @@ log = logging.getLogger(__name__)
 ACCOUNT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+# One address, as a mail header may carry it: no spaces, quotes, commas or angle brackets.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+\Z")
 DEFAULT_RECHECK_DAYS = 30
 
 # Bounds no municipality reaches, chosen to keep every date the archive derives from the inventory
@@ -84,6 +89,8 @@ ACCOUNT_FIELDS = {
     "token_connection",
     "responsible",
     "substitute",
+    "responsible_email",
+    "substitute_email",
     "retention",
     "active_from",
     "active_to",
@@ -480,6 +487,8 @@ def _account(
     token_connection = checker.text(entry, "token_connection", where, required=False, check=_check_connection)
     responsible = checker.text(entry, "responsible", where, required=False)
     substitute = checker.text(entry, "substitute", where, required=False)
+    responsible_email = checker.text(entry, "responsible_email", where, required=False, check=_check_email)
+    substitute_email = checker.text(entry, "substitute_email", where, required=False, check=_check_email)
     retention_name = checker.text(entry, "retention", where, required=True)
     active_from = checker.date(entry, "active_from", where)
     active_to = checker.date(entry, "active_to", where)
@@ -509,6 +518,8 @@ def _account(
         token_connection=token_connection,
         responsible=responsible,
         substitute=substitute,
+        responsible_email=responsible_email,
+        substitute_email=substitute_email,
         active_from=active_from,
         active_to=active_to,
         recheck_days=recheck_days,
@@ -581,6 +592,12 @@ def _check_env_name(value: str) -> str | None:
     if ENV_NAME.match(value):
         return None
     return f"{shown(value)} is not a valid environment variable name"
+
+
+def _check_email(value: str) -> str | None:
+    if EMAIL.match(value):
+        return None
+    return f"{shown(value)} is not an e-mail address (name@domain)"
 
 
 def _check_connection(value: str) -> str | None:

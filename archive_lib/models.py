@@ -32,6 +32,8 @@ class Account:
     token_connection: str | None = None
     responsible: str | None = None
     substitute: str | None = None
+    responsible_email: str | None = None
+    substitute_email: str | None = None
     active_from: dt.date | None = None
     active_to: dt.date | None = None
     recheck_days: int = 30

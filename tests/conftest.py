@@ -40,6 +40,7 @@ settings.load_profile("archive")
 
 pytest_plugins = [
     "tests.fakes.s3",
+    "tests.fakes.smtp",
     "tests.fakes.mastodon_fixtures",
     "tests.registrar_fixtures",
 ]

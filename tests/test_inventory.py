@@ -668,3 +668,22 @@ def test_a_flood_of_problems_is_listed_up_to_a_limit(tmp_path: pathlib.Path) -> 
     lines = str(error).splitlines()
     assert len(lines) == 101
     assert lines[-1] == f"{path}: and 400 more problems"
+
+
+def test_the_people_may_have_e_mail_addresses_and_a_wrong_one_is_named_by_line(
+    tmp_path: pathlib.Path,
+) -> None:
+    people = (
+        "    responsible_email: anna.andersson@kristianstad.se\n"
+        "    substitute_email: bo.berg@kristianstad.se\n"
+    )
+    account = load_inventory(write(tmp_path, HEAD + KS + people)).account("ks-mastodon")
+    assert (account.responsible_email, account.substitute_email) == (
+        "anna.andersson@kristianstad.se",
+        "bo.berg@kristianstad.se",
+    )
+    assert load_inventory(write(tmp_path, HEAD + KS)).account("ks-mastodon").responsible_email is None
+    for wrong in ("anna andersson", "a@b", "anna@kommun.se, bo@kommun.se", "<anna@kommun.se>"):
+        path, error = refused(tmp_path, HEAD + KS + f'    substitute_email: "{wrong}"\n')
+        assert one_line(path, error).startswith(f"{path}, line 15: accounts[0].substitute_email: ")
+        assert "is not an e-mail address" in str(error)

@@ -11,18 +11,21 @@ from typing import Any
 from archive_lib.audit.completeness import check_completeness
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS, check_fixity
 from archive_lib.audit.holdings import Holdings, account_items, scan
+from archive_lib.audit.reminders import reminders_sent
 from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
 from archive_lib.audit.response_times import account_response_times, board_response_times
 from archive_lib.audit.retention import retention_overview
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import Clock, SystemClock, local_day_end, local_day_start, stockholm_date
-from archive_lib.errors import ConfigError
+from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.models import Account, Inventory
 from archive_lib.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NIGHTS = 30
+#: Reminders about comments of the period are looked for this long after it.
+REMINDER_MARGIN = dt.timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def run_audit(
         period_days=options.period_days,
     )
     retention = retention_overview(holdings, inventory, stockholm_date(now))
-    response, response_items = _response_times(inventory, holdings, items, period)
+    response, response_items = _response_times(store, inventory, holdings, items, period)
     boards = board_response_times(response, {a.id: a.board for a in inventory.accounts})
     report = AuditReport(
         period=period,
@@ -98,7 +101,11 @@ def run_audit(
 
 
 def _response_times(
-    inventory: Inventory, holdings: Holdings, items: dict[str, list[dict[str, Any]]], period: Period
+    store: ObjectStore,
+    inventory: Inventory,
+    holdings: Holdings,
+    items: dict[str, list[dict[str, Any]]],
+    period: Period,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Per captured account: its response-time figures, and the items behind them."""
     response: dict[str, dict[str, Any]] = {}
@@ -112,7 +119,20 @@ def _response_times(
         )
         response[account.id] = figures
         response_items[account.id] = details
+    _join_reminders(store, period, response_items)
     return response, response_items
+
+
+def _join_reminders(store: ObjectStore, period: Period, response_items: dict[str, dict[str, Any]]) -> None:
+    """Beside each comment not answered in time, the reminders the staff were sent about it."""
+    try:
+        sent = reminders_sent(store, period.start, period.as_of + REMINDER_MARGIN)
+    except ArchiveError as exc:
+        log.warning("reminders not readable: %s", exc)
+        return
+    for account_id, details in response_items.items():
+        for item_id, detail in details.items():
+            detail["reminders"] = sent.get(f"{account_id}\x00{item_id}", [])
 
 
 def _in_report_order(problems: list[Problem]) -> list[Problem]:
