@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python: Debian's Chromium (the registrars' web view
-# is tested in a real browser), fonts for the PDF renditions, and PostgreSQL (the production-like
-# smoke test), and docker-compose (it validates the compose files without a Docker engine).
+# is tested in a real browser), fonts for the PDF renditions, PostgreSQL (the production-like
+# smoke tests), Redis (the Celery broker of the scale-out smoke test), and docker-compose (it
+# validates the compose files without a Docker engine).
 # Installs only what is missing; needs root or sudo when something is.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
 fi
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 # Without its recommends: docker-compose would otherwise bring the Docker engine, not needed here.
 no_recommends=()
 command -v docker-compose >/dev/null 2>&1 || no_recommends+=(docker-compose)

@@ -1,6 +1,9 @@
-"""Airflow 3 as it runs in production, as native processes: api-server, scheduler, dag-processor.
+"""Airflow 3 as it runs in production, as native processes: api-server, scheduler, dag-processor
+(and, scaled out, the triggerer and Celery workers).
 
-The metadata database is PostgreSQL (:mod:`tests.prodlike.postgres`), the executor LocalExecutor.
+The metadata database is PostgreSQL (:mod:`tests.prodlike.postgres`), the executor LocalExecutor,
+or CeleryExecutor with a Redis broker (:mod:`tests.prodlike.redis`) and workers started with
+:meth:`AirflowStack.start_worker`.
 Every Airflow server binds port 0 on 127.0.0.1 and the OS picks its port: the api-server names
 its port in its "Uvicorn running on" line, and the scheduler and dag-processor start only after
 that line, with the execution API's URL on that port. The DAGs are driven only through Airflow's
@@ -27,7 +30,9 @@ from cryptography.fernet import Fernet
 from tests.prodlike.processes import START_TIMEOUT, ProcessGroup
 
 BIN = pathlib.Path(sys.executable).parent
+REPO = pathlib.Path(__file__).resolve().parents[2]
 ADMIN = "admin"
+REQUEST_TIMEOUT = 120.0
 
 
 class AirflowStack:
@@ -103,15 +108,49 @@ class AirflowStack:
             )
         return done.stdout.decode()
 
-    def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Start the api-server, then (on the port it got) the scheduler and dag-processor."""
+    def use_celery(self, broker_url: str, result_backend: str) -> None:
+        """Run tasks on Celery workers (see :meth:`start_worker`) instead of the LocalExecutor."""
+        self.env.update(
+            {
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__CELERY__BROKER_URL": broker_url,
+                "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+            }
+        )
+
+    def start(self, timeout: float = START_TIMEOUT, *, triggerer: bool = False) -> None:
+        """Start the api-server, then (on the port it got) the scheduler and dag-processor, and
+        the triggerer when asked."""
         api = self.processes.start("api-server", [str(BIN / "airflow"), "api-server"], self.env, watch=True)
         listening = api.wait_for_line(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", timeout)
         self.port = int(listening.group(1))
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"{self.base_url}/execution/"
-        for component in ("scheduler", "dag-processor"):
+        for component in ("scheduler", "dag-processor", *(("triggerer",) if triggerer else ())):
             self.processes.start(component, [str(BIN / "airflow"), component], self.env)
+
+    def start_worker(self, name: str, concurrency: int, timeout: float = START_TIMEOUT) -> None:
+        """Start a Celery worker that runs ``concurrency`` tasks at a time and names itself
+        ``name`` in the task instances it runs (:mod:`tests.prodlike.worker_name`); wait until it is ready."""
+        env = {
+            **self.env,
+            "ARCHIVE_WORKER_NAME": name,
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.prodlike.worker_name.hostname",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+        }
+        command = [
+            str(BIN / "airflow"),
+            "celery",
+            "worker",
+            "--celery-hostname",
+            f"{name}@%h",
+            "--concurrency",
+            str(concurrency),
+            "--without-mingle",
+            "--without-gossip",
+        ]
+        worker = self.processes.start(name, command, env, watch=True)
+        worker.wait_for_line(rf"{name}@\S+ ready\.", timeout)
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Poll ``/api/v2/monitor/health`` until the database, scheduler and dag-processor are healthy."""
@@ -195,5 +234,6 @@ class AirflowStack:
         if auth:
             headers["Authorization"] = f"Bearer {self.token()}"
         request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
+        # A busy machine can keep the api-server from answering for a while.
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
             return json.loads(response.read() or b"null")
