@@ -8,6 +8,7 @@
     manifests/{YYYY-MM-DD}/{run_id}.json
     exports/{YYYY}/{MM}/{DD}/{export_id}.json                     the log of release packages
     audit/{YYYY-MM-DD}/audit_{YYYYMMDDTHHMMSSZ}_{4 hex}.json      the audit's reports (.html beside)
+    leases/{account_id}/{YYYY-MM-DD}/{slot}.json                  an account's write lease, by time slot
 
 ``n`` numbers a run's WARC files and items parts, each from 1, in five digits and more past
 99,999: a run stores an items part at every checkpoint, so its parts roll as they fill, as its
@@ -30,6 +31,7 @@ MANIFESTS = "manifests"
 WARC = "warc"
 EXPORTS = "exports"
 AUDIT = "audit"
+LEASES = "leases"  # leases/{account_id}/{YYYY-MM-DD}/{slot}.json: an account's write lease
 _STAMP = "%Y%m%dT%H%M%S"
 _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
