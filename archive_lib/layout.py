@@ -104,6 +104,20 @@ _AUDIT_REPORT = re.compile(
 )
 
 
+_LEASE = re.compile(rf"^{LEASES}/(?P<account>[a-z0-9-]+)/(?P<day>\d{{4}}-\d{{2}}-\d{{2}})/\d{{12,}}\.json$")
+
+
+def lease_slot(key: str) -> tuple[str, dt.date] | None:
+    """The account and day of a write-lease slot's key (see archive_lib/capture/lease.py), else ``None``."""
+    match = _LEASE.match(key)
+    if not match:
+        return None
+    try:
+        return match["account"], dt.date.fromisoformat(match["day"])
+    except ValueError:
+        return None
+
+
 def export_log_day(key: str) -> dt.date | None:
     """The day of an export log entry's key (as :func:`export_log_key` names it), else ``None``."""
     match = _EXPORT_LOG.match(key)

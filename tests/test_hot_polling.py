@@ -151,9 +151,7 @@ def test_polling_every_20_seconds_keeps_short_lived_comments(tmp_path: pathlib.P
         lived = [c for c in comments if c.dies is None or c.dies - c.born >= POLL]
         kept = [c for c in lived if (c.item_id, c.text) in texts]
         share = len(kept) / len(lived)
-        print(
-            f"hot polling kept {len(kept)} of {len(lived)} comments living one poll interval ({share:.2%})"
-        )
+        print(f"hot polling kept {len(kept)} of {len(lived)} comments living one poll interval ({share:.2%})")
         assert share >= 0.99
         # Deletions seen are recorded after the thread walk and a lookup, as at night.
         deleted = {r["item_id"] for r in rows if r["event"] == "deleted"}
@@ -168,4 +166,7 @@ def test_polling_every_20_seconds_keeps_short_lived_comments(tmp_path: pathlib.P
         assert {r["kind"] for r in runs} == {"recent"}
         assert len(runs) == 2 * passes
         assert all(r["high_water"] is None for r in runs)
+        for platform in ("mastodon", "bluesky"):
+            spent = [r["http_requests"] for r in runs if r["platform"] == platform]
+            print(f"{platform}: {sum(spent) / len(spent):.1f} requests per hot pass of 3 threads")
         assert str(old["id"]) not in {r["item_id"] for r in rows}

@@ -9,8 +9,9 @@ The store is create-only (no delete, no overwrite), so the lease is a series of 
 object ``leases/{account_id}/{YYYY-MM-DD}/{slot}.json`` exists once the slot is taken, and
 create-only puts (``If-None-Match: *`` on S3, ``link()`` on files) let exactly one run take it.
 A slot is ``seconds`` long (``ARCHIVE_LEASE_SECONDS``, 15 by default). A run takes the current
-slot only with at least a third of it left, and begins its write only with a third of the slot
-still ahead: a slow commit takes the next slot first (it holds the lease on). A run that finds the
+slot, and begins its write only with a third of its slot still ahead: otherwise it takes the next
+slot first (it holds the lease on), and if another run took that one, it starts its commit
+again under a fresh lease. An uncontended commit never waits. A run that finds the
 slot taken waits for the next one; after ``patience`` (10 minutes) of taken slots it gives up with
 a retryable error, and what it captured is stored by the next run. The lease assumes the clocks
 of the processes agree within a few seconds (NTP) and a part's put takes less than a third of a
@@ -114,7 +115,7 @@ class WriteLease:
         waited = 0.0
         while True:
             slot, left = self._slot()
-            if left >= self._seconds / 3 and self._claim(slot):
+            if self._claim(slot):
                 self._held = slot
                 return
             if waited >= self._patience:

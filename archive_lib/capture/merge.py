@@ -10,9 +10,9 @@ them, item by item, in the order it observed them:
   records the same state: the same content digest and visibility (``new``, ``edited``,
   ``restored``, ``hidden``, ``unhidden``), gone again (``deleted``), or files the stored version
   already has (``media``);
-* a pending version observed *before* the stored latest one (the other run saw a later state
-  first) is dropped too: its response stays in the WARC file, and the next pass compares the
-  platform with the later state;
+* a pending version of an *older* state than the stored latest one is dropped too: written
+  before it (its edit or creation time, as an edit history shows it), or observed before it
+  (the other run saw a later state first). Its response stays in the WARC file;
 * every other pending version is kept, numbered after the stored latest one, with its event
   named against it (``edited``, ``restored``, ``hidden``/``unhidden``).
 
@@ -73,7 +73,8 @@ def adds_to(latest: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
     """Whether ``row`` records something ``latest`` (the item's stored latest version) does not."""
     if row["event"] == "deleted":
         return bool(latest["event"] != "deleted")
-    if row["observed_at"] < latest["observed_at"]:
+    mine, theirs = _version_time(row), _version_time(latest)
+    if row["observed_at"] < latest["observed_at"] or (mine and theirs and mine < theirs):
         return False
     if row["event"] == "media":
         return (
@@ -97,6 +98,11 @@ def event_after(latest: Mapping[str, Any], row: Mapping[str, Any]) -> str:
     if latest["content_sha256"] != row["content_sha256"]:
         return "edited"
     return "hidden" if row.get("hidden") else "unhidden"
+
+
+def _version_time(row: Mapping[str, Any]) -> Any:
+    """When the author made the state a row records: its edit, else its creation."""
+    return row.get("edited_at") or row.get("created_at")
 
 
 def _failed(row: Mapping[str, Any]) -> int:
