@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from archive_lib.metadata.manifest import manifests_of
 from archive_lib.metadata.runs import runs_of_night, write_run_row
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore
+from tests.graph_helpers import GraphTown, graph_town
 from tests.helpers import write_inventory
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
@@ -172,57 +174,60 @@ def test_a_hot_pass_is_skipped_and_recorded_when_the_youtube_quota_runs_low(tmp_
     } == {"skipped"}
 
 
+@pytest.fixture
+def town(tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture) -> Iterator[GraphTown]:
+    yield from graph_town(tmp_path, caplog)
+
+
 def test_a_facebook_hot_pass_reads_the_recent_threads_and_then_stops_for_the_usage_headers(
-    tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture
+    town: GraphTown,
 ) -> None:
     from archive_lib.capture.account import CaptureOptions
     from archive_lib.models import Account
-    from tests.graph_helpers import graph_town
 
-    for town in graph_town(tmp_path, caplog):
-        w = town.world
-        old = w.post(town.page, "Välkommen till kommunens sida!", at=town.ago(days=40))
-        w.comment(old, town.anna, "Hej!", at=town.ago(days=39))
-        post = w.post(town.page, "Badhuset stänger på måndag.", at=town.ago(hours=3))
-        keep = w.comment(post, town.anna, "Varför då?", at=town.ago(hours=2))
-        hide = w.comment(post, town.mats, "Skräp", at=town.ago(hours=1))
-        gone = w.comment(post, town.anna, "Fel tråd", at=town.ago(hours=1))
+    w = town.world
+    old = w.post(town.page, "Välkommen till kommunens sida!", at=town.ago(days=40))
+    w.comment(old, town.anna, "Hej!", at=town.ago(days=39))
+    post = w.post(town.page, "Badhuset stänger på måndag.", at=town.ago(hours=3))
+    keep = w.comment(post, town.anna, "Varför då?", at=town.ago(hours=2))
+    hide = w.comment(post, town.mats, "Skräp", at=town.ago(hours=1))
+    gone = w.comment(post, town.anna, "Fel tråd", at=town.ago(hours=1))
 
-        def tokens(account: Account) -> str | None:
-            return town.tokens.get(account.id)
+    def tokens(account: Account) -> str | None:
+        return town.tokens.get(account.id)
 
-        inventory = town.inventory("ks-facebook")
+    inventory = town.inventory("ks-facebook")
 
-        def hot_pass() -> Any:
-            return capture_recent(
-                inventory,
-                town.store,
-                hours=6,
-                tokens=tokens,
-                clock=town.clock,
-                options=CaptureOptions(lease_seconds=5),
-            )
+    def hot_pass() -> Any:
+        return capture_recent(
+            inventory,
+            town.store,
+            hours=6,
+            tokens=tokens,
+            clock=town.clock,
+            options=CaptureOptions(lease_seconds=5),
+        )
 
-        assert hot_pass().ok
-        w.hide(hide)
-        w.delete(gone)
-        w.usage = {"call_count": 80, "total_time": 10, "total_cputime": 10}
-        town.fake.advance(minutes=15)
-        assert hot_pass().ok
-        rows = town.rows()
-        events = {(r["item_id"], r["version"], r["event"]) for r in rows}
-        assert {
-            (post.id, 1, "new"),
-            (keep.id, 1, "new"),
-            (hide.id, 2, "hidden"),
-            (gone.id, 2, "deleted"),
-        } <= events
-        assert old.id not in {r["item_id"] for r in rows}  # outside the window: not read
-        assert not any(f"/{old.id}/comments" in path for path, _ in town.fake.requests)
-        # The usage headers said 80 %: the next pass is skipped, recorded, not failed.
-        town.fake.advance(minutes=15)
-        third = hot_pass()
-        assert third.ok and third.results[0].skipped
-        runs = sorted(runs_of_night(town.store, town.clock.now().date()), key=lambda r: r["started_at"])
-        assert [r["status"] for r in runs] == ["ok", "ok", "skipped"]
-        assert runs[1]["api_usage_percent"] == 80.0
+    assert hot_pass().ok
+    w.hide(hide)
+    w.delete(gone)
+    w.usage = {"call_count": 80, "total_time": 10, "total_cputime": 10}
+    town.fake.advance(minutes=15)
+    assert hot_pass().ok
+    rows = town.rows()
+    events = {(r["item_id"], r["version"], r["event"]) for r in rows}
+    assert {
+        (post.id, 1, "new"),
+        (keep.id, 1, "new"),
+        (hide.id, 2, "hidden"),
+        (gone.id, 2, "deleted"),
+    } <= events
+    assert old.id not in {r["item_id"] for r in rows}  # outside the window: not read
+    assert not any(f"/{old.id}/comments" in path for path, _ in town.fake.requests)
+    # The usage headers said 80 %: the next pass is skipped, recorded, not failed.
+    town.fake.advance(minutes=15)
+    third = hot_pass()
+    assert third.ok and third.results[0].skipped
+    runs = sorted(runs_of_night(town.store, town.clock.now().date()), key=lambda r: r["started_at"])
+    assert [r["status"] for r in runs] == ["ok", "ok", "skipped"]
+    assert runs[1]["api_usage_percent"] == 80.0
