@@ -231,3 +231,44 @@ def test_a_facebook_hot_pass_reads_the_recent_threads_and_then_stops_for_the_usa
     runs = sorted(runs_of_night(town.store, town.clock.now().date()), key=lambda r: r["started_at"])
     assert [r["status"] for r in runs] == ["ok", "ok", "skipped"]
     assert runs[1]["api_usage_percent"] == 80.0
+
+
+class _DiesAtManifest(FileStore):
+    """A file store whose process dies (as if killed) when a run writes its manifest."""
+
+    def put(self, key: str, data: Any, **kw: Any) -> Any:
+        if key.startswith("manifests/"):
+            raise SystemExit("killed before the manifest")
+        return super().put(key, data, **kw)
+
+
+def test_the_night_leaves_a_running_hot_pass_alone_and_completes_it_once_it_is_stale(
+    tmp_path: pathlib.Path,
+) -> None:
+    from archive_lib.capture.account import capture_account
+    from tests.fakes.mastodon import FakeMastodon
+    from tests.helpers import FakeClock
+
+    with FakeMastodon(now=T0) as fake:
+        town = fake.add_account("kristianstad", "Kristianstads kommun")
+        post = fake.post(town, fake.html("Nyhet"), at=T0 - dt.timedelta(hours=1))
+        fake.post("kristianstad", fake.html("Svar"), in_reply_to=post["id"], at=T0 - dt.timedelta(minutes=30))
+        inventory = load_inventory(
+            write_inventory(tmp_path, fake.base_url, [{"id": "ks-mastodon", "handle": "kristianstad"}])
+        )
+        url = f"file://{tmp_path / 'archive'}"
+        clock = FakeClock(fake)
+        with pytest.raises(SystemExit):
+            capture_recent(inventory, _DiesAtManifest(url), hours=6, clock=clock)
+        store = FileStore(url)
+        night = dt.date(2026, 11, 20)
+        assert manifests_of(store, "ks-mastodon", night) == []
+        account = inventory.account("ks-mastodon")
+        fake.advance(minutes=30)  # the hot pass may still be going: the night leaves it alone
+        assert capture_account(account, store, night, clock=clock).status == "ok"
+        assert [m["kind"] for m in manifests_of(store, "ks-mastodon", night)] == ["nightly"]
+        fake.advance(hours=3)  # now it is stale: the next night accounts for its objects
+        capture_account(account, store, dt.date(2026, 11, 21), clock=clock)
+        completed = [m for m in manifests_of(store, "ks-mastodon", night) if m["status"] == "interrupted"]
+        assert [m["kind"] for m in completed] == ["recent"]
+        assert any(o["kind"] == "lease" for o in completed[0]["objects"])
