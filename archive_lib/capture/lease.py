@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from archive_lib import layout
 from archive_lib.clock import Clock
-from archive_lib.errors import ObjectExistsError, StoreError
+from archive_lib.errors import ArchiveError, ObjectExistsError
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
 
@@ -41,8 +41,9 @@ PATIENCE_SECONDS = 600.0
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-class LeaseTimeout(StoreError):
-    """Other runs held the account's write lease for longer than the patience allowed."""
+class LeaseTimeout(ArchiveError):
+    """Other runs held the account's write lease for longer than the patience allowed: this
+    account's run fails (retryable); the store itself is fine, so the other accounts go on."""
 
     retryable = True
 
