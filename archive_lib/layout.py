@@ -8,6 +8,7 @@
     manifests/{YYYY-MM-DD}/{run_id}.json
     exports/{YYYY}/{MM}/{DD}/{export_id}.json                     the log of release packages
     audit/{YYYY-MM-DD}/audit_{YYYYMMDDTHHMMSSZ}_{4 hex}.json      the audit's reports (.html beside)
+    leases/{account_id}/{YYYY-MM-DD}/{slot}.json                  an account's write lease, by time slot
 
 ``n`` numbers a run's WARC files and items parts, each from 1, in five digits and more past
 99,999: a run stores an items part at every checkpoint, so its parts roll as they fill, as its
@@ -30,6 +31,7 @@ MANIFESTS = "manifests"
 WARC = "warc"
 EXPORTS = "exports"
 AUDIT = "audit"
+LEASES = "leases"  # leases/{account_id}/{YYYY-MM-DD}/{slot}.json: an account's write lease
 _STAMP = "%Y%m%dT%H%M%S"
 _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
@@ -100,6 +102,20 @@ _EXPORT_LOG = re.compile(
 _AUDIT_REPORT = re.compile(
     rf"^{AUDIT}/(?P<night>\d{{4}}-\d{{2}}-\d{{2}})/audit_\d{{8}}T\d{{6}}Z_[0-9a-f]{{4}}\.(?:json|html)$"
 )
+
+
+_LEASE = re.compile(rf"^{LEASES}/(?P<account>[a-z0-9-]+)/(?P<day>\d{{4}}-\d{{2}}-\d{{2}})/\d{{12,}}\.json$")
+
+
+def lease_slot(key: str) -> tuple[str, dt.date] | None:
+    """The account and day of a write-lease slot's key (see archive_lib/capture/lease.py), else ``None``."""
+    match = _LEASE.match(key)
+    if not match:
+        return None
+    try:
+        return match["account"], dt.date.fromisoformat(match["day"])
+    except ValueError:
+        return None
 
 
 def export_log_day(key: str) -> dt.date | None:

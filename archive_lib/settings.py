@@ -34,6 +34,11 @@ STORE = Setting("ARCHIVE_STORE", "archive_store")
 INVENTORY = Setting("ARCHIVE_INVENTORY", "archive_inventory")
 AUDIT_NIGHTS = Setting("ARCHIVE_AUDIT_NIGHTS", "archive_audit_nights")
 AUDIT_PERIOD_DAYS = Setting("ARCHIVE_AUDIT_PERIOD_DAYS", "archive_audit_period_days")
+# Hot passes (archive_lib/capture/recent.py): how far back, the budget share they may use, and one
+# slot of an account's write lease (archive_lib/capture/lease.py).
+HOT_HOURS = Setting("ARCHIVE_HOT_HOURS", "archive_hot_hours")
+HOT_BUDGET_PERCENT = Setting("ARCHIVE_HOT_BUDGET_PERCENT", "archive_hot_budget_percent")
+LEASE_SECONDS = Setting("ARCHIVE_LEASE_SECONDS", "archive_lease_seconds")
 
 
 class Settings:

@@ -272,7 +272,7 @@ def test_capture_into_s3_with_object_lock(
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=locked_bucket)["Contents"]]
     kinds = {k.split("/")[1] for k in keys}
-    assert kinds == {"warc", "metadata", "manifests"}
+    assert kinds == {"warc", "metadata", "manifests", "leases"}
     for key in keys:
         head = client.head_object(Bucket=locked_bucket, Key=key, ChecksumMode="ENABLED")
         assert head["ObjectLockMode"] == "COMPLIANCE"
@@ -283,7 +283,7 @@ def test_capture_into_s3_with_object_lock(
         }
         assert tags["retention-class"] == "bevaras" and tags["platform"] == "mastodon"
         assert tags["account"] in ("ks-mastodon", "bibliotek-mastodon")
-        assert tags["kind"] in ("warc", "items", "runs", "manifest")
+        assert tags["kind"] in ("warc", "items", "runs", "manifest", "lease")
     store = S3Store(store_url, client=client)
     rows = read_items(store)
     assert len(rows) == 3

@@ -140,7 +140,7 @@ def summarize_night() -> dict[str, Any]:
     night = run_date()
     active = [a.id for a in open_inventory().active_on(night)]
     latest: dict[str, dict[str, Any]] = {}
-    for row in runs_of_night(open_archive_store(), night):
+    for row in runs_of_night(open_archive_store(), night, kind="nightly"):
         latest[row["account_id"]] = row  # rows come sorted by start time: the last attempt wins
     for account_id in active:
         last = latest.get(account_id)

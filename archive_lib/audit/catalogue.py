@@ -26,7 +26,7 @@ from typing import Any
 from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
-from archive_lib.layout import audit_report_night, export_log_day, run_id_of
+from archive_lib.layout import audit_report_night, export_log_day, lease_slot, run_id_of
 from archive_lib.metadata.manifest import kind_of
 from archive_lib.retention_classes import EXPORT_LOG
 
@@ -145,7 +145,8 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
 
 
 def _outside_runs(key: str) -> Expected | None:
-    """What an export log entry or an audit report should be; ``None`` for any other key."""
+    """What an export log entry, an audit report or a write-lease slot should be; ``None`` for
+    any other key."""
     day = export_log_day(key)
     if day is not None:
         return Expected(
@@ -160,6 +161,10 @@ def _outside_runs(key: str) -> Expected | None:
     night = audit_report_night(key)
     if night is not None:
         return Expected(key, "audit", key, night, tags={"kind": "audit"})
+    lease = lease_slot(key)
+    if lease is not None:  # a write-lease slot of a run that has not written its manifest (yet)
+        account_id, day = lease
+        return Expected(key, "lease", key, day, tags={"kind": "lease"}, account_id=account_id)
     return None
 
 

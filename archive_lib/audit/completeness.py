@@ -79,6 +79,8 @@ def check_completeness(
     out = Completeness()
     by_night: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
     for run_id, night in holdings.run_nights.items():
+        if _kind(run_id, holdings) != "nightly":
+            continue  # hot passes and pushes add versions between nights; the night is the nightly's
         by_night[(run_id_account(run_id), night)].append(run_id)
     captured = holdings.accounts_in_store()
     for account in inventory.accounts:
@@ -148,6 +150,14 @@ def _nights(
             )
     out.nights[account.id] = statuses
     out.night_details[account.id] = details
+
+
+def _kind(run_id: str, holdings: Holdings) -> str:
+    """What a run was, as its runs row or manifest says (``nightly`` for those older than kinds)."""
+    for record in (holdings.runs_rows.get(run_id), holdings.manifests.get(run_id)):
+        if record is not None and record.get("kind"):
+            return str(record["kind"])
+    return "nightly"
 
 
 def _people(account: Account, out: Completeness) -> None:

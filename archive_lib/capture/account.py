@@ -11,6 +11,14 @@ Order of writes, which is what makes a killed run safe to repeat:
 3. the runs row;
 4. the manifest, last.
 
+Items parts are committed under the account's write lease, after merging with the versions other
+runs of the account stored meanwhile (a hot pass during the night, :mod:`.lease`, :mod:`.merge`),
+so runs that capture one account at the same time never record one version twice. The same code
+makes hot passes and targeted captures (``kind`` ``recent`` or ``targeted``, see
+:mod:`archive_lib.capture.recent`): they cover only the recent or the named threads, record no
+high-water mark (the next night lists as if they had not run) and leave interrupted runs to the
+nightly pass.
+
 A run killed at any point leaves only whole objects. The next run reads the items parts as
 state (nothing recorded is recorded again), captures what is missing, and completes the
 interrupted run's manifest (see :mod:`archive_lib.capture.recovery`).
@@ -20,11 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from archive_lib import PRODUCT, __version__, layout
+from archive_lib.capture.lease import DEFAULT_SECONDS, WriteLease, with_lease
+from archive_lib.capture.merge import rebase
 from archive_lib.capture.recovery import complete_interrupted
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.capture.versions import Versioner
@@ -48,9 +58,8 @@ from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.policy import HttpPolicy, user_agent
 from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
 from archive_lib.logs import SECRETS
-from archive_lib.metadata.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
-from archive_lib.metadata.parquet import to_parquet_bytes
-from archive_lib.metadata.schema import RUNS_SCHEMA
+from archive_lib.metadata.manifest import build_manifest, completed_run, object_tags, write_manifest
+from archive_lib.metadata.runs import check_kind, write_run_row
 from archive_lib.metadata.state import KnownState, load_state
 from archive_lib.models import Account, MediaFile, RunCounts, RunResult
 from archive_lib.storage.base import ObjectStore, StoredObject
@@ -74,6 +83,7 @@ class CaptureOptions:
     contact: str | None = None  # put in the User-Agent so platform operators can reach us
     operator: str | None = None  # the organisation, named in every WARC file's warcinfo
     recheck_days: int | None = None  # overrides the inventory's re-check window
+    lease_seconds: float = DEFAULT_SECONDS  # one slot of the account's write lease (see .lease)
 
 
 def capture_account(
@@ -86,8 +96,16 @@ def capture_account(
     ids: IdFactory | None = None,
     options: CaptureOptions | None = None,
     progress: Progress | None = None,
+    kind: str = "nightly",
+    hot_from: dt.datetime | None = None,
+    threads: Sequence[str] | None = None,
 ) -> RunResult:
     """Capture one account for the night of ``run_date``; the account is the unit of failure.
+
+    ``kind`` is what the run is (:data:`~archive_lib.metadata.schema.RUN_KINDS`). A ``recent``
+    run covers the posts created since ``hot_from`` with their whole threads; a ``targeted`` run
+    the threads rooted at the post ids ``threads`` (where the platform's connector cannot read
+    one thread alone, the posts since ``hot_from`` instead).
 
     Whatever goes wrong inside the account's night (platform trouble, odd data, a defect of the
     archive's own) ends it as ``failed``, with the error in its runs row and a manifest of what
@@ -95,13 +113,16 @@ def capture_account(
     :class:`~archive_lib.errors.StoreError` (retryable): nothing could be kept, for this account
     or the next, and the next run completes the interrupted one.
 
-    A night that already has a successful run is not captured again (the result says
-    ``skipped``).
+    A night that already has a successful nightly run is not captured nightly again (the result
+    says ``skipped``).
     """
     clock = clock or SystemClock()
     ids = ids or IdFactory()
     options = options or CaptureOptions()
-    done = completed_run(store, account.id, run_date)
+    check_kind(kind)
+    if kind != "nightly" and hot_from is None:
+        raise ValueError(f"a {kind} run needs hot_from")
+    done = completed_run(store, account.id, run_date) if kind == "nightly" else None
     if done is not None:
         log.info(
             "%s: the night of %s was already captured by %s",
@@ -120,7 +141,15 @@ def capture_account(
             bytes_stored=0,
             skipped=True,
         )
-    return _Night(account, store, run_date, tokens, clock, ids, options, progress).run()
+    scope = _Scope(kind, hot_from, tuple(threads) if threads is not None else None)
+    return _Night(account, store, run_date, tokens, clock, ids, options, progress, scope).run()
+
+
+@dataclass(frozen=True)
+class _Scope:
+    kind: str = "nightly"
+    hot_from: dt.datetime | None = None
+    threads: tuple[str, ...] | None = None
 
 
 class _Night:
@@ -134,7 +163,9 @@ class _Night:
         ids: IdFactory,
         options: CaptureOptions,
         progress: Progress | None,
+        scope: _Scope | None = None,
     ) -> None:
+        self.scope = scope or _Scope()
         self.account = account
         self.store = store
         self.run_date = run_date
@@ -147,6 +178,8 @@ class _Night:
         self.retention = account.retention.for_night(run_date)
         self.recheck_days = options.recheck_days or account.recheck_days
         self.recheck_from = local_day_start(run_date - dt.timedelta(days=self.recheck_days))
+        if self.scope.hot_from is not None:
+            self.recheck_from = self.scope.hot_from
         self.redactor = Redactor()
         self.recorder = WarcRecorder(
             store,
@@ -177,6 +210,17 @@ class _Night:
         self.media: MediaArchiver | None = None
         self.authenticated = False
         self.connector_cls: type[Connector] | None = None
+        self.state: KnownState | None = None
+        self.lease = WriteLease(
+            store,
+            account.id,
+            self.run_id,
+            kind=self.scope.kind,
+            clock=clock,
+            retention=self.retention,
+            tags=object_tags(account, "lease"),
+            seconds=options.lease_seconds,
+        )
 
     def _log_extra(self) -> dict[str, str]:
         return {"account_id": self.account.id, "run_id": self.run_id}
@@ -186,8 +230,9 @@ class _Night:
             "software": f"{PRODUCT}/{__version__} (warcio)",
             "operator": self.options.operator or "",
             "isPartOf": self.run_id,
-            "description": f"Nightly capture of {self.account.platform} account {self.account.handle} "
-            f"({self.account.id}, {self.account.board}) for {self.run_date}",
+            "description": f"{_DESCRIBED[self.scope.kind]} of {self.account.platform} account "
+            f"{self.account.handle} ({self.account.id}, {self.account.board}) for {self.run_date}",
+            "run-kind": self.scope.kind,
             "run-id": self.run_id,
             "run-date": self.run_date.isoformat(),
             "account-id": self.account.id,
@@ -289,13 +334,23 @@ class _Night:
     def _prepare(self) -> KnownState:
         # Interrupted runs are accounted for before anything else, so that even a night that
         # fails at once leaves every stored object under a manifest.
-        state_dates = self._recovery_dates()
-        complete_interrupted(self.store, self.account, state_dates, current_run=self.run_id, clock=self.clock)
+        if self.scope.kind == "nightly":  # hot passes leave it to the night: it may still be going
+            state_dates = self._recovery_dates()
+            complete_interrupted(
+                self.store, self.account, state_dates, current_run=self.run_id, clock=self.clock
+            )
         token = self.tokens(self.account)
         if token:
             self.redactor.add(token)
             SECRETS.add(token)  # log lines of this process, whoever configured the logging
-        state = load_state(self.store, self.account.id, self.recheck_from, run_id=self.run_id)
+        state = load_state(
+            self.store,
+            self.account.id,
+            self.recheck_from,
+            run_id=self.run_id,
+            with_high_water=self.scope.kind == "nightly",
+        )
+        self.state = state
         self.connector_cls = connector_class(self.account.platform)
         self.http = HttpClient(
             self.recorder.record,
@@ -327,13 +382,19 @@ class _Night:
         assert self.http is not None and self.media is not None and self.versioner is not None
         assert self.connector_cls is not None
         account = self.account
+        capture_from = local_day_start(account.active_from) if account.active_from else None
+        hot_from = self.scope.hot_from
+        if hot_from is not None:
+            capture_from = max(capture_from, hot_from) if capture_from else hot_from
         plan = CapturePlan(
             account=account,
             run_date=self.run_date,
-            recheck_from=self.recheck_from,
-            capture_from=local_day_start(account.active_from) if account.active_from else None,
+            recheck_from=max(self.recheck_from, capture_from) if capture_from else self.recheck_from,
+            capture_from=capture_from,
             capture_until=local_day_end(account.active_to) if account.active_to else None,
             known=state,
+            hot_from=hot_from,
+            threads=self.scope.threads if getattr(self.connector_cls, "targeted_threads", False) else None,
         )
         connector = self.connector_cls(account, self.http, self.media, self.authenticated)
         media = self.media
@@ -409,6 +470,34 @@ class _Night:
             raise
         if not self.rows:
             return
+        with_lease(self.lease, self._commit)
+
+    def _commit(self) -> bool:
+        """Under the write lease: merge with what other runs stored meanwhile, then store the
+        part. False when the lease ran out before the write (the caller takes it again)."""
+        assert self.state is not None and self.versioner is not None
+        stored = self.state.refresh(self.run_id)
+        if stored:
+            merged = rebase(self.rows, stored)
+            for row, before in merged.dropped:
+                self.versioner.recount(row["item_type"], before, None)
+            for row, before in merged.renamed:
+                self.versioner.recount(row["item_type"], before, row["event"])
+            for latest, part_key in merged.latest.values():
+                self.state.set_latest(latest, part_key)
+            if merged.dropped:
+                log.info(
+                    "%s: %d versions were already stored by another run",
+                    self.account.id,
+                    len(merged.dropped),
+                    extra=self._log_extra(),
+                )
+            self.rows = merged.kept
+        if not self.rows:
+            self.rows_bytes = 0
+            return True
+        if not self.lease.hold_on():
+            return False
         rows, self.rows, self.rows_bytes = self.rows, [], 0
         created = [r["created_at"] or r["observed_at"] for r in rows]  # see archive_lib.layout
         key = layout.items_key(
@@ -419,8 +508,8 @@ class _Night:
         self.parts.append(
             self.store.put(key, data, retention=self.retention, tags=object_tags(self.account, "items"))
         )
-        if self.versioner is not None:
-            self.versioner.stored(key, rows)
+        self.versioner.stored(key, rows)
+        return True
 
     def _credential_now(self, status: str) -> str:
         """``ok``, ``expired``, ``refused``, ``missing``, ``none`` (no token) or ``unchecked``."""
@@ -450,7 +539,7 @@ class _Night:
         if counts is not None and self.media is not None:
             counts = replace(counts, media_files=self.media.downloaded, threads_checked=self.threads)
         counts = counts or RunCounts()
-        written = [*self.recorder.stored, *self.parts]
+        written = [*self.recorder.stored, *self.parts, *self.lease.taken]
         requests = self.http.requests if self.http else 0
         bytes_stored = sum(o.size for o in written)
         row: dict[str, Any] = {
@@ -470,21 +559,17 @@ class _Night:
             "credential_status": self._credential_now(status),
             "credential_expires_at": self.token_health.expires_at if self.token_health else None,
             "api_units": self.api_units,
+            "api_usage_percent": self.http.usage_percent if self.http else None,
             "http_requests": requests,
             "bytes_stored": bytes_stored,
-            "high_water": self.high_water if status == "ok" else None,
+            # Only the nightly pass lists down to the window: the next night's listing relies on it.
+            "high_water": self.high_water if status == "ok" and self.scope.kind == "nightly" else None,
             "recheck_from": self.recheck_from,
             "software": f"{PRODUCT}/{__version__}",
             "retention_class": self.retention.retention_class,
             "retain_until": self.retention.retain_until,
         }
-        runs_obj = put_once(
-            self.store,
-            layout.runs_key(self.run_date, self.run_id),
-            to_parquet_bytes([row], RUNS_SCHEMA),
-            retention=self.retention,
-            tags=object_tags(account, "runs"),
-        )
+        runs_obj = write_run_row(self.store, account, row, kind=self.scope.kind, retention=self.retention)
         objects = [*written, *([runs_obj] if runs_obj else [])]
         manifest = build_manifest(
             run_id=self.run_id,
@@ -499,6 +584,7 @@ class _Night:
             objects=objects,
             retention=self.retention,
             warnings=self.warnings,
+            kind=self.scope.kind,
         )
         write_manifest(self.store, manifest, account, self.retention)
         log.info(
@@ -524,6 +610,13 @@ class _Night:
             objects=tuple(o.key for o in objects),
         )
 
+
+_DESCRIBED = {
+    "nightly": "Nightly capture",
+    "recent": "Hot pass (recent threads)",
+    "targeted": "Targeted capture (named threads)",
+    "push": "Pushed items",
+}
 
 #: A night's record quotes platforms (ids, messages) in its error, warnings and notes: each is
 #: cut to this many characters, and at most MAX_MESSAGES of each kind are kept.

@@ -13,12 +13,19 @@ the same key with the run's retention and tags, which a create-only store accept
 the first put and completes. An object of a run that did finish cannot be repaired here (its
 manifest says the run is done and nothing reads it again); the audit reports it
 (``sidecar_mismatch``, ``object_not_locked``).
+
+Several runs may capture an account at once (a hot pass every 15 minutes beside the night, see
+:mod:`archive_lib.capture.recent`). Only nightly runs complete interrupted runs, and they leave
+alone a hot pass or targeted capture (its kind is read from its first WARC file's warcinfo) that
+started less than :data:`LIVE_HOURS` hours ago: it may still be going. The runs row and the
+manifest written for an interrupted run carry its kind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import shutil
 import tempfile
@@ -29,15 +36,20 @@ from typing import BinaryIO
 
 from archive_lib import layout
 from archive_lib.clock import Clock, run_started
-from archive_lib.metadata.manifest import build_manifest, kind_of, object_tags, put_once, write_manifest
-from archive_lib.metadata.parquet import to_parquet_bytes
-from archive_lib.metadata.runs import read_run_row
-from archive_lib.metadata.schema import RUNS_SCHEMA
+from archive_lib.errors import ArchiveError
+from archive_lib.metadata.manifest import build_manifest, kind_of, object_tags, write_manifest
+from archive_lib.metadata.runs import read_run_row, write_run_row
+from archive_lib.metadata.schema import RUN_KINDS
 from archive_lib.models import Account, RunCounts
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
+from archive_lib.warc.reader import warcinfo_fields
 
 log = logging.getLogger(__name__)
+
+#: A hot pass or targeted capture younger than this may still be going (their HTTP budget is one
+#: hour, see :mod:`archive_lib.capture.recent`).
+LIVE_HOURS = 2
 
 
 def interrupted_runs(
@@ -77,10 +89,14 @@ def complete_interrupted(
         retention = account.retention.for_night(day)
         started = run_started(run_id) or clock.now()
         now = clock.now()
+        kind = _kind_of_run(store, keys)
+        if kind != "nightly" and now - started < dt.timedelta(hours=LIVE_HOURS):
+            continue  # a hot pass that may still be going
+        keys = [*keys, *_leases_of(store, account, run_id)]
         error = f"interrupted before it finished (no manifest); completed by run {current_run}"
         objects = [_with_retention(store, key, account, retention, run_id, current_run) for key in keys]
         if read_run_row(store, day, run_id) is None:
-            row = {
+            row: dict[str, object] = {
                 "run_id": run_id,
                 "account_id": account.id,
                 "platform": account.platform,
@@ -100,13 +116,7 @@ def complete_interrupted(
                 "retention_class": retention.retention_class,
                 "retain_until": retention.retain_until,
             }
-            stored = put_once(
-                store,
-                layout.runs_key(day, run_id),
-                to_parquet_bytes([row], RUNS_SCHEMA),
-                retention=retention,
-                tags=object_tags(account, "runs"),
-            )
+            stored = write_run_row(store, account, row, kind=kind, retention=retention)
             if stored is not None:
                 objects.append(stored)
         manifest = build_manifest(
@@ -122,6 +132,7 @@ def complete_interrupted(
             objects=objects,
             retention=retention,
             completed_by=current_run,
+            kind=kind,
         )
         write_manifest(store, manifest, account, retention)
         log.warning(
@@ -132,6 +143,40 @@ def complete_interrupted(
         )
         completed.append(run_id)
     return completed
+
+
+def _leases_of(store: ObjectStore, account: Account, run_id: str) -> list[str]:
+    """The write-lease slots (:mod:`archive_lib.capture.lease`) an interrupted run took: they are
+    kept by time, so the slots of the days it ran are read for its run id."""
+    started = run_started(run_id)
+    if started is None:
+        return []
+    found = []
+    for day in (started.date(), started.date() + dt.timedelta(days=1)):
+        for key in store.list(f"{layout.LEASES}/{account.id}/{day:%Y-%m-%d}/"):
+            try:
+                with store.open(key) as handle:
+                    body = json.loads(handle.read())
+            except (ArchiveError, OSError, ValueError) as exc:
+                log.warning("cannot read the lease %s: %s", key, exc, extra={"key": key})
+                continue
+            if isinstance(body, dict) and body.get("run_id") == run_id:
+                found.append(key)
+    return found
+
+
+def _kind_of_run(store: ObjectStore, keys: list[str]) -> str:
+    """The kind a run names in the warcinfo of its first WARC file; ``nightly`` when it has none."""
+    warcs = sorted(k for k in keys if kind_of(k) == "warc")
+    if not warcs:
+        return "nightly"
+    try:
+        fields = warcinfo_fields(store, warcs[0], store.stat(warcs[0]).size)
+    except (ArchiveError, OSError, ValueError) as exc:
+        log.warning("cannot read the warcinfo of %s: %s", warcs[0], exc, extra={"key": warcs[0]})
+        return "nightly"
+    kind = fields.get("run-kind", "nightly")
+    return kind if kind in RUN_KINDS else "nightly"
 
 
 def _with_retention(

@@ -219,8 +219,21 @@ class Versioner:
             **_pointer(snap.record),
         }
 
-    def _count(self, field: str) -> None:
-        self.counts = dataclasses.replace(self.counts, **{field: getattr(self.counts, field) + 1})
+    def _count(self, field: str, step: int = 1) -> None:
+        self.counts = dataclasses.replace(self.counts, **{field: getattr(self.counts, field) + step})
+
+    def recount(self, item_type: str, before: str, after: str | None) -> None:
+        """A version counted as ``before`` became ``after`` in a merge (``None``: dropped, as
+        another run had stored it; see :mod:`archive_lib.capture.merge`)."""
+        self._count(_counted(item_type, before), -1)
+        self._count(_counted(item_type, after) if after else "unchanged")
+
+
+def _counted(item_type: str, event: str) -> str:
+    """The :class:`RunCounts` field that counts a version of ``event``."""
+    if event == "new":
+        return "posts_new" if item_type == "post" else "comments_new"
+    return event
 
 
 def _pointer(record: RecordRef) -> dict[str, Any]:

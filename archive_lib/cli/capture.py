@@ -1,5 +1,9 @@
 """``archivectl capture``: every inventoried account's night, as the nightly DAG captures it.
 
+``archivectl capture --recent [--hours N]`` makes a hot pass instead: the posts of the last N
+hours (72 by default) with their whole threads, as the ``capture_recent`` DAG does every 15
+minutes (:mod:`archive_lib.capture.recent`). It uses the current time.
+
 Exit codes: 0 when every account succeeded (or its night was already captured); 1 when at least
 one failed (the others completed; each failure is named with its reason and the people
 responsible) or the store failed during the night; 2 for bad usage or configuration.
@@ -13,6 +17,7 @@ from typing import Any, TextIO
 
 from archive_lib.capture.account import CaptureOptions
 from archive_lib.capture.night import NightResult, capture_night, select_accounts
+from archive_lib.capture.recent import DEFAULT_HOURS, MAX_HOURS, capture_recent
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.cli.args import EXIT_FAILED, EXIT_OK, add_verbosity, date_arg, required
 from archive_lib.clock import SystemClock, stockholm_date
@@ -22,7 +27,7 @@ from archive_lib.inert import terminal_text
 from archive_lib.inventory import MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
 from archive_lib.logs import SECRETS
 from archive_lib.models import Inventory
-from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE
+from archive_lib.settings import ENVIRONMENT, HOT_BUDGET_PERCENT, INVENTORY, LEASE_SECONDS, STORE
 from archive_lib.storage import open_store
 
 
@@ -44,6 +49,16 @@ def register(sub: Any) -> None:
     )
     capture.add_argument(
         "--account", action="extend", nargs="+", default=[], metavar="ID", help="capture only these accounts"
+    )
+    capture.add_argument(
+        "--recent",
+        action="store_true",
+        help="a hot pass: the posts of the last --hours with their whole threads, now",
+    )
+    capture.add_argument(
+        "--hours",
+        type=float,
+        help=f"with --recent: how far back the hot pass reaches (default {DEFAULT_HOURS})",
     )
     capture.add_argument("--recheck-days", type=int, help="override the re-check window (days)")
     capture.add_argument(
@@ -67,6 +82,13 @@ def run_capture(args: argparse.Namespace) -> int:
     inventory = load_inventory(
         required(args.inventory, "no inventory: give --inventory or set ARCHIVE_INVENTORY")
     )
+    if args.recent and (args.run_date is not None or args.recheck_days is not None):
+        raise ConfigError("--recent uses the current time: give neither --run-date nor --recheck-days")
+    if args.hours is not None and not args.recent:
+        raise ConfigError("--hours goes with --recent")
+    hours = DEFAULT_HOURS if args.hours is None else args.hours
+    if args.recent and not 0 < hours <= MAX_HOURS:
+        raise ConfigError(f"--hours must be more than 0 and at most {MAX_HOURS}")
     today = stockholm_date(SystemClock().now())
     run_date = args.run_date or today
     if run_date > today:
@@ -83,19 +105,32 @@ def run_capture(args: argparse.Namespace) -> int:
         contact=inventory.contact,
         operator=inventory.organisation,
         http=HttpPolicy.from_environ(ENVIRONMENT.environ),
+        lease_seconds=ENVIRONMENT.whole_number(LEASE_SECONDS, 15),
     )
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
-    night = capture_night(
-        inventory,
-        store,
-        run_date,
-        args.account,
-        options=options,
-        progress=progress.update if progress else None,
-    )
+    if args.recent:
+        night = capture_recent(
+            inventory,
+            store,
+            account_ids=args.account,
+            hours=hours,
+            options=options,
+            progress=progress.update if progress else None,
+            budget_percent=ENVIRONMENT.whole_number(HOT_BUDGET_PERCENT, 75),
+        )
+    else:
+        night = capture_night(
+            inventory,
+            store,
+            run_date,
+            args.account,
+            options=options,
+            progress=progress.update if progress else None,
+        )
     if progress:
         progress.clear()
-    _print_night(night, inventory, store.url, sys.stdout)
+    title = f"Hot pass of the last {hours:g} hours on {night.run_date}" if args.recent else None
+    _print_night(night, inventory, store.url, sys.stdout, title=title)
     return EXIT_OK if night.ok else EXIT_FAILED
 
 
@@ -108,8 +143,10 @@ def _register_secrets(inventory: Inventory) -> None:
             continue  # a token that cannot be read cannot leak; its account fails with the reason
 
 
-def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: TextIO) -> None:
-    print(f"Night of {night.run_date}, store {store_url}", file=out)
+def _print_night(
+    night: NightResult, inventory: Inventory, store_url: str, out: TextIO, title: str | None = None
+) -> None:
+    print(f"{title or f'Night of {night.run_date}'}, store {store_url}", file=out)
     header = (
         f"  {'account':<24} {'status':<8} {'posts':>6} {'comments':>9} {'edited':>7} {'deleted':>8} "
         f"{'media':>6} {'requests':>9} {'bytes':>11}"
@@ -124,7 +161,9 @@ def _print_night(night: NightResult, inventory: Inventory, store_url: str, out: 
             file=out,
         )
     for result in night.results:
-        if result.skipped:
+        if result.skipped and result.error:
+            print(terminal_text(f"  {result.account_id}: {result.error}"), file=out)
+        elif result.skipped:
             print(f"  {result.account_id}: already captured this night by run {result.run_id}", file=out)
         if result.status == "failed":
             account = inventory.account(result.account_id)

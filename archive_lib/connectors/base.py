@@ -141,7 +141,14 @@ class KnownView(Protocol):
 
 @dataclass(frozen=True)
 class CapturePlan:
-    """What one night of one account must cover."""
+    """What one night of one account must cover.
+
+    A *hot pass* (``hot_from`` set) covers only the posts created since ``hot_from``, with their
+    whole threads: its ``capture_from`` and ``recheck_from`` are ``hot_from`` (or later), so the
+    listing stops there and the walk rule's deletion check covers only those threads. A
+    *targeted* capture (``threads`` set) reads only the threads rooted at those post ids;
+    connectors that cannot (``targeted_threads`` false on the class) make a hot pass instead.
+    """
 
     account: Account
     run_date: dt.date
@@ -149,6 +156,8 @@ class CapturePlan:
     capture_from: dt.datetime | None  # nothing older is captured (active_from), UTC
     capture_until: dt.datetime | None  # nothing newer is captured (end of active_to), UTC
     known: KnownView
+    hot_from: dt.datetime | None = None  # a hot pass: the posts created since then only
+    threads: tuple[str, ...] | None = None  # a targeted capture: these threads only
 
     @property
     def first_night(self) -> bool:

@@ -179,7 +179,19 @@ def pause_after(response: Response) -> float | None:
     return None
 
 
-RULES = HttpRules(classify=classify, pause_after=pause_after, token_param="access_token")  # noqa: S106 -- a name
+def usage_percent(response: Response) -> float | None:
+    """The highest usage percentage the response's usage headers give; ``None`` without them."""
+    if not any(response.header(name) for name in USAGE_HEADERS):
+        return None
+    return usage(response)[0]
+
+
+RULES = HttpRules(
+    classify=classify,
+    pause_after=pause_after,
+    token_param="access_token",  # noqa: S106 -- a name
+    usage=usage_percent,
+)
 
 
 @dataclass(frozen=True)

@@ -109,12 +109,16 @@ class GraphWalk:
         """Every post of the listing at ``url``, its thread where needed, then the deletions."""
         listed: set[str] = set()
         newest = self.known.high_water
+        hot_from = self.plan.hot_from
         for page in pages(self.http, url, {"fields": self.post_fields, "limit": PAGE_SIZE}):
+            older = 0
             for post in page.data:
                 if not usable(post):
                     self.unreadable += 1
                     continue
                 snap = self.snapshot(post, page.record, "post", post["id"])
+                if hot_from and snap.created_at is not None and snap.created_at < hot_from:
+                    older += 1
                 if not self.in_scope(snap.created_at):
                     continue
                 listed.add(snap.item_id)
@@ -123,6 +127,8 @@ class GraphWalk:
                 yield from self.post(post, snap)
                 if self.needs_thread(post, snap, was_known):
                     yield from self.post_thread(post, page.record)
+            if hot_from and page.data and older == len(page.data):
+                break  # a hot pass: a page wholly older than the window ends the listing (newest first)
         yield from self.confirm_posts(listed)
         if self.unreadable:
             yield Incomplete(

@@ -122,6 +122,7 @@ class HttpClient:
         self._rules = rules or HttpRules()
         self._scrub = scrub or (lambda text: text.replace(token, MARK) if token else text)
         self.requests = 0  # exchanges received and recorded
+        self.usage_percent: float | None = None  # the platform's budget in use, where it says
         self._last_record: RecordRef | None = None
         self.sent = 0  # requests sent, answered or not: what the budget counts
         self._ends_at = clock.now() + dt.timedelta(seconds=min(self._policy.max_night_seconds, _FOREVER))
@@ -337,6 +338,10 @@ class HttpClient:
         self._sleep(url, wait)
 
     def _note_rate_limit(self, response: Response) -> None:
+        if self._rules.usage is not None:
+            used = self._rules.usage(response)
+            if used is not None:
+                self.usage_percent = used
         if self._rules.pause_after is not None:
             pause = self._rules.pause_after(response)
             if pause is not None and pause > 0:

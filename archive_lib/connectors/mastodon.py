@@ -90,6 +90,7 @@ class MastodonConnector:
     """The Mastodon walk of one account for one night (see the module docstring)."""
 
     platform: ClassVar[str] = "mastodon"
+    targeted_threads: ClassVar[bool] = True  # reads one thread alone (see _targeted)
 
     def __init__(self, account: Account, http: HttpClient, media: MediaArchiver, authenticated: bool) -> None:
         if not account.api_base:
@@ -116,6 +117,9 @@ class MastodonConnector:
         self.plan, self.known = plan, plan.known
         self.refresh_budget = RefreshBudget(lambda seconds: self.http.wait(seconds, self.api))
         self.me = self._lookup_account()
+        if plan.threads is not None:
+            yield from self._targeted(plan.threads)
+            return
         listed = IdSet()
         replies: list[_Fetched] = []
         newest = plan.known.high_water
@@ -149,6 +153,28 @@ class MastodonConnector:
                 f"{self.unreadable} statuses without a usable id were kept in the WARC records only"
             )
         yield HighWater(newest or "0")
+
+    def _targeted(self, threads: tuple[str, ...]) -> Iterator[Observation]:
+        """Only the threads rooted at ``threads``: each root looked up (``statuses/:id``), then
+        its whole thread as a night reads it, deletions confirmed by the same rule. A root the
+        server no longer shows is left to the next hot pass, whose complete listing decides."""
+        for post_id in dict.fromkeys(threads):
+            url = f"{self.api}/statuses/{segment(post_id)}"
+            response = yield from walk.attempt(f"thread {post_id}", self.http.get, url)
+            if response is None or response.status in (404, 410):
+                continue
+            status = _status(response.json_object())
+            if status is None or not self._in_scope(status):
+                continue
+            fetched = _Fetched(status, response.record)
+            if status["in_reply_to_id"] is None and _author(status) == self.me:
+                yield from self._item(fetched, "post", status["id"])
+                yield from self._thread(status)
+            elif _author(status) == self.me:
+                yield from self._reply(fetched)
+            self.ledger.settle(keep=self.still_refreshing)
+        yield from self._complete_threads()
+        yield from self._gaps()
 
     def _lookup_account(self) -> str:
         handle = self.account.handle
@@ -582,5 +608,3 @@ def _newer(status_id: str, than: str | None) -> bool:
         return int(status_id) > int(than)
     except ValueError:
         return _id_key(status_id) > _id_key(than)
-
-

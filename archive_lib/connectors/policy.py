@@ -100,3 +100,6 @@ class HttpRules:
     classify: Callable[[Response], Verdict | None] | None = None  # None from it: the status rules
     pause_after: Callable[[Response], float | None] | None = None
     token_param: str | None = None
+    # The share of the platform's rate-limit budget in use, in percent, as a response's headers
+    # say (Graph's usage headers); the client keeps the latest (``HttpClient.usage_percent``).
+    usage: Callable[[Response], float | None] | None = None

@@ -33,6 +33,8 @@ def kind_of(key: str) -> str:
         return "runs"
     if key.startswith(f"{layout.MANIFESTS}/"):
         return "manifest"
+    if key.startswith(f"{layout.LEASES}/"):
+        return "lease"
     return "other"
 
 
@@ -56,6 +58,7 @@ def build_manifest(
     retention: ObjectRetention,
     completed_by: str | None = None,
     warnings: Iterable[str] = (),
+    kind: str = "nightly",
 ) -> dict[str, Any]:
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -64,6 +67,7 @@ def build_manifest(
         "platform": account.platform,
         "board": account.board,
         "run_date": run_date.isoformat(),
+        "kind": kind,
         "status": status,
         "error": error,
         "warnings": list(warnings),
@@ -109,9 +113,10 @@ def manifests_of(store: ObjectStore, account_id: str, run_date: dt.date) -> list
 
 
 def completed_run(store: ObjectStore, account_id: str, run_date: dt.date) -> dict[str, Any] | None:
-    """The manifest of a successful run of this account and night, if there is one."""
+    """The manifest of a successful nightly run of this account and night, if there is one (hot
+    passes between nights do not count: the night's completeness pass is still to run)."""
     for manifest in manifests_of(store, account_id, run_date):
-        if manifest.get("status") == "ok":
+        if manifest.get("status") == "ok" and (manifest.get("kind") or "nightly") == "nightly":
             return manifest
     return None
 

@@ -1,7 +1,8 @@
 """Arrow schemas of the archive's Parquet tables. Every column is documented in README.md.
 
 ``items``: one row per captured version of a post or comment.
-``runs``: one row per account and night.
+``runs``: one row per account and run (its ``kind``: the nightly pass, a hot pass, a targeted
+capture or a push).
 Ids are strings as the platforms give them; timestamps are UTC with microseconds. A platform
 value that does not fit its column (an unreadable time, a number where text belongs) is read
 leniently (:mod:`archive_lib.values`, :mod:`archive_lib.metadata.conform`) and noted, as sent,
@@ -124,6 +125,7 @@ ITEMS_SCHEMA = pa.schema(
     ]
 )
 
+
 def item_time(row: Mapping[str, Any]) -> dt.datetime:
     """When an item came into being as far as the archive knows: ``created_at``, or the time it
     was observed where the platform's creation time could not be read. Every reader that orders
@@ -180,5 +182,11 @@ RUNS_SCHEMA = pa.schema(
         pa.field("software", pa.string(), nullable=False),
         pa.field("retention_class", pa.string(), nullable=False),
         pa.field("retain_until", pa.date32()),
+        pa.field("kind", pa.string()),  # absent from rows written before it existed: 'nightly'
+        pa.field("api_usage_percent", pa.float64()),  # absent from rows written before it existed
     ]
 )
+
+#: What a run was (the runs table's ``kind``): the nightly completeness pass, a hot pass over the
+#: recent threads, a capture of named threads, or items received from a platform's push.
+RUN_KINDS = ("nightly", "recent", "targeted", "push")

@@ -109,8 +109,10 @@ class KnownState:
         *,
         high_water: str | None,
         last_ok_run: tuple[dt.date, str] | None,
+        account_id: str | None = None,
     ) -> None:
         self._store = store
+        self._account_id = account_id
         self._parts = sorted(parts, key=lambda p: (p.run_date, p.run_id, p.seq))
         self._loaded: set[str] = set()
         self._covered_from: dt.datetime | None = None
@@ -169,14 +171,49 @@ class KnownState:
         self._take(row, part_key)
         self._remember_media(row)
 
-    def _take(self, row: Mapping[str, Any], part_key: str | None) -> None:
+    def refresh(self, run_id: str) -> list[tuple[dict[str, Any], str]]:
+        """Read the items parts that other runs of the account stored since this state last
+        looked, and take their versions into account; returns their rows with their part keys.
+
+        Used at each commit, under the account's write lease, so that runs capturing the account
+        at the same time never record one version twice (:mod:`archive_lib.capture.merge`).
+        Rows of items this run holds unstored versions of are not applied: the merge decides
+        (:meth:`set_latest`).
+        """
+        assert self._account_id is not None, "a state loaded without its account cannot refresh"
+        listed = {p.key for p in self._parts}
+        new = [
+            p
+            for p in account_parts(self._store, self._account_id)
+            if p.key not in listed and p.run_id != run_id
+        ]
+        out: list[tuple[dict[str, Any], str]] = []
+        for part in sorted(new, key=lambda p: (p.run_date, p.run_id, p.seq)):
+            self._parts.append(part)
+            self._loaded.add(part.key)
+            self.parts_read += 1
+            for row in read_rows(self._store, part.key):
+                out.append((row, part.key))
+                known = self.items.get(row["item_id"])
+                if known is None or known.row is None:
+                    self.apply(row, part.key)
+                else:
+                    self._remember_media(row)
+        self._parts.sort(key=lambda p: (p.run_date, p.run_id, p.seq))
+        return out
+
+    def set_latest(self, row: Mapping[str, Any], part_key: str | None) -> None:
+        """Make ``row`` the item's latest version, whatever its number (after a merge)."""
+        self._take(row, part_key, force=True)
+
+    def _take(self, row: Mapping[str, Any], part_key: str | None, *, force: bool = False) -> None:
         item_id = row["item_id"]
         current = self.items.get(item_id)
         if current is None and self._own:
             # Let go tonight: its latest version must be back before an older one can count.
             self._read_own(self._own_items.parts(item_id))
             current = self.items.get(item_id)
-        if current is None or int(row["version"]) >= current.version:
+        if current is None or force or int(row["version"]) >= current.version:
             if current is not None:
                 self._by_post[current.post_id].discard(item_id)
                 if current.parent_id:
@@ -327,12 +364,21 @@ class KnownState:
 
 
 def load_state(
-    store: ObjectStore, account_id: str, recheck_from: dt.datetime, *, run_id: str | None = None
+    store: ObjectStore,
+    account_id: str,
+    recheck_from: dt.datetime,
+    *,
+    run_id: str | None = None,
+    with_high_water: bool = True,
 ) -> KnownState:
-    """The state a night of ``account_id`` starts from (``run_id`` names the night, for the log)."""
+    """The state a night of ``account_id`` starts from (``run_id`` names the night, for the log).
+
+    A hot pass needs no high-water mark (``with_high_water=False``): its listing stops at its
+    window, and the runs rows are not read.
+    """
     parts = account_parts(store, account_id)
-    high_water, last_ok = find_high_water(store, parts)
-    state = KnownState(store, parts, high_water=high_water, last_ok_run=last_ok)
+    high_water, last_ok = find_high_water(store, parts) if with_high_water else (None, None)
+    state = KnownState(store, parts, high_water=high_water, last_ok_run=last_ok, account_id=account_id)
     # Two days of slack: a part is named by creation times in UTC, the window by Stockholm days.
     state.load_created_since(recheck_from - dt.timedelta(days=2))
     log.info(
@@ -357,4 +403,3 @@ def find_high_water(
         if row is not None and row["status"] == "ok" and row.get("high_water"):
             return str(row["high_water"]), (run_date, run_id)
     return None, None
-

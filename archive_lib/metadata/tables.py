@@ -113,4 +113,5 @@ _SCALARS = {
     "int32": ("integer", "int", "INTEGER"),
     "int64": ("bigint", "bigint", "BIGINT"),
     "date32[day]": ("date", "date", "DATE"),
+    "double": ("double", "double", "DOUBLE"),
 }

@@ -138,6 +138,22 @@ def warcinfo_bytes(source: RangeSource, key: str, size: int) -> bytes:
         length = min(size, length * 4)
 
 
+def warcinfo_fields(source: RangeSource, key: str, size: int) -> dict[str, str]:
+    """The fields of the warcinfo record that starts the WARC file ``key`` (software, run id,
+    run kind ...), as written by :class:`~archive_lib.warc.writer.WarcRecorder`."""
+    data = warcinfo_bytes(source, key, size)
+    fields: dict[str, str] = {}
+    for record in ArchiveIterator(io.BytesIO(data)):
+        if record.rec_type != "warcinfo":
+            break
+        for line in record.content_stream().read().decode("utf-8", "replace").splitlines():
+            name, sep, value = line.partition(":")
+            if sep:
+                fields.setdefault(name.strip(), value.strip())
+        break
+    return fields
+
+
 def _first_member_end(data: bytes) -> int | None:
     """Where the first gzip member in ``data`` ends; None when ``data`` ends inside it.
 
