@@ -194,6 +194,7 @@ def test_alerts_for_a_failed_night_an_expiring_token_and_a_hot_pass_failing_for_
         _run("nightly", "ok", at(2026, 5, 11, 1, 30), expires=now + dt.timedelta(days=10)),
         _run("recent", "ok", at(2026, 5, 11, 9, 0)),
         _run("recent", "failed", at(2026, 5, 11, 9, 15)),
+        _run("recent", "skipped", at(2026, 5, 11, 10, 0)),
         _run("recent", "failed", at(2026, 5, 11, 11, 45)),
     ]
     notices = {n.kind: n for n in _run_alerts(account, rows, now, ("drift@kristianstad.se",))}

@@ -322,7 +322,11 @@ def _run_alerts(
                     details={"expires_at": _iso(expires)},
                 )
             )
-    hot = sorted((r for r in rows if r.get("kind") == "recent"), key=lambda r: r["started_at"])
+    # A pass skipped for its platform's budget neither failed nor succeeded.
+    hot = sorted(
+        (r for r in rows if r.get("kind") == "recent" and r.get("status") != "skipped"),
+        key=lambda r: r["started_at"],
+    )
     failing: list[dict[str, Any]] = []
     for row in hot:
         failing = [] if row.get("status") == "ok" else [*failing, row]
