@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.prodlike.celery_smoke import NIGHTLY, WORKERS, CeleryResult, run_celery_smoke
+from tests.prodlike.celery_smoke import NIGHTLY, RECENT, WORKERS, CeleryResult, run_celery_smoke
 from tests.prodlike.postgres import PostgresMissing, server_bin
 from tests.prodlike.processes import group_alive
 from tests.prodlike.redis import RedisMissing, server_path
@@ -28,18 +28,23 @@ def celery(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Celery
     return run_celery_smoke(tmp_path_factory.mktemp("celery"), s3_endpoint=moto_server)
 
 
-def test_the_night_succeeds_with_every_account_captured_on_celery_workers(celery: CeleryResult) -> None:
-    assert celery.runs[NIGHTLY]["state"] == "success", celery.task_states
-    captures = {t: s for t, s in celery.task_states[NIGHTLY].items() if t.startswith("mastodon.capture[")}
+@pytest.mark.parametrize("dag_id", [NIGHTLY, RECENT])
+def test_the_night_and_the_hot_pass_succeed_with_every_account_captured_on_celery_workers(
+    celery: CeleryResult, dag_id: str
+) -> None:
+    assert celery.runs[dag_id]["state"] == "success", celery.task_states
+    captures = {t: s for t, s in celery.task_states[dag_id].items() if t.startswith("mastodon.capture[")}
     assert len(captures) == len(ACCOUNTS) and set(captures.values()) == {"success"}
     # Every task of the run was executed by one of the two workers, none by anything else.
-    assert set(celery.task_hosts[NIGHTLY].values()) <= set(WORKERS)
-    print("which worker captured which account:", celery.account_hosts)
-    assert set(celery.account_hosts) == ACCOUNTS
+    assert set(celery.task_hosts[dag_id].values()) <= set(WORKERS)
+    print(f"{dag_id}: which worker captured which account:", celery.account_hosts[dag_id])
+    assert set(celery.account_hosts[dag_id]) == ACCOUNTS
 
 
 def test_the_captures_were_spread_over_both_workers(celery: CeleryResult) -> None:
-    assert set(celery.account_hosts.values()) == set(WORKERS), celery.account_hosts
+    assert set(celery.account_hosts[NIGHTLY].values()) == set(WORKERS), celery.account_hosts
+    used = {w for hosts in celery.account_hosts.values() for w in hosts.values()}
+    assert used == set(WORKERS)
     for name in WORKERS:
         assert "execute_workload" in celery.worker_logs[name] or "received" in celery.worker_logs[name]
 

@@ -5,8 +5,9 @@ Starts, natively on 127.0.0.1: PostgreSQL (metadata database and Celery result b
 (the broker) from Debian's packages; Airflow's api-server, scheduler, dag-processor and triggerer;
 two Celery workers, each running one task at a time and naming itself in the task instances it
 runs; moto's S3 server with an Object Lock bucket; the fake Mastodon server with four accounts.
-Then triggers ``capture_social_media`` through the REST API, waits for it, and reports which
-worker captured which account. Every process it started is stopped, whatever happens.
+Then triggers ``capture_social_media`` and ``capture_recent`` (a hot pass) through the REST API,
+waits for each, and reports which worker captured which account. Every process it started is
+stopped, whatever happens.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.prodlike.smoke import S3_KEYS, _client_keys
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NIGHTLY = "capture_social_media"
+RECENT = "capture_recent"
 WORKERS = ("worker1", "worker2")
 EXTRA_ACCOUNTS = {"ung-mastodon": "ungkristianstad", "kultur-mastodon": "kulturkristianstad"}
 
@@ -50,7 +52,7 @@ class CeleryResult:
     runs: dict[str, dict[str, Any]]
     task_states: dict[str, dict[str, str]]
     task_hosts: dict[str, dict[str, str]]  # DAG id → task → worker that ran it
-    account_hosts: dict[str, str]  # account id → worker, from the captures' rendered arguments
+    account_hosts: dict[str, dict[str, str]]  # DAG id → account id → worker (the captures' arguments)
     objects: list[str]
     seconds: dict[str, float]
     pids: list[int]
@@ -127,8 +129,8 @@ def run_celery_smoke(folder: pathlib.Path, *, s3_endpoint: str, run_timeout: flo
         runs: dict[str, dict[str, Any]] = {}
         states: dict[str, dict[str, str]] = {}
         hosts: dict[str, dict[str, str]] = {}
-        account_hosts: dict[str, str] = {}
-        for dag_id, conf in ((NIGHTLY, {}),):
+        account_hosts: dict[str, dict[str, str]] = {}
+        for dag_id, conf in ((NIGHTLY, {}), (RECENT, {})):
             airflow.wait_for_dag(dag_id)
             airflow.unpause(dag_id)
             run_id = airflow.trigger(dag_id, conf)
@@ -145,7 +147,7 @@ def run_celery_smoke(folder: pathlib.Path, *, s3_endpoint: str, run_timeout: flo
                 if ti["task_id"].endswith(".capture") and ti.get("hostname"):
                     account = _account_of(airflow, dag_id, run_id, ti)
                     if account:
-                        account_hosts[account] = str(ti["hostname"])
+                        account_hosts.setdefault(dag_id, {})[account] = str(ti["hostname"])
         objects = [
             item["Key"]
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
