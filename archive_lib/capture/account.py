@@ -477,6 +477,7 @@ class _Night:
             "software": f"{PRODUCT}/{__version__}",
             "retention_class": self.retention.retention_class,
             "retain_until": self.retention.retain_until,
+            "kind": "nightly",
         }
         runs_obj = put_once(
             self.store,

@@ -33,6 +33,8 @@ def kind_of(key: str) -> str:
         return "runs"
     if key.startswith(f"{layout.MANIFESTS}/"):
         return "manifest"
+    if key.startswith(f"{layout.PUSH_DELIVERIES}/"):
+        return "delivery"
     return "other"
 
 
@@ -109,9 +111,12 @@ def manifests_of(store: ObjectStore, account_id: str, run_date: dt.date) -> list
 
 
 def completed_run(store: ObjectStore, account_id: str, run_date: dt.date) -> dict[str, Any] | None:
-    """The manifest of a successful run of this account and night, if there is one."""
+    """The manifest of a successful nightly run of this account and night, if there is one.
+
+    Runs of another kind (``push``, ``recent``, ``targeted``: their manifests say so) do not
+    complete a night; a manifest without a kind is a nightly run's."""
     for manifest in manifests_of(store, account_id, run_date):
-        if manifest.get("status") == "ok":
+        if manifest.get("status") == "ok" and manifest.get("kind", "nightly") == "nightly":
             return manifest
     return None
 

@@ -180,5 +180,7 @@ RUNS_SCHEMA = pa.schema(
         pa.field("software", pa.string(), nullable=False),
         pa.field("retention_class", pa.string(), nullable=False),
         pa.field("retain_until", pa.date32()),
+        # nightly, recent, targeted or push; absent from rows written before it existed (nightly)
+        pa.field("kind", pa.string()),
     ]
 )
