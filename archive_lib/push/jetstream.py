@@ -228,10 +228,16 @@ class Jetstream:
                 return
             account, root = place
             self.threads[uri] = (account, root)
-            if did not in self.dids:
-                with self._lock:
+            # Who takes part in the account's threads: their next replies are pushed. A person
+            # who replied is known once a reply of theirs was seen; one the account answered, now.
+            parent = (
+                _uri(record.get("reply", {}).get("parent")) if isinstance(record.get("reply"), dict) else None
+            )
+            people = {did, parent.split("/")[2] if parent and parent.count("/") >= 3 else ""}
+            with self._lock:
+                for person in people - set(self.dids) - {""}:
                     if len(self.wanted) < MAX_WANTED:
-                        self.wanted.add(did)  # someone who replied: their next replies are pushed
+                        self.wanted.add(person)
             reader = self.readers[account.id]
             cid = str(commit.get("cid") or "")
             seen = self.clock.now()
