@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import urllib3
@@ -45,6 +46,7 @@ from archive_lib.values import ident
 log = logging.getLogger(__name__)
 
 READ_BYTES = 64 * 1024
+MAX_REMEMBERED = 100_000
 _STATUS_NOTIFICATIONS = frozenset({"mention", "status", "update", "quote"})
 
 
@@ -89,6 +91,9 @@ class MastodonStream:
         self._reader: MastodonReader | None = None
         self.connections = 0
         self.events = 0
+        # Threads of the statuses this stream kept, until the archive holds them (a reply may
+        # arrive before the flush that stores its parent).
+        self._threads: OrderedDict[str, str] = OrderedDict()
 
     def run(self) -> None:
         wait = self.first_retry
@@ -174,6 +179,9 @@ class MastodonStream:
         thread = self._thread_of(status)
         if thread is None:
             return
+        self._threads[str(status["id"])] = thread
+        while len(self._threads) > MAX_REMEMBERED:
+            self._threads.popitem(last=False)
         self._keep(event, (thread,), status)
 
     def _thread_of(self, status: dict[str, Any]) -> str | None:
@@ -189,6 +197,8 @@ class MastodonStream:
             return None
         if parent is None:
             return status_id if author == self.me else None
+        if parent in self._threads:
+            return self._threads[parent]
         known = self.journal.known(self.account, parent)
         if known is not None:
             return known.post_id
@@ -198,10 +208,13 @@ class MastodonStream:
 
     def _delete(self, event: SseEvent) -> None:
         status_id = event.data.strip()
-        known = self.journal.known(self.account, status_id)
-        if known is None:
-            return  # a status of the home timeline the archive does not hold
-        self._keep(event, (known.post_id,), None)
+        thread = self._threads.get(status_id)
+        if thread is None:
+            known = self.journal.known(self.account, status_id)
+            if known is None:
+                return  # a status of the home timeline the archive does not hold
+            thread = known.post_id
+        self._keep(event, (thread,), None)
 
     def _keep(self, event: SseEvent, threads: tuple[str, ...], status: dict[str, Any] | None) -> None:
         reader = self._reader
