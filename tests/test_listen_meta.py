@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import json
 import pathlib
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ import pytest
 
 from archive_lib.metadata.runs import runs_of_night
 from archive_lib.storage.file import FileStore
-from tests.helpers import open_record, read_items, write_inventory
+from tests.helpers import PROCESS_TIMEOUT, audit_command, open_record, read_items, write_inventory
 from tests.listen_helpers import APP_SECRET, VERIFY_TOKEN, Listen, sign, store_keys
 
 PAGE = "104857600123456"
@@ -147,6 +148,7 @@ def test_a_delivery_is_archived_as_received_and_a_replay_is_stored_once(
     assert APP_SECRET.encode() not in gzip.decompress(raw)
 
     runs = [r for k in store.list("metadata/runs/") for r in runs_of_night(store, _night(k))]
+    run_date = runs[0]["run_date"]
     assert [(r["account_id"], r["kind"], r["status"], r["counts"]["comments_new"]) for r in runs] == [
         ("ks-facebook", "push", "ok", 1)
     ]
@@ -155,6 +157,18 @@ def test_a_delivery_is_archived_as_received_and_a_replay_is_stored_once(
     manifest = json.loads((tmp_path / "archive" / manifests[0]).read_text())
     assert manifest["kind"] == "push"
     assert {o["kind"] for o in manifest["objects"]} == {"warc", "items", "runs", "delivery"}
+    # The archivist's audit accepts what push wrote: objects, digests, the item's pointer.
+    audit = subprocess.run(
+        audit_command(
+            listen.inventory, listen.store, "--full", "--format", "json", night=run_date.isoformat()
+        ),
+        env=listen.env,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout[-2000:] + audit.stderr[-2000:]
 
 
 def _night(key: str) -> dt.date:
