@@ -25,12 +25,10 @@ from typing import Any
 from archive_lib.clock import SystemClock
 from archive_lib.connectors.base import MediaArchiver
 from archive_lib.connectors.bluesky import BlueskyConnector
-from archive_lib.connectors.bluesky import _Fetched as _BlueskyFetched
 from archive_lib.connectors.facebook import FacebookConnector
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.instagram import InstagramConnector
 from archive_lib.connectors.mastodon import MastodonConnector
-from archive_lib.connectors.mastodon import _status as mastodon_status
 from archive_lib.errors import ArchiveError
 from archive_lib.models import Account, Exchange, ItemSnapshot, ItemType, RecordRef
 
@@ -65,15 +63,10 @@ class MastodonReader:
         self._connector = MastodonConnector(account, http, MediaArchiver(http, {}), True)
         self._connector.me = own_id
 
-    def snapshot(self, raw: object, record: RecordRef, post_id: str | None) -> ItemSnapshot | None:
-        """The status ``raw`` as an item of the account's thread ``post_id`` (None: it is a post)."""
-        status = mastodon_status(raw)
-        if status is None or status.get("visibility") not in ("public", "unlisted"):
-            return None
-        item_type: ItemType = "comment" if status.get("in_reply_to_id") else "post"
-        root = post_id or (status["in_reply_to_id"] if item_type == "comment" else status["id"])
-        snap = self._connector._snapshot(status, status, record, item_type, str(root))
-        return _unfetched(snap)
+    def snapshot(self, raw: object, record: RecordRef, post_id: str) -> ItemSnapshot | None:
+        """The status ``raw`` as an item of the account's thread ``post_id``."""
+        snapshot = self._connector.pushed_snapshot(raw, record, post_id)
+        return _unfetched(snapshot) if snapshot is not None else None
 
 
 class GraphReader:
@@ -124,7 +117,7 @@ class BlueskyReader:
             "author": {"did": author_did, "handle": author_did},
             "indexedAt": seen_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }
-        snap = self._connector._snapshot(
-            _BlueskyFetched(view, ref), item_type, str(root_uri) if isinstance(root_uri, str) else uri
+        snap = self._connector.pushed_snapshot(
+            view, ref, item_type, str(root_uri) if isinstance(root_uri, str) else uri
         )
         return _unfetched(snap)
