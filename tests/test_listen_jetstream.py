@@ -116,3 +116,28 @@ def test_jetstream_is_filtered_kept_at_once_and_resumes_after_sigkill(tmp_path: 
     )
     assert by_text["Badhuset stänger för renovering."]["author_is_account"] is True
     assert later["uri"] in {r["item_id"] for r in rows}
+
+
+def test_stopping_stores_what_is_held(tmp_path: pathlib.Path) -> None:
+    """What arrived but waits for the next flush (10 s away) is stored when the service stops."""
+    from archive_lib.inventory import load_inventory
+    from archive_lib.push.service import ListenOptions, ListenService
+
+    inventory = load_inventory(
+        write_inventory(
+            tmp_path, "http://127.0.0.1:9", [{"id": "ks-bluesky", "platform": "bluesky", "handle": TOWN}]
+        )
+    )
+    store = FileStore(f"file://{tmp_path / 'archive'}")
+    with FakeJetstream() as jetstream:
+        options = ListenOptions(port=0, jetstream_url=jetstream.url, flush_seconds=10.0)
+        service = ListenService(inventory, store, options, capture=lambda *a, **k: None)
+        service.start()
+        try:
+            jetstream.wait_for_connection(1, EVENT_TIMEOUT)
+            jetstream.create(TOWN, _post("Sagt strax före stängning."))
+            wait_until(lambda: service.journal.pending == 1, "the event held")
+            assert read_items(store) == []
+        finally:
+            service.stop()
+    assert _texts(store) == ["Sagt strax före stängning."]

@@ -188,3 +188,61 @@ def test_the_airflow_trigger_asks_for_a_capture_recent_run(queue_parts: tuple[An
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _FailingStore:
+    """A file store whose puts fail while ``down`` is set, as a store that is unreachable."""
+
+    def __init__(self, inner: FileStore) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.down = True
+
+    def put(self, key: str, data: Any, **kwargs: Any) -> Any:
+        if self.down:
+            from archive_lib.errors import StoreError
+
+            raise StoreError("the store is unreachable")
+        return self.inner.put(key, data, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_failing_store_keeps_pushed_things_pending_until_it_comes_back(
+    queue_parts: tuple[Any, Any],
+) -> None:
+    from archive_lib.clock import SystemClock
+    from archive_lib.push.journal import PushJournal
+    from archive_lib.push.received import Received
+
+    inventory, store = queue_parts
+    failing = _FailingStore(store)
+    journal = PushJournal(failing, clock=SystemClock())  # type: ignore[arg-type]
+    delivery = Received(**_fields(inventory.account("a")), dedupe="abc")
+    ticket = journal.add(delivery)
+    assert ticket is not None
+    journal.flush()
+    assert (journal.pending, journal.failures, journal.wait_stored(ticket, 0)) == (1, 1, False)
+    assert list(store.list("")) == []
+    assert journal.add(Received(**_fields(inventory.account("a")), dedupe="abc")) is None  # Meta's retry
+    failing.down = False
+    journal.flush()
+    assert (journal.pending, journal.wait_stored(ticket, 0)) == (0, True)
+    assert len([k for k in store.list("warc/") if k.endswith(".warc.gz")]) == 1
+    markers = list(store.list("push/deliveries/"))
+    assert len(markers) == 1 and markers[0].endswith("/meta-abc.json")
+
+
+def _fields(account: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    return {
+        "account": account,
+        "source": "meta",
+        "record_type": "request",
+        "url": "https://arkiv.example/webhooks/meta",
+        "payload": b'{"object":"page"}',
+        "content_type": "application/json",
+        "received_at": dt.datetime.now(dt.UTC),
+    }
