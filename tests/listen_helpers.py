@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -9,7 +10,8 @@ import pathlib
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -116,3 +118,28 @@ def store_keys(root: pathlib.Path) -> list[str]:
         for p in root.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = EVENT_TIMEOUT) -> Any:
+    """Poll ``condition`` until it holds (the store has no notifications); its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def bluesky_post(text: str, *, root: str | None = None, parent: str | None = None) -> dict[str, Any]:
+    """An ``app.bsky.feed.post`` record, a reply when ``root`` is given."""
+    record: dict[str, Any] = {
+        "$type": "app.bsky.feed.post",
+        "text": text,
+        "createdAt": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
+        "langs": ["sv"],
+    }
+    if root:
+        cid = "bafyreiexamplecid"
+        record["reply"] = {"root": {"uri": root, "cid": cid}, "parent": {"uri": parent or root, "cid": cid}}
+    return record

@@ -4,45 +4,17 @@ was flushed: the restarted process resumes from the cursor checkpointed in the s
 
 from __future__ import annotations
 
-import datetime as dt
 import pathlib
-import time
-from collections.abc import Callable
-from typing import Any
 
 from archive_lib import layout
 from archive_lib.storage.file import FileStore
 from tests.fakes.jetstream import FakeJetstream
 from tests.helpers import EVENT_TIMEOUT, read_items, write_inventory
-from tests.listen_helpers import Listen, store_keys
+from tests.listen_helpers import Listen, bluesky_post, store_keys, wait_until
 
 TOWN = "did:plc:kristianstadkommun2026"
 ANNA = "did:plc:annalindqvist00000001"
 BO = "did:plc:boberg0000000000000001"
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = EVENT_TIMEOUT) -> Any:
-    """Poll ``condition`` until it holds (the store has no notifications); its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _post(text: str, *, root: str | None = None, parent: str | None = None) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "$type": "app.bsky.feed.post",
-        "text": text,
-        "createdAt": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
-        "langs": ["sv"],
-    }
-    if root:
-        cid = "bafyreiexamplecid"
-        record["reply"] = {"root": {"uri": root, "cid": cid}, "parent": {"uri": parent or root, "cid": cid}}
-    return record
 
 
 def _texts(store: FileStore) -> list[str]:
@@ -64,14 +36,14 @@ def test_jetstream_is_filtered_kept_at_once_and_resumes_after_sigkill(tmp_path: 
             assert first.hello.is_set() and first.cursor is None
             assert first.dids == {TOWN} and first.collections == {"app.bsky.feed.post"}
 
-            post = jetstream.create(TOWN, _post("Badhuset stänger för renovering."))
-            jetstream.create(BO, _post("Something elsewhere entirely."))  # not wanted: never sent
+            post = jetstream.create(TOWN, bluesky_post("Badhuset stänger för renovering."))
+            jetstream.create(BO, bluesky_post("Something elsewhere entirely."))  # not wanted: never sent
             wait_until(lambda: _texts(store) == ["Badhuset stänger för renovering."], "the post")
-            question = jetstream.create(ANNA, _post("Hur länge?", root=post["uri"]))  # not wanted yet
-            jetstream.create(TOWN, _post("Till mars.", root=post["uri"], parent=question["uri"]))
+            question = jetstream.create(ANNA, bluesky_post("Hur länge?", root=post["uri"]))  # not wanted yet
+            jetstream.create(TOWN, bluesky_post("Till mars.", root=post["uri"], parent=question["uri"]))
             # The account answered Anna: she is in its thread now, so her replies are wanted.
             wait_until(lambda: ANNA in first.dids, "Anna in wantedDids")
-            jetstream.create(ANNA, _post("Tack för svaret!", root=post["uri"], parent=question["uri"]))
+            jetstream.create(ANNA, bluesky_post("Tack för svaret!", root=post["uri"], parent=question["uri"]))
             kept = ["Badhuset stänger för renovering.", "Tack för svaret!", "Till mars."]
             wait_until(lambda: _texts(store) == kept, "the replies")
             last = jetstream.events[-1]["time_us"]
@@ -86,7 +58,7 @@ def test_jetstream_is_filtered_kept_at_once_and_resumes_after_sigkill(tmp_path: 
             flushed = store_keys(root)
             listen.kill()  # SIGKILL mid-stream
 
-        later = jetstream.create(ANNA, _post("En fråga till medan ni var borta.", root=post["uri"]))
+        later = jetstream.create(ANNA, bluesky_post("En fråga till medan ni var borta.", root=post["uri"]))
         with Listen(inventory, f"file://{root}", env) as again:
             second = jetstream.wait_for_connection(2, EVENT_TIMEOUT)
             assert second.cursor is not None
@@ -135,7 +107,7 @@ def test_stopping_stores_what_is_held(tmp_path: pathlib.Path) -> None:
         service.start()
         try:
             jetstream.wait_for_connection(1, EVENT_TIMEOUT)
-            jetstream.create(TOWN, _post("Sagt strax före stängning."))
+            jetstream.create(TOWN, bluesky_post("Sagt strax före stängning."))
             wait_until(lambda: service.journal.pending == 1, "the event held")
             assert read_items(store) == []
         finally:

@@ -22,8 +22,7 @@ from archive_lib.storage.file import FileStore
 from tests.fakes.jetstream import FakeJetstream
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import EVENT_TIMEOUT, read_items, write_inventory
-from tests.listen_helpers import Listen
-from tests.test_listen_jetstream import _post, wait_until
+from tests.listen_helpers import Listen, bluesky_post, wait_until
 
 LIFETIME = 2.0  # seconds a comment lives before its author deletes it
 SPREAD = 4.0  # seconds over which the comments are made
@@ -77,11 +76,13 @@ def test_push_keeps_every_comment_that_lived_two_seconds(tmp_path: pathlib.Path)
             wait_until(lambda: mastodon.streams.open_count(int(town["id"])) == 1, "the Mastodon stream")
             subscription = jetstream.wait_for_connection(1, EVENT_TIMEOUT)
             toot = mastodon.post(town, mastodon.html("Badhuset stänger för renovering."))
-            skeet = jetstream.create(TOWN_DID, _post("Badhuset stänger för renovering."))
+            skeet = jetstream.create(TOWN_DID, bluesky_post("Badhuset stänger för renovering."))
             for did in dids:  # the account answered each of them once: they are in its thread
                 jetstream.create(
                     TOWN_DID,
-                    _post("Välkommen!", root=skeet["uri"], parent=f"at://{did}/app.bsky.feed.post/3lstub"),
+                    bluesky_post(
+                        "Välkommen!", root=skeet["uri"], parent=f"at://{did}/app.bsky.feed.post/3lstub"
+                    ),
                 )
             wait_until(lambda: set(dids) <= subscription.dids, "the citizens in wantedDids")
             wait_until(lambda: len(read_items(store)) == 5, "the posts")
@@ -98,7 +99,7 @@ def test_push_keeps_every_comment_that_lived_two_seconds(tmp_path: pathlib.Path)
                         time.sleep(LIFETIME)  # the comment's life on the platform
                         mastodon.delete(status)
                     elif platform == "bluesky":
-                        event = jetstream.create(dids[n % 3], _post(text, root=skeet["uri"]))
+                        event = jetstream.create(dids[n % 3], bluesky_post(text, root=skeet["uri"]))
                         time.sleep(LIFETIME)
                         jetstream.delete(dids[n % 3], event["commit"]["rkey"])
                     else:
