@@ -28,6 +28,7 @@ COMMANDS = [
     "export",
     "reindex",
     "audit",
+    "listen",
 ]
 
 
@@ -64,9 +65,10 @@ def test_store_and_inventory_default_to_the_environment(monkeypatch: pytest.Monk
         ["search"],
         ["reindex"],
         ["audit"],
+        ["listen"],
     ):
         assert parser.parse_args(command).store == "file:///srv/arkiv", command
-    for command in (["capture"], ["audit"], ["check-inventory"]):
+    for command in (["capture"], ["audit"], ["check-inventory"], ["listen"]):
         assert parser.parse_args(command).inventory == "/etc/arkiv/inventory.yaml", command
     assert parser.parse_args(["runs", "--store", "file:///other"]).store == "file:///other"
     assert parser.parse_args(["check-inventory", "other.yaml"]).inventory == "other.yaml"

@@ -568,6 +568,7 @@ class _Night:
             "software": f"{PRODUCT}/{__version__}",
             "retention_class": self.retention.retention_class,
             "retain_until": self.retention.retain_until,
+            "kind": "nightly",
         }
         runs_obj = write_run_row(self.store, account, row, kind=self.scope.kind, retention=self.retention)
         objects = [*written, *([runs_obj] if runs_obj else [])]

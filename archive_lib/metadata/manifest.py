@@ -35,6 +35,8 @@ def kind_of(key: str) -> str:
         return "manifest"
     if key.startswith(f"{layout.LEASES}/"):
         return "lease"
+    if key.startswith(f"{layout.PUSH_DELIVERIES}/"):
+        return "delivery"
     return "other"
 
 
