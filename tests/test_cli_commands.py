@@ -28,6 +28,7 @@ COMMANDS = [
     "export",
     "reindex",
     "audit",
+    "remind",
     "listen",
 ]
 

@@ -157,7 +157,8 @@ def test_a_delivery_is_archived_as_received_and_a_replay_is_stored_once(
     manifest = json.loads((tmp_path / "archive" / manifests[0]).read_text())
     assert manifest["kind"] == "push"
     assert {o["kind"] for o in manifest["objects"]} == {"warc", "items", "runs", "delivery"}
-    # The archivist's audit accepts what push wrote: objects, digests, the item's pointer.
+    # The archivist's audit accepts what push wrote: objects, digests, the item's pointer. A push
+    # run is no nightly capture: the night itself is still missing, and that is all it reports.
     audit = subprocess.run(
         audit_command(
             listen.inventory, listen.store, "--full", "--format", "json", night=run_date.isoformat()
@@ -168,7 +169,9 @@ def test_a_delivery_is_archived_as_received_and_a_replay_is_stored_once(
         timeout=PROCESS_TIMEOUT,
         check=False,
     )
-    assert audit.returncode == 0, audit.stdout[-2000:] + audit.stderr[-2000:]
+    assert audit.returncode == 1, audit.stdout[-2000:] + audit.stderr[-2000:]
+    problems = json.loads(audit.stdout)["problems"]
+    assert [p["kind"] for p in problems] == ["night_missing"], problems
 
 
 def _night(key: str) -> dt.date:
