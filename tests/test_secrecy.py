@@ -1,0 +1,163 @@
+"""Secrecy markings: ``mark``/``unmark`` on the command line, shown in ``search`` and ``show``,
+and masked in every rendition of a release package (HTML, PDF, CSV, Parquet), the marked item's
+raw records left out of the package WARC and the manifest listing it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pathlib
+import shutil
+import zipfile
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from pypdf import PdfReader
+from warcio.archiveiterator import ArchiveIterator
+
+from archive_lib.cli.main import main
+from archive_lib.metadata.access import read_access
+from archive_lib.metadata.events import read
+from archive_lib.metadata.markings import mask_notice
+from archive_lib.registry.export import read_log
+from archive_lib.storage import FileStore
+from tests.registrar_fixtures import RegistrarArchive
+
+GROUND = "OSL 26 kap. 1 §"
+
+
+@pytest.fixture
+def archive(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> RegistrarArchive:
+    """A copy of the registrars' archive of its own: markings and access events are written to it."""
+    shutil.copytree(registrar_archive.folder / "archive", tmp_path / "archive")
+    return RegistrarArchive((tmp_path / "archive").as_uri(), tmp_path, dict(registrar_archive.ids))
+
+
+def run(archive: RegistrarArchive, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``archivectl`` in this process (it flushes the access log as it exits)."""
+    command, rest = (
+        (list(args[:2]), list(args[2:])) if args[0] == "moderation" else ([args[0]], list(args[1:]))
+    )
+    try:
+        code = main([*command, "--store", archive.store_url, "--index", str(archive.folder / "index"), *rest])
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def json_of(archive: RegistrarArchive, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    code, out, err = run(archive, capsys, *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def package(path: pathlib.Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zipped:
+        return {name: zipped.read(name) for name in zipped.namelist()}
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def record_ids(warc: bytes) -> set[str]:
+    return {r.rec_headers.get_header("WARC-Record-ID") for r in ArchiveIterator(io.BytesIO(warc))}
+
+
+def payloads(warc: bytes) -> bytes:
+    """Every record's content, decompressed and joined."""
+    return b"".join(r.content_stream().read() for r in ArchiveIterator(io.BytesIO(warc)))
+
+
+def test_a_marked_item_is_masked_in_every_rendition(
+    archive: RegistrarArchive, capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    ids = archive.ids
+    question = "Hur länge blir badhusets bassäng stängd?"
+    before = {h["item_id"]: h for h in json_of(archive, capsys, "search", "badhus")}
+    assert before[ids["question"]]["secrecy"] is None
+    stored = sorted(FileStore(archive.store_url).list(""))
+
+    code, out, err = run(
+        archive, capsys, "mark", "--item", ids["question"], "--ground", GROUND, "--reference", "KS 2026/77"
+    )
+    assert code == 0 and f"marked {ids['question']}" in out, err
+    again = run(archive, capsys, "mark", "--item", ids["question"], "--ground", GROUND, "--reference", "x")
+    assert again[0] == 1 and "marked already" in again[2]
+    assert run(archive, capsys, "mark", "--item", "404404", "--ground", GROUND, "--reference", "x")[0] == 1
+    # The marking is an event of its own: every object stored before is still there, unchanged.
+    store = FileStore(archive.store_url)
+    assert set(stored) <= set(store.list(""))
+    assert [e.action for e in read(store, "markings")] == ["mark"]
+
+    hits = {h["item_id"]: h for h in json_of(archive, capsys, "search", "badhus")}
+    assert hits[ids["question"]]["secrecy"] == GROUND and hits[ids["question"]]["text"] == question
+    assert {h["secrecy"] for i, h in hits.items() if i != ids["question"]} == {None}
+    code, out, _ = run(archive, capsys, "search", "badhus")
+    assert f"[SECRECY: {GROUND}]" in out
+    shown = json_of(archive, capsys, "show", ids["question"])
+    assert shown["thread"]["children"][0]["secrecy"] == GROUND
+
+    out_zip = tmp_path / "masked.zip"
+    code, _, err = run(
+        archive, capsys, "export", "badhus", "--event", "new", "--purpose", "Begäran",
+        "--reference", "KS 2026/78", "--out", str(out_zip),
+    )  # fmt: skip
+    assert code == 0, err
+    files = package(out_zip)
+    manifest = json.loads(files["manifest.json"])
+    notice = mask_notice(GROUND)
+    assert manifest["masked"] == [{"account_id": "ks-mastodon", "item_id": ids["question"], "ground": GROUND}]
+    html_name, pdf_name = manifest["threads"][0]["files"]
+    html, pdf = files[html_name].decode(), pdf_text(files[pdf_name])
+    assert notice in html and question not in html and "Bassängen öppnar igen i mars." in html
+    assert notice in pdf.replace("\n", " ") and question not in pdf and "öppnar igen i mars" in pdf
+    rows = list(csv.DictReader(io.StringIO(files["items.csv"].decode("utf-8-sig"))))
+    texts = {r["item_id"]: r["text"] for r in rows}
+    assert texts[ids["question"]] == notice and question not in files["items.csv"].decode("utf-8-sig")
+    table = pq.read_table(io.BytesIO(files["items.parquet"])).to_pylist()
+    assert {r["item_id"]: r["text"] for r in table}[ids["question"]] == notice
+    in_warc = record_ids(files["records.warc.gz"])
+    assert before[ids["question"]]["warc_record_id"] not in in_warc
+    # A page of the platform's API that holds the marked item (or names it) is withheld whole.
+    assert manifest["withheld"] and all(w["record_id"] not in in_warc for w in manifest["withheld"])
+    targets = [
+        r.rec_headers.get_header("WARC-Target-URI")
+        for r in ArchiveIterator(io.BytesIO(files["records.warc.gz"]))
+    ]
+    assert any((uri or "").endswith(".png") for uri in targets)  # the post's image is not withheld
+    assert b"Hur l" not in payloads(files["records.warc.gz"])  # nor inside another item's record
+    assert {r["record_id"] for r in manifest["records"]} == in_warc
+
+    # Unmasked for internal use: only with a reason, and logged as such.
+    unmasked = tmp_path / "unmasked.zip"
+    refused = run(archive, capsys, "export", "--item", ids["question"], "--purpose", "Intern granskning",
+                  "--reference", "KS 2026/79", "--out", str(unmasked), "--unmasked")  # fmt: skip
+    assert refused[0] == 2 and "--reason" in refused[2] and not unmasked.exists()
+    code, _, err = run(archive, capsys, "export", "--item", ids["question"], "--purpose", "Intern granskning",
+                       "--reference", "KS 2026/79", "--out", str(unmasked), "--unmasked",
+                       "--reason", "Sekretessprövning")  # fmt: skip
+    assert code == 0, err
+    files = package(unmasked)
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["masked"] == [] and manifest["unmasked"] == "Sekretessprövning"
+    assert question in files[manifest["threads"][0]["files"][0]].decode()
+    assert before[ids["question"]]["warc_record_id"] in record_ids(files["records.warc.gz"])
+    assert b"Hur l" in payloads(files["records.warc.gz"])
+    logged = [e for e in read_log(store) if e["export_id"] == manifest["export_id"]]
+    assert logged[0]["unmasked"] == "Sekretessprövning"
+    exports = [e for e in read_access(store) if e.action == "export"]
+    assert exports[-1].purpose == "Intern granskning; unmasked: Sekretessprövning"
+    assert exports[-1].items == [ids["question"]]
+
+    code, out, err = run(
+        archive, capsys, "unmark", "--item", ids["question"], "--reason", "Prövat: ej sekretess"
+    )
+    assert code == 0 and f"unmarked {ids['question']}" in out, err
+    hits = {h["item_id"]: h for h in json_of(archive, capsys, "search", "badhus")}
+    assert hits[ids["question"]]["secrecy"] is None
+    again = run(archive, capsys, "unmark", "--item", ids["question"], "--reason", "x")
+    assert again[0] == 1 and "is not marked" in again[2]
