@@ -42,4 +42,5 @@ pytest_plugins = [
     "tests.fakes.s3",
     "tests.fakes.mastodon_fixtures",
     "tests.registrar_fixtures",
+    "tests.lifecycle_helpers",
 ]

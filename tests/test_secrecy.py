@@ -8,50 +8,22 @@ import csv
 import io
 import json
 import pathlib
-import shutil
 import zipfile
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 from pypdf import PdfReader
 from warcio.archiveiterator import ArchiveIterator
 
-from archive_lib.cli.main import main
 from archive_lib.metadata.access import read_access
 from archive_lib.metadata.events import read
 from archive_lib.metadata.markings import mask_notice
 from archive_lib.registry.export import read_log
 from archive_lib.storage import FileStore
+from tests.lifecycle_helpers import json_of, run
 from tests.registrar_fixtures import RegistrarArchive
 
 GROUND = "OSL 26 kap. 1 §"
-
-
-@pytest.fixture
-def archive(registrar_archive: RegistrarArchive, tmp_path: pathlib.Path) -> RegistrarArchive:
-    """A copy of the registrars' archive of its own: markings and access events are written to it."""
-    shutil.copytree(registrar_archive.folder / "archive", tmp_path / "archive")
-    return RegistrarArchive((tmp_path / "archive").as_uri(), tmp_path, dict(registrar_archive.ids))
-
-
-def run(archive: RegistrarArchive, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``archivectl`` in this process (it flushes the access log as it exits)."""
-    command, rest = (
-        (list(args[:2]), list(args[2:])) if args[0] == "moderation" else ([args[0]], list(args[1:]))
-    )
-    try:
-        code = main([*command, "--store", archive.store_url, "--index", str(archive.folder / "index"), *rest])
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def json_of(archive: RegistrarArchive, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    code, out, err = run(archive, capsys, *args, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 def package(path: pathlib.Path) -> dict[str, bytes]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from archive_lib.cli.args import add_verbosity, date_arg
+from archive_lib.cli.args import date_arg
+from archive_lib.cli.item_args import add_store_options
 from archive_lib.errors import ConfigError
 from archive_lib.inert import json_text, terminal_text
-from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE
 
 
 def register(sub: Any) -> None:
@@ -20,11 +20,7 @@ def register(sub: Any) -> None:
     )
     log.add_argument("--user", help="only this user's acts")
     log.add_argument("--format", choices=("table", "json"), default="table")
-    log.add_argument("--store", default=ENVIRONMENT.get(STORE), help="store URL (default: $ARCHIVE_STORE)")
-    log.add_argument(
-        "--inventory", default=ENVIRONMENT.get(INVENTORY), help="inventory YAML ($ARCHIVE_INVENTORY)"
-    )
-    add_verbosity(log)
+    add_store_options(log)
     log.set_defaults(run=run_access_log)
 
 
