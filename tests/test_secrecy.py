@@ -5,6 +5,7 @@ raw records left out of the package WARC and the manifest listing it."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import pathlib
@@ -133,3 +134,96 @@ def test_a_marked_item_is_masked_in_every_rendition(
     assert hits[ids["question"]]["secrecy"] is None
     again = run(archive, capsys, "unmark", "--item", ids["question"], "--reason", "x")
     assert again[0] == 1 and "is not marked" in again[2]
+
+
+def test_masked_release_and_the_event_log_on_s3(
+    s3_endpoint: str, locked_bucket: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from archive_lib.capture.account import CaptureOptions
+    from archive_lib.capture.night import capture_night
+    from archive_lib.inventory import load_inventory
+    from archive_lib.storage import S3Store
+    from tests.fakes.mastodon import FakeMastodon
+    from tests.helpers import FakeClock, write_inventory
+    from tests.registrar_fixtures import NIGHT_1, NOW
+
+    store = S3Store(f"s3://{locked_bucket}/archive")
+    secret = "Min son Kalle Andersson går i klass 3B."
+    with FakeMastodon(now=NOW) as fake:
+        town = fake.add_account("kristianstad", "Kristianstads kommun")
+        anna = fake.add_account("anna", "Anna Lindqvist")
+        post = fake.post(town, fake.html("Skolgården rustas i vår."), at=NOW - dt.timedelta(days=1))
+        reply = fake.post(anna, fake.html(secret), in_reply_to=post["id"], at=NOW - dt.timedelta(hours=20))
+        inventory = load_inventory(
+            write_inventory(tmp_path, fake.base_url, [{"id": "ks", "handle": "kristianstad"}])
+        )
+        night = capture_night(inventory, store, NIGHT_1, clock=FakeClock(fake), options=CaptureOptions())
+    assert night.results[0].status == "ok"
+    archive = RegistrarArchive(store.url, tmp_path, {})
+    args = ["--item", str(reply["id"]), "--ground", GROUND, "--reference", "BUN 2026/3"]
+    code, _, err = run(archive, capsys, "mark", *args)
+    assert code == 0, err
+    out = tmp_path / "s3.zip"
+    code, _, err = run(
+        archive, capsys, "export", "--item", str(post["id"]), "--purpose", "Begäran",
+        "--reference", "BUN 2026/4", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    files = package(out)
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["masked"] == [{"account_id": "ks", "item_id": str(reply["id"]), "ground": GROUND}]
+    html = files[manifest["threads"][0]["files"][0]].decode()
+    assert mask_notice(GROUND) in html and "Kalle" not in html and "Skolgården rustas i vår." in html
+    assert b"Kalle" not in payloads(files["records.warc.gz"])
+    # The markings and access events are objects of the locked bucket, kept like the records.
+    [marking_key] = list(store.list("events/markings/"))
+    assert store.stat(marking_key).legal_hold
+    assert [e.action for e in read_access(store)] == ["mark", "export"]
+
+
+def test_account_picks_the_item_where_two_accounts_share_its_id(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from archive_lib.capture.account import CaptureOptions
+    from archive_lib.capture.night import capture_night
+    from archive_lib.inventory import load_inventory
+    from tests.fakes.mastodon import FakeMastodon
+    from tests.helpers import FakeClock, write_inventory
+    from tests.registrar_fixtures import NIGHT_1, NOW
+
+    store = FileStore((tmp_path / "archive").as_uri())
+    # Two instances whose ids are made the same way: the same id for two accounts' posts.
+    with FakeMastodon(now=NOW) as one, FakeMastodon(now=NOW) as two:
+        posts = [
+            fake.post(
+                fake.add_account("kristianstad", "Kristianstads kommun"),
+                fake.html(text),
+                at=NOW - dt.timedelta(days=1),
+            )
+            for fake, text in ((one, "Badhuset öppnar i mars."), (two, "Badhuset stänger i juni."))
+        ]
+        assert posts[0]["id"] == posts[1]["id"]
+        post = posts[0]
+        accounts = [
+            {"id": "ks-a", "handle": "kristianstad"},
+            {"id": "ks-b", "handle": "kristianstad", "api_base": two.base_url},
+        ]
+        inventory = write_inventory(tmp_path, one.base_url, accounts)
+        night = capture_night(
+            load_inventory(inventory), store, NIGHT_1, clock=FakeClock(one), options=CaptureOptions()
+        )
+    assert [r.status for r in night.results] == ["ok", "ok"]
+    archive = RegistrarArchive(store.url, tmp_path, {})
+    item = str(post["id"])
+    args = ["--item", item, "--ground", GROUND, "--reference", "KS 2026/1", "--inventory", str(inventory)]
+    code, _, err = run(archive, capsys, "mark", *args)
+    assert code == 2 and "give --account (ks-a, ks-b)" in err
+    assert run(archive, capsys, "mark", *args, "--account", "ks-c")[0] == 1  # no such item there
+    code, _, err = run(archive, capsys, "mark", *args, "--account", "ks-b")
+    assert code == 0, err
+    hits = json_of(archive, capsys, "search", "badhus")
+    assert sorted((h["account_id"], h["secrecy"]) for h in hits) == [("ks-a", None), ("ks-b", GROUND)]
+    (tmp_path / "broken.yaml").write_text("accounts: [", encoding="utf-8")
+    broken = run(archive, capsys, "unmark", "--item", item, "--account", "ks-b", "--reason", "x",
+                 "--inventory", str(tmp_path / "broken.yaml"))  # fmt: skip
+    assert broken[0] == 2
