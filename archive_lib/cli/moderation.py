@@ -36,6 +36,7 @@ def register(sub: Any) -> None:
     note.add_argument("--format", choices=("table", "json"), default="table")
     add_store_options(note)
     note.set_defaults(run=run_note)
+    moderation.set_defaults(run=run_note)  # its one subcommand, which argparse requires
 
 
 def _moment(value: str) -> dt.datetime:
