@@ -248,3 +248,24 @@ def test_marking_and_the_access_log_by_role(server: Server, registrar_archive: R
     assert ("archivist", "access-log") in acts and not any(user == "viewer" for user, _ in acts)
     marked = next(e for e in read_access(store) if e.action == "mark")
     assert marked.items == [item] and "KS 2026/91" in (marked.purpose or "")
+
+
+def test_the_thread_view_joins_moderation_notes(
+    server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
+    from archive_lib.cli.main import main
+
+    doomed = registrar_archive.ids["doomed"]
+    query = urllib.parse.urlencode({"item": doomed, "account": "ks-mastodon"})
+    status, _, body = _request(f"{server.base}/registry/thread?{query}", token=server.token)
+    assert status == 200 and "deleted with no moderation note" in body.decode()
+    note = ["moderation", "note", "--item", doomed, "--action", "deleted", "--by", "Eva Moderator"]
+    note += ["--ground", "BBS-lagen 5 §", "--at", "2026-11-20T15:30+01:00"]
+    assert main([*note, "--store", server.store_url, "--index", str(tmp_path / "index")]) == 0
+    status, _, body = _request(f"{server.base}/registry/thread?{query}", token=server.token)
+    page = body.decode()
+    assert status == 200 and "deleted with no moderation note" not in page
+    assert (
+        "moderation: deleted by <bdi>Eva Moderator</bdi>, 2026-11-20 15:30, ground <bdi>BBS-lagen 5 §</bdi>"
+        in page
+    )
