@@ -9,6 +9,7 @@ import pathlib
 
 import pytest
 
+from archive_lib.audit.html import render_html
 from archive_lib.audit.run import audit_period, run_audit
 from archive_lib.inventory import load_inventory
 from archive_lib.storage import FileStore
@@ -26,6 +27,9 @@ def summary(archive: RegistrarArchive, registrar_archive: RegistrarArchive) -> d
     )
     data = report.to_json()
     json.dumps(data)  # the JSON report holds it as plain data
+    html = render_html(report)
+    assert "<h2>Moderation</h2>" in html
+    assert ("Without a moderation note (1)" in html) == bool(data["moderation"]["unnoted"])
     return data["moderation"]  # type: ignore[no-any-return]
 
 
