@@ -179,6 +179,13 @@ def test_masked_release_and_the_event_log_on_s3(
     [marking_key] = list(store.list("events/markings/"))
     assert store.stat(marking_key).legal_hold
     assert [e.action for e in read_access(store)] == ["mark", "export"]
+    # The audit knows the event batches: locked as permanent records, listed by no manifest.
+    from archive_lib.audit.run import AuditOptions, audit_period, run_audit
+
+    report = run_audit(store, inventory, audit_period(NIGHT_1, NIGHT_1, NOW), options=AuditOptions(full=True))
+    assert report.fixity["objects_verified"] == report.fixity["objects_total"]
+    assert [p for p in report.problems if (p.key or "").startswith("events/")] == []
+    assert report.clean, report.summary()
 
 
 def test_account_picks_the_item_where_two_accounts_share_its_id(
