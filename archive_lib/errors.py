@@ -206,3 +206,8 @@ class BudgetExhaustedError(PlatformError):
 
 class SecretLeakError(ArchiveError):
     """A secret was about to be written into a stored byte; the write was stopped."""
+
+
+class MarkingRefusedError(ArchiveError):
+    """A secrecy marking or a moderation note was refused: the item is not in the archive, is
+    marked already, or is not marked (exit 1; retrying the same request does not help)."""

@@ -28,6 +28,10 @@ COMMANDS = [
     "export",
     "reindex",
     "audit",
+    "mark",
+    "unmark",
+    "moderation",
+    "access-log",
     "remind",
     "listen",
 ]
@@ -71,6 +75,16 @@ def test_store_and_inventory_default_to_the_environment(monkeypatch: pytest.Monk
         assert parser.parse_args(command).store == "file:///srv/arkiv", command
     for command in (["capture"], ["audit"], ["check-inventory"], ["listen"]):
         assert parser.parse_args(command).inventory == "/etc/arkiv/inventory.yaml", command
+    item = ["--item", "1", "--ground", "OSL 26 kap. 1 §", "--reference", "KS 1"]
+    for command in (
+        ["mark", *item],
+        ["unmark", "--item", "1", "--reason", "r"],
+        ["moderation", "note", "--item", "1", "--action", "hidden", "--by", "E", "--ground", "g"],
+        ["access-log"],
+    ):
+        parsed = parser.parse_args(command)
+        assert parsed.store == "file:///srv/arkiv", command
+        assert parsed.inventory == "/etc/arkiv/inventory.yaml", command
     assert parser.parse_args(["runs", "--store", "file:///other"]).store == "file:///other"
     assert parser.parse_args(["check-inventory", "other.yaml"]).inventory == "other.yaml"
 

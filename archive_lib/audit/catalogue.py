@@ -11,7 +11,9 @@ Two kinds of object are written outside any run, and are known by their keys alo
   ``export-log`` (:data:`archive_lib.retention_classes.EXPORT_LOG`), tagged ``kind=export``;
 * audit reports (``audit/…``): kind ``audit``, tagged ``kind=audit``. Their retention class
   follows the inventory of the day they were written (the longest-kept class), so only its
-  presence is checked.
+  presence is checked;
+* batches of the event log (``events/{stream}/…``, :mod:`archive_lib.metadata.events`): kind
+  ``events``, kept permanently in class ``events``, tagged ``kind=events`` and the stream.
 
 Any other object no manifest accounts for, under these prefixes or elsewhere, is a problem, and is
 verified on every audit.
@@ -27,6 +29,7 @@ from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
 from archive_lib.layout import audit_report_night, export_log_day, lease_slot, run_id_of
+from archive_lib.metadata.events import EVENT_RETENTION, parse_batch_key
 from archive_lib.metadata.manifest import kind_of
 from archive_lib.retention_classes import EXPORT_LOG
 
@@ -165,6 +168,17 @@ def _outside_runs(key: str) -> Expected | None:
     if lease is not None:  # a write-lease slot of a run that has not written its manifest (yet)
         account_id, day = lease
         return Expected(key, "lease", key, day, tags={"kind": "lease"}, account_id=account_id)
+    batch = parse_batch_key(key)
+    if batch is not None:
+        return Expected(
+            key,
+            "events",
+            key,
+            batch[1],
+            retention_class=EVENT_RETENTION.retention_class,
+            retain_until=EVENT_RETENTION.retain_until,
+            tags={"kind": "events", "stream": batch[0]},
+        )
     return None
 
 

@@ -122,6 +122,7 @@ ITEM_COLUMNS = (
     "version",
     "run_id",
     "board",
+    "hidden",  # the moderation summary (audit/moderation.py)
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from archive_lib.audit.html_answers import responses
 from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, size
+from archive_lib.audit.moderation import moderation_html
 from archive_lib.audit.report import KINDS, AuditReport
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import STOCKHOLM
@@ -93,6 +94,7 @@ def render_html(report: AuditReport) -> str:
         _fixity(data["fixity"]),
         _retention(data["retention"]),
         _counts_and_credentials(report),
+        moderation_html(data["moderation"]),
         "</main>",
         _footer(report),
         "</body></html>",

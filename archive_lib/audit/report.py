@@ -105,6 +105,8 @@ class AuditReport:
     response_boards: dict[str, dict[str, Any]]
     response_items: dict[str, dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    #: The monthly moderation summary (:mod:`archive_lib.audit.moderation`).
+    moderation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -150,6 +152,7 @@ class AuditReport:
             "response_times_by_board": self.response_boards,
             "response_items": self.response_items,
             "notes": self.notes,
+            "moderation": self.moderation,
         }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from archive_lib.audit.completeness import check_completeness
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS, check_fixity
 from archive_lib.audit.holdings import Holdings, account_items, scan
+from archive_lib.audit.moderation import moderation_summary
 from archive_lib.audit.reminders import reminders_sent
 from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
 from archive_lib.audit.response_times import account_response_times, board_response_times
@@ -18,6 +19,7 @@ from archive_lib.audit.retention import retention_overview
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import Clock, SystemClock, local_day_end, local_day_start, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.metadata.moderation import notes_by_item
 from archive_lib.models import Account, Inventory
 from archive_lib.storage.base import ObjectStore
 
@@ -95,6 +97,7 @@ def run_audit(
         response_boards=boards,
         response_items=response_items,
         notes=_holidays(period),
+        moderation=moderation_summary(items, notes_by_item(store), period),
     )
     log.debug("%s", report.summary())
     return report
