@@ -35,6 +35,12 @@ INVENTORY = Setting("ARCHIVE_INVENTORY", "archive_inventory")
 AUDIT_NIGHTS = Setting("ARCHIVE_AUDIT_NIGHTS", "archive_audit_nights")
 AUDIT_PERIOD_DAYS = Setting("ARCHIVE_AUDIT_PERIOD_DAYS", "archive_audit_period_days")
 
+# Signed, timestamped evidence (archive_lib/evidence/config.py reads these).
+SIGNING_KEY = Setting("ARCHIVE_SIGNING_KEY", "archive_signing_key")  # a PEM file path
+SIGNING_CONNECTION = Setting("ARCHIVE_SIGNING_CONNECTION", "archive_signing_connection")  # Airflow only
+TSA_URL = Setting("ARCHIVE_TSA_URL", "archive_tsa_url")  # space-separated, tried in order
+TSA_CA = Setting("ARCHIVE_TSA_CA", "archive_tsa_ca")  # a PEM CA bundle path
+
 
 class Settings:
     """Settings from ``environ`` (the process environment by default), else from ``variables``."""

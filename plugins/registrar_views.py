@@ -2,7 +2,8 @@
 
 Thin on purpose: the app is :func:`archive_lib.registry.web.create_app`; this file only gives it
 Airflow's signed-in user (plugin apps are not protected by Airflow otherwise) and the store
-URL (``ARCHIVE_STORE``, else the Airflow Variable ``archive_store``). The search index lives
+URL (``ARCHIVE_STORE``, else the Airflow Variable ``archive_store``) and the signer of export
+log entries (``ARCHIVE_SIGNING_KEY`` or ``ARCHIVE_SIGNING_CONNECTION``). The search index lives
 in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder).
 """
 
@@ -14,6 +15,7 @@ from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
 
 from archive_lib.errors import ConfigError
+from archive_lib.evidence.signing import Signer
 from archive_lib.registry.web import create_app
 from archive_lib.settings import STORE, Settings
 
@@ -32,7 +34,13 @@ def _store_url() -> str:
     return url
 
 
-registry_app = create_app(current_user=get_user, store_url=_store_url)
+def _signer() -> Signer | None:
+    from archive_lib.airflow_glue.signing import archive_signer
+
+    return archive_signer(Settings(variables=_variable))
+
+
+registry_app = create_app(current_user=get_user, store_url=_store_url, signer=_signer)
 
 
 class RegistrarViewsPlugin(AirflowPlugin):

@@ -47,6 +47,7 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.policy import HttpPolicy, user_agent
 from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
+from archive_lib.evidence.signing import Signer, timestamp_missing
 from archive_lib.logs import SECRETS
 from archive_lib.metadata.manifest import build_manifest, completed_run, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
@@ -74,6 +75,7 @@ class CaptureOptions:
     contact: str | None = None  # put in the User-Agent so platform operators can reach us
     operator: str | None = None  # the organisation, named in every WARC file's warcinfo
     recheck_days: int | None = None  # overrides the inventory's re-check window
+    signer: Signer | None = None  # signs (and timestamps) the manifests; None: unsigned
 
 
 def capture_account(
@@ -290,7 +292,15 @@ class _Night:
         # Interrupted runs are accounted for before anything else, so that even a night that
         # fails at once leaves every stored object under a manifest.
         state_dates = self._recovery_dates()
-        complete_interrupted(self.store, self.account, state_dates, current_run=self.run_id, clock=self.clock)
+        complete_interrupted(
+            self.store,
+            self.account,
+            state_dates,
+            current_run=self.run_id,
+            clock=self.clock,
+            signer=self.options.signer,
+        )
+        self._retry_timestamps(state_dates)
         token = self.tokens(self.account)
         if token:
             self.redactor.add(token)
@@ -318,6 +328,14 @@ class _Night:
         self.authenticated = bool(token)
         self.credential = "unchecked" if token else "none"
         return state
+
+    def _retry_timestamps(self, dates: list[dt.date]) -> None:
+        """Timestamp this account's manifests of ``dates`` that a TSA left untimestamped."""
+        signer = self.options.signer
+        if signer is None or signer.tsa is None:
+            return
+        prefixes = [f"{layout.manifest_prefix(day)}{self.account.id}_" for day in dates]
+        timestamp_missing(self.store, prefixes, signer.tsa)
 
     def _recovery_dates(self) -> list[dt.date]:
         first = self.run_date - dt.timedelta(days=self.recheck_days + 2)
@@ -500,7 +518,7 @@ class _Night:
             retention=self.retention,
             warnings=self.warnings,
         )
-        write_manifest(self.store, manifest, account, self.retention)
+        write_manifest(self.store, manifest, account, self.retention, self.options.signer)
         log.info(
             "%s: %s, %d new versions, %d requests, %d bytes stored",
             account.id,

@@ -29,6 +29,7 @@ from typing import BinaryIO
 
 from archive_lib import layout
 from archive_lib.clock import Clock, run_started
+from archive_lib.evidence.signing import Signer
 from archive_lib.metadata.manifest import build_manifest, kind_of, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.runs import read_run_row
@@ -69,9 +70,15 @@ def interrupted_runs(
 
 
 def complete_interrupted(
-    store: ObjectStore, account: Account, dates: list[dt.date], *, current_run: str, clock: Clock
+    store: ObjectStore,
+    account: Account,
+    dates: list[dt.date],
+    *,
+    current_run: str,
+    clock: Clock,
+    signer: Signer | None = None,
 ) -> list[str]:
-    """Write the missing runs rows and manifests; returns the run ids completed."""
+    """Write the missing runs rows and manifests (signed by ``signer``); returns the run ids completed."""
     completed = []
     for run_id, (day, keys) in sorted(interrupted_runs(store, account, dates, current_run).items()):
         retention = account.retention.for_night(day)
@@ -123,7 +130,7 @@ def complete_interrupted(
             retention=retention,
             completed_by=current_run,
         )
-        write_manifest(store, manifest, account, retention)
+        write_manifest(store, manifest, account, retention, signer)
         log.warning(
             "run %s was interrupted; its %d objects are now accounted for",
             run_id,

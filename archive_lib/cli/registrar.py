@@ -236,6 +236,7 @@ def print_thread(thread: Thread) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from archive_lib.evidence.config import signer_from_settings
     from archive_lib.registry.export import ExportRequest, make_export
 
     has_query = bool(
@@ -258,7 +259,7 @@ def run_export(args: argparse.Namespace) -> int:
         item_ids=tuple(args.items),
     )
     index = _index(args)
-    result = make_export(index.store, index, request, args.out)
+    result = make_export(index.store, index, request, args.out, signer=signer_from_settings(ENVIRONMENT))
     if args.format == "json":
         print(json_text(result.__dict__))
         return 0

@@ -31,6 +31,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.evidence.signing import Signer
 from archive_lib.registry.export import ExportRequest, make_export
 from archive_lib.registry.render import render, stylesheet
 from archive_lib.registry.thread import ItemNotFoundError, load_thread
@@ -48,9 +49,11 @@ def create_app(
     current_user: Callable[..., Any],
     store_url: Callable[[], str],
     index_root: str | None = None,
+    signer: Callable[[], Signer | None] = lambda: None,
 ) -> FastAPI:
     """The web view. ``current_user`` is a FastAPI dependency returning the signed-in user (an
-    object with ``get_name()``) or refusing the request; ``store_url`` names the store."""
+    object with ``get_name()``) or refusing the request; ``store_url`` names the store; ``signer``
+    gives the signer of export log entries (None: unsigned)."""
     app = FastAPI(title="Records archive: registry", docs_url=None, redoc_url=None, openapi_url=None)
     index = _Indexes(store_url, index_root)
 
@@ -100,7 +103,7 @@ def create_app(
         user: Any = Depends(current_user),  # noqa: B008
     ) -> FileResponse:
         _same_origin(request)
-        return _export_download(index(), purpose, reference, _name(user), _ids(item))
+        return _export_download(index(), purpose, reference, _name(user), _ids(item), signer())
 
     return app
 
@@ -176,7 +179,12 @@ def _ids(items: list[str]) -> tuple[str, ...]:
 
 
 def _export_download(
-    built: SearchIndex, purpose: str, reference: str, made_by: str, item_ids: tuple[str, ...]
+    built: SearchIndex,
+    purpose: str,
+    reference: str,
+    made_by: str,
+    item_ids: tuple[str, ...],
+    signer: Signer | None,
 ) -> FileResponse:
     try:
         exported = make_export(
@@ -184,6 +192,7 @@ def _export_download(
             built,
             ExportRequest(purpose, reference, made_by, item_ids=item_ids),
             pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
+            signer=signer,
         )
     except ItemNotFoundError as e:
         raise HTTPException(404, str(e)) from e
