@@ -66,9 +66,9 @@ def verify_command(args: argparse.Namespace) -> int:
         print(json_text({"store": store_url, **result.to_json()}))
     else:
         for problem in result.problems:
-            print(terminal_text(f"{problem.kind}\t{problem.key}\t{problem.detail}"))
+            print(terminal_text(f"{problem.kind} {problem.key}: {problem.detail}"))
         for note in result.notes:
-            print(terminal_text(f"note: {note.kind}\t{note.key}\t{note.detail}"))
+            print(terminal_text(f"note: {note.kind} {note.key}: {note.detail}"))
         counts = result.counts
         summary = (
             f"{counts['documents']} signed documents, {counts['objects']} other objects, "
