@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import pathlib
 import subprocess
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from archive_lib.capture.account import CaptureOptions
 from archive_lib.errors import ConfigError
 from archive_lib.evidence.check import KeyRing, check_document
 from archive_lib.evidence.config import signer_from_settings
-from archive_lib.evidence.keys import generate_signing_key
+from archive_lib.evidence.keys import generate_signing_key, private_pem
 from archive_lib.evidence.signing import Signer, put_signed, timestamp_missing
 from archive_lib.evidence.timestamps import TsaClient, load_trust_anchors
 from archive_lib.retention_classes import ObjectRetention
@@ -29,7 +30,7 @@ from archive_lib.settings import Settings
 from archive_lib.storage import FileStore
 from tests.audit_world import AuditWorld, kinds
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import PROCESS_TIMEOUT
+from tests.helpers import PROCESS_TIMEOUT, capture_command, write_inventory
 from tests.signing import TEST_KEY, signer_for_tests, write_key_file
 from tests.tsa import LoopbackTsa
 
@@ -199,3 +200,29 @@ def test_the_signer_comes_from_the_settings(tmp_path: pathlib.Path) -> None:
         signer_from_settings(Settings({"ARCHIVE_SIGNING_KEY": str(tmp_path / "bad.pem")}))
     with pytest.raises(ConfigError, match="not an http"):
         signer_from_settings(Settings({"ARCHIVE_SIGNING_KEY": str(path), "ARCHIVE_TSA_URL": "ftp://x"}))
+
+
+def test_under_airflow_the_key_can_come_from_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive_lib.airflow_glue.signing import archive_signer
+
+    connection = {"conn_type": "generic", "password": private_pem(TEST_KEY).decode()}
+    monkeypatch.setenv("AIRFLOW_CONN_ARCHIVE_SIGNING", json.dumps(connection))
+    signer = archive_signer(Settings({"ARCHIVE_SIGNING_CONNECTION": "archive_signing"}))
+    assert signer is not None and signer.key_id == TEST_KEY.key_id
+    monkeypatch.setenv("AIRFLOW_CONN_ARCHIVE_SIGNING", json.dumps({"conn_type": "generic"}))
+    with pytest.raises(ConfigError, match="no password"):
+        archive_signer(Settings({"ARCHIVE_SIGNING_CONNECTION": "archive_signing"}))
+
+
+def test_capture_refuses_a_key_it_cannot_use_before_writing_anything(tmp_path: pathlib.Path) -> None:
+    inventory = write_inventory(tmp_path, "http://127.0.0.1:9", [{"id": "ks-mastodon", "handle": "k"}])
+    store = tmp_path / "archive"
+    (tmp_path / "key.pem").write_text("not a key")
+    env = {**os.environ, "ARCHIVE_SIGNING_KEY": str(tmp_path / "key.pem")}
+    result = subprocess.run(
+        capture_command(inventory, store.as_uri()),
+        capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "key.pem: not an unencrypted PEM private key" in result.stderr
+    assert not store.exists()
