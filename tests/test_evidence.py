@@ -30,7 +30,7 @@ from archive_lib.settings import Settings
 from archive_lib.storage import FileStore
 from tests.audit_world import AuditWorld, kinds
 from tests.fakes.mastodon import FakeMastodon
-from tests.helpers import PROCESS_TIMEOUT, capture_command, write_inventory
+from tests.helpers import PROCESS_TIMEOUT, capture_command, read_items, write_inventory
 from tests.signing import TEST_KEY, signer_for_tests, write_key_file
 from tests.tsa import LoopbackTsa
 
@@ -226,3 +226,27 @@ def test_capture_refuses_a_key_it_cannot_use_before_writing_anything(tmp_path: p
     assert result.returncode == 2, result.stderr
     assert "key.pem: not an unencrypted PEM private key" in result.stderr
     assert not store.exists()
+
+
+def test_an_export_log_entry_is_signed_and_the_whole_store_verifies(
+    world: AuditWorld, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archive_lib.audit.verify import verify_store
+    from archive_lib.cli.main import main
+
+    _night(world, NIGHT, signer_for_tests())
+    monkeypatch.setenv("ARCHIVE_SIGNING_KEY", str(write_key_file(tmp_path)))
+    [row] = read_items(world.store)
+    code = main(
+        ["export", "--store", world.store.url, "--index", str(tmp_path / "index"), "--item", row["item_id"],
+         "--purpose", "Begäran om allmän handling", "--reference", "KS 2026/0042", "--by", "Rita Registrator",
+         "--out", str(tmp_path / "utlamnande.zip")]
+    )  # fmt: skip
+    assert code == 0
+    [entry] = [k for k in world.store.list("exports/") if k.endswith(".json")]
+    assert world.store.exists(entry + ".sig")
+    with world.store.open(entry) as handle:
+        assert json.loads(handle.read())["signing_key_id"] == TEST_KEY.key_id
+    result = verify_store(world.store)
+    assert result.ok, result.problems
+    assert result.counts["documents"] == 2  # the manifest and the export log entry

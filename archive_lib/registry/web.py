@@ -103,7 +103,7 @@ def create_app(
         user: Any = Depends(current_user),  # noqa: B008
     ) -> FileResponse:
         _same_origin(request)
-        return _export_download(index(), purpose, reference, _name(user), _ids(item), signer())
+        return _export_download(index(), purpose, reference, _name(user), _ids(item), signer)
 
     return app
 
@@ -184,7 +184,7 @@ def _export_download(
     reference: str,
     made_by: str,
     item_ids: tuple[str, ...],
-    signer: Signer | None,
+    signer: Callable[[], Signer | None],
 ) -> FileResponse:
     try:
         exported = make_export(
@@ -192,7 +192,7 @@ def _export_download(
             built,
             ExportRequest(purpose, reference, made_by, item_ids=item_ids),
             pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
-            signer=signer,
+            signer=signer(),
         )
     except ItemNotFoundError as e:
         raise HTTPException(404, str(e)) from e
