@@ -250,3 +250,39 @@ def test_an_export_log_entry_is_signed_and_the_whole_store_verifies(
     result = verify_store(world.store)
     assert result.ok, result.problems
     assert result.counts["documents"] == 2  # the manifest and the export log entry
+
+
+def test_a_tsa_that_drips_its_answer_is_cut_off_at_the_deadline(caplog: pytest.LogCaptureFixture) -> None:
+    import http.server
+    import threading
+
+    stop = threading.Event()
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not stop.wait(0.05):  # a hostile TSA: one byte at a time, never done
+                try:
+                    self.wfile.write(b"0")
+                    self.wfile.flush()
+                except OSError:
+                    return
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = TsaClient([f"http://127.0.0.1:{server.server_address[1]}/"], deadline=0.5)
+        assert client.timestamp(b"s" * 64) is None
+        assert "answer took longer than" in caplog.text
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=60)
