@@ -16,6 +16,8 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archive_lib.audit import AuditOptions, audit_period, run_audit
 from archive_lib.capture.account import CaptureOptions
@@ -24,7 +26,13 @@ from archive_lib.evidence.check import KeyRing, check_document
 from archive_lib.evidence.config import signer_from_settings
 from archive_lib.evidence.keys import generate_signing_key, private_pem
 from archive_lib.evidence.signing import Signer, put_signed, timestamp_missing
-from archive_lib.evidence.timestamps import TsaClient, load_trust_anchors
+from archive_lib.evidence.timestamps import (
+    TimestampRefused,
+    TsaClient,
+    check_token,
+    decode,
+    load_trust_anchors,
+)
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.settings import Settings
 from archive_lib.storage import FileStore
@@ -147,7 +155,7 @@ def test_without_a_key_the_archive_runs_unsigned_and_the_audit_says_so(world: Au
 
 def test_a_hostile_tsa_gives_no_timestamp_and_fails_nothing(tmp_path: pathlib.Path, tsa: LoopbackTsa) -> None:
     store = FileStore((tmp_path / "store").as_uri())
-    for n, mode in enumerate(("garbage", "other", "down")):
+    for n, mode in enumerate(("garbage", "other", "rejection", "down")):
         tsa.mode = mode
         key = f"exports/2026/11/20/20261120T10000{n}Z_0123abcd.json"
         put_signed(
@@ -286,3 +294,13 @@ def test_a_tsa_that_drips_its_answer_is_cut_off_at_the_deadline(caplog: pytest.L
         server.shutdown()
         server.server_close()
         thread.join(timeout=60)
+
+
+DER_PREFIX = st.builds(lambda rest: b"\x30\x82" + rest, st.binary(max_size=300))
+
+
+@given(token=st.one_of(st.binary(max_size=300), DER_PREFIX))
+def test_any_bytes_as_a_timestamp_are_refused_never_a_crash(token: bytes) -> None:
+    """A .tsr (and a TSA's answer) is hostile input: whatever it holds, it is refused by name."""
+    with pytest.raises(TimestampRefused):
+        check_token(decode(token), b"s" * 64, None)

@@ -6,7 +6,7 @@ and answers ``POST application/timestamp-query`` with the DER ``TimeStampResp`` 
 in the configuration): a chain embedded by openssl is not in DER set order, which
 rfc3161-client refuses (``InvalidSetOrdering``).
 
-``mode`` makes it misbehave: ``"down"`` answers 503, ``"garbage"`` answers 200 with bytes that are
+``mode`` makes it misbehave: ``"down"`` answers 503, ``"rejection"`` a TimeStampResp refusing, ``"garbage"`` answers 200 with bytes that are
 no TimeStampResp, ``"other"`` timestamps other bytes than asked.
 """
 
@@ -134,6 +134,8 @@ class LoopbackTsa:
             self.requests += 1
             if self.mode == "down":
                 return 503, b"down for maintenance"
+            if self.mode == "rejection":
+                return 200, bytes.fromhex("30053003020102")  # TimeStampResp, status rejection (2)
             if self.mode == "garbage":
                 return 200, b"\x30\x03\x02\x01\x00 not a response"
             if self.mode == "other":

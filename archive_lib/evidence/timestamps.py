@@ -95,11 +95,15 @@ def check_token(
     With ``anchors`` the token's signature and its certificate are checked too (chain to a root,
     critical time-stamping EKU, valid at the timestamp's time).
     """
-    if PKIStatus(response.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
-        raise TimestampRefused(f"status {PKIStatus(response.status).name}")
-    if response.tst_info.message_imprint.message != imprint_of(signature):
+    if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
+        raise TimestampRefused(f"status {response.status} (not granted)")
+    try:
+        imprint, token_nonce = response.tst_info.message_imprint.message, response.tst_info.nonce
+    except Exception as exc:  # a granted status without a readable token: the parser's own errors
+        raise TimestampRefused(f"no readable timestamp token: {str(exc)[:200]}") from None
+    if imprint != imprint_of(signature):
         raise TimestampRefused("the timestamp is of other bytes (message imprint differs)")
-    if nonce is not None and response.tst_info.nonce != nonce:
+    if nonce is not None and token_nonce != nonce:
         raise TimestampRefused("the nonce differs from the request's")
     if anchors is None:
         return
