@@ -6,8 +6,9 @@ and answers ``POST application/timestamp-query`` with the DER ``TimeStampResp`` 
 in the configuration): a chain embedded by openssl is not in DER set order, which
 rfc3161-client refuses (``InvalidSetOrdering``).
 
-``mode`` makes it misbehave: ``"down"`` answers 503, ``"rejection"`` a TimeStampResp refusing, ``"garbage"`` answers 200 with bytes that are
-no TimeStampResp, ``"other"`` timestamps other bytes than asked.
+``mode`` makes it misbehave: ``"down"`` answers 503, ``"rejection"`` a TimeStampResp refusing,
+``"garbage"`` answers 200 with bytes that are no TimeStampResp, ``"other"`` timestamps other
+bytes than asked.
 """
 
 from __future__ import annotations
