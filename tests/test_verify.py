@@ -19,7 +19,7 @@ import pytest
 
 from archive_lib.capture.account import CaptureOptions
 from archive_lib.cli.main import main
-from archive_lib.evidence.keys import generate_signing_key
+from archive_lib.evidence.keys import generate_signing_key, public_pem
 from archive_lib.evidence.signing import Signer, json_document, put_signed
 from archive_lib.evidence.timestamps import TsaClient, load_trust_anchors
 from archive_lib.retention_classes import ObjectRetention
@@ -193,3 +193,16 @@ def test_verify_prints_problems_as_text_by_default(
     assert code == 1
     assert out.out.splitlines() == ["not_covered metadata/okand.bin: no signed document lists this object"]
     assert "1 problems" in out.err
+
+
+def test_verify_finds_a_public_key_swapped_for_another(
+    archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pem = f"keys/{TEST_KEY.key_id}.pem"
+    archive.tamper(pem, public_pem(generate_signing_key().public))
+    archive.store.put("keys/readme.txt", b"trust me", retention=KEEP, tags={"kind": "key"})
+    code, report = _verify(archive, capsys)
+    assert code == 1
+    problems = _problems(report)
+    assert {("key_invalid", pem), ("key_invalid", "keys/readme.txt")} <= problems
+    assert ("signature_unknown_key", archive.manifest) in problems

@@ -60,6 +60,7 @@ class KeyRing:
     store: ObjectStore
     _keys: dict[str, Ed25519PublicKey | None] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    _strays: set[str] = field(default_factory=set)
 
     def get(self, key_id: str) -> Ed25519PublicKey | None:
         if key_id not in self._keys:
@@ -67,9 +68,16 @@ class KeyRing:
         return self._keys[key_id]
 
     def all(self) -> list[Ed25519PublicKey]:
+        """Every usable key under ``keys/``; a file there that is no key's is a finding."""
         for key in self.store.list(f"{KEYS}/"):
-            if key.endswith(".pem"):
-                self.get(key[len(KEYS) + 1 : -len(".pem")])
+            name = key[len(KEYS) + 1 :]
+            key_id, _, extension = name.partition(".")
+            if not (_safe_id(key_id) and extension in ("pem", "json")):
+                if key not in self._strays:
+                    self._strays.add(key)
+                    self.findings.append(Finding("key_invalid", key, "not a key id's .pem or .json"))
+            elif extension == "pem":
+                self.get(key_id)
         return [k for k in self._keys.values() if k is not None]
 
     def _load(self, key_id: str) -> Ed25519PublicKey | None:
