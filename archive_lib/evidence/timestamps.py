@@ -158,6 +158,8 @@ class TsaClient:
                 return self._ask(url, signature)
             except TimestampRefused as exc:
                 log.warning("TSA %s gave no timestamp: %s", url, exc, extra={"tsa": url})
+            except Exception:  # an answer the checks did not foresee must not fail the night either
+                log.warning("TSA %s gave no timestamp (an unexpected answer)", url, exc_info=True)
         return None
 
     def _ask(self, url: str, signature: bytes) -> bytes:
