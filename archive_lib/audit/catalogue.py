@@ -15,6 +15,11 @@ Two kinds of object are written outside any run, and are known by their keys alo
 * batches of the event log (``events/{stream}/…``, :mod:`archive_lib.metadata.events`): kind
   ``events``, kept permanently in class ``events``, tagged ``kind=events`` and the stream.
 
+The evidence beside them (see :mod:`archive_lib.evidence`) is known by its key too: a document's
+``.sig`` and ``.tsr`` (kind ``signature``, ``timestamp``, sampled with their document), and the
+public keys under ``keys/`` (kind ``key``, the trust roots); each is compared with the store's
+own checksum.
+
 Any other object no manifest accounts for, under these prefixes or elsewhere, is a problem, and is
 verified on every audit.
 """
@@ -28,6 +33,8 @@ from typing import Any
 from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
+from archive_lib.evidence.keys import is_key_file
+from archive_lib.evidence.signing import SIG, document_of
 from archive_lib.layout import audit_report_night, export_log_day, lease_slot, run_id_of
 from archive_lib.metadata.events import EVENT_RETENTION, parse_batch_key
 from archive_lib.metadata.manifest import kind_of
@@ -148,8 +155,17 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
 
 
 def _outside_runs(key: str) -> Expected | None:
-    """What an export log entry, an audit report or a write-lease slot should be; ``None`` for
-    any other key."""
+    """What an export log entry, an audit report, a write-lease slot, an event batch or a piece
+    of evidence should be; ``None`` for any other key."""
+    document = document_of(key)
+    if document is not None:
+        kind = "signature" if key.endswith(SIG) else "timestamp"
+        owner = _outside_runs(document)
+        unit = run_id_of(document) or document
+        night = owner.night if owner is not None else night_of(document)
+        return Expected(key, kind, owner.unit if owner is not None else unit, night)
+    if is_key_file(key):
+        return Expected(key, "key", key, None)
     day = export_log_day(key)
     if day is not None:
         return Expected(

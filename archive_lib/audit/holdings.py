@@ -17,6 +17,8 @@ from typing import Any
 from archive_lib import layout
 from archive_lib.clock import run_id_account
 from archive_lib.errors import StoreError
+from archive_lib.evidence.keys import is_key_file
+from archive_lib.evidence.signing import document_of
 from archive_lib.metadata.parts import account_parts, read_rows
 from archive_lib.storage.base import ObjectStore
 
@@ -71,6 +73,8 @@ def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
     for key in holdings.keys:
         if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/")):
             continue  # written outside any run
+        if document_of(key) is not None or is_key_file(key):
+            continue  # a signature, a timestamp or a public key: evidence, not a run's object
         run_id = layout.run_id_of(key)
         night = night_of(key)
         if run_id is None or night is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive_lib import PRODUCT, __version__
+from archive_lib.evidence.check import KINDS as EVIDENCE_KINDS
 
 REPORT_VERSION = 1
 
@@ -45,6 +46,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "legal_hold_missing": ("fixity", "a permanent record without its legal hold"),
     "retention_mismatch": ("fixity", "retention class or date differ from the manifest"),
     "tags_mismatch": ("fixity", "the object's tags differ from what the archive wrote"),
+    # Signed, timestamped evidence (archive_lib/evidence/check.py says what each means).
+    **{kind: ("fixity", meaning) for kind, meaning in EVIDENCE_KINDS.items()},
 }
 
 

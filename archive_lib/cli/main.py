@@ -38,6 +38,7 @@ from archive_lib.cli import (
     runs,
     secrecy,
     tables,
+    verify,
 )
 from archive_lib.cli.args import EXIT_CONFIG, EXIT_FAILED
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
@@ -46,7 +47,7 @@ from archive_lib.logs import configure
 from archive_lib.metadata.access import flush_access
 
 #: The command groups, in the order ``archivectl --help`` lists their commands.
-GROUPS: tuple[Any, ...] = (capture, inventory, runs, pools, tables, registrar, audit)
+GROUPS: tuple[Any, ...] = (capture, inventory, runs, pools, tables, registrar, audit, verify)
 #: The records' lifecycle: secrecy markings, moderation notes, the access log.
 GROUPS += (secrecy, moderation, access_log)
 #: Within minutes and within the day: the push listener and the answer reminders.

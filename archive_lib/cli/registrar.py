@@ -280,6 +280,7 @@ def print_thread(thread: Thread) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from archive_lib.evidence.config import signer_from_settings
     from archive_lib.metadata.access import os_user, record_access
     from archive_lib.registry.export import ExportRequest, make_export
 
@@ -308,7 +309,7 @@ def run_export(args: argparse.Namespace) -> int:
         unmasked=args.reason if args.unmasked else None,
     )
     index = _index(args)
-    result = make_export(index.store, index, request, args.out)
+    result = make_export(index.store, index, request, args.out, signer=signer_from_settings(ENVIRONMENT))
     purpose = args.purpose if not args.unmasked else f"{args.purpose}; unmasked: {args.reason}"
     record_access(
         index.store,

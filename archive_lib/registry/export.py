@@ -24,7 +24,8 @@ releases them as they are, for internal use; the manifest and the export log say
 
 Each export is logged in the archive itself, append-only: one new create-only object
 ``exports/{YYYY}/{MM}/{DD}/{export_id}.json`` (see :func:`log_key`) with who, when, the query
-or ids, the purpose, the reference and the package's SHA-256, kept permanently.
+or ids, the purpose, the reference and the package's SHA-256, kept permanently, and signed
+like a run manifest when the archive has a signing key (``.sig`` and ``.tsr`` beside it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import pyarrow.parquet as pq
 
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.evidence.signing import Signer, put_signed
 from archive_lib.inert import CsvWriter, safe_name
 from archive_lib.metadata.markings import Marking, active_markings, mask_notice
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time, pointer_of
@@ -120,8 +122,10 @@ def make_export(
     out: pathlib.Path,
     *,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    signer: Signer | None = None,
 ) -> ExportResult:
-    """Write the release package of ``request`` to ``out`` and log it in the store."""
+    """Write the release package of ``request`` to ``out`` and log it in the store, signed by
+    ``signer`` (unsigned when None)."""
     if out.exists():
         raise ConfigError(f"{out} exists already: choose a new file name")
     index.refresh()
@@ -165,7 +169,7 @@ def make_export(
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n").encode()
     sha256 = _write_zip(out, files)
-    key = _log_export(store, manifest, out.name, sha256, made_at)
+    key = _log_export(store, manifest, out.name, sha256, made_at, signer)
     log.info("export %s: %d items, %d records, logged as %s", export_id, len(wanted), len(records), key)
     return ExportResult(
         export_id,
@@ -288,9 +292,15 @@ def _thread_pdfs(
 
 
 def _log_export(
-    store: ObjectStore, manifest: dict[str, Any], package: str, sha256: str, made_at: dt.datetime
+    store: ObjectStore,
+    manifest: dict[str, Any],
+    package: str,
+    sha256: str,
+    made_at: dt.datetime,
+    signer: Signer | None,
 ) -> str:
-    """Log the export append-only in the store; the log entry's key."""
+    """Log the export append-only in the store, signed (:func:`~archive_lib.evidence.put_signed`);
+    the log entry's key."""
     entry = {
         k: manifest[k]
         for k in (
@@ -313,12 +323,7 @@ def _log_export(
         software=manifest["software"],
     )
     key = log_key(made_at, str(manifest["export_id"]))
-    store.put(
-        key,
-        (json.dumps(entry, ensure_ascii=False, indent=2, default=str) + "\n").encode(),
-        retention=LOG_RETENTION,
-        tags={"kind": "export"},
-    )
+    put_signed(store, key, entry, retention=LOG_RETENTION, tags={"kind": "export"}, signer=signer)
     return key
 
 

@@ -39,6 +39,7 @@ from starlette.responses import FileResponse
 
 from archive_lib.clock import local_day_end, local_day_start
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.evidence.signing import Signer
 from archive_lib.metadata.access import flush_access, read_access, record_access
 from archive_lib.metadata.markings import active_markings, mark, secrecy_of, unmark
 from archive_lib.registry.export import ExportRequest, make_export
@@ -62,10 +63,12 @@ def create_app(
     store_url: Callable[[], str],
     index_root: str | None = None,
     roles: Callable[[], WebRoles] | None = None,
+    signer: Callable[[], Signer | None] = lambda: None,
 ) -> FastAPI:
     """The web view. ``current_user`` is a FastAPI dependency returning the signed-in user (an
     object with ``get_name()``) or refusing the request; ``store_url`` names the store;
-    ``roles`` says which roles make a registrar and an archivist (default: from the environment)."""
+    ``roles`` says which roles make a registrar and an archivist (default: from the environment);
+    ``signer`` gives the signer of export log entries (None: unsigned)."""
     app = FastAPI(title="Records archive: registry", docs_url=None, redoc_url=None, openapi_url=None)
     index = _Indexes(store_url, index_root)
     role_names = roles or (lambda: web_roles(ENVIRONMENT))
@@ -124,7 +127,7 @@ def create_app(
         user: Any = Depends(registrar),  # noqa: B008
     ) -> FileResponse:
         _same_origin(request)
-        return _export_download(index(), purpose, reference, _name(user), _ids(item))
+        return _export_download(index(), purpose, reference, _name(user), _ids(item), signer)
 
     @app.post("/mark")
     def mark_item(
@@ -328,7 +331,12 @@ def _ids(items: list[str]) -> tuple[str, ...]:
 
 
 def _export_download(
-    built: SearchIndex, purpose: str, reference: str, made_by: str, item_ids: tuple[str, ...]
+    built: SearchIndex,
+    purpose: str,
+    reference: str,
+    made_by: str,
+    item_ids: tuple[str, ...],
+    signer: Callable[[], Signer | None],
 ) -> FileResponse:
     try:
         exported = make_export(
@@ -336,6 +344,7 @@ def _export_download(
             built,
             ExportRequest(purpose, reference, made_by, item_ids=item_ids),
             pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
+            signer=signer(),
         )
     except ItemNotFoundError as e:
         raise HTTPException(404, str(e)) from e
