@@ -38,7 +38,10 @@ def inventory_text(api_base: str, accounts: Sequence[Mapping[str, Any]], **top: 
     """Inventory YAML for ``accounts`` (each needs at least ``id`` and ``handle``) on one instance."""
     document = {
         "organisation": "Kristianstads kommun",
-        "retention_classes": {"bevaras": {"keep": "permanent"}, "gallras-efter-2-ar": {"keep_years": 2, "decision": DECISION}},
+        "retention_classes": {
+            "bevaras": {"keep": "permanent"},
+            "gallras-efter-2-ar": {"keep_years": 2, "decision": DECISION},
+        },
         "accounts": [{**DEFAULT_ACCOUNT, "api_base": api_base, **account} for account in accounts],
         **top,
     }

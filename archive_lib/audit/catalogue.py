@@ -11,7 +11,11 @@ Two kinds of object are written outside any run, and are known by their keys alo
   ``export-log`` (:data:`archive_lib.retention_classes.EXPORT_LOG`), tagged ``kind=export``;
 * audit reports (``audit/…``): kind ``audit``, tagged ``kind=audit``. Their retention class
   follows the inventory of the day they were written (the longest-kept class), so only its
-  presence is checked.
+  presence is checked;
+* disposal intents and protocols (``disposals/…``, kind ``disposal``) and event batches
+  (``events/…``, kind ``events``), both kept permanently.
+
+Objects a manifest lists that a disposal by decision removed are expected gone, not missing.
 
 Any other object no manifest accounts for, under these prefixes or elsewhere, is a problem, and is
 verified on every audit.
@@ -27,6 +31,8 @@ from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
 from archive_lib.layout import audit_report_night, export_log_day, run_id_of
+from archive_lib.metadata.disposals import PROTOCOL_RETENTION, is_disposal_key
+from archive_lib.metadata.events import EVENT_RETENTION, EVENTS
 from archive_lib.metadata.manifest import kind_of
 from archive_lib.retention_classes import EXPORT_LOG
 
@@ -59,6 +65,8 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     stored = set(holdings.keys)
     for key in sorted(set(expected) - stored):
         exp = expected.pop(key)
+        if key in holdings.disposed.objects:
+            continue  # disposed of by decision: expected gone (the audit lists the protocols)
         problems.append(
             Problem(
                 "object_missing",
@@ -160,6 +168,26 @@ def _outside_runs(key: str) -> Expected | None:
     night = audit_report_night(key)
     if night is not None:
         return Expected(key, "audit", key, night, tags={"kind": "audit"})
+    if is_disposal_key(key):
+        return Expected(
+            key,
+            "disposal",
+            key,
+            None,
+            retention_class=PROTOCOL_RETENTION.retention_class,
+            retain_until=None,
+            tags={"kind": "disposal"},
+        )
+    if key.startswith(f"{EVENTS}/"):
+        return Expected(
+            key,
+            "events",
+            key,
+            None,
+            retention_class=EVENT_RETENTION.retention_class,
+            retain_until=None,
+            tags={"kind": "events"},
+        )
     return None
 
 

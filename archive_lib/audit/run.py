@@ -11,6 +11,7 @@ from typing import Any
 from archive_lib.audit.completeness import check_completeness
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS, check_fixity
 from archive_lib.audit.holdings import Holdings, account_items, scan
+from archive_lib.audit.lifecycle import lifecycle_section
 from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
 from archive_lib.audit.response_times import account_response_times, board_response_times
 from archive_lib.audit.retention import retention_overview
@@ -72,6 +73,7 @@ def run_audit(
         period_days=options.period_days,
     )
     retention = retention_overview(holdings, inventory, stockholm_date(now))
+    lifecycle, lifecycle_problems = lifecycle_section(store, holdings)
     response, response_items = _response_times(inventory, holdings, items, period)
     boards = board_response_times(response, {a.id: a.board for a in inventory.accounts})
     report = AuditReport(
@@ -83,7 +85,7 @@ def run_audit(
         accounts=[_account_entry(a, holdings.first_night(a.id)) for a in inventory.accounts],
         nights=completeness.nights,
         night_details=completeness.night_details,
-        problems=_in_report_order([*completeness.problems, *fixity.problems]),
+        problems=_in_report_order([*completeness.problems, *fixity.problems, *lifecycle_problems]),
         fixity=fixity.summary,
         retention=retention,
         comment_counts=completeness.comment_counts,
@@ -92,6 +94,7 @@ def run_audit(
         response_boards=boards,
         response_items=response_items,
         notes=_holidays(period),
+        lifecycle=lifecycle,
     )
     log.debug("%s", report.summary())
     return report

@@ -16,6 +16,7 @@ from typing import Any
 
 from archive_lib.clock import local_day_end
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.metadata.disposals import disposal_state
 from archive_lib.metadata.parts import account_parts, read_part
 from archive_lib.metadata.schema import item_time, pointer_columns, pointer_of
 from archive_lib.search.index import SearchIndex
@@ -25,6 +26,14 @@ from archive_lib.storage.base import ObjectStore
 
 class ItemNotFoundError(ArchiveError):
     """No item with this id in the archive (or none before the as-of date)."""
+
+
+def disposed_note(store: ObjectStore, item_id: str, account_id: str | None = None) -> str:
+    """``: it was disposed of by decision …`` when a disposal protocol lists the item, else ``""``."""
+    found = disposal_state(store).item(item_id, account_id)
+    if not found:
+        return ""
+    return ": it was " + "; ".join(f"{why.describe()} (account {account})" for account, why in found)
 
 
 @dataclass
@@ -128,7 +137,9 @@ def load_thread(
     found = index.locate(item_id, account_id)
     if not found:
         raise ItemNotFoundError(
-            f"no item {item_id!r} in the archive" + (f" of {account_id}" if account_id else "")
+            f"no item {item_id!r} in the archive"
+            + (f" of {account_id}" if account_id else "")
+            + disposed_note(store, item_id, account_id)
         )
     accounts = sorted({hit["account_id"] for hit in found})
     if len(accounts) > 1:
