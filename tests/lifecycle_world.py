@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from archive_lib.capture.account import capture_account
 from archive_lib.capture.tokens import env_tokens
@@ -122,3 +124,23 @@ def copy_world(template: LifecycleWorld, folder: pathlib.Path) -> LifecycleWorld
     return LifecycleWorld(
         FileStore((folder / "archive").as_uri()), folder / "inventory.yaml", dict(template.ids)
     )
+
+
+def copy_into(template: LifecycleWorld, store: ObjectStore, folder: pathlib.Path) -> LifecycleWorld:
+    """The template's objects put into ``store`` as the capture put them (same bytes, retention
+    and tags), with a copy of its inventory in ``folder``."""
+    for key in template.store.list(""):
+        stored = template.store.stat(key)
+        assert stored.retention is not None
+        with template.store.open(key) as handle:
+            store.put(key, handle.read(), retention=stored.retention, tags=stored.tags)
+    shutil.copy(template.inventory_path, folder / "inventory.yaml")
+    return LifecycleWorld(store, folder / "inventory.yaml", dict(template.ids))
+
+
+@pytest.fixture(scope="module")
+def lifecycle_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LifecycleWorld]:
+    """The archive of the module docstring in a file store, built once for a test module."""
+    folder = tmp_path_factory.mktemp("lifecycle")
+    with FakeMastodon(now=NOW) as fake:
+        yield build_world(fake, folder, lambda clock: FileStore((folder / "archive").as_uri()))

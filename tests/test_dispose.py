@@ -13,7 +13,6 @@ import os
 import pathlib
 import signal
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,22 +20,15 @@ import pytest
 
 from archive_lib.cli.main import main
 from archive_lib.metadata.disposals import disposal_state, pending_intents, read_document
-from archive_lib.storage import FileStore
-from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import DECISION, PROCESS_TIMEOUT, archivectl
-from tests.lifecycle_world import LATER_DECISION, NOW, LifecycleWorld, build_world, copy_world
+from tests.lifecycle_world import LATER_DECISION, LifecycleWorld, copy_world, lifecycle_template
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LifecycleWorld]:
-    folder = tmp_path_factory.mktemp("lifecycle")
-    with FakeMastodon(now=NOW) as fake:
-        yield build_world(fake, folder, lambda clock: FileStore((folder / "archive").as_uri()))
+__all__ = ["lifecycle_template"]  # a fixture
 
 
 @pytest.fixture
-def world(template: LifecycleWorld, tmp_path: pathlib.Path) -> LifecycleWorld:
-    return copy_world(template, tmp_path)
+def world(lifecycle_template: LifecycleWorld, tmp_path: pathlib.Path) -> LifecycleWorld:
+    return copy_world(lifecycle_template, tmp_path)
 
 
 def cli(world: LifecycleWorld, *args: str) -> Done:
