@@ -209,3 +209,30 @@ def test_a_disposal_killed_midway_is_completed_by_the_next_run(world: LifecycleW
     assert {o["key"] for o in report["objects"]} == set(expected)
     assert not set(expected) & world.stored_keys()
     assert pending_intents(world.store) == []
+
+
+def test_disposal_is_the_only_code_that_deletes_stored_objects() -> None:
+    """S3 deletes appear only in S3Store.dispose; in the stores, files are removed only by
+    FileStore.dispose and by the clean-up of a put's own temporary file."""
+    import ast
+
+    from tests.conftest import REPO
+
+    found: set[tuple[str, str, str]] = set()
+    for path in sorted((REPO / "archive_lib").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    name = node.func.attr
+                    where = str(path.relative_to(REPO))
+                    if name in ("delete_object", "delete_objects") or (
+                        name in ("unlink", "remove", "rmtree") and "/storage/" in where
+                    ):
+                        found.add((where, function.name, name))
+    assert found == {
+        ("archive_lib/storage/s3.py", "dispose", "delete_object"),
+        ("archive_lib/storage/file.py", "dispose", "unlink"),
+        ("archive_lib/storage/file.py", "_stage", "unlink"),
+        ("archive_lib/storage/file.py", "_publish", "unlink"),
+    }
