@@ -117,6 +117,40 @@ def test_refusals_delete_nothing(world: LifecycleWorld) -> None:
     assert before <= world.stored_keys()
 
 
+def test_holds_are_listed_released_once_and_then_no_longer_keep_anything(world: LifecycleWorld) -> None:
+    placed = cli(
+        world,
+        "hold",
+        "place",
+        "--thread",
+        world.ids["question"],
+        "--reason",
+        "Överklagan",
+        "--reference",
+        "KS 2026/903",
+        "--format",
+        "json",
+    )
+    assert placed.returncode == 0, placed.stderr
+    hold = as_json(placed)
+    assert hold["scope"] == {"kind": "thread", "account_id": "ks-mastodon", "post_id": world.ids["post"]}
+    [listed] = as_json(cli(world, "hold", "list", "--format", "json"))
+    assert listed["hold_id"] == hold["hold_id"] and listed["active"] is True
+    assert listed["reference"] == "KS 2026/903" and listed["reason"] == "Överklagan"
+
+    kept = as_json(cli(world, "dispose", "--decision", DECISION, "--format", "json"))
+    assert {r["key"] for r in kept["refused"]} >= set(hold["objects"])
+    assert not {o["key"] for o in kept["objects"]} & set(hold["objects"])
+
+    released = cli(world, "hold", "release", hold["hold_id"], "--reason", "Avgjort")
+    assert released.returncode == 0, released.stderr
+    assert cli(world, "hold", "release", hold["hold_id"], "--reason", "Igen").returncode == 1
+    assert as_json(cli(world, "hold", "list", "--active", "--format", "json")) == []
+    done = as_json(cli(world, "dispose", "--decision", DECISION, "--format", "json"))
+    assert done["refused"] == [] and set(hold["objects"]) <= {o["key"] for o in done["objects"]}
+    assert not set(world.run_objects("ks-mastodon")) & world.stored_keys()
+
+
 def test_a_disposal_removes_exactly_the_due_objects_and_keeps_a_protocol(world: LifecycleWorld) -> None:
     expected = world.run_objects("ks-mastodon")
     kept = world.stored_keys() - set(expected)
