@@ -23,13 +23,14 @@ from archive_lib.lifecycle.dispose import dispose
 from archive_lib.lifecycle.holds import place_hold, release_hold, scope_for_account, scope_for_items
 from archive_lib.metadata.disposals import intent_key_of, protocol_key, read_document
 from archive_lib.metadata.parquet import read_parquet_bytes
+from archive_lib.registry.thread import ItemNotFoundError, load_thread
 from archive_lib.retention_classes import ObjectRetention
-from archive_lib.search import SearchIndex
+from archive_lib.search import SearchIndex, SearchQuery
 from archive_lib.storage import FileStore, S3Store
 from archive_lib.storage.base import read_warrant
 from tests.fakes.s3 import new_bucket
 from tests.helpers import DECISION
-from tests.lifecycle_world import NIGHT_2, LifecycleWorld, copy_into, lifecycle_template
+from tests.lifecycle_world import NIGHT_1, NIGHT_2, LifecycleWorld, copy_into, lifecycle_template
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -150,11 +151,14 @@ def test_the_audit_finds_a_held_object_whose_legal_hold_was_lifted_behind_its_ba
 
 
 def test_a_disposal_deletes_every_version_of_exactly_the_due_objects(
-    world: LifecycleWorld, s3_client: S3Client
+    world: LifecycleWorld, s3_client: S3Client, tmp_path: pathlib.Path
 ) -> None:
     assert isinstance(world.store, S3Store)
     expected = world.run_objects("ks-mastodon")
     others = world.stored_keys() - set(expected)
+    index = SearchIndex(world.store, tmp_path / "index")
+    index.refresh()
+    assert index.locate(world.ids["question"])
 
     result = dispose(world.store, world.inventory, DECISION, actor="arkivarie")
 
@@ -165,6 +169,19 @@ def test_a_disposal_deletes_every_version_of_exactly_the_due_objects(
     protocol = read_document(world.store, str(result.protocol_key))
     assert {o["key"] for o in protocol["objects"]} == set(expected)
     assert world.store.stat(str(result.protocol_key)).legal_hold  # kept permanently
+
+    index.refresh()
+    assert index.search(SearchQuery(text="simhallen")).hits == []
+    with pytest.raises(ItemNotFoundError, match=f"disposed of by decision {DECISION}"):
+        load_thread(world.store, index, world.ids["question"])
+    period = audit_period(NIGHT_1, NIGHT_2, dt.datetime.now(dt.UTC))
+    report = run_audit(world.store, world.inventory, period, options=AuditOptions(full=True))
+    assert report.nights["ks-mastodon"] == {"2020-11-20": "disposed", "2020-11-21": "disposed"}
+    assert not {p.kind for p in report.problems} & {
+        "object_missing",
+        "night_missing",
+        "object_not_in_manifest",
+    }
 
 
 def test_held_and_locked_objects_are_refused_and_stay(
