@@ -17,6 +17,7 @@ from typing import Any
 
 from archive_lib import layout
 from archive_lib.errors import ConfigError, LifecycleRefusedError, ObjectNotFoundError, StoreError
+from archive_lib.inert import CONTROLS
 from archive_lib.metadata.events import append
 from archive_lib.metadata.holds import (
     ROW_COLUMNS,
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: The most items one ``--query`` hold may resolve to; a broader hold is placed by account.
 MAX_QUERY_ITEMS = 100_000
+#: A hold's reason and reference are one line of plain text of at most these many characters.
+MAX_REASON, MAX_REFERENCE = 2000, 200
 
 
 def scope_for_items(index: SearchIndex, item_ids: Sequence[str], account_id: str | None) -> HoldScope:
@@ -87,8 +90,7 @@ def place_hold(
     now: dt.datetime | None = None,
 ) -> Hold:
     """Record a hold on ``scope`` and, where the store can, set the legal hold on its objects."""
-    if not reason.strip() or not reference.strip():
-        raise ConfigError("a hold needs --reason and --reference (the case in the diarium)")
+    reason, reference = _text("--reason", reason, MAX_REASON), _text("--reference", reference, MAX_REFERENCE)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     hold = Hold(
         id=new_hold_id(now),
@@ -117,8 +119,7 @@ def release_hold(
 
     The objects lifted are returned with the hold; on a store without legal holds, none.
     """
-    if not reason.strip():
-        raise ConfigError("a release needs --reason")
+    reason = _text("--reason", reason, MAX_REASON)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     holds = all_holds(store)
     hold = holds.get(hold_id)
@@ -159,6 +160,20 @@ def covered_objects(store: ObjectStore, scope: HoldScope) -> set[str]:
                 if scope.covers(row):
                     found.update(row_objects(part.key, row))
     return found
+
+
+def _text(option: str, value: str, limit: int) -> str:
+    """``value`` stripped, if it is one line of plain text within ``limit``; else ConfigError."""
+    text = value.strip()
+    if not text:
+        raise ConfigError(
+            f"{option} must not be empty (a hold needs --reason and --reference, the case in the diarium)"
+        )
+    if CONTROLS.search(text):
+        raise ConfigError(f"{option} must be one line of plain text, without control characters")
+    if len(text) > limit:
+        raise ConfigError(f"{option} is {len(text)} characters long, at most {limit} are allowed")
+    return text
 
 
 def _locate(index: SearchIndex, item_id: str, account_id: str | None) -> tuple[str, str, str]:
