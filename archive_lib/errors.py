@@ -137,6 +137,18 @@ class EventLogError(StoreError):
     retryable = False
 
 
+class ObjectProtectedError(StoreError):
+    """The store refused to dispose of an object: a lock, a legal hold or its retention forbids it."""
+
+    retryable = False
+
+
+class LifecycleRefusedError(ArchiveError):
+    """A disposal or a hold was refused (no such decision, nothing due, no such hold); nothing changed."""
+
+    retryable = False
+
+
 class PlatformError(ArchiveError):
     """A platform did not give us what we asked for; fails one account, never the others.
 

@@ -13,7 +13,10 @@ Two kinds of object are written outside any run, and are known by their keys alo
   follows the inventory of the day they were written (the longest-kept class), so only its
   presence is checked;
 * batches of the event log (``events/{stream}/…``, :mod:`archive_lib.metadata.events`): kind
-  ``events``, kept permanently in class ``events``, tagged ``kind=events`` and the stream.
+  ``events``, kept permanently in class ``events``, tagged ``kind=events`` and the stream;
+* disposal intents and protocols (``disposals/…``, kind ``disposal``), kept permanently.
+
+Objects a manifest lists that a disposal by decision removed are expected gone, not missing.
 
 The evidence beside them (see :mod:`archive_lib.evidence`) is known by its key too: a document's
 ``.sig`` and ``.tsr`` (kind ``signature``, ``timestamp``, sampled with their document), and the
@@ -36,6 +39,7 @@ from archive_lib.clock import run_id_account
 from archive_lib.evidence.keys import is_key_file
 from archive_lib.evidence.signing import SIG, document_of
 from archive_lib.layout import audit_report_night, export_log_day, lease_slot, run_id_of
+from archive_lib.metadata.disposals import PROTOCOL_RETENTION, is_disposal_key
 from archive_lib.metadata.events import EVENT_RETENTION, parse_batch_key
 from archive_lib.metadata.manifest import kind_of
 from archive_lib.retention_classes import EXPORT_LOG
@@ -69,6 +73,8 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     stored = set(holdings.keys)
     for key in sorted(set(expected) - stored):
         exp = expected.pop(key)
+        if key in holdings.disposed.objects:
+            continue  # disposed of by decision: expected gone (the audit lists the protocols)
         problems.append(
             Problem(
                 "object_missing",
@@ -184,6 +190,16 @@ def _outside_runs(key: str) -> Expected | None:
     if lease is not None:  # a write-lease slot of a run that has not written its manifest (yet)
         account_id, day = lease
         return Expected(key, "lease", key, day, tags={"kind": "lease"}, account_id=account_id)
+    if is_disposal_key(key):
+        return Expected(
+            key,
+            "disposal",
+            key,
+            None,
+            retention_class=PROTOCOL_RETENTION.retention_class,
+            retain_until=None,
+            tags={"kind": "disposal"},
+        )
     batch = parse_batch_key(key)
     if batch is not None:
         return Expected(

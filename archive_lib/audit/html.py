@@ -21,7 +21,13 @@ from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import STOCKHOLM
 from archive_lib.inert import isolate
 
-STATUS_COLOURS = {"ok": "#2f9e5b", "failed": "#d2423b", "missing": "#f0a52b", "none": "#e6e8eb"}
+STATUS_COLOURS = {
+    "ok": "#2f9e5b",
+    "failed": "#d2423b",
+    "missing": "#f0a52b",
+    "disposed": "#7a8594",  # disposed of by decision (gallring): gone lawfully, not a gap
+    "none": "#e6e8eb",
+}
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;
@@ -156,6 +162,7 @@ def _calendar(report: AuditReport) -> str:
             ("ok", "captured"),
             ("failed", "failed"),
             ("missing", "no run"),
+            ("disposed", "disposed of by decision"),
             ("none", "not counted (inactive, or before the first capture)"),
         )
     )
@@ -250,11 +257,16 @@ def _problems(report: AuditReport) -> str:
         f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form '
         "lists the same.</p>"
     ]
-    for section in ("completeness", "fixity"):
+    titles = {
+        "completeness": "Completeness",
+        "fixity": "Fixity and protection",
+        "lifecycle": "Disposals and holds",
+    }
+    for section, title in titles.items():
         problems = [p for p in report.problems if KINDS.get(p.kind, ("fixity", ""))[0] == section]
         if not problems:
             continue
-        out.append(f"<h3>{'Completeness' if section == 'completeness' else 'Fixity and protection'}</h3>")
+        out.append(f"<h3>{title}</h3>")
         out.append(
             "<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>"
         )

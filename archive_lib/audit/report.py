@@ -48,6 +48,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "tags_mismatch": ("fixity", "the object's tags differ from what the archive wrote"),
     # Signed, timestamped evidence (archive_lib/evidence/check.py says what each means).
     **{kind: ("fixity", meaning) for kind, meaning in EVIDENCE_KINDS.items()},
+    "disposal_incomplete": ("lifecycle", "a disposal was cut short: its intent has no protocol"),
+    "disposal_unreadable": ("lifecycle", "a disposal intent or protocol cannot be read"),
+    "held_object_missing": ("lifecycle", "an object under an active legal hold is not in the store"),
+    "hold_not_applied": ("lifecycle", "an object under an active legal hold has no legal hold in S3"),
 }
 
 
@@ -110,6 +114,7 @@ class AuditReport:
     notes: list[str] = field(default_factory=list)
     #: The monthly moderation summary (:mod:`archive_lib.audit.moderation`).
     moderation: dict[str, Any] = field(default_factory=dict)
+    lifecycle: dict[str, Any] = field(default_factory=dict)  # disposals and legal holds
 
     @property
     def clean(self) -> bool:
@@ -156,6 +161,7 @@ class AuditReport:
             "response_items": self.response_items,
             "notes": self.notes,
             "moderation": self.moderation,
+            "lifecycle": self.lifecycle,
         }
 
 

@@ -3,7 +3,8 @@
 Counted from the manifests (every object a run wrote, the manifest itself and its signature and
 timestamp carry the run's class and retain-until date). An object whose retain-until date has
 come is a *candidate* for gallring under its class's decision (*gallringsbeslut*): it is listed,
-never deleted. Culling is a decision of the board, executed and recorded outside the audit.
+never deleted here. Culling is a decision of the board, carried out by ``archivectl dispose``
+(:mod:`archive_lib.lifecycle.dispose`); objects already disposed of are no longer counted here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def retention_overview(holdings: Holdings, inventory: Inventory, today: dt.date)
         # Its signature and timestamp are kept, and culled, with it.
         objects.extend((e, 0) for e in (manifest_key + SIG, manifest_key + TSR) if e in stored)
         for key, size in objects:
+            if key in holdings.disposed.objects:
+                continue  # disposed of by decision: no longer held (the lifecycle section lists it)
             entry["objects"] += 1
             entry["bytes"] += size
             if until is not None and until <= today:

@@ -12,6 +12,7 @@ from archive_lib.audit.completeness import check_completeness
 from archive_lib.audit.evidence import check_evidence
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS, check_fixity
 from archive_lib.audit.holdings import Holdings, account_items, scan
+from archive_lib.audit.lifecycle import lifecycle_section
 from archive_lib.audit.moderation import moderation_summary
 from archive_lib.audit.reminders import reminders_sent
 from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
@@ -84,6 +85,7 @@ def run_audit(
         store, holdings, period, want_timestamps=options.want_timestamps, anchors=options.tsa_anchors
     )
     retention = retention_overview(holdings, inventory, stockholm_date(now))
+    lifecycle, lifecycle_problems = lifecycle_section(store, holdings)
     response, response_items = _response_times(store, inventory, holdings, items, period)
     boards = board_response_times(response, {a.id: a.board for a in inventory.accounts})
     report = AuditReport(
@@ -95,7 +97,7 @@ def run_audit(
         accounts=[_account_entry(a, holdings.first_night(a.id)) for a in inventory.accounts],
         nights=completeness.nights,
         night_details=completeness.night_details,
-        problems=_in_report_order([*completeness.problems, *fixity.problems, *evidence]),
+        problems=_in_report_order([*completeness.problems, *fixity.problems, *evidence, *lifecycle_problems]),
         fixity=fixity.summary,
         retention=retention,
         comment_counts=completeness.comment_counts,
@@ -105,6 +107,7 @@ def run_audit(
         response_items=response_items,
         notes=_holidays(period),
         moderation=moderation_summary(items, notes_by_item(store), period),
+        lifecycle=lifecycle,
     )
     log.debug("%s", report.summary())
     return report

@@ -56,7 +56,7 @@ from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time, pointer_of
 from archive_lib.models import WarcPointer
 from archive_lib.registry.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.registry.render import DEPTH_CSS, render, stylesheet
-from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, threads_rows
+from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, disposed_note, threads_rows
 from archive_lib.retention_classes import EXPORT_LOG
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.query import SearchQuery
@@ -347,7 +347,8 @@ def _select(index: SearchIndex, request: ExportRequest) -> tuple[list[dict[str, 
     for item_id in request.item_ids:
         found = index.locate(item_id)
         if not found:
-            raise ItemNotFoundError(f"no item {item_id!r} in the archive: nothing exported")
+            note = disposed_note(index.store, item_id)
+            raise ItemNotFoundError(f"no item {item_id!r} in the archive{note}: nothing exported")
         hits.extend(found)
     return hits, len(hits)
 

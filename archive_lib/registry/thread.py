@@ -22,6 +22,7 @@ from archive_lib.metadata.schema import item_time, pointer_columns, pointer_of
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import item_state, version_time
 from archive_lib.search.locate import ItemNotFoundError as ItemNotFoundError
+from archive_lib.search.locate import disposed_note as disposed_note
 from archive_lib.search.locate import locate_one
 from archive_lib.storage.base import ObjectStore
 
