@@ -137,6 +137,18 @@ class EventLogError(StoreError):
     retryable = False
 
 
+class ObjectProtectedError(StoreError):
+    """The store refused to dispose of an object: a lock, a legal hold or its retention forbids it."""
+
+    retryable = False
+
+
+class LifecycleRefusedError(ArchiveError):
+    """A disposal or a hold was refused (no such decision, nothing due, no such hold); nothing changed."""
+
+    retryable = False
+
+
 class PlatformError(ArchiveError):
     """A platform did not give us what we asked for; fails one account, never the others.
 
@@ -206,3 +218,8 @@ class BudgetExhaustedError(PlatformError):
 
 class SecretLeakError(ArchiveError):
     """A secret was about to be written into a stored byte; the write was stopped."""
+
+
+class MarkingRefusedError(ArchiveError):
+    """A secrecy marking or a moderation note was refused: the item is not in the archive, is
+    marked already, or is not marked (exit 1; retrying the same request does not help)."""

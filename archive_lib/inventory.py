@@ -10,7 +10,7 @@ Shape (see README.md for the whole reference)::
     organisation: Kristianstads kommun
     retention_classes:
       bevaras: {keep: permanent}
-      gallras-efter-2-ar: {keep_years: 2}
+      gallras-efter-2-ar: {keep_years: 2, decision: "KS 2026/123"}
     accounts:
       - id: ks-mastodon
         board: Kommunstyrelsen
@@ -51,7 +51,7 @@ from archive_lib.connectors import PLATFORMS
 from archive_lib.errors import MAX_SHOWN, InventoryError, InventoryProblem, shown
 from archive_lib.inert import CONTROLS
 from archive_lib.models import Account, Inventory
-from archive_lib.retention_classes import RetentionClass
+from archive_lib.retention_classes import Decision, RetentionClass
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ MAX_ALIAS_NODES = 100_000
 
 TOP_FIELDS = {"organisation", "contact", "retention_classes", "accounts", "recheck_days"}
 CLASS_FIELDS = {"keep", "keep_years", "decision"}
+DECISION_FIELDS = {"id", "date", "board", "reference"}
 ACCOUNT_FIELDS = {
     "id",
     "board",
@@ -406,7 +407,8 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
             checker.problem(line, where, "must be {keep: permanent} or {keep_years: N}")
             continue
         checker.unknown_fields(spec, CLASS_FIELDS, where)
-        decision = checker.text(spec, "decision", where, required=False)
+        record = _decision(spec, where, checker)
+        decision = record.id if record else None
         has_keep, has_years = "keep" in spec, "keep_years" in spec
         if has_keep == has_years:
             checker.problem(line, where, "give exactly one of keep: permanent or keep_years: N")
@@ -419,12 +421,37 @@ def _retention_classes(document: _Mapping, checker: _Checker) -> dict[str, Reten
                     f"the only value is 'permanent', not {shown(spec['keep'])}",
                 )
                 continue
-            classes[name] = RetentionClass(name, None, decision)
+            classes[name] = RetentionClass(name, None, decision, record)
         else:
             years = checker.whole_number(spec, "keep_years", where, MIN_KEEP_YEARS, MAX_KEEP_YEARS)
-            if years is not None:
-                classes[name] = RetentionClass(name, years, decision)
+            if "decision" not in spec or spec["decision"] is None:
+                # Arkivlagen: records are disposed of only by a decision; a class that ends
+                # must say which one, or nothing of it could ever be disposed of lawfully.
+                checker.problem(
+                    line,
+                    _join(where, "decision"),
+                    "is required for a class with keep_years: name the disposal decision"
+                    ' (gallringsbeslut), e.g. decision: "KS 2026/123" or'
+                    " decision: {id, date, board, reference}",
+                )
+            elif years is not None and decision is not None:
+                classes[name] = RetentionClass(name, years, decision, record)
     return classes
+
+
+def _decision(spec: _Mapping, where: str, checker: _Checker) -> Decision | None:
+    """A class's ``decision``: its id as text, or a mapping ``{id, date, board, reference}``."""
+    value = spec.get("decision")
+    if isinstance(value, _Mapping):
+        inner = _join(where, "decision")
+        checker.unknown_fields(value, DECISION_FIELDS, inner)
+        decision_id = checker.text(value, "id", inner, required=True)
+        day = checker.date(value, "date", inner)
+        board = checker.text(value, "board", inner, required=False)
+        reference = checker.text(value, "reference", inner, required=False)
+        return Decision(decision_id, day, board, reference) if decision_id else None
+    decision_id = checker.text(spec, "decision", where, required=False)
+    return Decision(decision_id) if decision_id else None
 
 
 def _accounts(

@@ -9,6 +9,8 @@
     exports/{YYYY}/{MM}/{DD}/{export_id}.json                     the log of release packages
     audit/{YYYY-MM-DD}/audit_{YYYYMMDDTHHMMSSZ}_{4 hex}.json      the audit's reports (.html beside)
     leases/{account_id}/{YYYY-MM-DD}/{slot}.json                  an account's write lease, by time slot
+    push/deliveries/{account_id}/{YYYY-MM-DD}/{source}-{key}.json  a pushed delivery stored once
+    push/cursors/jetstream/{time_us, 20 digits}.json              where Jetstream resumes
 
 ``n`` numbers a run's WARC files and items parts, each from 1, in five digits and more past
 99,999: a run stores an items part at every checkpoint, so its parts roll as they fill, as its
@@ -32,6 +34,8 @@ WARC = "warc"
 EXPORTS = "exports"
 AUDIT = "audit"
 LEASES = "leases"  # leases/{account_id}/{YYYY-MM-DD}/{slot}.json: an account's write lease
+PUSH_DELIVERIES = "push/deliveries"
+JETSTREAM_CURSORS = "push/cursors/jetstream/"
 _STAMP = "%Y%m%dT%H%M%S"
 _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
@@ -94,6 +98,32 @@ def audit_report_key(night: dt.date, generated_at: dt.datetime, suffix: str, ext
     """An audit report of the nights up to ``night``; ``suffix`` is 4 hex digits, as in run ids."""
     stamp = generated_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{AUDIT}/{night:%Y-%m-%d}/audit_{stamp}_{suffix}.{extension}"
+
+
+def push_delivery_prefix(account_id: str, day: dt.date) -> str:
+    return f"{PUSH_DELIVERIES}/{account_id}/{day:%Y-%m-%d}/"
+
+
+def push_delivery_key(account_id: str, day: dt.date, key: str) -> str:
+    """The marker of a deduplicated delivery (``key``: ``{source}-{digest}``) stored on ``day``."""
+    return f"{push_delivery_prefix(account_id, day)}{key}.json"
+
+
+def push_delivery_of(key: str) -> str | None:
+    """The deduplication key a delivery marker's key names, else ``None``."""
+    if not key.startswith(f"{PUSH_DELIVERIES}/") or not key.endswith(".json"):
+        return None
+    return key.rsplit("/", 1)[-1][: -len(".json")]
+
+
+def jetstream_cursor_key(time_us: int) -> str:
+    """A Jetstream cursor checkpoint: keys sort by cursor, so the newest is the last listed."""
+    return f"{JETSTREAM_CURSORS}{time_us:020d}.json"
+
+
+def jetstream_cursor_of(key: str) -> int | None:
+    match = re.match(rf"^{re.escape(JETSTREAM_CURSORS)}(\d{{20}})\.json$", key)
+    return int(match.group(1)) if match else None
 
 
 _EXPORT_LOG = re.compile(

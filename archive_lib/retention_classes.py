@@ -3,13 +3,34 @@
 A class comes from the inventory (``retention_classes``) and is usually named after the board's
 document management plan (*dokumenthanteringsplan*). ``keep: permanent`` means *bevaras*: no
 end date. ``keep_years: N`` means the objects may be culled (*gallras*) N years after the night
-that captured them, never earlier; the archive itself never deletes anything.
+that captured them, never earlier, and only by the disposal decision (*gallringsbeslut*) the class
+names (:class:`Decision`): ``archivectl dispose --decision ID`` is the one path that deletes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A disposal decision (*gallringsbeslut*): its id (the board's reference, e.g. ``KS 2026/123``)
+    and, when the inventory gives them, its date, the board that took it and the entry of the
+    document management plan (*dokumenthanteringsplan*) it applies."""
+
+    id: str
+    date: dt.date | None = None
+    board: str | None = None
+    reference: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "date": self.date.isoformat() if self.date else None,
+            "board": self.board,
+            "reference": self.reference,
+        }
 
 
 @dataclass(frozen=True)
@@ -18,7 +39,9 @@ class RetentionClass:
 
     name: str
     keep_years: int | None
-    decision: str | None = None  # reference to the culling decision (gallringsbeslut), if any
+    decision: str | None = None  # the id of the disposal decision (gallringsbeslut), if any
+    # The decision as the inventory describes it (its id is ``decision``, which equality compares).
+    decision_record: Decision | None = field(default=None, compare=False)
 
     @property
     def permanent(self) -> bool:

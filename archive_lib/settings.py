@@ -40,6 +40,12 @@ HOT_HOURS = Setting("ARCHIVE_HOT_HOURS", "archive_hot_hours")
 HOT_BUDGET_PERCENT = Setting("ARCHIVE_HOT_BUDGET_PERCENT", "archive_hot_budget_percent")
 LEASE_SECONDS = Setting("ARCHIVE_LEASE_SECONDS", "archive_lease_seconds")
 
+# Signed, timestamped evidence (archive_lib/evidence/config.py reads these).
+SIGNING_KEY = Setting("ARCHIVE_SIGNING_KEY", "archive_signing_key")  # a PEM file path
+SIGNING_CONNECTION = Setting("ARCHIVE_SIGNING_CONNECTION", "archive_signing_connection")  # Airflow only
+TSA_URL = Setting("ARCHIVE_TSA_URL", "archive_tsa_url")  # space-separated, tried in order
+TSA_CA = Setting("ARCHIVE_TSA_CA", "archive_tsa_ca")  # a PEM CA bundle path
+
 
 class Settings:
     """Settings from ``environ`` (the process environment by default), else from ``variables``."""

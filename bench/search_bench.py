@@ -13,8 +13,16 @@ edited and 2 % deleted), then measures:
   the filters pushed down, a regular expression on the lower-cased text, newest 20): the
   baseline. Reported as ratios measured in this one run.
 
+With ``--access-log``, a section of its own: the same queries as ``archivectl search`` runs
+them (the search, then the secrecy markings joined to the hits), without and with the access
+log, alternating query by query so that both see the same machine. "With" records each search
+in an :class:`~archive_lib.metadata.access.AccessLog`, written to the store in batches of 500;
+apart, the time to write one batch of one event (what ``archivectl`` does once as it exits,
+after printing its results).
+
     .venv/bin/python bench/search_bench.py                 # 1,000,000 items
     .venv/bin/python bench/search_bench.py --items 100000  # a quick look
+    .venv/bin/python bench/search_bench.py --access-log    # and search with the access log
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -343,6 +352,62 @@ def brute_force(dataset: ds.Dataset, query: SearchQuery) -> list[str]:
     return seen
 
 
+def access_log_section(index: SearchIndex, asked: dict[str, list[SearchQuery]]) -> dict[str, Any]:
+    """Search p95 without and with the access log, alternating query by query (see the docstring)."""
+    from archive_lib.metadata.access import AccessLog
+    from archive_lib.metadata.markings import active_markings, secrecy_of
+
+    store = index.store
+    log = AccessLog(store, max_events=500, max_age=3600)
+
+    def search(query: SearchQuery) -> list[dict[str, Any]]:
+        hits = index.search(query).hits
+        markings = active_markings(store)
+        for hit in hits:
+            hit["secrecy"] = secrecy_of(markings, hit["account_id"], hit["item_id"])
+        return hits
+
+    def logged(query: SearchQuery) -> None:
+        hits = search(query)
+        log.record("search", "bench", items=[h["item_id"] for h in hits], query=query.describe())
+
+    def one_batch(query: SearchQuery) -> None:
+        once = AccessLog(store)
+        once.record("search", "bench", items=["1"] * 20, query=query.describe())
+        once.flush()
+
+    print("\nsearch without and with the access log (alternating) ...", flush=True)
+    out: dict[str, Any] = {}
+    for kind, batch in asked.items():
+        times: dict[str, list[float]] = {"without": [], "with": []}
+        for n, query in enumerate(batch * 2):
+            first, second = (search, logged) if n % 2 == 0 else (logged, search)  # each first in turn
+            for run in (first, second):
+                times["without" if run is search else "with"].append(timed(partial(run, query))[0])
+        times["exit"] = [timed(partial(one_batch, query))[0] for query in batch[:20]]
+        log.flush()
+        out[kind] = {
+            "without_p95_ms": percentile(times["without"], 0.95),
+            "with_p95_ms": percentile(times["with"], 0.95),
+            "without_median_ms": statistics.median(times["without"]),
+            "with_median_ms": statistics.median(times["with"]),
+            "exit_write_p95_ms": percentile(times["exit"], 0.95),
+            "exit_write_median_ms": statistics.median(times["exit"]),
+            "searches": len(times["with"]),
+        }
+    print(
+        f"{'query':<12} {'p95 without':>12} {'p95 with':>9} {'ratio':>6} {'median without':>15}"
+        f" {'median with':>12} {'one batch written':>18}"
+    )
+    for kind, r in out.items():
+        print(
+            f"{kind:<12} {r['without_p95_ms']:>9.1f} ms {r['with_p95_ms']:>6.1f} ms"
+            f" {r['with_p95_ms'] / r['without_p95_ms']:>6.2f} {r['without_median_ms']:>12.1f} ms"
+            f" {r['with_median_ms']:>9.1f} ms {r['exit_write_median_ms']:>10.1f} ms median"
+        )
+    return out
+
+
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = run()
@@ -357,6 +422,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="index queries per kind")
     parser.add_argument("--baseline-queries", type=int, default=10, help="brute-force queries per kind")
     parser.add_argument("--keep", type=pathlib.Path, help="build the store here and keep it")
+    parser.add_argument(
+        "--access-log", action="store_true", help="also: search p95 without and with the access log"
+    )
     args = parser.parse_args()
     rng = random.Random(20261125)
     pool = [sentence(rng) for _ in range(20_000)]
@@ -433,7 +501,10 @@ def main() -> int:
                 f"{r['scan_median_ms'] / r['index_median_ms']:>9.0f}"
                 f" {r['scan_p95_ms'] / r['index_p95_ms']:>7.0f}"
             )
+        if args.access_log:
+            results_log = access_log_section(index, asked)
         summary = {
+            "access_log": results_log if args.access_log else None,
             "items": built["items"],
             "rows": built["rows"],
             "parquet_mib": parquet_bytes / 2**20,

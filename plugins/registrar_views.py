@@ -2,8 +2,12 @@
 
 Thin on purpose: the app is :func:`archive_lib.registry.web.create_app`; this file only gives it
 Airflow's signed-in user (plugin apps are not protected by Airflow otherwise) and the store
-URL (``ARCHIVE_STORE``, else the Airflow Variable ``archive_store``). The search index lives
-in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder).
+URL (``ARCHIVE_STORE``, else the Airflow Variable ``archive_store``) and the signer of export
+log entries (``ARCHIVE_SIGNING_KEY`` or ``ARCHIVE_SIGNING_CONNECTION``). The search index lives
+in ``ARCHIVE_INDEX_DIR`` (default: the API server user's cache folder). Which Airflow roles or
+groups make a registrar and an archivist: ``ARCHIVE_WEB_REGISTRARS`` / ``ARCHIVE_WEB_ARCHIVISTS``
+or the Variables ``archive_web_registrars`` / ``archive_web_archivists`` (see
+:mod:`archive_lib.registry.roles`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
 
 from archive_lib.errors import ConfigError
+from archive_lib.evidence.signing import Signer
+from archive_lib.registry.roles import WebRoles, web_roles
 from archive_lib.registry.web import create_app
 from archive_lib.settings import STORE, Settings
 
@@ -32,7 +38,17 @@ def _store_url() -> str:
     return url
 
 
-registry_app = create_app(current_user=get_user, store_url=_store_url)
+def _roles() -> WebRoles:
+    return web_roles(Settings(variables=_variable))
+
+
+def _signer() -> Signer | None:
+    from archive_lib.airflow_glue.signing import archive_signer
+
+    return archive_signer(Settings(variables=_variable))
+
+
+registry_app = create_app(current_user=get_user, store_url=_store_url, roles=_roles, signer=_signer)
 
 
 class RegistrarViewsPlugin(AirflowPlugin):

@@ -6,9 +6,13 @@
 2. writes an inventory for it under ``.demo/``;
 3. runs the ``capture_social_media`` DAG once with Airflow's embedded defaults (SQLite metadata
    database in ``.demo/airflow``) into the file store ``.demo/archive``;
-4. prints what was captured and where.
+4. prints what was captured and where;
+5. signs every manifest with a demo key generated under ``.demo/keys/`` (kept there, never
+   committed) and timestamps each signature at a Time-Stamp Authority started on 127.0.0.1 with
+   its own test CA (``.demo/tsa/``), then verifies the archive as an outsider would and prints
+   the commands to do it yourself.
 
-Nothing leaves this machine: the platform is on 127.0.0.1.
+Nothing leaves this machine: the platform and the TSA are on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tests.fakes.mastodon_sample import populate_demo  # noqa: E402
 from tests.fakes.youtube import FakeYouTube  # noqa: E402
 from tests.fakes.youtube_sample import populate_demo as populate_youtube_demo  # noqa: E402
 from tests.helpers import read_items  # noqa: E402
+from tests.tsa import LoopbackTsa  # noqa: E402
 
 DEMO = REPO / ".demo"
 BIN = pathlib.Path(sys.executable).parent
@@ -111,7 +116,15 @@ def main() -> int:
     _fresh(DEMO / "index")  # derived from the archive above, so it goes with it
     (DEMO / "airflow").mkdir(parents=True, exist_ok=True)
     night = stockholm_date(SystemClock().now())
-    with FakeMastodon() as fake, FakeGraph() as graph, FakeYouTube() as youtube, FakeBluesky() as bluesky:
+    key_file = _demo_key()
+    _fresh(DEMO / "tsa")
+    with (
+        FakeMastodon() as fake,
+        FakeGraph() as graph,
+        FakeYouTube() as youtube,
+        FakeBluesky() as bluesky,
+        LoopbackTsa(DEMO / "tsa") as tsa,
+    ):
         info = populate_demo(fake)
         graph_info = populate_graph_demo(graph)
         youtube_info = populate_youtube_demo(youtube)
@@ -144,6 +157,9 @@ def main() -> int:
             "ARCHIVE_INDEX_DIR": str(DEMO / "index"),  # the registrars' search index, refreshed by the DAG
             "DEMO_GRAPH_TOKEN": graph_info["token"],  # valid only on the sample Graph server
             "DEMO_YOUTUBE_KEY": youtube_info["key"],  # valid only on the sample YouTube server
+            "ARCHIVE_SIGNING_KEY": str(key_file),  # the demo's own key: manifests are signed
+            "ARCHIVE_TSA_URL": tsa.url,  # and their signatures timestamped by the loopback TSA
+            "ARCHIVE_TSA_CA": str(tsa.ca),
         }
         posts = sum(len(p) for p in info["posts"].values())
         print(
@@ -176,7 +192,51 @@ def main() -> int:
         )
     _report(FileStore(store_url), night, log, code)
     _audit(store_url, inventory, night)
+    _verify(store_url, key_file, tsa.ca)
     return 0 if code == 0 else 1
+
+
+def _demo_key() -> pathlib.Path:
+    """The demo's signing key: made once under .demo/keys/ (git-ignored), kept for later demos."""
+    from archive_lib.evidence.keys import generate_signing_key, private_pem
+
+    path = DEMO / "keys" / "demo-signing-key.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        path.write_bytes(private_pem(generate_signing_key()))
+        path.chmod(0o600)
+    return path
+
+
+def _verify(store_url: str, key_file: pathlib.Path, ca: pathlib.Path) -> None:
+    """Check the demo archive's evidence as an outsider would, and say how to do it by hand."""
+    from archive_lib.audit.verify import verify_store
+    from archive_lib.evidence.keys import load_signing_key
+    from archive_lib.evidence.timestamps import load_trust_anchors
+
+    store = FileStore(store_url)
+    result = verify_store(store, anchors=load_trust_anchors(ca), want_timestamps=True)
+    key_id = load_signing_key(key_file).key_id
+    manifest = next(k for k in store.list("manifests/") if k.endswith(".json"))
+    root = store.root
+    print()
+    print(
+        f"Evidence: every manifest signed with the demo key {key_id} ({key_file.relative_to(REPO)}) and "
+        f"timestamped by a TSA on 127.0.0.1; verified: "
+        + ("everything holds." if result.ok else f"{len(result.problems)} problems.")
+    )
+    print(f"  check it all offline:  .venv/bin/archivectl verify --store {store_url} --tsa-ca {ca}")
+    print("  or one manifest with openssl alone:")
+    print(
+        f"    openssl pkeyutl -verify -pubin -inkey {root}/keys/{key_id}.pem -rawin "
+        f"-in {root}/{manifest} -sigfile {root}/{manifest}.sig"
+    )
+    print(f"    openssl ts -verify -data {root}/{manifest}.sig -in {root}/{manifest}.tsr -CAfile {ca}")
+    print(
+        f"  hand a SIP to the e-archive: .venv/bin/archivectl deliver --store {store_url} "
+        "--inventory .demo/inventory.yaml --account ks-mastodon --since ... --until ... --out sip/"
+    )
 
 
 def _fresh(folder: pathlib.Path) -> None:

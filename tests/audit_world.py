@@ -8,13 +8,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archive_lib.audit import AuditOptions, AuditReport, audit_period, run_audit
-from archive_lib.capture.account import capture_account
+from archive_lib.capture.account import CaptureOptions, capture_account
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.inventory import load_inventory
 from archive_lib.models import Inventory, RunResult
 from archive_lib.storage.base import ObjectStore
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import FakeClock, write_inventory
+from tests.signing import signer_for_tests
 
 
 class AuditWorld:
@@ -41,7 +42,9 @@ class AuditWorld:
     def capture(
         self, night: dt.date, account_id: str, inventory: Inventory | None = None, **kw: Any
     ) -> RunResult:
+        """Capture one night, its manifest signed with the tests' key unless ``options`` say otherwise."""
         account = (inventory or self.inventory()).account(account_id)
+        kw.setdefault("options", CaptureOptions(signer=signer_for_tests()))
         return capture_account(
             account, self.store, night, clock=self.clock, tokens=kw.pop("tokens", env_tokens), **kw
         )

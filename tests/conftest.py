@@ -43,4 +43,5 @@ pytest_plugins = [
     "tests.fakes.smtp",
     "tests.fakes.mastodon_fixtures",
     "tests.registrar_fixtures",
+    "tests.lifecycle_helpers",
 ]

@@ -22,6 +22,9 @@ EVENT_TIMEOUT = 60.0
 # a 2-core machine busy with other test suites they have been seen to take minutes.
 PROCESS_TIMEOUT = 600.0
 
+#: The disposal decision (gallringsbeslut) of the test inventories' class "gallras-efter-2-ar".
+DECISION = "KS 2026/123"
+
 DEFAULT_ACCOUNT: dict[str, Any] = {
     "board": "Kommunstyrelsen",
     "platform": "mastodon",
@@ -35,7 +38,10 @@ def inventory_text(api_base: str, accounts: Sequence[Mapping[str, Any]], **top: 
     """Inventory YAML for ``accounts`` (each needs at least ``id`` and ``handle``) on one instance."""
     document = {
         "organisation": "Kristianstads kommun",
-        "retention_classes": {"bevaras": {"keep": "permanent"}, "gallras-efter-2-ar": {"keep_years": 2}},
+        "retention_classes": {
+            "bevaras": {"keep": "permanent"},
+            "gallras-efter-2-ar": {"keep_years": 2, "decision": DECISION},
+        },
         "accounts": [{**DEFAULT_ACCOUNT, "api_base": api_base, **account} for account in accounts],
         **top,
     }

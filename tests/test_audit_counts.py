@@ -8,11 +8,12 @@ import pathlib
 import pytest
 
 from archive_lib.audit import audit_period, run_audit
-from archive_lib.capture.account import capture_account
+from archive_lib.capture.account import CaptureOptions, capture_account
 from archive_lib.inventory import load_inventory
 from archive_lib.storage import FileStore
 from tests.fakes.youtube import FakeYouTube
 from tests.helpers import FakeClock, write_inventory
+from tests.signing import signer_for_tests
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 NIGHT = dt.date(2026, 11, 20)
@@ -47,7 +48,9 @@ def test_a_comment_held_for_review_is_explained_not_a_problem(
         inventory = load_inventory(path)
         store = FileStore((tmp_path / "archive").as_uri())
         clock = FakeClock(fake)  # type: ignore[arg-type]
-        assert capture_account(inventory.accounts[0], store, NIGHT, clock=clock).status == "ok"
+        options = CaptureOptions(signer=signer_for_tests())
+        result = capture_account(inventory.accounts[0], store, NIGHT, clock=clock, options=options)
+        assert result.status == "ok"
 
         report = run_audit(store, inventory, audit_period(NIGHT, NIGHT, clock.now()), clock=clock)
 

@@ -13,6 +13,7 @@ from archive_lib.storage import open_store
 from tests.audit_world import AuditWorld
 from tests.conftest import REPO
 from tests.fakes.mastodon import FakeMastodon
+from tests.signing import TEST_KEY, write_key_file
 
 DAGS = REPO / "dags"
 NOW = dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)
@@ -48,6 +49,7 @@ def _run(world: AuditWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.P
     monkeypatch.setenv("ARCHIVE_INVENTORY", str(tmp_path / "inventory.yaml"))
     monkeypatch.setenv("ARCHIVE_STORE", world.store.url)
     monkeypatch.setenv("ARCHIVE_AUDIT_NIGHTS", "1")
+    monkeypatch.setenv("ARCHIVE_SIGNING_KEY", str(write_key_file(tmp_path)))
     dag = DagBag(dag_folder=str(DAGS)).get_dag("audit_archive")
     # 06:00 in Stockholm on the night audited.
     return dag.test(logical_date=dt.datetime(2026, 11, 20, 5, 0, tzinfo=dt.UTC))
@@ -65,8 +67,10 @@ def test_dag_test_stores_the_report_and_fails_on_problems(
         clean = _run(world, monkeypatch, tmp_path)
         assert clean.state == "success"  # type: ignore[attr-defined]
         reports = sorted(store.list("audit/2026-11-20/"))
-        assert [k.rsplit(".", 1)[1] for k in reports] == ["html", "json"]
+        assert [k.split(".", 1)[1] for k in reports] == ["html", "json", "json.sig"]
         report = json.loads(store.open(reports[1]).read())
+        assert report["signing_key_id"] == TEST_KEY.key_id  # signed with ARCHIVE_SIGNING_KEY's key
+        assert report["objects"][0]["key"] == reports[0]  # the signed JSON covers the HTML
         assert report["clean"] is True and report["nights"] == {"ks-mastodon": {"2026-11-20": "ok"}}
         assert store.stat(reports[1]).lock_mode == "read-only"
 
@@ -80,4 +84,4 @@ def test_dag_test_stores_the_report_and_fails_on_problems(
         newest = max(reports, key=lambda r: r["generated_at"])
         assert {p["kind"] for p in newest["problems"]} == {"account_never_captured"}
         # The earlier report is still there: reports are never replaced.
-        assert len(list(store.list("audit/2026-11-20/"))) == 4
+        assert len(list(store.list("audit/2026-11-20/"))) == 6

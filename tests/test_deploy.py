@@ -68,7 +68,7 @@ def configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
 
 def test_compose_files_are_valid_and_hold_the_whole_system(configs: dict[str, dict[str, Any]]) -> None:
     base = set(configs["base"]["services"])
-    assert base == {"postgres", "minio", "minio-init", *AIRFLOW_SERVICES}
+    assert base == {"postgres", "minio", "minio-init", "listen", *AIRFLOW_SERVICES}
     assert set(configs["celery"]["services"]) == base | {"redis", "airflow-worker"}
 
 
@@ -90,7 +90,7 @@ def test_every_service_is_health_checked_and_bound_to_localhost(configs: dict[st
             for port in service.get("ports", []):
                 assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond localhost"
     published = {name for name, s in configs["celery"]["services"].items() if s.get("ports")}
-    assert published == {"minio", "airflow-api-server"}
+    assert published == {"minio", "airflow-api-server", "listen"}
 
 
 def test_state_lives_in_named_volumes(configs: dict[str, dict[str, Any]]) -> None:
@@ -342,3 +342,13 @@ def test_celery_variant_loads_with_its_settings(
         worker["environment"]["AIRFLOW__CELERY__BROKER_URL"],
         worker["environment"]["AIRFLOW__CELERY__RESULT_BACKEND"],
     ]
+
+
+def test_listen_runs_archivectl_behind_the_proxy(configs: dict[str, dict[str, Any]]) -> None:
+    listen = configs["base"]["services"]["listen"]
+    assert listen["entrypoint"][-1] == "archivectl" and listen["command"][0] == "listen"
+    assert listen["ports"]  # on 127.0.0.1 only, like every service (checked above)
+    env = listen["environment"]
+    assert env["ARCHIVE_AIRFLOW_API"] == "http://airflow-api-server:8080"
+    assert {"ARCHIVE_META_VERIFY_TOKEN", "ARCHIVE_META_APP_SECRET", "ARCHIVE_JETSTREAM_URL"} <= set(env)
+    assert "/healthz" in " ".join(listen["healthcheck"]["test"])

@@ -13,6 +13,7 @@ import json
 import logging
 import pathlib
 import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -66,7 +67,7 @@ HEAD = """\
 organisation: Kristianstads kommun
 retention_classes:
   bevaras: {keep: permanent}
-  gallras-efter-2-ar: {keep_years: 2}
+  gallras-efter-2-ar: {keep_years: 2, decision: "KS 2026/123"}
 accounts:
 """
 KS = """\
@@ -272,7 +273,7 @@ def test_missing_responsible_or_substitute_loads_with_a_warning(
         ),
         pytest.param(
             HEAD.replace("bevaras: {keep: permanent}", "bevaras: {keep: forever}").replace(
-                "  gallras-efter-2-ar: {keep_years: 2}\n", ""
+                "  gallras-efter-2-ar: {keep_years: 2, decision: \"KS 2026/123\"}\n", ""
             )
             + KS,
             "line 3: retention_classes.bevaras.keep: the only value is 'permanent', not 'forever'",
@@ -327,7 +328,7 @@ def test_an_unknown_top_level_field_suggests_the_right_one(tmp_path: pathlib.Pat
 
 def test_every_problem_is_reported_together_in_line_order(tmp_path: pathlib.Path) -> None:
     text = (
-        HEAD.replace("gallras-efter-2-ar: {keep_years: 2}", "gallras-efter-2-ar: {keep_years: 0}")
+        HEAD.replace("{keep_years: 2,", "{keep_years: 0,")
         + KS.replace("platform: mastodon", "platform: mastodn").replace(
             "retention: bevaras", "retention: evigt"
         )
@@ -384,7 +385,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: pathlib.Path) -> None:
     ("text", "expected"),
     [
         pytest.param(
-            HEAD.replace("{keep_years: 2}", "{keep_years: 9000}") + KS,
+            HEAD.replace("{keep_years: 2,", "{keep_years: 9000,") + KS,
             "line 4: retention_classes.gallras-efter-2-ar.keep_years: must be a whole number from 1 "
             "to 200, not 9000",
             id="keep-years-9000",
@@ -438,7 +439,7 @@ def test_values_outside_their_bounds_are_refused(tmp_path: pathlib.Path, text: s
 def test_values_at_their_bounds_load(tmp_path: pathlib.Path) -> None:
     text = (
         "recheck_days: 3650\n"
-        + HEAD.replace("{keep_years: 2}", "{keep_years: 200}")
+        + HEAD.replace("{keep_years: 2,", "{keep_years: 200,")
         + KS.replace("retention: bevaras", "retention: gallras-efter-2-ar")
         + "    active_from: 2000-01-01\n    active_to: 2199-12-31\n    recheck_days: 1\n"
     )
@@ -468,7 +469,7 @@ def test_the_widest_inventory_captures_a_night(tmp_path: pathlib.Path) -> None:
                     "active_to": "2199-12-31",
                 }
             ],
-            retention_classes={"lange": {"keep_years": MAX_KEEP_YEARS}},
+            retention_classes={"lange": {"keep_years": MAX_KEEP_YEARS, "decision": "KS 2026/123"}},
             recheck_days=MAX_RECHECK_DAYS,
         )
         store = (tmp_path / "archive").as_uri()
@@ -687,3 +688,66 @@ def test_the_people_may_have_e_mail_addresses_and_a_wrong_one_is_named_by_line(
         path, error = refused(tmp_path, HEAD + KS + f'    substitute_email: "{wrong}"\n')
         assert one_line(path, error).startswith(f"{path}, line 15: accounts[0].substitute_email: ")
         assert "is not an e-mail address" in str(error)
+# ------------------------------------------------------- disposal decisions (gallringsbeslut)
+
+
+def test_a_class_with_keep_years_names_its_decision_as_text_or_as_a_mapping(tmp_path: pathlib.Path) -> None:
+    text = (
+        HEAD.replace(
+            '{keep_years: 2, decision: "KS 2026/123"}',
+            "\n    keep_years: 2\n    decision: {id: KS 2026/123, date: 2026-03-04, board: Kommunstyrelsen,"
+            " reference: 'DHP 4.2.1 Sociala medier'}",
+        ).replace("bevaras: {keep: permanent}", 'bevaras: {keep: permanent, decision: "KS 2019/7"}')
+        + KS
+    )
+    inventory = load_inventory(write(tmp_path, text))
+    ends = inventory.retention_classes["gallras-efter-2-ar"]
+    assert ends.decision == "KS 2026/123"
+    assert ends.decision_record is not None
+    assert ends.decision_record.to_json() == {
+        "id": "KS 2026/123",
+        "date": "2026-03-04",
+        "board": "Kommunstyrelsen",
+        "reference": "DHP 4.2.1 Sociala medier",
+    }
+    assert inventory.retention_classes["bevaras"].decision == "KS 2019/7"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param(
+            "{keep_years: 2}",
+            "line 4: retention_classes.gallras-efter-2-ar.decision: is required for a class with keep_years",
+            id="no-decision",
+        ),
+        pytest.param(
+            "{keep_years: 2, decision: {date: 2026-03-04}}",
+            "line 4: retention_classes.gallras-efter-2-ar.decision.id: is required",
+            id="mapping-without-id",
+        ),
+        pytest.param(
+            "{keep_years: 2, decision: {id: KS 1, datum: 2026-03-04}}",
+            "line 4: retention_classes.gallras-efter-2-ar.decision.datum: unknown field",
+            id="mapping-unknown-field",
+        ),
+    ],
+)
+def test_a_class_with_keep_years_without_a_decision_is_refused(
+    tmp_path: pathlib.Path, spec: str, expected: str
+) -> None:
+    path, error = refused(tmp_path, HEAD.replace('{keep_years: 2, decision: "KS 2026/123"}', spec) + KS)
+    assert one_line(path, error).startswith(f"{path}, {expected}")
+
+
+def test_archivectl_refuses_a_class_without_a_decision_with_exit_2(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, HEAD.replace('{keep_years: 2, decision: "KS 2026/123"}', "{keep_years: 2}") + KS)
+    done = subprocess.run(
+        [sys.executable, "-m", "archive_lib.cli", "check-inventory", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "retention_classes.gallras-efter-2-ar.decision: is required" in done.stderr + done.stdout

@@ -1,8 +1,10 @@
 """The registrars' web view, served by a real ``airflow api-server`` with the plugin loaded.
 
-One server for the module (SimpleAuthManager, a user ``registrar``), on a loopback port the OS
-gives it (it binds port 0 and names the port once it listens), over the registrar archive; the
-browser test drives Debian's chromium through Playwright.
+One server for the module (SimpleAuthManager; users ``registrar`` with Airflow's role USER,
+``archivist`` with ADMIN and ``viewer`` with VIEWER), on a loopback port the OS gives it (it
+binds port 0 and names the port once it listens), over a copy of the registrar archive (the
+tests mark items and the web view logs access in it); the browser test drives Debian's chromium
+through Playwright.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import pathlib
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -19,7 +22,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -43,7 +46,9 @@ CHROMIUM_FLAGS = [
 @dataclass
 class Server:
     base: str
-    token: str
+    token: str  # the registrar's
+    store_url: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # every user's, by name
 
 
 def _request(
@@ -63,8 +68,11 @@ def _request(
 def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("airflow-web")
     (home / "dags").mkdir()
-    password = secrets.token_urlsafe(16)
-    (home / "passwords.json").write_text(json.dumps({"registrar": password}))
+    users = ("registrar", "archivist", "viewer")
+    passwords = {user: secrets.token_urlsafe(16) for user in users}
+    (home / "passwords.json").write_text(json.dumps(passwords))
+    shutil.copytree(registrar_archive.folder / "archive", home / "archive")
+    store_url = (home / "archive").as_uri()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env.update(
         PATH=f"{pathlib.Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -77,9 +85,9 @@ def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPat
         AIRFLOW__API__PORT="0",  # the OS picks a free port as the server binds it
         AIRFLOW__API__WORKERS="1",
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(64),
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="registrar:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="registrar:user,archivist:admin,viewer:viewer",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
-        ARCHIVE_STORE=registrar_archive.store_url,
+        ARCHIVE_STORE=store_url,
         ARCHIVE_INDEX_DIR=str(home / "index"),
         PYTHONPATH=str(REPO),
     )
@@ -94,12 +102,15 @@ def server(registrar_archive: RegistrarArchive, tmp_path_factory: pytest.TempPat
         base = api.wait_for_line(r"Uvicorn running on (http://127\.0\.0\.1:\d+)").group(1)
         status, _, answer = _request(f"{base}/api/v2/monitor/health")
         assert status == 200, answer
-        body = json.dumps({"username": "registrar", "password": password}).encode()
-        status, _, answer = _request(
-            f"{base}/auth/token", data=body, headers={"Content-Type": "application/json"}
-        )
-        assert status in (200, 201), answer
-        yield Server(base, json.loads(answer)["access_token"])
+        tokens = {}
+        for user, password in passwords.items():
+            body = json.dumps({"username": user, "password": password}).encode()
+            status, _, answer = _request(
+                f"{base}/auth/token", data=body, headers={"Content-Type": "application/json"}
+            )
+            assert status in (200, 201), answer
+            tokens[user] = json.loads(answer)["access_token"]
+        yield Server(base, tokens["registrar"], store_url, tokens)
     finally:
         processes.stop_all()
 
@@ -184,3 +195,77 @@ def test_a_script_in_a_comment_is_shown_as_text_in_a_browser(
             assert all(url.startswith(server.base) for url in requests), requests
         finally:
             browser.close()
+
+
+def test_marking_and_the_access_log_by_role(server: Server, registrar_archive: RegistrarArchive) -> None:
+    from archive_lib.metadata.access import read_access
+    from archive_lib.metadata.markings import active_markings
+    from archive_lib.storage import FileStore
+
+    item = registrar_archive.ids["question"]
+    registrar, archivist, viewer = (server.tokens[u] for u in ("registrar", "archivist", "viewer"))
+    ground = "OSL 26 kap. 1 §"
+    # A viewer is signed in to Airflow but is neither registrar nor archivist.
+    assert _request(server.base + "/registry/?q=badhus", token=viewer)[0] == 403
+    form = urllib.parse.urlencode(
+        {"item": item, "account": "ks-mastodon", "ground": ground, "reference": "KS 2026/91"}
+    ).encode()
+    assert _request(server.base + "/registry/mark", token=viewer, data=form)[0] == 403
+    status, _, body = _request(server.base + "/registry/mark", token=registrar, data=form)
+    # Answered by the thread page, after the redirect.
+    assert status == 200 and f"secrecy: <bdi>{ground}</bdi>" in body.decode()
+    assert "Lift the secrecy marking" not in body.decode()  # a registrar may not unmark
+    store = FileStore(server.store_url)
+    assert active_markings(store)[("ks-mastodon", item)].marked_by == "registrar"
+    assert _request(server.base + "/registry/mark", token=registrar, data=form)[0] == 409  # marked already
+    status, _, body = _request(server.base + "/registry/?q=badhus", token=registrar)
+    assert status == 200 and f"secrecy: <bdi>{ground}</bdi>" in body.decode()
+
+    unmark = urllib.parse.urlencode({"item": item, "account": "ks-mastodon", "reason": "Prövat"}).encode()
+    assert _request(server.base + "/registry/unmark", token=registrar, data=unmark)[0] == 403
+    assert _request(server.base + "/registry/access-log", token=registrar)[0] == 403
+    elsewhere = {"Origin": "http://evil.example"}
+    assert (
+        _request(server.base + "/registry/unmark", token=archivist, data=unmark, headers=elsewhere)[0] == 403
+    )
+    status, _, body = _request(server.base + "/registry/unmark", token=archivist, data=unmark)
+    assert (
+        status == 200 and "secrecy:" not in body.decode() and "Mark this item under secrecy" in body.decode()
+    )
+    assert ("ks-mastodon", item) not in active_markings(store)
+
+    status, _, body = _request(server.base + "/registry/access-log?who=registrar", token=archivist)
+    page = body.decode()
+    assert status == 200 and "Access log" in page and ">mark<" in page and ">search<" in page
+    acts = [(e.user, e.action) for e in read_access(store)]
+    for act in [
+        ("registrar", "mark"),
+        ("registrar", "search"),
+        ("registrar", "show"),
+        ("archivist", "unmark"),
+    ]:
+        assert act in acts, act
+    assert ("archivist", "access-log") in acts and not any(user == "viewer" for user, _ in acts)
+    marked = next(e for e in read_access(store) if e.action == "mark")
+    assert marked.items == [item] and "KS 2026/91" in (marked.purpose or "")
+
+
+def test_the_thread_view_joins_moderation_notes(
+    server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
+    from archive_lib.cli.main import main
+
+    doomed = registrar_archive.ids["doomed"]
+    query = urllib.parse.urlencode({"item": doomed, "account": "ks-mastodon"})
+    status, _, body = _request(f"{server.base}/registry/thread?{query}", token=server.token)
+    assert status == 200 and "deleted with no moderation note" in body.decode()
+    note = ["moderation", "note", "--item", doomed, "--action", "deleted", "--by", "Eva Moderator"]
+    note += ["--ground", "BBS-lagen 5 §", "--at", "2026-11-20T15:30+01:00"]
+    assert main([*note, "--store", server.store_url, "--index", str(tmp_path / "index")]) == 0
+    status, _, body = _request(f"{server.base}/registry/thread?{query}", token=server.token)
+    page = body.decode()
+    assert status == 200 and "deleted with no moderation note" not in page
+    assert (
+        "moderation: deleted by <bdi>Eva Moderator</bdi>, 2026-11-20 15:30, ground <bdi>BBS-lagen 5 §</bdi>"
+        in page
+    )

@@ -9,26 +9,23 @@ summary when it found problems, so Airflow's alerting reaches the archivist.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import secrets
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from archive_lib.airflow_glue.capture import SETTINGS, open_archive_store, open_inventory, run_date
+from archive_lib.airflow_glue.signing import archive_signer
 from archive_lib.audit import AuditOptions, audit_period, run_audit
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS
-from archive_lib.audit.html import render_html
-from archive_lib.audit.report import AuditReport
 from archive_lib.audit.run import DEFAULT_NIGHTS
+from archive_lib.audit.stored import store_report
 from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
-from archive_lib.layout import audit_report_key
-from archive_lib.models import Inventory
-from archive_lib.retention_classes import ObjectRetention
-from archive_lib.settings import AUDIT_NIGHTS, AUDIT_PERIOD_DAYS, Setting
-from archive_lib.storage.base import ObjectStore
+from archive_lib.evidence.config import trust_anchors
+from archive_lib.evidence.signing import timestamp_missing
+from archive_lib.layout import AUDIT, EXPORTS
+from archive_lib.settings import AUDIT_NIGHTS, AUDIT_PERIOD_DAYS, TSA_URL, Setting
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +46,24 @@ def audit_task() -> dict[str, Any]:
     clock = SystemClock()
     until = run_date()
     period = audit_period(until - dt.timedelta(days=nights - 1), until, clock.now())
-    report = run_audit(store, inventory, period, options=AuditOptions(period_days=period_days), clock=clock)
-    keys = store_report(store, inventory, report)
+    try:
+        signer = archive_signer(SETTINGS)
+        options = AuditOptions(
+            period_days=period_days,
+            want_timestamps=bool(SETTINGS.get(TSA_URL)),
+            tsa_anchors=trust_anchors(SETTINGS),
+        )
+    except ConfigError as exc:
+        raise AirflowFailException(str(exc)) from None
+    if signer is not None and signer.tsa is not None:
+        # Audit reports and export logs are written outside the nightly runs: their timestamps
+        # that a TSA left out are retried here, every morning.
+        days = period.nights()
+        prefixes = [f"{AUDIT}/{d:%Y-%m-%d}/" for d in days] + [f"{EXPORTS}/{d:%Y/%m/%d}/" for d in days]
+        timestamp_missing(store, prefixes, signer.tsa)
+    report = run_audit(store, inventory, period, options=options, clock=clock)
+    keys = store_report(store, inventory, report, signer)
     log.info("%s; report stored as %s", report.summary(), ", ".join(keys))
     if not report.clean:
         raise AirflowFailException(f"{report.summary()}. Report: {keys[-1]} in {store.url}")
     return {"summary": report.summary(), "reports": keys, "problems": 0}
-
-
-def store_report(store: ObjectStore, inventory: Inventory, report: AuditReport) -> list[str]:
-    """Write the JSON and HTML report under ``audit/{night}/``; returns their keys."""
-    # A random suffix, as in run ids: two audits in one second must not want the same key.
-    suffix = secrets.token_hex(2)
-    retention = report_retention(inventory, report.period.until)
-    body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode() + b"\n"
-    keys = []
-    for extension, data in (("json", body), ("html", render_html(report).encode())):
-        key = audit_report_key(report.period.until, report.generated_at, suffix, extension)
-        store.put(key, data, retention=retention, tags={"kind": "audit"})
-        keys.append(key)
-    return keys
-
-
-def report_retention(inventory: Inventory, night: dt.date) -> ObjectRetention:
-    """Audit reports are kept as long as the longest-kept records they speak about."""
-    classes = list(inventory.retention_classes.values())
-    keeper = next((c for c in classes if c.permanent), None) or max(classes, key=lambda c: c.keep_years or 0)
-    return keeper.for_night(night)

@@ -15,6 +15,7 @@ from airflow.sdk import Connection, Variable, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
+from archive_lib.airflow_glue.signing import archive_signer
 from archive_lib.capture.account import CaptureOptions, capture_account
 from archive_lib.capture.host_order import spread_over_hosts
 from archive_lib.capture.tokens import env_tokens
@@ -113,9 +114,12 @@ def capture_one(account_id: str) -> dict[str, Any]:
     account = inventory.account(account_id)
     try:
         policy = HttpPolicy.from_environ(SETTINGS.environ)
+        signer = archive_signer(SETTINGS)
     except ArchiveError as exc:
         raise AirflowFailException(str(exc)) from exc
-    options = CaptureOptions(contact=inventory.contact, operator=inventory.organisation, http=policy)
+    options = CaptureOptions(
+        contact=inventory.contact, operator=inventory.organisation, http=policy, signer=signer
+    )
     result = capture_account(
         account, open_archive_store(), run_date(), tokens=airflow_tokens, options=options
     )

@@ -56,16 +56,36 @@ def requested_threads() -> dict[str, list[str]] | None:
     return {str(k): [str(i) for i in v] for k, v in threads.items()}
 
 
+def requested_accounts() -> set[str] | None:
+    """The accounts the run's configuration names (``account_ids``, and the keys of
+    ``threads``), or ``None`` when it names none: a scheduled pass of every account.
+
+    ``archivectl listen`` asks for ``{"account_ids": [...], "threads": {...}, "kind": ...}``: a
+    recent pass of each account in ``account_ids`` that has no threads, the named threads of the
+    others.
+    """
+    conf = get_current_context()["dag_run"].conf or {}
+    ids = conf.get("account_ids") if isinstance(conf, Mapping) else None
+    if ids is not None and (
+        isinstance(ids, str) or not isinstance(ids, Sequence) or not all(isinstance(i, str) for i in ids)
+    ):
+        raise AirflowFailException('conf "account_ids" must be a list of account ids')
+    threads = requested_threads()
+    if ids is None and threads is None:
+        return None
+    return {*(ids or ()), *(threads or {})}
+
+
 def accounts_for_hot_pass(platform: str | None = None) -> list[str]:
     """Ids of the accounts of ``platform`` this run captures: those named by ``threads``, or
     every account active today."""
     inventory = open_inventory()
-    threads = requested_threads()
+    named = requested_accounts()
     today = stockholm_date(dt.datetime.now(dt.UTC))
     chosen = [
         a
         for a in inventory.active_on(today)
-        if (platform is None or a.platform == platform) and (threads is None or a.id in threads)
+        if (platform is None or a.platform == platform) and (named is None or a.id in named)
     ]
     return [a.id for a in spread_over_hosts(chosen)]
 
@@ -91,7 +111,8 @@ def capture_recent_one(account_id: str) -> dict[str, Any]:
         open_archive_store(),
         account_ids=[account_id],
         hours=hours,
-        threads={account_id: threads.get(account_id, [])} if threads is not None else None,
+        # Named threads are captured alone; an account named without threads gets a recent pass.
+        threads={account_id: threads[account_id]} if threads and threads.get(account_id) else None,
         tokens=airflow_tokens,
         options=options,
         budget_percent=budget,

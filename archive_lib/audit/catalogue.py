@@ -11,7 +11,17 @@ Two kinds of object are written outside any run, and are known by their keys alo
   ``export-log`` (:data:`archive_lib.retention_classes.EXPORT_LOG`), tagged ``kind=export``;
 * audit reports (``audit/…``): kind ``audit``, tagged ``kind=audit``. Their retention class
   follows the inventory of the day they were written (the longest-kept class), so only its
-  presence is checked.
+  presence is checked;
+* batches of the event log (``events/{stream}/…``, :mod:`archive_lib.metadata.events`): kind
+  ``events``, kept permanently in class ``events``, tagged ``kind=events`` and the stream;
+* disposal intents and protocols (``disposals/…``, kind ``disposal``), kept permanently.
+
+Objects a manifest lists that a disposal by decision removed are expected gone, not missing.
+
+The evidence beside them (see :mod:`archive_lib.evidence`) is known by its key too: a document's
+``.sig`` and ``.tsr`` (kind ``signature``, ``timestamp``, sampled with their document), and the
+public keys under ``keys/`` (kind ``key``, the trust roots); each is compared with the store's
+own checksum.
 
 Any other object no manifest accounts for, under these prefixes or elsewhere, is a problem, and is
 verified on every audit.
@@ -26,7 +36,11 @@ from typing import Any
 from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
+from archive_lib.evidence.keys import is_key_file
+from archive_lib.evidence.signing import SIG, document_of
 from archive_lib.layout import audit_report_night, export_log_day, lease_slot, run_id_of
+from archive_lib.metadata.disposals import PROTOCOL_RETENTION, is_disposal_key
+from archive_lib.metadata.events import EVENT_RETENTION, parse_batch_key
 from archive_lib.metadata.manifest import kind_of
 from archive_lib.retention_classes import EXPORT_LOG
 
@@ -59,6 +73,8 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     stored = set(holdings.keys)
     for key in sorted(set(expected) - stored):
         exp = expected.pop(key)
+        if key in holdings.disposed.objects:
+            continue  # disposed of by decision: expected gone (the audit lists the protocols)
         problems.append(
             Problem(
                 "object_missing",
@@ -145,8 +161,17 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
 
 
 def _outside_runs(key: str) -> Expected | None:
-    """What an export log entry, an audit report or a write-lease slot should be; ``None`` for
-    any other key."""
+    """What an export log entry, an audit report, a write-lease slot, an event batch or a piece
+    of evidence should be; ``None`` for any other key."""
+    document = document_of(key)
+    if document is not None:
+        kind = "signature" if key.endswith(SIG) else "timestamp"
+        owner = _outside_runs(document)
+        unit = run_id_of(document) or document
+        night = owner.night if owner is not None else night_of(document)
+        return Expected(key, kind, owner.unit if owner is not None else unit, night)
+    if is_key_file(key):
+        return Expected(key, "key", key, None)
     day = export_log_day(key)
     if day is not None:
         return Expected(
@@ -165,6 +190,27 @@ def _outside_runs(key: str) -> Expected | None:
     if lease is not None:  # a write-lease slot of a run that has not written its manifest (yet)
         account_id, day = lease
         return Expected(key, "lease", key, day, tags={"kind": "lease"}, account_id=account_id)
+    if is_disposal_key(key):
+        return Expected(
+            key,
+            "disposal",
+            key,
+            None,
+            retention_class=PROTOCOL_RETENTION.retention_class,
+            retain_until=None,
+            tags={"kind": "disposal"},
+        )
+    batch = parse_batch_key(key)
+    if batch is not None:
+        return Expected(
+            key,
+            "events",
+            key,
+            batch[1],
+            retention_class=EVENT_RETENTION.retention_class,
+            retain_until=EVENT_RETENTION.retain_until,
+            tags={"kind": "events", "stream": batch[0]},
+        )
     return None
 
 

@@ -5,7 +5,8 @@ For each account of the inventory and each audited night on which it was active:
 * ``ok``: a run of that night succeeded and wrote its manifest;
 * ``failed``: runs were made but none succeeded (the reason is the last attempt's error), or
   the successful run never wrote its manifest;
-* ``missing``: no run at all.
+* ``missing``: no run at all;
+* ``disposed``: its runs were disposed of by a decision (*gallring*): gone lawfully, not a gap.
 
 Nights before an account's first run in the store are not counted for it: the first night
 captures the account's whole history, so they are not gaps. An account active in the inventory
@@ -182,6 +183,8 @@ def _people(account: Account, out: Completeness) -> None:
 def _night_status(runs: list[str], holdings: Holdings) -> tuple[str, str]:
     if not runs:
         return "missing", "no run"
+    if all(run_id in holdings.disposed_runs for run_id in runs):
+        return "disposed", holdings.disposed_runs[runs[-1]].describe()
     for run_id in runs:
         row = holdings.runs_rows.get(run_id)
         manifest = holdings.manifests.get(run_id)

@@ -244,7 +244,7 @@ class _Checker:
             return f"holds record {found.record_id}, not {pointer.record_id}"
         if found.length != pointer.length:
             return f"holds a record of {found.length} bytes, not {pointer.length}"
-        if found.warc_type != "response":
+        if found.warc_type not in ITEM_RECORD_TYPES:
             return f"holds a {found.warc_type} record, not a response"
         return None
 
@@ -299,6 +299,11 @@ class _HashingReader(io.RawIOBase):
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+#: What an item version may point at: the response that delivered it, or what a platform pushed
+#: (a webhook delivery is a ``request`` record, a stream message a ``resource``: push runs).
+ITEM_RECORD_TYPES = frozenset({"response", "request", "resource"})
 
 
 def _printable(exc: Exception, limit: int = 160) -> str:

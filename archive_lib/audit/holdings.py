@@ -17,8 +17,11 @@ from typing import Any
 from archive_lib import layout
 from archive_lib.clock import run_id_account
 from archive_lib.errors import StoreError
+from archive_lib.evidence.keys import is_key_file
+from archive_lib.evidence.signing import document_of
+from archive_lib.metadata.disposals import DisposalState, Disposed, disposal_state
 from archive_lib.metadata.parts import account_parts, read_rows
-from archive_lib.storage.base import ObjectStore
+from archive_lib.storage.base import NEVER_DISPOSED, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,9 @@ class Holdings:
     run_nights: dict[str, dt.date] = field(default_factory=dict)  # run id -> night
     runs_rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # run id -> row (audited nights)
     unreadable_runs: dict[str, str] = field(default_factory=dict)  # key -> why
+    # What disposals by decision removed: their objects are expected gone, their nights disposed.
+    disposed: DisposalState = field(default_factory=DisposalState)
+    disposed_runs: dict[str, Disposed] = field(default_factory=dict)  # run id -> its manifest's disposal
 
     def accounts_in_store(self) -> set[str]:
         """Every account id the store holds a run of."""
@@ -68,9 +74,12 @@ def night_of(key: str) -> dt.date | None:
 def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
     """List the store, read every manifest and the runs rows of the nights ``since``..``until``."""
     holdings = Holdings(keys=list(store.list("")))
+    holdings.disposed = disposal_state(store)
     for key in holdings.keys:
-        if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/")):
+        if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/", *NEVER_DISPOSED)):
             continue  # written outside any run
+        if document_of(key) is not None or is_key_file(key):
+            continue  # a signature, a timestamp or a public key: evidence, not a run's object
         run_id = layout.run_id_of(key)
         night = night_of(key)
         if run_id is None or night is None:
@@ -83,6 +92,14 @@ def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
             holdings.run_keys[run_id].append(key)
         if key.startswith(f"{layout.RUNS}/") and since <= night <= until:
             _read_runs_row(store, key, run_id, holdings)
+    stored = set(holdings.keys)
+    for key, why in holdings.disposed.objects.items():
+        run_id, night = layout.run_id_of(key), night_of(key)
+        if key in stored or run_id is None or night is None:
+            continue
+        holdings.run_nights.setdefault(run_id, night)
+        if key.startswith(f"{layout.MANIFESTS}/"):
+            holdings.disposed_runs[run_id] = why
     return holdings
 
 
@@ -122,6 +139,7 @@ ITEM_COLUMNS = (
     "version",
     "run_id",
     "board",
+    "hidden",  # the moderation summary (audit/moderation.py)
 )
 
 

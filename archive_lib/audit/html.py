@@ -15,12 +15,19 @@ from typing import Any
 
 from archive_lib.audit.html_answers import responses
 from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, size
+from archive_lib.audit.moderation import moderation_html
 from archive_lib.audit.report import KINDS, AuditReport
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import STOCKHOLM
 from archive_lib.inert import isolate
 
-STATUS_COLOURS = {"ok": "#2f9e5b", "failed": "#d2423b", "missing": "#f0a52b", "none": "#e6e8eb"}
+STATUS_COLOURS = {
+    "ok": "#2f9e5b",
+    "failed": "#d2423b",
+    "missing": "#f0a52b",
+    "disposed": "#7a8594",  # disposed of by decision (gallring): gone lawfully, not a gap
+    "none": "#e6e8eb",
+}
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5d6b7a;--line:#e3e7ec;--bg:#f5f7f9;--card:#fff;--ok:#2f9e5b;
@@ -93,6 +100,7 @@ def render_html(report: AuditReport) -> str:
         _fixity(data["fixity"]),
         _retention(data["retention"]),
         _counts_and_credentials(report),
+        moderation_html(data["moderation"]),
         "</main>",
         _footer(report),
         "</body></html>",
@@ -154,6 +162,7 @@ def _calendar(report: AuditReport) -> str:
             ("ok", "captured"),
             ("failed", "failed"),
             ("missing", "no run"),
+            ("disposed", "disposed of by decision"),
             ("none", "not counted (inactive, or before the first capture)"),
         )
     )
@@ -248,11 +257,16 @@ def _problems(report: AuditReport) -> str:
         f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form '
         "lists the same.</p>"
     ]
-    for section in ("completeness", "fixity"):
+    titles = {
+        "completeness": "Completeness",
+        "fixity": "Fixity and protection",
+        "lifecycle": "Disposals and holds",
+    }
+    for section, title in titles.items():
         problems = [p for p in report.problems if KINDS.get(p.kind, ("fixity", ""))[0] == section]
         if not problems:
             continue
-        out.append(f"<h3>{'Completeness' if section == 'completeness' else 'Fixity and protection'}</h3>")
+        out.append(f"<h3>{title}</h3>")
         out.append(
             "<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>"
         )

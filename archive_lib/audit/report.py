@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive_lib import PRODUCT, __version__
+from archive_lib.evidence.check import KINDS as EVIDENCE_KINDS
 
 REPORT_VERSION = 1
 
@@ -45,6 +46,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "legal_hold_missing": ("fixity", "a permanent record without its legal hold"),
     "retention_mismatch": ("fixity", "retention class or date differ from the manifest"),
     "tags_mismatch": ("fixity", "the object's tags differ from what the archive wrote"),
+    # Signed, timestamped evidence (archive_lib/evidence/check.py says what each means).
+    **{kind: ("fixity", meaning) for kind, meaning in EVIDENCE_KINDS.items()},
+    "disposal_incomplete": ("lifecycle", "a disposal was cut short: its intent has no protocol"),
+    "disposal_unreadable": ("lifecycle", "a disposal intent or protocol cannot be read"),
+    "held_object_missing": ("lifecycle", "an object under an active legal hold is not in the store"),
+    "hold_not_applied": ("lifecycle", "an object under an active legal hold has no legal hold in S3"),
 }
 
 
@@ -105,6 +112,9 @@ class AuditReport:
     response_boards: dict[str, dict[str, Any]]
     response_items: dict[str, dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    #: The monthly moderation summary (:mod:`archive_lib.audit.moderation`).
+    moderation: dict[str, Any] = field(default_factory=dict)
+    lifecycle: dict[str, Any] = field(default_factory=dict)  # disposals and legal holds
 
     @property
     def clean(self) -> bool:
@@ -150,6 +160,8 @@ class AuditReport:
             "response_times_by_board": self.response_boards,
             "response_items": self.response_items,
             "notes": self.notes,
+            "moderation": self.moderation,
+            "lifecycle": self.lifecycle,
         }
 
 

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_lib.audit.completeness import check_completeness
+from archive_lib.audit.evidence import check_evidence
 from archive_lib.audit.fixity import DEFAULT_PERIOD_DAYS, check_fixity
 from archive_lib.audit.holdings import Holdings, account_items, scan
+from archive_lib.audit.lifecycle import lifecycle_section
+from archive_lib.audit.moderation import moderation_summary
 from archive_lib.audit.reminders import reminders_sent
 from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
 from archive_lib.audit.response_times import account_response_times, board_response_times
@@ -18,6 +21,8 @@ from archive_lib.audit.retention import retention_overview
 from archive_lib.audit.workdays import holiday_name
 from archive_lib.clock import Clock, SystemClock, local_day_end, local_day_start, stockholm_date
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.evidence.timestamps import TrustAnchors
+from archive_lib.metadata.moderation import notes_by_item
 from archive_lib.models import Account, Inventory
 from archive_lib.storage.base import ObjectStore
 
@@ -34,6 +39,8 @@ class AuditOptions:
 
     full: bool = False
     period_days: int = DEFAULT_PERIOD_DAYS
+    want_timestamps: bool = False  # a TSA is configured: a signature without a .tsr is a problem
+    tsa_anchors: TrustAnchors | None = None  # the TSA's CA: timestamps' chains are checked too
 
 
 def audit_period(
@@ -74,7 +81,11 @@ def run_audit(
         full=options.full,
         period_days=options.period_days,
     )
+    evidence = check_evidence(
+        store, holdings, period, want_timestamps=options.want_timestamps, anchors=options.tsa_anchors
+    )
     retention = retention_overview(holdings, inventory, stockholm_date(now))
+    lifecycle, lifecycle_problems = lifecycle_section(store, holdings)
     response, response_items = _response_times(store, inventory, holdings, items, period)
     boards = board_response_times(response, {a.id: a.board for a in inventory.accounts})
     report = AuditReport(
@@ -86,7 +97,7 @@ def run_audit(
         accounts=[_account_entry(a, holdings.first_night(a.id)) for a in inventory.accounts],
         nights=completeness.nights,
         night_details=completeness.night_details,
-        problems=_in_report_order([*completeness.problems, *fixity.problems]),
+        problems=_in_report_order([*completeness.problems, *fixity.problems, *evidence, *lifecycle_problems]),
         fixity=fixity.summary,
         retention=retention,
         comment_counts=completeness.comment_counts,
@@ -95,6 +106,8 @@ def run_audit(
         response_boards=boards,
         response_items=response_items,
         notes=_holidays(period),
+        moderation=moderation_summary(items, notes_by_item(store), period),
+        lifecycle=lifecycle,
     )
     log.debug("%s", report.summary())
     return report

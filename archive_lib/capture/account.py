@@ -57,6 +57,7 @@ from archive_lib.connectors.base import (
 from archive_lib.connectors.http import HttpClient
 from archive_lib.connectors.policy import HttpPolicy, user_agent
 from archive_lib.errors import ArchiveError, AuthError, MissingTokenError, StoreError, TokenExpiredError
+from archive_lib.evidence.signing import Signer, timestamp_missing
 from archive_lib.logs import SECRETS
 from archive_lib.metadata.manifest import build_manifest, completed_run, object_tags, write_manifest
 from archive_lib.metadata.runs import check_kind, write_run_row
@@ -84,6 +85,7 @@ class CaptureOptions:
     operator: str | None = None  # the organisation, named in every WARC file's warcinfo
     recheck_days: int | None = None  # overrides the inventory's re-check window
     lease_seconds: float = DEFAULT_SECONDS  # one slot of the account's write lease (see .lease)
+    signer: Signer | None = None  # signs (and timestamps) the manifests; None: unsigned
 
 
 def capture_account(
@@ -337,8 +339,14 @@ class _Night:
         if self.scope.kind == "nightly":  # hot passes leave it to the night: it may still be going
             state_dates = self._recovery_dates()
             complete_interrupted(
-                self.store, self.account, state_dates, current_run=self.run_id, clock=self.clock
+                self.store,
+                self.account,
+                state_dates,
+                current_run=self.run_id,
+                clock=self.clock,
+                signer=self.options.signer,
             )
+            self._retry_timestamps(state_dates)
         token = self.tokens(self.account)
         if token:
             self.redactor.add(token)
@@ -373,6 +381,14 @@ class _Night:
         self.authenticated = bool(token)
         self.credential = "unchecked" if token else "none"
         return state
+
+    def _retry_timestamps(self, dates: list[dt.date]) -> None:
+        """Timestamp this account's manifests of ``dates`` that a TSA left untimestamped."""
+        signer = self.options.signer
+        if signer is None or signer.tsa is None:
+            return
+        prefixes = [f"{layout.manifest_prefix(day)}{self.account.id}_" for day in dates]
+        timestamp_missing(self.store, prefixes, signer.tsa)
 
     def _recovery_dates(self) -> list[dt.date]:
         first = self.run_date - dt.timedelta(days=self.recheck_days + 2)
@@ -568,6 +584,7 @@ class _Night:
             "software": f"{PRODUCT}/{__version__}",
             "retention_class": self.retention.retention_class,
             "retain_until": self.retention.retain_until,
+            "kind": "nightly",
         }
         runs_obj = write_run_row(self.store, account, row, kind=self.scope.kind, retention=self.retention)
         objects = [*written, *([runs_obj] if runs_obj else [])]
@@ -586,7 +603,7 @@ class _Night:
             warnings=self.warnings,
             kind=self.scope.kind,
         )
-        write_manifest(self.store, manifest, account, self.retention)
+        write_manifest(self.store, manifest, account, self.retention, self.options.signer)
         log.info(
             "%s: %s, %d new versions, %d requests, %d bytes stored",
             account.id,

@@ -37,6 +37,7 @@ from typing import BinaryIO
 from archive_lib import layout
 from archive_lib.clock import Clock, run_started
 from archive_lib.errors import ArchiveError
+from archive_lib.evidence.signing import Signer
 from archive_lib.metadata.manifest import build_manifest, kind_of, object_tags, write_manifest
 from archive_lib.metadata.runs import read_run_row, write_run_row
 from archive_lib.metadata.schema import RUN_KINDS
@@ -81,9 +82,15 @@ def interrupted_runs(
 
 
 def complete_interrupted(
-    store: ObjectStore, account: Account, dates: list[dt.date], *, current_run: str, clock: Clock
+    store: ObjectStore,
+    account: Account,
+    dates: list[dt.date],
+    *,
+    current_run: str,
+    clock: Clock,
+    signer: Signer | None = None,
 ) -> list[str]:
-    """Write the missing runs rows and manifests; returns the run ids completed."""
+    """Write the missing runs rows and manifests (signed by ``signer``); returns the run ids completed."""
     completed = []
     for run_id, (day, keys) in sorted(interrupted_runs(store, account, dates, current_run).items()):
         retention = account.retention.for_night(day)
@@ -134,7 +141,7 @@ def complete_interrupted(
             completed_by=current_run,
             kind=kind,
         )
-        write_manifest(store, manifest, account, retention)
+        write_manifest(store, manifest, account, retention, signer)
         log.warning(
             "run %s was interrupted; its %d objects are now accounted for",
             run_id,

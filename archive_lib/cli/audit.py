@@ -21,9 +21,10 @@ from archive_lib.audit.run import DEFAULT_NIGHTS, AuditOptions, audit_period, ru
 from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
+from archive_lib.evidence.config import trust_anchors
 from archive_lib.inert import json_text, terminal_text
 from archive_lib.inventory import load_inventory
-from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE
+from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE, TSA_URL
 from archive_lib.storage import open_store
 
 EXIT_CLEAN, EXIT_PROBLEMS = 0, 1
@@ -78,7 +79,12 @@ def audit_command(args: argparse.Namespace) -> int:
         store,
         inventory,
         period,
-        options=AuditOptions(full=args.full, period_days=args.period_days),
+        options=AuditOptions(
+            full=args.full,
+            period_days=args.period_days,
+            want_timestamps=bool(ENVIRONMENT.get(TSA_URL)),
+            tsa_anchors=trust_anchors(ENVIRONMENT),
+        ),
         clock=clock,
     )
     text = render_html(report) if fmt == "html" else json_text(report.to_json()) + "\n"

@@ -23,6 +23,7 @@ from archive_lib.cli.args import EXIT_FAILED, EXIT_OK, add_verbosity, date_arg, 
 from archive_lib.clock import SystemClock, stockholm_date
 from archive_lib.connectors.policy import HttpPolicy
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.evidence.config import signer_from_settings
 from archive_lib.inert import terminal_text
 from archive_lib.inventory import MAX_RECHECK_DAYS, MIN_RECHECK_DAYS, load_inventory
 from archive_lib.logs import SECRETS
@@ -96,6 +97,7 @@ def run_capture(args: argparse.Namespace) -> int:
     if args.recheck_days is not None and not MIN_RECHECK_DAYS <= args.recheck_days <= MAX_RECHECK_DAYS:
         raise ConfigError(f"--recheck-days must be from {MIN_RECHECK_DAYS} to {MAX_RECHECK_DAYS}")
     select_accounts(inventory, args.account)  # unknown ids are refused before anything is opened
+    signer = signer_from_settings(ENVIRONMENT)  # a key that cannot be used is refused here too
     store = open_store(required(args.store, "no store: give --store or set ARCHIVE_STORE"))
     _register_secrets(inventory)
     options = CaptureOptions(
@@ -106,6 +108,7 @@ def run_capture(args: argparse.Namespace) -> int:
         operator=inventory.organisation,
         http=HttpPolicy.from_environ(ENVIRONMENT.environ),
         lease_seconds=ENVIRONMENT.whole_number(LEASE_SECONDS, 15),
+        signer=signer,
     )
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     if args.recent:

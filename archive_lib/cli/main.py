@@ -9,6 +9,9 @@ errors to exit codes (documented in README.md):
   completed, each failure is named with its reason; or the store failed during the night);
 * 2: bad usage or configuration (broken inventory, unknown account, unusable store).
 
+Access events the command recorded (:mod:`archive_lib.metadata.access`) are written as it
+exits, whatever the outcome; a command whose access events cannot be written exits 1.
+
 Whatever it prints that came from elsewhere (platform error messages, inventory entries) goes
 through the terminal rule of :mod:`archive_lib.inert`; JSON through its JSON rule.
 """
@@ -22,14 +25,34 @@ from collections.abc import Sequence
 from typing import Any
 
 from archive_lib import PRODUCT, __version__
-from archive_lib.cli import audit, capture, inventory, pools, registrar, reminders, runs, tables
+from archive_lib.cli import (
+    access_log,
+    audit,
+    capture,
+    disposal,
+    inventory,
+    listen,
+    moderation,
+    pools,
+    registrar,
+    reminders,
+    runs,
+    secrecy,
+    tables,
+    verify,
+)
 from archive_lib.cli.args import EXIT_CONFIG, EXIT_FAILED
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inert import terminal_text
 from archive_lib.logs import configure
+from archive_lib.metadata.access import flush_access
 
 #: The command groups, in the order ``archivectl --help`` lists their commands.
-GROUPS = (capture, inventory, runs, pools, tables, registrar, audit, reminders)
+GROUPS: tuple[Any, ...] = (capture, inventory, runs, pools, tables, registrar, audit, verify)
+#: The records' lifecycle: disposal and legal holds, secrecy markings, moderation notes, the access log.
+GROUPS += (disposal, secrecy, moderation, access_log)
+#: Within minutes and within the day: the push listener and the answer reminders.
+GROUPS += (reminders, listen)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose > 1:
         level = logging.DEBUG
     configure(level)
+    code = _run(args)
+    try:
+        flush_access()
+    except ArchiveError as exc:
+        print(f"archivectl: the access log could not be written: {terminal_text(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except ConfigError as exc:

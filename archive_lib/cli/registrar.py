@@ -1,7 +1,9 @@
 """``archivectl search``, ``show``, ``export`` and ``reindex``: the registrars' commands.
 
 Every command refreshes the search index of the store first (see
-:mod:`archive_lib.search.index`), so nobody has to build or update it by hand. Archived text
+:mod:`archive_lib.search.index`), so nobody has to build or update it by hand. ``search``,
+``show`` and ``export`` are recorded in the access log (:mod:`archive_lib.metadata.access`),
+written when ``archivectl`` exits. Archived text
 is printed inert (:mod:`archive_lib.inert`): tables through the terminal rule, CSV through the
 spreadsheet rule, JSON with every control escaped.
 """
@@ -9,7 +11,6 @@ spreadsheet rule, JSON with every control escaped.
 from __future__ import annotations
 
 import argparse
-import getpass
 import pathlib
 import shlex
 import sys
@@ -39,6 +40,7 @@ SEARCH_COLUMNS = (
     "created_at",
     "url",
     "event",
+    "secrecy",
     "post_id",
     "parent_id",
     "version",
@@ -59,6 +61,7 @@ def register(sub: Any) -> None:
     _store_options(search)
     _query_options(search)
     search.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    search.add_argument("--purpose", help="why you search (recorded in the access log)")
     search.set_defaults(run=run_search)
 
     show = sub.add_parser("show", help="a post or comment with its whole thread and every version")
@@ -67,6 +70,7 @@ def register(sub: Any) -> None:
     show.add_argument("--account", help="the account, when several captured the same item")
     show.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD", help="the thread as it was on this day")
     show.add_argument("--format", choices=("table", "json"), default="table")
+    show.add_argument("--purpose", help="why you look (recorded in the access log)")
     show.set_defaults(run=run_show)
 
     export = sub.add_parser("export", help="a release package (zip) of matching items, logged in the archive")
@@ -86,6 +90,12 @@ def register(sub: Any) -> None:
     export.add_argument("--out", required=True, type=pathlib.Path, metavar="FILE.zip")
     export.add_argument("--by", default=None, help="who makes the export (default: the login name)")
     export.add_argument("--format", choices=("table", "json"), default="table")
+    export.add_argument(
+        "--unmasked",
+        action="store_true",
+        help="release items under secrecy as they are (internal use only; needs --reason, logged)",
+    )
+    export.add_argument("--reason", help="why the export is unmasked")
     export.set_defaults(run=run_export)
 
     reindex = sub.add_parser("reindex", help="rebuild the search index of a store from scratch")
@@ -164,10 +174,24 @@ def _index(args: argparse.Namespace) -> SearchIndex:
 
 
 def run_search(args: argparse.Namespace) -> int:
+    from archive_lib.metadata.access import os_user, record_access
+    from archive_lib.metadata.markings import active_markings, secrecy_of
     from archive_lib.registry.render import stamp
 
     query = _query(args)  # a bad query is refused before the store is opened
-    results = _index(args).search(query)
+    index = _index(args)
+    results = index.search(query)
+    markings = active_markings(index.store)
+    for hit in results.hits:
+        hit["secrecy"] = secrecy_of(markings, hit["account_id"], hit["item_id"])
+    record_access(
+        index.store,
+        "search",
+        os_user(),
+        items=[h["item_id"] for h in results.hits],
+        query=query.describe(),
+        purpose=args.purpose,
+    )
     if args.format == "json":
         print(json_text([{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits]))
     elif args.format == "csv":
@@ -179,6 +203,8 @@ def run_search(args: argparse.Namespace) -> int:
         print(f"{results.total} items match; newest {len(results.hits)} shown")
         for hit in results.hits:
             marker = "" if hit["event"] == "new" else f" [{hit['event'].upper()}]"
+            if hit["secrecy"]:
+                marker += f" [SECRECY: {hit['secrecy']}]"
             _say(
                 f"{stamp(hit['created_at'])}  {hit['item_type']:<7} {hit['item_id']}  {hit['account_id']} "
                 f"({hit['board']})  {hit['author_name']}{marker}"
@@ -196,10 +222,19 @@ def _say(line: str) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from archive_lib.metadata.access import os_user, record_access
     from archive_lib.registry.thread import load_thread
 
     index = _index(args)
     thread = load_thread(index.store, index, args.item_id, as_of=args.as_of, account_id=args.account)
+    record_access(
+        index.store,
+        "show",
+        os_user(),
+        items=[args.item_id],
+        query={"account": thread.account_id, "as_of": thread.as_of.isoformat() if thread.as_of else None},
+        purpose=args.purpose,
+    )
     if args.format == "json":
         print(json_text(thread.as_dict()))
         return 0
@@ -219,12 +254,21 @@ def print_thread(thread: Thread) -> None:
         pad = "  " * (depth + 1)
         c = item.current
         marker = "" if item.state == "new" else f" [{item.state.upper()}]"
+        if item.secrecy:
+            marker += f" [SECRECY: {item.secrecy}]"
         focus = "▶ " if item.item_id == thread.focus else ""
         _say(
             f"{pad}{focus}{c['item_type']} {item.item_id} · {c['author_name']}"
             f" · created {stamp(c['created_at'])}{marker}"
         )
         print(f"{pad}  nights seen: {', '.join(item.nights)}")
+        for note in (item.moderation or {}).get("notes", ()):
+            _say(
+                f"{pad}  moderation: {note['action']} by {note['by']}, {stamp(note['at'])},"
+                f" ground {note['ground']}"
+            )
+        if item.moderation and not item.moderation["noted"]:
+            print(f"{pad}  {item.moderation['captured']} with no moderation note")
         for v in item.versions:
             made = stamp(v.get("edited_at") or (v["created_at"] if v["event"] == "new" else None)) or "-"
             if v["event"] == FILES_ARCHIVED:  # the version before it again, with its files
@@ -236,6 +280,8 @@ def print_thread(thread: Thread) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from archive_lib.evidence.config import signer_from_settings
+    from archive_lib.metadata.access import os_user, record_access
     from archive_lib.registry.export import ExportRequest, make_export
 
     has_query = bool(
@@ -250,15 +296,29 @@ def run_export(args: argparse.Namespace) -> int:
         or args.since
         or args.until
     )
+    if args.reason and not args.unmasked:
+        raise ConfigError("--reason goes with --unmasked")
+    if args.unmasked and not (args.reason or "").strip():
+        raise ConfigError("--unmasked needs --reason: why items under secrecy go out as they are")
     request = ExportRequest(
         purpose=args.purpose,
         reference=args.reference,
-        made_by=args.by or _login(),
+        made_by=args.by or os_user(),
         query=_query(args) if has_query or not args.items else None,
         item_ids=tuple(args.items),
+        unmasked=args.reason if args.unmasked else None,
     )
     index = _index(args)
-    result = make_export(index.store, index, request, args.out)
+    result = make_export(index.store, index, request, args.out, signer=signer_from_settings(ENVIRONMENT))
+    purpose = args.purpose if not args.unmasked else f"{args.purpose}; unmasked: {args.reason}"
+    record_access(
+        index.store,
+        "export",
+        os_user(),
+        items=result.item_ids,
+        query=request.query.describe() if request.query else None,
+        purpose=purpose,
+    )
     if args.format == "json":
         print(json_text(result.__dict__))
         return 0
@@ -271,6 +331,10 @@ def run_export(args: argparse.Namespace) -> int:
             f"note: {result.matched_total} items matched;"
             f" only the newest {result.items} (--limit) were exported"
         )
+    for masked in result.masked:
+        _say(f"masked {masked['item_id']} ({masked['account_id']}): secrecy under {masked['ground']}")
+    if args.unmasked:
+        print("note: items under secrecy are NOT masked (internal use); logged with the reason")
     print(f"sha256 {result.sha256}")
     print(f"logged in the archive as {result.log_key}")
     return 0
@@ -289,10 +353,3 @@ def run_reindex(args: argparse.Namespace) -> int:
         f" in {report.seconds:.1f} s"
     )
     return 0
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -373,6 +373,13 @@ class BlueskyConnector:
             unparsed=tuple(fields.unparsed),
         )
 
+    def pushed_snapshot(
+        self, view: Json, record: RecordRef, item_type: ItemType, root_uri: str
+    ) -> ItemSnapshot:
+        """A post a platform pushed (Jetstream), given as a post view built from the record, read
+        as this walk reads posts. Needs :attr:`did`, the account's own DID, to be set."""
+        return self._snapshot(_Fetched(view, record), item_type, root_uri)
+
     def _embed(self, embed: object) -> Iterator[MediaFile]:
         """What an embed holds, leniently: known types by their parts, unknown ones by name."""
         if not isinstance(embed, dict):

@@ -533,6 +533,18 @@ class MastodonConnector:
             unparsed=tuple(fields.unparsed),
         )
 
+    def pushed_snapshot(self, raw: object, record: RecordRef, post_id: str) -> ItemSnapshot | None:
+        """A status a platform pushed (the streaming API), read as this walk reads statuses.
+
+        ``None`` for a status without a usable id or that is not public or unlisted. Needs
+        :attr:`me`, the account's own id, to be set.
+        """
+        status = _status(raw)
+        if status is None or status["visibility"] not in PUBLIC:
+            return None
+        item_type: ItemType = "comment" if status["in_reply_to_id"] else "post"
+        return self._snapshot(status, status, record, item_type, post_id)
+
     @staticmethod
     def _media(attachment: dict[str, Any]) -> MediaFile:
         url = attachment.get("url") or attachment.get("remote_url")

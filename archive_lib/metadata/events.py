@@ -99,6 +99,17 @@ def batch_key(stream: str, written_at: dt.datetime, batch_id: str) -> str:
     return f"{stream_prefix(stream)}{moment:%Y/%m/%d}/{moment:%H%M%S%f}Z_{batch_id}.jsonl"
 
 
+def parse_batch_key(key: str) -> tuple[str, dt.date] | None:
+    """The stream and the (UTC) day of a batch key as :func:`batch_key` names it, else ``None``."""
+    found = _KEY.match(key)
+    if found is None or found["stream"] not in STREAMS:
+        return None
+    try:
+        return found["stream"], dt.date(int(found["y"]), int(found["m"]), int(found["d"]))
+    except ValueError:
+        return None
+
+
 def append(
     store: ObjectStore, events: Sequence[Event], *, written_at: dt.datetime | None = None
 ) -> str | None:

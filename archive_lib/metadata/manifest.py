@@ -4,6 +4,10 @@ A run without a manifest is known to be incomplete (the process died mid-night);
 of the account writes the missing manifest (status ``interrupted``) so every stored object is
 accounted for by exactly one manifest. Manifests carry each object's size and SHA-256, the
 basis of the archivist's fixity checks.
+
+A manifest is signed (and timestamped) through :func:`archive_lib.evidence.put_signed` when the
+night has a signer: it then also says which key signed it (``signing_key_id``) and when
+(``signed_at``), and its signature covers every object it lists.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ObjectExistsError
+from archive_lib.evidence.signing import Signer, put_signed
 from archive_lib.models import Account, RunCounts
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import ObjectStore, StoredObject
@@ -35,6 +40,8 @@ def kind_of(key: str) -> str:
         return "manifest"
     if key.startswith(f"{layout.LEASES}/"):
         return "lease"
+    if key.startswith(f"{layout.PUSH_DELIVERIES}/"):
+        return "delivery"
     return "other"
 
 
@@ -91,13 +98,21 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
 
 
 def write_manifest(
-    store: ObjectStore, manifest: Mapping[str, Any], account: Account, retention: ObjectRetention
+    store: ObjectStore,
+    manifest: Mapping[str, Any],
+    account: Account,
+    retention: ObjectRetention,
+    signer: Signer | None = None,
 ) -> StoredObject | None:
-    """Store ``manifest``; ``None`` if another process already wrote it."""
+    """Store ``manifest``, signed by ``signer`` when given; ``None`` if another process already wrote it."""
     key = layout.manifest_key(dt.date.fromisoformat(manifest["run_date"]), manifest["run_id"])
-    return put_once(
-        store, key, manifest_bytes(manifest), retention=retention, tags=object_tags(account, "manifest")
-    )
+    tags = object_tags(account, "manifest")
+    if signer is None:
+        return put_once(store, key, manifest_bytes(manifest), retention=retention, tags=tags)
+    try:
+        return put_signed(store, key, manifest, retention=retention, tags=tags, signer=signer)
+    except ObjectExistsError:
+        return None
 
 
 def read_manifest(store: ObjectStore, key: str) -> dict[str, Any]:

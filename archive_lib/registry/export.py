@@ -13,9 +13,19 @@
 * ``manifest.json``: who, when, why, what was asked, the SHA-256 of every file in the zip and
   of every source object in the store, and where each copied record came from.
 
+Items under secrecy (:mod:`archive_lib.metadata.markings`) are masked by default: in every
+rendition (HTML, PDF, CSV, Parquet) their text, content warning, media, poll, quote and unparsed
+values are replaced by a notice naming the ground, wherever they appear (released or only in a
+released item's thread); the WARC records that hold them are left out of ``records.warc.gz``:
+the records their rows point to, and any other record whose payload names a marked item's id
+(a page of the platform's API holds many items; such a record is listed under ``withheld``);
+and the manifest lists them under ``masked``. ``ExportRequest.unmasked`` (with its reason)
+releases them as they are, for internal use; the manifest and the export log say so.
+
 Each export is logged in the archive itself, append-only: one new create-only object
 ``exports/{YYYY}/{MM}/{DD}/{export_id}.json`` (see :func:`log_key`) with who, when, the query
-or ids, the purpose, the reference and the package's SHA-256, kept permanently.
+or ids, the purpose, the reference and the package's SHA-256, kept permanently, and signed
+like a run manifest when the archive has a signing key (``.sig`` and ``.tsr`` beside it).
 """
 
 from __future__ import annotations
@@ -39,17 +49,19 @@ import pyarrow.parquet as pq
 
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.evidence.signing import Signer, put_signed
 from archive_lib.inert import CsvWriter, safe_name
+from archive_lib.metadata.markings import Marking, active_markings, mask_notice
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time, pointer_of
 from archive_lib.models import WarcPointer
 from archive_lib.registry.pdf import ENV_FONT, find_font, thread_pdf
 from archive_lib.registry.render import DEPTH_CSS, render, stylesheet
-from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, threads_rows
+from archive_lib.registry.thread import ItemNotFoundError, Thread, build_thread, disposed_note, threads_rows
 from archive_lib.retention_classes import EXPORT_LOG
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.query import SearchQuery
 from archive_lib.storage.base import ObjectStore
-from archive_lib.warc.reader import iter_records, record_bytes, warcinfo_bytes
+from archive_lib.warc.reader import iter_records, record_bytes, record_payload, warcinfo_bytes
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +79,14 @@ class ExportRequest:
     made_by: str
     query: SearchQuery | None = None
     item_ids: tuple[str, ...] = ()
+    #: Why marked items go out unmasked (internal use only); ``None`` masks them.
+    unmasked: str | None = None
 
     def __post_init__(self) -> None:
         if not self.purpose.strip() or not self.reference.strip():
             raise ConfigError("an export needs a purpose and a request reference")
+        if self.unmasked is not None and not self.unmasked.strip():
+            raise ConfigError("an unmasked export needs a reason (--reason)")
         if (self.query is None) == (not self.item_ids):
             raise ConfigError("an export needs either a query (text or filters) or item ids, not both")
 
@@ -87,6 +103,8 @@ class ExportResult:
     threads: int
     matched_total: int
     files: list[dict[str, Any]] = field(default_factory=list)
+    masked: list[dict[str, str]] = field(default_factory=list)
+    item_ids: list[str] = field(default_factory=list)
 
 
 def log_key(made_at: dt.datetime, export_id: str) -> str:
@@ -104,8 +122,10 @@ def make_export(
     out: pathlib.Path,
     *,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    signer: Signer | None = None,
 ) -> ExportResult:
-    """Write the release package of ``request`` to ``out`` and log it in the store."""
+    """Write the release package of ``request`` to ``out`` and log it in the store, signed by
+    ``signer`` (unsigned when None)."""
     if out.exists():
         raise ConfigError(f"{out} exists already: choose a new file name")
     index.refresh()
@@ -113,13 +133,15 @@ def make_export(
     made_at = now().astimezone(dt.UTC)
     export_id = new_export_id(made_at)
     wanted = {(h["account_id"], h["item_id"]) for h in hits}
-    threads, rows = _threads_and_rows(store, index, hits, wanted)
+    markings = {} if request.unmasked is not None else active_markings(store)
+    threads, rows, masked, withheld = _threads_and_rows(store, index, hits, wanted, markings)
     files, held = _thread_pages(threads, request, export_id, made_at)
     title = f"Export {export_id} · reference {request.reference}"
     pdf = _thread_pdfs(threads, held, files, title, request, made_at)
     files["items.csv"] = _csv(rows)
     files["items.parquet"] = _parquet(rows)
-    warc, records, warc_keys = _warc(store, rows)
+    needles = _needles(masked)
+    warc, records, warc_keys, held_back = _warc(store, rows, withheld, needles)
     files["records.warc.gz"] = warc
     sources = [_source(store, key) for key in sorted(warc_keys | {r["part_key"] for r in rows})]
     listed = [{"path": name, "size": len(data), "sha256": _sha(data)} for name, data in files.items()]
@@ -141,32 +163,82 @@ def make_export(
         "files": listed,
         "sources": sources,
         "records": records,
+        "masked": masked,
+        "withheld": held_back,
+        "unmasked": request.unmasked,
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n").encode()
     sha256 = _write_zip(out, files)
-    key = _log_export(store, manifest, out.name, sha256, made_at)
+    key = _log_export(store, manifest, out.name, sha256, made_at, signer)
     log.info("export %s: %d items, %d records, logged as %s", export_id, len(wanted), len(records), key)
     return ExportResult(
-        export_id, out, sha256, key, len(wanted), len(rows), len(records), len(threads), total, listed
+        export_id,
+        out,
+        sha256,
+        key,
+        len(wanted),
+        len(rows),
+        len(records),
+        len(threads),
+        total,
+        listed,
+        masked,
+        sorted({item_id for _, item_id in wanted}),
     )
 
 
 def _threads_and_rows(
-    store: ObjectStore, index: SearchIndex, hits: list[dict[str, Any]], wanted: set[tuple[str, str]]
-) -> tuple[list[Thread], list[dict[str, Any]]]:
-    """The whole thread of every hit, and the version rows of the items released."""
+    store: ObjectStore,
+    index: SearchIndex,
+    hits: list[dict[str, Any]],
+    wanted: set[tuple[str, str]],
+    markings: dict[tuple[str, str], Marking],
+) -> tuple[list[Thread], list[dict[str, Any]], list[dict[str, str]], set[tuple[str, int]]]:
+    """The whole thread of every hit, the version rows of the items released, the items masked
+    (with their grounds) and the WARC records withheld, every marked item masked."""
     threads: list[Thread] = []
     rows: list[dict[str, Any]] = []
+    masked: dict[tuple[str, str], str] = {}
+    withheld: set[tuple[str, int]] = set()
     for account_id in sorted({h["account_id"] for h in hits}):
         posts = sorted({h["post_id"] for h in hits if h["account_id"] == account_id})
-        for post_id, thread_all in threads_rows(store, index, account_id, posts).items():
+        for post_id, found in threads_rows(store, index, account_id, posts).items():
+            thread_all = []
+            for row in found:
+                marking = markings.get((row["account_id"], row["item_id"]))
+                if marking is not None:
+                    masked[(row["account_id"], row["item_id"])] = marking.ground
+                    withheld.update(_pointers(row))
+                    row = _mask(row, marking.ground)
+                thread_all.append(row)
             rows.extend(r for r in thread_all if (r["account_id"], r["item_id"]) in wanted)
             focus = next(
                 h["item_id"] for h in hits if (h["account_id"], h["post_id"]) == (account_id, post_id)
             )
             threads.append(build_thread(thread_all, account_id, post_id, focus, None))
     rows.sort(key=lambda r: (r["account_id"], item_time(r), r["item_id"], r["version"]))
-    return threads, rows
+    listed = [{"account_id": a, "item_id": i, "ground": g} for (a, i), g in sorted(masked.items())]
+    return threads, rows, listed, withheld
+
+
+def _mask(row: dict[str, Any], ground: str) -> dict[str, Any]:
+    """The row of a marked item as it is released: its content replaced by the masking notice."""
+    return {
+        **row,
+        "text": mask_notice(ground),
+        "content_warning": None,
+        "content_sha256": "",
+        "media": [],
+        "poll_options": None,
+        "quote": None,
+        "unparsed": None,
+    }
+
+
+def _pointers(row: dict[str, Any]) -> set[tuple[str, int]]:
+    """Where the row's own record and its media records lie (WARC key, offset)."""
+    found = (pointer_of(row), *(pointer_of(media) for media in row.get("media") or ()))
+    return {(p.warc_key, p.offset) for p in found if p is not None}
 
 
 def _thread_pages(
@@ -220,12 +292,28 @@ def _thread_pdfs(
 
 
 def _log_export(
-    store: ObjectStore, manifest: dict[str, Any], package: str, sha256: str, made_at: dt.datetime
+    store: ObjectStore,
+    manifest: dict[str, Any],
+    package: str,
+    sha256: str,
+    made_at: dt.datetime,
+    signer: Signer | None,
 ) -> str:
-    """Log the export append-only in the store; the log entry's key."""
+    """Log the export append-only in the store, signed (:func:`~archive_lib.evidence.put_signed`);
+    the log entry's key."""
     entry = {
         k: manifest[k]
-        for k in ("export_id", "made_at", "made_by", "purpose", "reference", "query", "item_ids")
+        for k in (
+            "export_id",
+            "made_at",
+            "made_by",
+            "purpose",
+            "reference",
+            "query",
+            "item_ids",
+            "masked",
+            "unmasked",
+        )
     }
     entry.update(
         package=package,
@@ -235,12 +323,7 @@ def _log_export(
         software=manifest["software"],
     )
     key = log_key(made_at, str(manifest["export_id"]))
-    store.put(
-        key,
-        (json.dumps(entry, ensure_ascii=False, indent=2, default=str) + "\n").encode(),
-        retention=LOG_RETENTION,
-        tags={"kind": "export"},
-    )
+    put_signed(store, key, entry, retention=LOG_RETENTION, tags={"kind": "export"}, signer=signer)
     return key
 
 
@@ -264,7 +347,8 @@ def _select(index: SearchIndex, request: ExportRequest) -> tuple[list[dict[str, 
     for item_id in request.item_ids:
         found = index.locate(item_id)
         if not found:
-            raise ItemNotFoundError(f"no item {item_id!r} in the archive: nothing exported")
+            note = disposed_note(index.store, item_id)
+            raise ItemNotFoundError(f"no item {item_id!r} in the archive{note}: nothing exported")
         hits.extend(found)
     return hits, len(hits)
 
@@ -309,13 +393,43 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, list[dict[str, Any]], set[str]]:
-    """The source records (and each source file's warcinfo), copied member by member."""
+def _needles(masked: list[dict[str, str]]) -> list[bytes]:
+    """How a marked item's id is written in a platform's JSON (escaped or not)."""
+    found: set[bytes] = set()
+    for entry in masked:
+        item_id = entry["item_id"]
+        for text in (json.dumps(item_id), json.dumps(item_id, ensure_ascii=False)):
+            found.add(text.encode())
+            found.add(text.replace("/", "\\/").encode())
+    return sorted(found)
+
+
+def _warc(
+    store: ObjectStore,
+    rows: Sequence[dict[str, Any]],
+    withheld: set[tuple[str, int]],
+    needles: list[bytes],
+) -> tuple[bytes, list[dict[str, Any]], set[str], list[dict[str, Any]]]:
+    """The source records (and each source file's warcinfo), copied member by member; left out
+    (and listed): the records at ``withheld`` (those of marked items) and every other item
+    record whose payload holds one of ``needles`` (a marked item's id)."""
     pointers: dict[tuple[str, int], WarcPointer] = {}
+    media: set[tuple[str, int]] = set()
     for row in rows:
-        for pointer in (pointer_of(row), *(pointer_of(media) for media in row.get("media") or ())):
-            if pointer is not None and pointer.length:
+        for pointer in (pointer_of(row), *(pointer_of(m) for m in row.get("media") or ())):
+            if pointer is not None and pointer.length and (pointer.warc_key, pointer.offset) not in withheld:
                 pointers[(pointer.warc_key, pointer.offset)] = pointer
+        media.update((p.warc_key, p.offset) for p in map(pointer_of, row.get("media") or ()) if p)
+    held_back: list[dict[str, Any]] = []
+    members: dict[tuple[str, int], bytes] = {}
+    for spot, pointer in sorted(pointers.items()):
+        members[spot] = record_bytes(store, pointer)
+        if needles and spot not in media:
+            payload = record_payload(members[spot])
+            if any(needle in payload for needle in needles):
+                held_back.append({"warc_key": spot[0], "offset": spot[1], "record_id": pointer.record_id})
+                del members[spot]
+    pointers = {spot: p for spot, p in pointers.items() if spot in members}
     out = io.BytesIO()
     records: list[dict[str, Any]] = []
     keys = sorted({key for key, _ in pointers})
@@ -326,7 +440,7 @@ def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, li
             if k == key and offset != 0:
                 spots.append((offset, pointer.length, pointer.record_id, pointer))
         for offset, length, record_id, source in spots:
-            member = source if isinstance(source, bytes) else record_bytes(store, source)
+            member = source if isinstance(source, bytes) else members[(key, offset)]
             records.append(
                 {
                     "warc_key": key,
@@ -340,7 +454,7 @@ def _warc(store: ObjectStore, rows: Sequence[dict[str, Any]]) -> tuple[bytes, li
             out.write(member)
     data = out.getvalue()
     _verify_warc(data, records)
-    return data, records, set(keys)
+    return data, records, set(keys), held_back
 
 
 def _verify_warc(data: bytes, records: list[dict[str, Any]]) -> None:

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from archive_lib.clock import local_day_end
-from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.metadata.markings import Marking, active_markings
+from archive_lib.metadata.moderation import ModerationNote, join, notes_by_item
 from archive_lib.metadata.parts import account_parts, read_part
 from archive_lib.metadata.schema import item_time, pointer_columns, pointer_of
 from archive_lib.search.index import SearchIndex
 from archive_lib.search.items import item_state, version_time
+from archive_lib.search.locate import ItemNotFoundError as ItemNotFoundError
+from archive_lib.search.locate import disposed_note as disposed_note
+from archive_lib.search.locate import locate_one
 from archive_lib.storage.base import ObjectStore
-
-
-class ItemNotFoundError(ArchiveError):
-    """No item with this id in the archive (or none before the as-of date)."""
 
 
 @dataclass
@@ -34,6 +34,10 @@ class ThreadItem:
     versions: list[dict[str, Any]]
     state: str
     children: list[ThreadItem] = field(default_factory=list)
+    #: The ground of the item's active secrecy marking, if any (see :func:`annotate`).
+    secrecy: str | None = None
+    #: What the capture saw of the item's moderation joined to the notes on it, if any.
+    moderation: dict[str, Any] | None = None
 
     @property
     def current(self) -> dict[str, Any]:
@@ -65,6 +69,8 @@ class ThreadItem:
             "created_at": c["created_at"],
             "url": c.get("url"),
             "state": self.state,
+            "secrecy": self.secrecy,
+            "moderation": self.moderation,
             "text": c["text"],
             "nights": self.nights,
             "versions": [_version_dict(v) for v in self.versions],
@@ -125,22 +131,27 @@ def load_thread(
     account_id: str | None = None,
 ) -> Thread:
     """The thread holding ``item_id`` (call ``index.refresh()`` first)."""
-    found = index.locate(item_id, account_id)
-    if not found:
-        raise ItemNotFoundError(
-            f"no item {item_id!r} in the archive" + (f" of {account_id}" if account_id else "")
-        )
-    accounts = sorted({hit["account_id"] for hit in found})
-    if len(accounts) > 1:
-        raise ConfigError(
-            f"item {item_id!r} was captured by several accounts: give --account ({', '.join(accounts)})"
-        )
-    account, post_id = accounts[0], found[0]["post_id"]
+    found = locate_one(index, item_id, account_id)
+    account, post_id = found["account_id"], found["post_id"]
     rows = thread_rows(store, index, account, post_id)
     thread = build_thread(rows, account, post_id, item_id, as_of)
     if not any(item.item_id == item_id for _, item in thread.items()):
         raise ItemNotFoundError(f"item {item_id!r} did not exist yet on {as_of}")
+    annotate(thread, active_markings(store), notes_by_item(store))
     return thread
+
+
+def annotate(
+    thread: Thread,
+    markings: Mapping[tuple[str, str], Marking],
+    notes: Mapping[tuple[str, str], Sequence[ModerationNote]],
+) -> None:
+    """Give each item of ``thread`` its secrecy marking and its moderation (capture and notes)."""
+    for _, item in thread.items():
+        key = (thread.account_id, item.item_id)
+        marking = markings.get(key)
+        item.secrecy = marking.ground if marking else None
+        item.moderation = join(item.versions, notes.get(key, ()))
 
 
 def thread_rows(

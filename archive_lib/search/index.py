@@ -5,7 +5,8 @@ a word removed by a later edit still finds the item; the stored payload is the i
 version with its provenance and a summary of every version. The index is never needed to
 prove anything and can be deleted at any time: :meth:`SearchIndex.refresh` rebuilds it from
 the store, and after a night indexes only the items parts it has not seen (parts are
-immutable and carry their night and run in their names).
+immutable and carry their night and run in their names). When parts it indexed have left the
+store (disposed of by decision), it is built again, so a disposed item is never found again.
 
 Engine: Tantivy (tantivy-py), chosen by measurement (see docs/search.md): Swedish Snowball
 stemming, BM25, phrase and prefix queries, snippets, fast-field sorting and range filters,
@@ -121,6 +122,15 @@ class SearchIndex:
                 index = self._open()
             done = set(state["parts"])
             parts = store_parts(self.store)
+            if done - {p.key for p in parts}:
+                # Parts left the store (a disposal by decision): their items must never be found
+                # again, and an item's document mixes every version, so the index starts over.
+                log.info("search index: items parts were disposed of; building it again")
+                self._wipe()
+                state = {"schema": SCHEMA_VERSION, "store_url": self.store.url, "parts": []}
+                report.rebuilt = True
+                index = self._open()
+                done = set()
             report.parts_total = len(parts)
             new = [p for p in parts if p.key not in done]
             report.parts_new = len(new)

@@ -1,8 +1,11 @@
-"""The object store: one interface, no delete.
+"""The object store: one interface, no delete outside disposal.
 
 Everything the archive keeps (WARC files, Parquet metadata, manifests) is written through an
-:class:`ObjectStore`. Objects are written once and never replaced or removed; the interface has
-no delete or overwrite operation on purpose.
+:class:`ObjectStore`. Objects are written once and never replaced; the interface has no delete
+or overwrite operation on purpose. The one way an object ever leaves the store is a disposal by
+decision (*gallring*, :mod:`archive_lib.lifecycle.dispose`), through the optional
+:class:`DisposingStore` capability below, which only acts with a :class:`DisposalWarrant` read
+from a disposal intent already stored, and which every store lets its own protection overrule.
 
 To add a store, implement the protocol below in a module of its own and register its URL scheme
 in :func:`archive_lib.storage.open_store`. The contract every implementation keeps:
@@ -25,7 +28,10 @@ that callers discover with ``isinstance`` on the protocol, never on a store's cl
 * :class:`ProtectedStore`: it says how it protects its objects (:class:`Protection`), so that
   the audit knows what :meth:`ObjectStore.stat` must report for an object still protected;
 * :class:`VersionedStore`: it keeps every version written under a key, so that the audit can
-  find bytes put over an archived object.
+  find bytes put over an archived object;
+* :class:`DisposingStore`: it can dispose of an object for good, the only delete in the product,
+  guarded as described there;
+* :class:`LegalHoldStore`: it can set and lift a legal hold on an object (S3 Object Lock).
 
 A store without a capability is still audited, for what every store reports (size, SHA-256,
 tags); to add one, give the store the protocol's member.
@@ -35,10 +41,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
+from archive_lib.errors import ObjectProtectedError, StoreError
 from archive_lib.retention_classes import ObjectRetention
 
 
@@ -134,6 +144,98 @@ class VersionedStore(Protocol):
         The archive writes every key once, so a key with more than one version had bytes put
         over it from outside the archive.
         """
+        ...
+
+
+#: Where disposal intents and protocols live (see :mod:`archive_lib.metadata.disposals`).
+DISPOSALS = "disposals"
+#: Objects no disposal may ever touch: the protocols themselves and the event log.
+NEVER_DISPOSED = (f"{DISPOSALS}/", "events/")
+_INTENT = re.compile(rf"^{DISPOSALS}/\d{{4}}/\d{{2}}/\d{{2}}/[a-z0-9-]+\.intent\.json$")
+#: The largest disposal intent read (about a million objects with their hashes).
+MAX_INTENT = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DisposalWarrant:
+    """The authority to dispose of the objects one stored disposal intent lists.
+
+    Made only by :func:`read_warrant` from an intent already in the store, so a delete can only
+    follow a durably stated intent: what was meant to go is on record before anything goes.
+    """
+
+    intent_key: str
+    intent_sha256: str
+    decision: str
+    keys: frozenset[str]
+
+
+def read_warrant(store: ObjectStore, intent_key: str) -> DisposalWarrant:
+    """The warrant of the disposal intent stored at ``intent_key``.
+
+    StoreError when the key is not an intent's, or the intent names no decision or no objects.
+    """
+    if not _INTENT.match(intent_key):
+        raise StoreError(f"{intent_key!r} is not a disposal intent's key")
+    with store.open(intent_key) as handle:
+        data = handle.read(MAX_INTENT + 1)
+    if len(data) > MAX_INTENT:
+        raise StoreError(f"{intent_key}: a disposal intent larger than {MAX_INTENT} bytes")
+    try:
+        intent = json.loads(data)
+        decision = intent["decision"]["id"]
+        keys = frozenset(str(o["key"]) for o in intent["objects"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{intent_key}: not a disposal intent ({exc})") from exc
+    if not isinstance(decision, str) or not decision:
+        raise StoreError(f"{intent_key}: a disposal intent must name its decision")
+    return DisposalWarrant(intent_key, hashlib.sha256(data).hexdigest(), decision, keys)
+
+
+def check_warrant(store: ObjectStore, key: str, warrant: DisposalWarrant) -> None:
+    """Refuse (ObjectProtectedError) to dispose of ``key`` unless ``warrant`` covers it.
+
+    Every :class:`DisposingStore` calls this before it deletes anything: the key must be listed
+    by the intent, the intent must still be in this store with the bytes the warrant was read
+    from, and the key must not be a protocol or an event.
+    """
+    check_key(key)
+    if key.startswith(NEVER_DISPOSED):
+        raise ObjectProtectedError(f"{key}: disposal protocols and events are kept permanently")
+    if key not in warrant.keys:
+        raise ObjectProtectedError(f"{key}: not listed by the disposal intent {warrant.intent_key}")
+    try:
+        stored = store.stat(warrant.intent_key).sha256
+    except StoreError as exc:
+        raise ObjectProtectedError(f"{key}: the disposal intent cannot be read back: {exc}") from exc
+    if stored != warrant.intent_sha256:
+        raise ObjectProtectedError(f"{key}: the disposal intent {warrant.intent_key} is not the one read")
+
+
+@runtime_checkable
+class DisposingStore(Protocol):
+    """Optional capability: the store can dispose of an object for good (*gallring*).
+
+    This is the only delete in the product, and it is guarded three times: the caller must hold a
+    :class:`DisposalWarrant` (an intent stored first, listing the key, see :func:`check_warrant`);
+    the lifecycle plans only objects whose class names the decision, whose retain-until date has
+    passed and that no legal hold covers; and the store's own protection stays authoritative (an
+    S3 Object Lock or legal hold refuses, the file store refuses a permanent object or one whose
+    retain-until date has not come). A refusal raises :class:`~archive_lib.errors.ObjectProtectedError`
+    and deletes nothing.
+    """
+
+    def dispose(self, key: str, warrant: DisposalWarrant) -> bool:
+        """Remove ``key`` (every version of it) for good; False when it was already gone."""
+        ...
+
+
+@runtime_checkable
+class LegalHoldStore(Protocol):
+    """Optional capability: the store can put a legal hold on an object and lift it again."""
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        """Turn the legal hold of ``key`` on or off (every version the archive wrote)."""
         ...
 
 

@@ -28,9 +28,24 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
+from archive_lib.errors import (
+    ObjectExistsError,
+    ObjectNotFoundError,
+    ObjectProtectedError,
+    StoreConfigError,
+    StoreError,
+)
 from archive_lib.retention_classes import ObjectRetention
-from archive_lib.storage.base import Protection, StoredObject, check_key, check_range, check_tags, iter_chunks
+from archive_lib.storage.base import (
+    DisposalWarrant,
+    Protection,
+    StoredObject,
+    check_key,
+    check_range,
+    check_tags,
+    check_warrant,
+    iter_chunks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +85,9 @@ def _path_from_url(url: str) -> pathlib.Path:
 class FileStore:
     """Create-only object store in a local folder; see the module docstring for the layout.
 
-    Capability: :class:`~.base.ProtectedStore` (read-only files with sidecars).
+    Capabilities: :class:`~.base.ProtectedStore` (read-only files with sidecars) and
+    :class:`~.base.DisposingStore` (disposal by decision, refused for a permanent object or one
+    whose retain-until date in its sidecar has not come).
     """
 
     protection = Protection.READ_ONLY_FILES
@@ -203,6 +220,40 @@ class FileStore:
                     ) from None
                 continue
             _fsync_dir(folder.parent)
+
+    # -- disposal ----------------------------------------------------------------------------
+
+    def dispose(self, key: str, warrant: DisposalWarrant) -> bool:
+        """Remove ``key`` and its sidecar for good; see :class:`~.base.DisposingStore`.
+
+        The object goes before its sidecar, so a disposal cut short leaves at most a sidecar,
+        which the next disposal of the key removes.
+        """
+        check_warrant(self, key, warrant)
+        path = self._path(key)
+        sidecar = self._sidecar_path(key)
+        if not path.is_file():
+            if sidecar.exists():
+                sidecar.unlink()
+                _fsync_dir(sidecar.parent)
+            return False
+        meta = self._read_sidecar(key)
+        if meta is None:
+            raise ObjectProtectedError(f"{key}: no sidecar, so its retention is unknown: not disposed")
+        until = meta["retain_until"]
+        if until is None:
+            raise ObjectProtectedError(f"{key}: class {meta['retention_class']} is kept permanently")
+        today = self._clock().astimezone(dt.UTC).date()
+        if dt.date.fromisoformat(until) > today:
+            raise ObjectProtectedError(f"{key}: retained until {until}, not disposed before")
+        try:
+            path.unlink()
+            sidecar.unlink(missing_ok=True)
+            _fsync_dir(path.parent)
+        except OSError as e:
+            raise StoreError(f"{key}: could not dispose of it in {self.root}: {e}") from e
+        log.info("disposed of %s", key, extra={"key": key})
+        return True
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import contextlib
 import datetime as dt
 import hashlib
@@ -29,16 +30,24 @@ from typing import TYPE_CHECKING, BinaryIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive_lib.errors import ObjectExistsError, ObjectNotFoundError, StoreConfigError, StoreError
+from archive_lib.errors import (
+    ObjectExistsError,
+    ObjectNotFoundError,
+    ObjectProtectedError,
+    StoreConfigError,
+    StoreError,
+)
 from archive_lib.retention_classes import ObjectRetention, add_years
 from archive_lib.storage.base import (
     MIN_LOCK,
     RETENTION_TAG,
+    DisposalWarrant,
     Protection,
     StoredObject,
     check_key,
     check_range,
     check_tags,
+    check_warrant,
     iter_chunks,
 )
 
@@ -88,7 +97,9 @@ def _error_code(e: ClientError) -> tuple[str, int]:
 class S3Store:
     """Create-only object store in an Object Lock bucket; see the module docstring.
 
-    Capabilities: :class:`~.base.ProtectedStore` (Object Lock) and :class:`~.base.VersionedStore`.
+    Capabilities: :class:`~.base.ProtectedStore` (Object Lock), :class:`~.base.VersionedStore`,
+    :class:`~.base.DisposingStore` (every version deleted, which Object Lock refuses while an
+    object is locked or held) and :class:`~.base.LegalHoldStore`.
     """
 
     protection = Protection.OBJECT_LOCK
@@ -315,6 +326,75 @@ class S3Store:
                     key = version["Key"][len(self.prefix) :]
                     counts[key] = counts.get(key, 0) + 1
         return counts
+
+    def _versions(self, key: str) -> builtins.list[tuple[str, bool]]:
+        """Every version of exactly ``key``, oldest first: (version id, is a delete marker)."""
+        found: list[tuple[dt.datetime, str, bool]] = []
+        paginator = self._client.get_paginator("list_object_versions")
+        with self._errors("list versions", key):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + key):
+                for version in page.get("Versions", []):
+                    if version["Key"] == self.prefix + key:
+                        found.append((version["LastModified"], version["VersionId"], False))
+                for marker in page.get("DeleteMarkers", []):
+                    if marker["Key"] == self.prefix + key:
+                        found.append((marker["LastModified"], marker["VersionId"], True))
+        return [(version_id, marker) for _, version_id, marker in sorted(found, key=lambda f: f[0])]
+
+    def dispose(self, key: str, warrant: DisposalWarrant) -> bool:
+        """Delete every version of ``key``; see :class:`~.base.DisposingStore`.
+
+        The oldest version (the one the archive wrote) goes first: while Object Lock protects it
+        the server refuses, and nothing at all is deleted. The refusal is never bypassed.
+        """
+        check_warrant(self, key, warrant)
+        versions = self._versions(key)
+        if not versions:
+            return False
+        for version_id, _ in versions:
+            try:
+                self._client.delete_object(Bucket=self.bucket, Key=self.prefix + key, VersionId=version_id)
+            except ClientError as e:
+                code, status = _error_code(e)
+                if code in _DENIED or status == 403:
+                    raise ObjectProtectedError(
+                        f"{key}: the store refused to delete it ({self._protection_of(key, version_id)})"
+                    ) from e
+                raise self._translate(e, "dispose of", key) from e
+            except BotoCoreError as e:
+                raise self._translate(e, "dispose of", key) from e
+        log.info("disposed of %s (%d versions)", key, len(versions), extra={"key": key})
+        return True
+
+    def _protection_of(self, key: str, version_id: str) -> str:
+        """What protects one version, in words, for a refusal's message."""
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self.prefix + key, VersionId=version_id)
+        except (ClientError, BotoCoreError):
+            return "Object Lock"
+        parts = []
+        if head.get("ObjectLockLegalHoldStatus") == "ON":
+            parts.append("legal hold on")
+        until = head.get("ObjectLockRetainUntilDate")
+        if until is not None:
+            moment = until.astimezone(dt.UTC)
+            parts.append(f"Object Lock {head.get('ObjectLockMode')} until {moment:%Y-%m-%d %H:%M} UTC")
+        return ", ".join(parts) or "access denied"
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        """Turn the legal hold of every stored version of ``key`` on or off."""
+        check_key(key)
+        versions = [v for v, marker in self._versions(key) if not marker]
+        if not versions:
+            raise ObjectNotFoundError(f"{self.url}: legal hold {key!r}: no such object")
+        with self._errors("legal hold", key):
+            for version_id in versions:
+                self._client.put_object_legal_hold(
+                    Bucket=self.bucket,
+                    Key=self.prefix + key,
+                    VersionId=version_id,
+                    LegalHold={"Status": "ON" if on else "OFF"},
+                )
 
     def stat(self, key: str) -> StoredObject:
         """Size, SHA-256, lock and tags from HeadObject and GetObjectTagging.

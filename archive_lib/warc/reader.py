@@ -168,3 +168,11 @@ def _first_member_end(data: bytes) -> int | None:
         if not inflated and not pending:
             return None  # every byte read and nothing more to give: the member goes on past data
     return len(data) - len(decoder.unused_data)
+
+
+def record_payload(member: bytes, limit: int = 64 << 20) -> bytes:
+    """The decoded payload (the HTTP body, for a response) of one record as stored (a gzip
+    member, as :func:`record_bytes` returns it), read up to ``limit`` bytes."""
+    for record in ArchiveIterator(io.BytesIO(member)):
+        return bytes(record.content_stream().read(limit))
+    return b""

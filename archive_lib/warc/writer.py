@@ -157,6 +157,73 @@ class WarcRecorder(Generic[StoredT]):
             self.flush()
         return ref
 
+    def record_received(
+        self,
+        *,
+        record_type: str,
+        url: str,
+        payload: bytes,
+        received_at: dt.datetime,
+        content_type: str,
+        method: str = "POST",
+        headers: Sequence[tuple[str, str]] = (),
+        peer_ip: str | None = None,
+    ) -> RecordRef:
+        """Write something a platform pushed to the archive, as it was received.
+
+        ``record_type`` ``request``: an HTTP request a platform made to us (a webhook delivery),
+        stored with its method, target, headers and body; ``resource``: one message of a stream
+        the archive holds open (a server-sent event, a websocket message), stored with
+        ``content_type``. Credentials in the URL and headers are redacted as in every record, and
+        a known secret in the body is replaced. Returns the pointer to the record.
+        """
+        if record_type not in ("request", "resource"):
+            raise ValueError(f"record_type must be 'request' or 'resource', not {record_type!r}")
+        if self._file is None:
+            self._open()
+        assert self._file is not None and self._writer is not None and self._key is not None
+        clean_url = self._redactor.url(url)
+        body = self._redactor.body(payload) if self._redactor.hunting else payload
+        record_id = self._ids.record_id()
+        warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": _warc_date(received_at)}
+        if peer_ip:
+            warc_headers["WARC-IP-Address"] = peer_ip
+        http_headers = None
+        if record_type == "request":
+            parts = urlsplit(clean_url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            kept = [(n, v) for n, v in self._redactor.headers(headers) if n.lower() != "content-length"]
+            kept = [(f"X-Archive-Orig-{n}", v) if n.lower() == _HOP_BY_HOP else (n, v) for n, v in kept]
+            kept.append(("Content-Length", str(len(body))))
+            http_headers = StatusAndHeaders(f"{method} {target} HTTP/1.1", kept, is_http_request=True)
+            headers_text = str(http_headers).encode("utf-8", "replace")
+            self._redactor.ensure_clean(headers_text, f"the delivery to {url}")
+        offset = self._file.tell()
+        record = self._writer.create_warc_record(
+            clean_url,
+            record_type,
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http_headers,
+            warc_content_type="" if http_headers is not None else content_type,
+            warc_headers_dict=warc_headers,
+        )
+        self._writer.write_record(record)
+        length = self._file.tell() - offset
+        self._records_in_file += 1
+        ref = RecordRef(
+            warc_key=self._key,
+            offset=offset,
+            length=length,
+            record_id=record_id,
+            target_uri=clean_url,
+            date=received_at,
+            status=200,
+        )
+        if self._file.tell() >= self._max_bytes:
+            self.flush()
+        return ref
+
     def flush(self) -> StoredT | None:
         """Store the current file if it holds any exchange; the next record starts a new file."""
         if self._file is None:

@@ -47,6 +47,7 @@ from tests.fakes.mastodon_state import (
     Status,
     Viewer,
 )
+from tests.fakes.mastodon_streaming import StreamHub
 
 AccountRef = Mapping[str, Any] | Account | int | str
 StatusRef = Mapping[str, Any] | Status | int | str
@@ -103,6 +104,8 @@ class FakeMastodon:
         self.token_accounts: dict[str, int] = {}
         self._invalid_tokens: dict[str, str] = {}
         self.stopping = threading.Event()
+        self.streams = StreamHub()
+        self.stream_heartbeat = 15.0  # seconds between ``:thump`` comments, as on a real server
         self._server = FakeHTTPServer(self)
         self.port = int(self._server.server_address[1])
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -306,7 +309,9 @@ class FakeMastodon:
             self.state.insert(status)
             if quoted is not None:
                 quoted.quotes_count += 1
-        return self.status_json(status)
+        rendered = self.status_json(status)
+        self._stream_status(status, parent, rendered)
+        return rendered
 
     def edit(
         self,
@@ -354,7 +359,10 @@ class FakeMastodon:
         from the API but its replies remain attached to the thread.
         """
         with self.state.lock:
-            self.state.remove(self._status(status), reported=reported)
+            record = self._status(status)
+            self.state.remove(record, reported=reported)
+        for account_id in sorted(self.streams.recipients.get(record.id, set())):
+            self.streams.publish(account_id, "delete", str(record.id))
 
     def reblog(
         self, account: AccountRef, status: StatusRef, *, at: dt.datetime | None = None
@@ -440,8 +448,46 @@ class FakeMastodon:
             self._status(status).favourites_count += count
 
     def follow(self, follower: AccountRef, followed: AccountRef) -> None:
-        """``follower`` follows ``followed`` (a token of the follower then sees private posts)."""
-        self.state.follow(self._account(follower), self._account(followed))
+        """``follower`` follows ``followed`` (a token of the follower then sees private posts);
+        ``followed`` gets a ``follow`` notification (without a status) on its stream."""
+        who, whom = self._account(follower), self._account(followed)
+        self.state.follow(who, whom)
+        self.streams.publish(whom.id, "notification", self._notification("follow", who, None))
+
+    # ------------------------------------------------------------- streaming
+
+    def stream_event(self, account: AccountRef, name: str, payload: Any = "undefined") -> None:
+        """Send any event on ``account``'s open user streams (``filters_changed``, ...)."""
+        self.streams.publish(self._account(account).id, name, payload)
+
+    def drop_streams(self) -> None:
+        """End every open stream, as a restarting streaming server does."""
+        self.streams.drop_all()
+
+    def _stream_status(self, status: Status, parent: Status | None, rendered: dict[str, Any]) -> None:
+        """What the user streams see of a new status: the author's and followers' home
+        timelines get ``update``; the author of the status it replies to a ``mention``."""
+        if status.visibility == "direct":
+            return
+        home = {status.account.id, *status.account.followers}
+        for account_id in sorted(home):
+            self.streams.publish(account_id, "update", rendered, status_id=status.id)
+        if parent is not None and parent.account.id != status.account.id and parent.account.domain is None:
+            payload = self._notification("mention", status.account, rendered)
+            self.streams.publish(parent.account.id, "notification", payload, status_id=status.id)
+
+    def _notification(self, kind: str, account: Account, status: dict[str, Any] | None) -> dict[str, Any]:
+        notification_id = self.streams.notification_id()
+        payload: dict[str, Any] = {
+            "id": notification_id,
+            "type": kind,
+            "created_at": self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "group_key": f"ungrouped-{notification_id}",
+            "account": self.account_json(account),
+        }
+        if status is not None:
+            payload["status"] = status
+        return payload
 
     # ------------------------------------------------------------ inspection
 

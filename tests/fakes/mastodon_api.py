@@ -207,8 +207,16 @@ def history(state: MastodonState, request: ApiRequest, match: re.Match[str]) -> 
     return ApiResponse(200, body, public_cache=True)
 
 
+def verify_credentials(state: MastodonState, request: ApiRequest, match: re.Match[str]) -> ApiResponse:
+    """``GET /api/v1/accounts/verify_credentials``: the token's own account (a user token)."""
+    if request.viewer.account_id is None:
+        return ApiResponse(401, {"error": "This method requires an authenticated user"})
+    return ApiResponse(200, request.renderer.account(state.accounts[request.viewer.account_id]))
+
+
 Route = Callable[[MastodonState, ApiRequest, re.Match[str]], ApiResponse]
 ROUTES: tuple[tuple[re.Pattern[str], Route], ...] = (
+    (re.compile(r"^/api/v1/accounts/verify_credentials/?$"), verify_credentials),
     (re.compile(r"^/api/v1/accounts/lookup/?$"), lookup),
     (re.compile(r"^/api/v1/accounts/([^/]+)/statuses/?$"), account_statuses),
     (re.compile(r"^/api/v1/accounts/([^/]+)/?$"), account_show),

@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import json
 import math
+import queue
 import select
 import socket
 import threading
@@ -212,7 +213,9 @@ class MastodonHandler(BaseHTTPRequestHandler):
                 compressible=is_json,
             )
             return
-        if record.path.startswith("/api/"):
+        if record.path.rstrip("/") == "/api/v1/streaming/user":
+            self._stream(record)
+        elif record.path.startswith("/api/"):
             self._api(record)
         else:
             self._static(record)
@@ -287,6 +290,46 @@ class MastodonHandler(BaseHTTPRequestHandler):
         response = dispatch(fake.state, request)
         headers.update(response.headers)
         self._send_json(response.status, response.body, headers)
+
+    # ------------------------------------------------------------ streaming
+
+    def _stream(self, record: RecordedRequest) -> None:
+        """``GET /api/v1/streaming/user`` (see :mod:`tests.fakes.mastodon_streaming`)."""
+        fake = self.server.fake
+        token = self._token(record)
+        account_id = fake.token_accounts.get(token or "")
+        if fake.token_kind(token) != "user" or account_id is None:
+            body = json.dumps({"error": "Error: Access token does not cover required scopes"}).encode()
+            self._send(401, body, "application/json", {}, compressible=False)
+            return
+        inbox = fake.streams.open(account_id)
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._chunk(b":)\n")
+            while not fake.stopping.is_set():
+                try:
+                    event = inbox.get(timeout=fake.stream_heartbeat)
+                except queue.Empty:
+                    self._chunk(b":thump\n")
+                    continue
+                if event is None:
+                    break
+                self._chunk(f"event: {event.name}\n".encode())
+                self._chunk(f"data: {event.payload}\n\n".encode())
+            self._chunk(b"")
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        finally:
+            fake.streams.close(account_id, inbox)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
 
     # --------------------------------------------------------------- static
 
