@@ -8,6 +8,7 @@
     manifests/{YYYY-MM-DD}/{run_id}.json
     exports/{YYYY}/{MM}/{DD}/{export_id}.json                     the log of release packages
     audit/{YYYY-MM-DD}/audit_{YYYYMMDDTHHMMSSZ}_{4 hex}.json      the audit's reports (.html beside)
+    deliveries/{YYYY}/{MM}/{DD}/{delivery_id}.json                 the record of each E-ARK SIP delivered
 
 ``n`` numbers a run's WARC files and items parts, each from 1, in five digits and more past
 99,999: a run stores an items part at every checkpoint, so its parts roll as they fill, as its
@@ -30,6 +31,7 @@ MANIFESTS = "manifests"
 WARC = "warc"
 EXPORTS = "exports"
 AUDIT = "audit"
+DELIVERIES = "deliveries"
 _STAMP = "%Y%m%dT%H%M%S"
 _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
@@ -94,6 +96,14 @@ def audit_report_key(night: dt.date, generated_at: dt.datetime, suffix: str, ext
     return f"{AUDIT}/{night:%Y-%m-%d}/audit_{stamp}_{suffix}.{extension}"
 
 
+def delivery_record_key(made_at: dt.datetime, delivery_id: str) -> str:
+    """The record of the delivery ``delivery_id`` (one SIP), filed under the (UTC) day it was made."""
+    return f"{DELIVERIES}/{made_at.astimezone(dt.UTC):%Y/%m/%d}/{delivery_id}.json"
+
+
+_DELIVERY_RECORD = re.compile(
+    rf"^{DELIVERIES}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/\d{{8}}T\d{{6}}Z_[0-9a-f]{{8}}\.json$"
+)
 _EXPORT_LOG = re.compile(
     rf"^{EXPORTS}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/\d{{8}}T\d{{6}}Z_[0-9a-f]{{8}}\.json$"
 )
@@ -105,6 +115,17 @@ _AUDIT_REPORT = re.compile(
 def export_log_day(key: str) -> dt.date | None:
     """The day of an export log entry's key (as :func:`export_log_key` names it), else ``None``."""
     match = _EXPORT_LOG.match(key)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+def delivery_record_day(key: str) -> dt.date | None:
+    """The day of a delivery record's key (as :func:`delivery_record_key` names it), else ``None``."""
+    match = _DELIVERY_RECORD.match(key)
     if not match:
         return None
     try:

@@ -11,7 +11,9 @@ Two kinds of object are written outside any run, and are known by their keys alo
   ``export-log`` (:data:`archive_lib.retention_classes.EXPORT_LOG`), tagged ``kind=export``;
 * audit reports (``audit/…``): kind ``audit``, tagged ``kind=audit``. Their retention class
   follows the inventory of the day they were written (the longest-kept class), so only its
-  presence is checked.
+  presence is checked;
+* delivery records (``deliveries/…``): kind ``delivery``, kept permanently in class
+  ``delivery-log`` (:data:`archive_lib.retention_classes.DELIVERY_LOG`), tagged ``kind=delivery``.
 
 Any other object no manifest accounts for, under these prefixes or elsewhere, is a problem, and is
 verified on every audit.
@@ -26,9 +28,9 @@ from typing import Any
 from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
-from archive_lib.layout import audit_report_night, export_log_day, run_id_of
+from archive_lib.layout import audit_report_night, delivery_record_day, export_log_day, run_id_of
 from archive_lib.metadata.manifest import kind_of
-from archive_lib.retention_classes import EXPORT_LOG
+from archive_lib.retention_classes import DELIVERY_LOG, EXPORT_LOG
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,8 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
 
 
 def _outside_runs(key: str) -> Expected | None:
-    """What an export log entry or an audit report should be; ``None`` for any other key."""
+    """What an export log entry, an audit report or a delivery record should be; ``None`` for
+    any other key."""
     day = export_log_day(key)
     if day is not None:
         return Expected(
@@ -160,6 +163,17 @@ def _outside_runs(key: str) -> Expected | None:
     night = audit_report_night(key)
     if night is not None:
         return Expected(key, "audit", key, night, tags={"kind": "audit"})
+    day = delivery_record_day(key)
+    if day is not None:
+        return Expected(
+            key,
+            "delivery",
+            key,
+            day,
+            retention_class=DELIVERY_LOG.retention_class,
+            retain_until=DELIVERY_LOG.retain_until,
+            tags={"kind": "delivery"},
+        )
     return None
 
 

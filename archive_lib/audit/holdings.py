@@ -69,7 +69,7 @@ def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
     """List the store, read every manifest and the runs rows of the nights ``since``..``until``."""
     holdings = Holdings(keys=list(store.list("")))
     for key in holdings.keys:
-        if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/")):
+        if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/", f"{layout.DELIVERIES}/")):
             continue  # written outside any run
         run_id = layout.run_id_of(key)
         night = night_of(key)

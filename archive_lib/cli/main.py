@@ -22,14 +22,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from archive_lib import PRODUCT, __version__
-from archive_lib.cli import audit, capture, inventory, pools, registrar, runs, tables
+from archive_lib.cli import audit, capture, deliver, inventory, pools, registrar, runs, tables
 from archive_lib.cli.args import EXIT_CONFIG, EXIT_FAILED
 from archive_lib.errors import ArchiveError, ConfigError, StoreError
 from archive_lib.inert import terminal_text
 from archive_lib.logs import configure
 
 #: The command groups, in the order ``archivectl --help`` lists their commands.
-GROUPS = (capture, inventory, runs, pools, tables, registrar, audit)
+GROUPS = (capture, inventory, runs, pools, tables, registrar, audit, deliver)
 
 
 class _Parser(argparse.ArgumentParser):
