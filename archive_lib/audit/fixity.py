@@ -5,8 +5,11 @@ log entry and an audit report are compared with the store's own checksum (the fi
 sidecar, the S3 ``ChecksumSHA256``); see :mod:`.catalogue`. For each object verified:
 
 * the SHA-256 and size are recomputed from the stored bytes;
-* a WARC file is read record by record with warcio, checking every record's
-  ``WARC-Block-Digest`` and ``WARC-Payload-Digest``, in the same pass;
+* a WARC file is read once, streaming, checking every record's ``WARC-Block-Digest`` and
+  ``WARC-Payload-Digest`` in the same pass (:mod:`archive_lib.warc.verify`; a file whose
+  digests do not all hold is read again by warcio, whose words the findings quote). In the file
+  store the WARC files are spread over a bounded pool of processes (``workers``) when there are
+  enough bytes to pay for starting them;
 * an items part is read, and every row's WARC pointer (and each attachment's) must land on the
   ``response`` record with that ``WARC-Record-ID`` and length;
 * the store's protection: on S3 the Object Lock mode (COMPLIANCE), the retain-until date (or the
@@ -25,11 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO
+from typing import Any
 
 from archive_lib.audit.catalogue import Expected, catalogue
 from archive_lib.audit.holdings import Holdings
@@ -40,12 +45,17 @@ from archive_lib.metadata.parquet import parquet_rows
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
 from archive_lib.models import WarcPointer
 from archive_lib.storage.base import ObjectStore, VersionedStore
-from archive_lib.warc.reader import WarcReadError, WarcRecord, iter_records, open_record
+from archive_lib.storage.file import FileStore
+from archive_lib.warc.reader import WarcReadError, WarcRecord, open_record
+from archive_lib.warc.verify import HashingReader, WarcCheck, check_warc, check_warc_file
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PERIOD_DAYS = 90
 CHUNK = 1024 * 1024
+MAX_WORKERS = 4
+#: Below this many bytes of WARC files to verify, starting worker processes costs more than it saves.
+POOL_MIN_BYTES = 16 * 1024 * 1024
 MAX_POINTER_PROBLEMS = 5  # per items part; the rest are counted in the last one
 ROW_COLUMNS = ("item_id", "version", *POINTER_COLUMNS, "media")  # what the pointer check reads
 
@@ -70,8 +80,14 @@ def check_fixity(
     last_night: dt.date,
     full: bool = False,
     period_days: int = DEFAULT_PERIOD_DAYS,
+    workers: int | None = None,
+    pool_min_bytes: int = POOL_MIN_BYTES,
 ) -> Fixity:
-    """Verify the objects due ``today`` (all with ``full``); see the module docstring."""
+    """Verify the objects due ``today`` (all with ``full``); see the module docstring.
+
+    ``workers`` bounds the processes that verify WARC files (default: the CPUs, at most
+    :data:`MAX_WORKERS`); 1 verifies everything in this process.
+    """
     entries, problems = catalogue(holdings)
     overwritten = _overwritten(store, entries, problems)
     entries = [replace(e, always=True) if e.key in overwritten else e for e in entries]
@@ -82,8 +98,10 @@ def check_fixity(
         for e in entries
         if full or e.always or e.night == last_night or in_slice(e.unit, today, period_days)
     ]
-    for exp in verified:
-        checker.verify(exp)
+    with _WarcPool(store, verified, workers, pool_min_bytes) as pool:
+        checker.checks = pool.checks
+        for exp in verified:
+            checker.verify(exp)
     total_bytes = sum(e.size or 0 for e in entries)
     return Fixity(
         problems=checker.problems,
@@ -136,6 +154,7 @@ class _Checker:
         self.records = 0
         self.pointers = 0
         self.stats = 0
+        self.checks: Iterator[tuple[str, WarcCheck | None]] = iter(())
 
     def problem(self, kind: str, exp: Expected, detail: str) -> None:
         self.problems.append(
@@ -155,21 +174,21 @@ class _Checker:
         for kind, detail in protection_findings(self.store, exp, stored):
             self.problem(kind, exp, detail)
         try:
-            with self.store.open(exp.key) as handle:
-                reader = _HashingReader(handle)
-                data = None
-                if exp.kind == "warc":
-                    self._warc(exp, reader)
-                else:
+            if exp.kind == "warc":
+                found = self._warc(exp)
+                size, digest, data = found.size, found.sha256, None
+            else:
+                with self.store.open(exp.key) as handle:
+                    reader = HashingReader(handle)
                     data = reader.read()
-                reader.drain()
+                    reader.drain()
+                size, digest = reader.size, reader.hexdigest()
         except StoreError as exc:
             self.problem("object_missing", exp, f"cannot read {exp.key}: {exc}")
             return
-        self.bytes_read += reader.size
-        digest = reader.hexdigest()
-        if exp.size is not None and reader.size != exp.size:
-            self.problem("size_mismatch", exp, f"{reader.size} bytes stored, the manifest says {exp.size}")
+        self.bytes_read += size
+        if exp.size is not None and size != exp.size:
+            self.problem("size_mismatch", exp, f"{size} bytes stored, the manifest says {exp.size}")
         wanted = exp.sha256 or stored.sha256
         if digest != wanted:
             source = "the manifest" if exp.sha256 else "the store's own checksum"
@@ -179,30 +198,35 @@ class _Checker:
 
     # -- contents ----------------------------------------------------------------------------
 
-    def _warc(self, exp: Expected, reader: _HashingReader) -> None:
-        index: dict[int, WarcRecord] = {}
-        self.index[exp.key] = index
-        try:
-            for record in iter_records(reader, check_digests=True):
-                index[record.offset] = record
-                self.records += 1
-                if record.digest_passed is False or record.digest_problems:
-                    self.problem(
-                        "warc_digest_mismatch",
-                        exp,
-                        f"record {record.record_id} at offset {record.offset}: "
-                        f"{'; '.join(record.digest_problems)}",
-                    )
-                elif not record.block_digest:
-                    self.problem(
-                        "warc_digest_mismatch", exp, f"record {record.record_id} has no WARC-Block-Digest"
-                    )
-        except Exception as exc:  # warcio and zlib raise many types for a damaged file
+    def _warc(self, exp: Expected) -> WarcCheck:
+        """Every record of the WARC file and what its digests said, from the pool when it read
+        the file, else read here; the findings recorded. Raises the store's errors."""
+        found = None
+        for key, check in self.checks:  # the pool answers in the order of the WARC files verified
+            if key == exp.key:
+                found = check
+                break
+        if found is None:
+            found = check_warc(lambda: self.store.open(exp.key))
+        self.index[exp.key] = {record.offset: record for record in found.records}
+        for record in found.records:
+            self.records += 1
+            if record.digest_passed is False or record.digest_problems:
+                self.problem(
+                    "warc_digest_mismatch",
+                    exp,
+                    f"record {record.record_id} at offset {record.offset}: "
+                    f"{'; '.join(record.digest_problems)}",
+                )
+            elif not record.block_digest:
+                self.problem(
+                    "warc_digest_mismatch", exp, f"record {record.record_id} has no WARC-Block-Digest"
+                )
+        if found.stopped is not None:
             self.problem(
-                "warc_unreadable",
-                exp,
-                f"reading stopped after {len(index)} records: {type(exc).__name__}: {_printable(exc)}",
+                "warc_unreadable", exp, f"reading stopped after {len(found.records)} records: {found.stopped}"
             )
+        return found
 
     def _parquet(self, exp: Expected, data: bytes) -> None:
         items = exp.kind == "items"
@@ -270,39 +294,30 @@ def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, WarcPointer]]:
             yield f"{where} media {media.get('media_id')}", pointer
 
 
-class _HashingReader(io.RawIOBase):
-    """A stream that hashes and counts what is read through it (warcio asks ``tell()``)."""
+class _WarcPool:
+    """Verifies the WARC files of a file store in a bounded pool of worker processes, ahead of
+    the audit's loop, which takes their answers in order (``checks``); nothing for other stores,
+    for a single file or for too few bytes."""
 
-    def __init__(self, raw: BinaryIO) -> None:
-        super().__init__()
-        self._raw = raw
-        self._digest = hashlib.sha256()
-        self.size = 0
+    def __init__(
+        self, store: ObjectStore, verified: list[Expected], workers: int | None, min_bytes: int
+    ) -> None:
+        self.checks: Iterator[tuple[str, WarcCheck | None]] = iter(())
+        self._executor: ProcessPoolExecutor | None = None
+        warc = [e.key for e in verified if e.kind == "warc"]
+        count = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(warc))
+        if not isinstance(store, FileStore) or count < 2:
+            return
+        if sum(e.size or 0 for e in verified if e.kind == "warc") < min_bytes:
+            return
+        paths = [str(store.local_path(key)) for key in warc]
+        # forkserver: workers start from a fresh process, not a copy of this one and its threads.
+        self._executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("forkserver"))
+        self.checks = zip(warc, self._executor.map(check_warc_file, paths), strict=True)
 
-    def readable(self) -> bool:
-        return True
+    def __enter__(self) -> _WarcPool:
+        return self
 
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._raw.read(len(view))
-        view[: len(data)] = data
-        self._digest.update(data)
-        self.size += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.size
-
-    def drain(self) -> None:
-        while self.read(CHUNK):
-            pass
-
-    def hexdigest(self) -> str:
-        return self._digest.hexdigest()
-
-
-def _printable(exc: Exception, limit: int = 160) -> str:
-    """An exception's message without the damaged bytes some parsers quote in it."""
-    message = str(exc).split(", first line:", 1)[0]  # warcio quotes the damaged line
-    text = "".join(c if c.isprintable() and ord(c) < 0x7F else "?" for c in message)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)

@@ -94,7 +94,7 @@ def account_contents(store: ObjectStore, account: Account, since: dt.date, until
         if run_id is not None and run_id_account(run_id) == account.id and key.endswith(".parquet"):
             contents.runs.append(_checked(key))
     contents.manifests = _manifests(store, account.id, since, until)
-    contents.public_keys = [k for k in store.list(f"{KEYS}/") if k.endswith(".pem") and _checked(k)]
+    contents.public_keys = [k for k in store.list(f"{KEYS}/") if k.endswith(".pem")]
     for key in contents.runs:
         try:
             contents.runs_rows.extend(read_parquet_rows(store, key))

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import pathlib
+import re
 import secrets
 import shutil
 import tempfile
@@ -51,6 +52,7 @@ SCHEMA_FILES = (
 WARC_FORMAT = ("WARC", "1.1")
 PARQUET_FORMAT = ("Apache Parquet", None)
 HTML_FORMAT = ("HTML", "5")
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 
 
 @dataclass(frozen=True)
@@ -283,12 +285,11 @@ def _build(
             timestamps[manifest.timestamp] = (root / entry.path).read_bytes()
             evidence.append(mets.Metadata(entry, "OTHER", "RFC 3161 TimeStampResp over the signature"))
     for key in contents.public_keys:
+        name = key.rsplit("/", 1)[-1]
+        if not SAFE_FILE_NAME.match(name):  # a key id the signer chose: kept readable, made inert
+            name = f"{safe_name(name.removesuffix('.pem'))}.pem"
         entry = writer.copy(
-            store,
-            key,
-            f"metadata/preservation/keys/{key.rsplit('/', 1)[-1]}",
-            "text/plain",
-            expected_sha256=None,
+            store, key, f"metadata/preservation/keys/{name}", "text/plain", expected_sha256=None
         )
         evidence.append(mets.Metadata(entry, "OTHER", "Ed25519 public key (SubjectPublicKeyInfo PEM)"))
     marked = description.marked_items(store, account.id, items)

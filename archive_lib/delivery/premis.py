@@ -180,10 +180,7 @@ def _evidence_events(
                     f"signature:{manifest.run_id}",
                     "digital signature generation",
                     when,
-                    detail=(
-                        f"Ed25519 signature over the exact bytes of the manifest, key {key_id or 'unnamed'}"
-                        f" (public key: metadata/preservation/keys/{key_id or '{key_id}'}.pem)"
-                    ),
+                    detail=_signature_detail(key_id, by_source),
                     outcome="success",
                     agents=[(agents.software, "executing program"), (agents.organisation, "signer")],
                     objects=[(path, "source"), (by_source[manifest.signature], "outcome")],
@@ -280,6 +277,12 @@ def _sub(parent: ET.Element, name: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, f"{_P}{name}")
     element.text = xml_text(text)
     return element
+
+
+def _signature_detail(key_id: str | None, by_source: Mapping[str, str]) -> str:
+    detail = f"Ed25519 signature over the exact bytes of the manifest, key {key_id or 'not named'}"
+    public_key = by_source.get(f"keys/{key_id}.pem")
+    return f"{detail} (public key: {public_key})" if public_key else detail
 
 
 def _key_id(document: Mapping[str, Any]) -> str | None:
