@@ -29,10 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import multiprocessing
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,21 +43,23 @@ from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
 from archive_lib.errors import ObjectNotFoundError, StoreError
-from archive_lib.metadata.parquet import parquet_rows
+from archive_lib.metadata.parquet import parquet_rows, read_parquet_bytes
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
 from archive_lib.models import WarcPointer
 from archive_lib.storage.base import ObjectStore, VersionedStore
 from archive_lib.storage.file import FileStore
 from archive_lib.warc.reader import WarcReadError, WarcRecord, open_record
-from archive_lib.warc.verify import HashingReader, WarcCheck, check_warc, check_warc_file
+from archive_lib.warc.verify import HashingReader, WarcCheck, check_warc, receive, send
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PERIOD_DAYS = 90
 CHUNK = 1024 * 1024
 MAX_WORKERS = 4
-#: Below this many bytes of WARC files to verify, starting worker processes costs more than it saves.
-POOL_MIN_BYTES = 16 * 1024 * 1024
+#: Below this many bytes of WARC files to verify, starting worker processes costs more than it
+#: saves (a worker verifies the archive's own files at some 50 MiB/s of one core).
+POOL_MIN_BYTES = 64 * 1024 * 1024
+WORKER_EXIT_SECONDS = 60
 MAX_POINTER_PROBLEMS = 5  # per items part; the rest are counted in the last one
 ROW_COLUMNS = ("item_id", "version", *POINTER_COLUMNS, "media")  # what the pointer check reads
 
@@ -229,27 +233,65 @@ class _Checker:
         return found
 
     def _parquet(self, exp: Expected, data: bytes) -> None:
-        items = exp.kind == "items"
-        try:  # read as its readers read it: a runs part whole, an items part in the columns checked
-            rows = parquet_rows(data, ROW_COLUMNS if items else None)
+        if exp.kind != "items":
+            try:  # read as its readers read it: a runs part whole
+                parquet_rows(data)
+            except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for a damaged file
+                self.problem("parquet_unreadable", exp, f"{type(exc).__name__}: {exc}")
+            return
+        try:  # an items part in the columns checked, column by column (rows as dicts cost more)
+            table = read_parquet_bytes(data, ROW_COLUMNS)
+            columns = {name: table.column(name).to_pylist() for name in table.column_names}
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for a damaged file
             self.problem("parquet_unreadable", exp, f"{type(exc).__name__}: {exc}")
             return
-        if not items:
-            return
         failures: list[str] = []
-        for row in rows:
-            for where, pointer in _pointers(row):
+        empty = [None] * table.num_rows
+        keys, offsets, lengths, ids, media = (
+            columns.get(name, empty)
+            for name in ("warc_key", "warc_offset", "warc_length", "warc_record_id", "media")
+        )
+        for n in range(table.num_rows):
+            if keys[n]:
                 self.pointers += 1
-                found = self._resolve(pointer)
-                if found is not None:
-                    failures.append(f"{where}: {pointer.warc_key}@{pointer.offset}+{pointer.length} {found}")
+                if not self._lands(keys[n], offsets[n], lengths[n], ids[n]):
+                    self._failure({name: column[n] for name, column in columns.items()}, None, failures)
+            for file in media[n] or ():
+                if file.get("warc_key"):
+                    self.pointers += 1
+                    if not self._lands(
+                        file["warc_key"], file["warc_offset"], file["warc_length"], file["warc_record_id"]
+                    ):
+                        self._failure({name: column[n] for name, column in columns.items()}, file, failures)
         for failure in failures[:MAX_POINTER_PROBLEMS]:
             self.problem("pointer_unresolved", exp, failure)
         if len(failures) > MAX_POINTER_PROBLEMS:
             self.problem(
                 "pointer_unresolved", exp, f"and {len(failures) - MAX_POINTER_PROBLEMS} more rows like these"
             )
+
+    def _lands(self, key: str, offset: Any, length: Any, record_id: Any) -> bool:
+        """Whether a pointer lands on its response record in a WARC file read in this audit (the
+        common case, checked without building anything); anything else is left to :meth:`_resolve`."""
+        index = self.index.get(key)
+        found = index.get(offset) if index is not None else None
+        return (
+            found is not None
+            and found.record_id == record_id
+            and found.length == length
+            and found.warc_type == "response"
+        )
+
+    def _failure(self, row: dict[str, Any], media: dict[str, Any] | None, failures: list[str]) -> None:
+        """What a pointer that did not land found, in the words of :meth:`_resolve`."""
+        where = f"item {row.get('item_id')} version {row.get('version')}"
+        if media is not None:
+            where = f"{where} media {media.get('media_id')}"
+        pointer = pointer_of(media if media is not None else row)
+        assert pointer is not None
+        found = self._resolve(pointer)
+        if found is not None:
+            failures.append(f"{where}: {pointer.warc_key}@{pointer.offset}+{pointer.length} {found}")
 
     def _resolve(self, pointer: WarcPointer) -> str | None:
         """``None`` when the pointer lands on its record, else what it found."""
@@ -283,27 +325,20 @@ class _Checker:
             return exc.reason
 
 
-def _pointers(row: dict[str, Any]) -> Iterator[tuple[str, WarcPointer]]:
-    where = f"item {row.get('item_id')} version {row.get('version')}"
-    pointer = pointer_of(row)
-    if pointer is not None:
-        yield where, pointer
-    for media in row.get("media") or []:
-        pointer = pointer_of(media)
-        if pointer is not None:
-            yield f"{where} media {media.get('media_id')}", pointer
-
-
 class _WarcPool:
-    """Verifies the WARC files of a file store in a bounded pool of worker processes, ahead of
-    the audit's loop, which takes their answers in order (``checks``); nothing for other stores,
-    for a single file or for too few bytes."""
+    """Verifies the WARC files of a file store in a bounded pool of worker processes
+    (``python -m archive_lib.warc.verify``, each a fresh interpreter that reads file paths from a
+    pipe), ahead of the audit's loop, which takes their answers in order (``checks``); nothing
+    for other stores, for a single file or for too few bytes."""
 
     def __init__(
         self, store: ObjectStore, verified: list[Expected], workers: int | None, min_bytes: int
     ) -> None:
         self.checks: Iterator[tuple[str, WarcCheck | None]] = iter(())
-        self._executor: ProcessPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._processes: list[subprocess.Popen[bytes]] = []
         warc = [e.key for e in verified if e.kind == "warc"]
         count = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(warc))
         if not isinstance(store, FileStore) or count < 2:
@@ -311,13 +346,44 @@ class _WarcPool:
         if sum(e.size or 0 for e in verified if e.kind == "warc") < min_bytes:
             return
         paths = [str(store.local_path(key)) for key in warc]
-        # forkserver: workers start from a fresh process, not a copy of this one and its threads.
-        self._executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("forkserver"))
-        self.checks = zip(warc, self._executor.map(check_warc_file, paths), strict=True)
+        self._threads = ThreadPoolExecutor(count, thread_name_prefix="fixity")
+        self.checks = zip(warc, self._threads.map(self._check, paths), strict=True)
+
+    def _check(self, path: str) -> WarcCheck | None:
+        """One file verified by this thread's worker process; ``None`` (read it here) when the
+        worker cannot answer."""
+        process = getattr(self._local, "process", None)
+        try:
+            if process is None:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "archive_lib.warc.verify"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
+                self._local.process = process
+                with self._lock:
+                    self._processes.append(process)
+            assert process.stdin is not None and process.stdout is not None
+            send(process.stdin, path)
+            answer = receive(process.stdout)
+        except Exception as exc:  # a worker that died or answered nonsense: the audit reads the file itself
+            log.warning("a fixity worker failed (%s); %s is verified in the audit's process", exc, path)
+            return None
+        return answer if isinstance(answer, WarcCheck) else None
 
     def __enter__(self) -> _WarcPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
+        if self._threads is not None:
+            self._threads.shutdown(cancel_futures=True)
+        for process in self._processes:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=WORKER_EXIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()

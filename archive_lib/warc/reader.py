@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archive_lib.errors import ArchiveError
 from archive_lib.models import WarcPointer
 
@@ -76,6 +74,10 @@ def iter_records(stream: Stream, *, check_digests: bool = False) -> Iterator[War
     recomputed as it is read. A damaged file raises whatever warcio or zlib raise, after the
     records before the damage were yielded.
     """
+    # Imported here: warcio brings fsspec, which costs a worker of the fixity pool (that reads the
+    # archive's own files without warcio) more to start than it takes to verify a file.
+    from warcio.archiveiterator import ArchiveIterator
+
     iterator = ArchiveIterator(stream, check_digests=check_digests)
     for record in iterator:
         iterator.read_to_end()

@@ -21,11 +21,14 @@ import base64
 import binascii
 import hashlib
 import io
+import pickle
+import struct
+import sys
 import zlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from archive_lib.warc.reader import Stream, WarcRecord, iter_records
 
@@ -40,6 +43,10 @@ _VERBS = (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"OPTIONS", b"C
 _END = b"\r\n\r\n"
 _ALGORITHMS = {"sha1", "sha256", "sha512", "md5"}
 _HEADER_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"
+_VISIBLE = bytes(range(0x21, 0x7F))
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32_DIGITS = str.maketrans(_BASE32, "0123456789abcdefghijklmnopqrstuv")
+_NOT_BASE32 = str.maketrans("", "", _BASE32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,36 @@ def check_warc_file(path: str) -> WarcCheck | None:
         return check_warc(lambda: open(path, "rb"))
     except OSError:
         return None
+
+
+_LENGTH = struct.Struct(">Q")
+
+
+def send(stream: IO[bytes], value: object) -> None:
+    """Write one value to a worker's pipe (length-prefixed pickle; both ends are this program)."""
+    data = pickle.dumps(value)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def receive(stream: IO[bytes]) -> Any:
+    """Read one value :func:`send` wrote; raises EOFError when the other end has gone."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise EOFError
+    data = stream.read(_LENGTH.unpack(head)[0])
+    return pickle.loads(data)  # noqa: S301 (our own worker process, over its own pipe)
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """A worker: read local file paths, answer each with :func:`check_warc_file`, until the
+    pipe closes. Run as ``python -m archive_lib.warc.verify`` by the audit's pool."""
+    while True:
+        try:
+            path = receive(requests)
+        except EOFError:
+            return
+        send(answers, check_warc_file(str(path)))
 
 
 class HashingReader(io.RawIOBase):
@@ -234,12 +271,15 @@ class _Record:
     def _start(self, head: bytes) -> None:
         if not head.startswith(_WARC_VERSIONS) or head.translate(None, _HEADER_BYTES):
             raise _Doubt  # bytes whose reading (decoding, stripping) warcio might do otherwise
+        text = head.decode("ascii")
+        if text.count("\n") != text.count("\r\n") or text.count("\r") != text.count("\r\n"):
+            raise _Doubt
         headers: dict[str, str] = {}
-        for line in head.split(b"\r\n")[1:-1]:
-            name, sep, value = line.partition(b":")
-            if not sep or not name.strip() or name[:1] in (b" ", b"\t") or b"\n" in line or b"\r" in line:
+        for line in text.split("\r\n")[1:-1]:
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip() or name[0] in " \t":
                 raise _Doubt
-            headers.setdefault(name.rstrip(b" \t").decode().lower(), value.strip().decode())
+            headers.setdefault(name.rstrip(" \t").lower(), value.strip())
         self.headers = headers
         kind = headers.get("warc-type", "").encode()
         if kind == b"revisit" or "warc-segment-number" in headers:
@@ -295,14 +335,15 @@ class _Record:
 def _check_http_head(head: bytes, headers: dict[str, str]) -> None:
     """HTTP headers that warcio reads to the same end: a status or request line it accepts, then
     lines that are plainly not blank, each ended by CRLF."""
-    lines = head.split(b"\r\n")[:-1]
-    first = lines[0]
-    wanted = _STATUS if headers.get("warc-type") == "response" else _VERBS
-    if not first.strip() or not first.startswith(wanted):
+    crlf = head.count(b"\r\n")
+    if head.count(b"\n") != crlf or head.count(b"\r") != crlf:
         raise _Doubt
-    for line in lines:
-        if b"\n" in line or b"\r" in line or not any(0x21 <= c <= 0x7E for c in line):
-            raise _Doubt
+    wanted = _STATUS if headers.get("warc-type") == "response" else _VERBS
+    if not head.startswith(wanted):
+        raise _Doubt
+    for line in head.split(b"\r\n")[:-1]:
+        if len(line.translate(None, _VISIBLE)) == len(line):
+            raise _Doubt  # a line of only spaces or control characters: blank to warcio, or not
 
 
 def _digester(value: str) -> Any:
@@ -313,15 +354,31 @@ def _digester(value: str) -> Any:
 
 
 def _matches(digester: Any, stated: str) -> bool:
-    """Whether ``stated`` (``algo:value``, base32 or hex) is the digest computed."""
+    """Whether ``stated`` (``algo:value``) is the digest computed, as warcio compares them: the
+    value exactly as RFC 4648 base32 writes the digest (padding included), or longer, as hex."""
     value = stated.partition(":")[2]
     digest = digester.digest()
-    ours = base64.b32encode(digest).decode("ascii")
-    if len(value) == len(ours):
-        return value == ours
-    if len(value) > len(ours):
+    size = len(digest)
+    encoded = (size + 4) // 5 * 8
+    if len(value) == encoded:
+        chars = (size * 8 + 4) // 5
+        body, padding = value[:chars], value[chars:]
+        if padding != "=" * (encoded - chars) or body.translate(_NOT_BASE32):
+            return False
+        # int() reads base 32 in C; the alphabet is mapped onto its digits.
+        return int(body.translate(_BASE32_DIGITS), 32) == int.from_bytes(digest, "big") << (
+            chars * 5 - size * 8
+        )
+    if len(value) > encoded:
         try:
             return bool(base64.b16decode(value, casefold=True) == digest)
         except binascii.Error:
             return False
     return False
+
+
+if __name__ == "__main__":
+    # Through the module's own name, so what it sends unpickles as archive_lib.warc.verify's types.
+    from archive_lib.warc import verify
+
+    verify.serve(sys.stdin.buffer, sys.stdout.buffer)
