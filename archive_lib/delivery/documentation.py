@@ -41,6 +41,7 @@ metadata/preservation/keys/                the public keys that verify the signa
 representations/warc/data/                 the WARC files as stored (the master), by night
 representations/metadata/data/             the items and runs Parquet parts as stored
 representations/renditions/data/threads/   one HTML rendition per thread
+representations/*/METS.xml, metadata/      each representation's own METS and PREMIS
 schemas/                                   the XML schemas the metadata uses
 documentation/                             this description and the data dictionary
 """

@@ -14,6 +14,10 @@
   file with its MIME type, size, SHA-256 and location; every group carries the content
   information type (CSIP63);
 * ``structMap``: the one ``PHYSICAL`` map labelled ``CSIP``.
+
+Each representation has a ``METS.xml`` of its own (:func:`representation_mets_xml`): its data
+files and its PREMIS; the root points to it (``fileGrp`` ``Representations/{name}`` and an
+``mptr`` in the structural map).
 """
 
 from __future__ import annotations
@@ -74,25 +78,11 @@ def mets_xml(
     provenance: Sequence[Metadata],
     documentation: Sequence[PackageFile],
     schemas: Sequence[PackageFile],
-    representations: Sequence[tuple[str, Sequence[PackageFile]]],
+    representations: Sequence[tuple[str, PackageFile]],
 ) -> bytes:
-    """The root ``METS.xml`` of one package."""
-    for prefix, uri in (("mets", METS), ("csip", CSIP), ("sip", SIP), ("xlink", XLINK), ("xsi", XSI)):
-        ET.register_namespace(prefix, uri)
-    ET.register_namespace("", METS)
-    root = ET.Element(
-        f"{_M}mets",
-        {
-            "OBJID": header.package_id,
-            "LABEL": xml_text(header.label),
-            "TYPE": CONTENT_TYPE,
-            f"{{{CSIP}}}OTHERTYPE": OTHER_TYPE,
-            f"{{{CSIP}}}CONTENTINFORMATIONTYPE": CONTENT_INFORMATION_TYPE,
-            f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE": OTHER_CONTENT_INFORMATION_TYPE,
-            "PROFILE": PROFILE,
-            f"{{{XSI}}}schemaLocation": " ".join(f"{ns} {loc}" for ns, loc in SCHEMA_LOCATIONS),
-        },
-    )
+    """The root ``METS.xml`` of one package; ``representations`` are each representation's name
+    and its own ``METS.xml``."""
+    root = _root(header.package_id, header.label, "")
     _header(root, header)
     created = _iso(header.created)
     dmd_ids = []
@@ -113,8 +103,8 @@ def mets_xml(
     documentation_group = _file_group(file_sec, "Documentation", "grp-documentation", documentation, counter)
     schemas_group = _file_group(file_sec, "Schemas", "grp-schemas", schemas, counter)
     representation_groups = [
-        _file_group(file_sec, f"Representations/{name}", f"grp-rep-{name}", files, counter)
-        for name, files in representations
+        _file_group(file_sec, f"Representations/{name}", f"grp-rep-{name}", [mets_file], counter)
+        for name, mets_file in representations
     ]
     struct = ET.SubElement(
         root, f"{_M}structMap", {"ID": "structmap-csip", "TYPE": "PHYSICAL", "LABEL": "CSIP"}
@@ -127,7 +117,74 @@ def mets_xml(
     )
     _fptr_div(top, "div-documentation", "Documentation", [documentation_group])
     _fptr_div(top, "div-schemas", "Schemas", [schemas_group])
-    _fptr_div(top, "div-representations", "Representations", representation_groups)
+    div = _fptr_div(top, "div-representations", "Representations", representation_groups)
+    for (name, mets_file), group in zip(representations, representation_groups, strict=True):
+        each = ET.SubElement(div, f"{_M}div", {"ID": f"div-rep-{name}", "LABEL": f"Representations/{name}"})
+        ET.SubElement(
+            each,
+            f"{_M}mptr",
+            {
+                "LOCTYPE": "URL",
+                f"{{{XLINK}}}type": "simple",
+                f"{{{XLINK}}}href": mets_file.path,
+                f"{{{XLINK}}}title": group,
+            },
+        )
+    return _document(root)
+
+
+def representation_mets_xml(
+    header: PackageHeader, name: str, data: Sequence[PackageFile], preservation: PackageFile
+) -> bytes:
+    """The ``METS.xml`` of the representation ``name`` (its files' paths are relative to its folder)."""
+    folder = f"representations/{name}/"
+    obj_id = f"{header.package_id}-{name}"
+    root = _root(obj_id, f"{header.label}: {name}", "../../")
+    hdr = ET.SubElement(
+        root,
+        f"{_M}metsHdr",
+        {
+            "CREATEDATE": _iso(header.created),
+            "LASTMODDATE": _iso(header.created),
+            "RECORDSTATUS": "NEW",
+            f"{{{CSIP}}}OAISPACKAGETYPE": "SIP",
+        },
+    )
+    _software_agent(hdr)
+    amd = ET.SubElement(root, f"{_M}amdSec", {"ID": "amd-0001"})
+    section = ET.SubElement(amd, f"{_M}digiprovMD", {"ID": "digiprov-0001", "STATUS": "CURRENT"})
+    _md_ref(section, Metadata(preservation, "PREMIS"), "digiprov-ref-0001", strip=folder)
+    file_sec = ET.SubElement(root, f"{_M}fileSec", {"ID": "files"})
+    group = _file_group(file_sec, "Data", "grp-data", data, iter(range(1, 1 << 30)), strip=folder)
+    struct = ET.SubElement(
+        root, f"{_M}structMap", {"ID": "structmap-csip", "TYPE": "PHYSICAL", "LABEL": "CSIP"}
+    )
+    top = ET.SubElement(struct, f"{_M}div", {"ID": "div-representation", "LABEL": obj_id})
+    ET.SubElement(top, f"{_M}div", {"ID": "div-metadata", "LABEL": "Metadata", "ADMID": "digiprov-0001"})
+    _fptr_div(top, "div-data", "Data", [group])
+    return _document(root)
+
+
+def _root(obj_id: str, label: str, to_package: str) -> ET.Element:
+    for prefix, uri in (("mets", METS), ("csip", CSIP), ("sip", SIP), ("xlink", XLINK), ("xsi", XSI)):
+        ET.register_namespace(prefix, uri)
+    ET.register_namespace("", METS)
+    return ET.Element(
+        f"{_M}mets",
+        {
+            "OBJID": obj_id,
+            "LABEL": xml_text(label),
+            "TYPE": CONTENT_TYPE,
+            f"{{{CSIP}}}OTHERTYPE": OTHER_TYPE,
+            f"{{{CSIP}}}CONTENTINFORMATIONTYPE": CONTENT_INFORMATION_TYPE,
+            f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE": OTHER_CONTENT_INFORMATION_TYPE,
+            "PROFILE": PROFILE,
+            f"{{{XSI}}}schemaLocation": " ".join(f"{ns} {to_package}{loc}" for ns, loc in SCHEMA_LOCATIONS),
+        },
+    )
+
+
+def _document(root: ET.Element) -> bytes:
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
@@ -145,9 +202,7 @@ def _header(root: ET.Element, header: PackageHeader) -> None:
             f"{{{CSIP}}}OAISPACKAGETYPE": "SIP",
         },
     )
-    software = ET.SubElement(hdr, f"{_M}agent", {"ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"})
-    ET.SubElement(software, f"{_M}name").text = PRODUCT
-    ET.SubElement(software, f"{_M}note", {f"{{{CSIP}}}NOTETYPE": "SOFTWARE VERSION"}).text = __version__
+    _software_agent(hdr)
     organisation = ET.SubElement(hdr, f"{_M}agent", {"ROLE": "CREATOR", "TYPE": "ORGANIZATION"})
     ET.SubElement(organisation, f"{_M}name").text = xml_text(header.organisation)
     board = ET.SubElement(hdr, f"{_M}agent", {"ROLE": "ARCHIVIST", "TYPE": "ORGANIZATION"})
@@ -158,12 +213,18 @@ def _header(root: ET.Element, header: PackageHeader) -> None:
         )
 
 
-def _md_ref(section: ET.Element, meta: Metadata, ref_id: str) -> None:
+def _software_agent(hdr: ET.Element) -> None:
+    software = ET.SubElement(hdr, f"{_M}agent", {"ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"})
+    ET.SubElement(software, f"{_M}name").text = PRODUCT
+    ET.SubElement(software, f"{_M}note", {f"{{{CSIP}}}NOTETYPE": "SOFTWARE VERSION"}).text = __version__
+
+
+def _md_ref(section: ET.Element, meta: Metadata, ref_id: str, *, strip: str = "") -> None:
     attributes = {
         "ID": ref_id,
         "LOCTYPE": "URL",
         f"{{{XLINK}}}type": "simple",
-        f"{{{XLINK}}}href": meta.file.path,
+        f"{{{XLINK}}}href": meta.file.path.removeprefix(strip),
         "MDTYPE": meta.mdtype,
     }
     if meta.other:
@@ -173,7 +234,13 @@ def _md_ref(section: ET.Element, meta: Metadata, ref_id: str) -> None:
 
 
 def _file_group(
-    parent: ET.Element, use: str, group_id: str, files: Iterable[PackageFile], counter: Iterable[int]
+    parent: ET.Element,
+    use: str,
+    group_id: str,
+    files: Iterable[PackageFile],
+    counter: Iterable[int],
+    *,
+    strip: str = "",
 ) -> str:
     group = ET.SubElement(
         parent,
@@ -196,15 +263,20 @@ def _file_group(
         ET.SubElement(
             element,
             f"{_M}FLocat",
-            {"LOCTYPE": "URL", f"{{{XLINK}}}type": "simple", f"{{{XLINK}}}href": entry.path},
+            {
+                "LOCTYPE": "URL",
+                f"{{{XLINK}}}type": "simple",
+                f"{{{XLINK}}}href": entry.path.removeprefix(strip),
+            },
         )
     return group_id
 
 
-def _fptr_div(parent: ET.Element, div_id: str, label: str, groups: Sequence[str]) -> None:
+def _fptr_div(parent: ET.Element, div_id: str, label: str, groups: Sequence[str]) -> ET.Element:
     div = ET.SubElement(parent, f"{_M}div", {"ID": div_id, "LABEL": label})
     for group in groups:
         ET.SubElement(div, f"{_M}fptr", {"FILEID": group})
+    return div
 
 
 def _measures(entry: PackageFile) -> dict[str, str]:

@@ -258,6 +258,30 @@ def _build(
         path = f"representations/metadata/data/runs/{'/'.join(key.split('/')[2:])}"
         parquet.append(_copy_parquet(writer, store, key, path, expected))
     renditions, versions, items = _renditions(store, writer, contents, package_id, made_at)
+    header = mets.PackageHeader(
+        package_id=package_id,
+        label=f"{account.board}: {account.id} ({account.platform}) {request.since} to {request.until}",
+        created=made_at,
+        organisation=inventory.organisation,
+        board=account.board,
+        submission_agreement=request.submission_agreement,
+    )
+    representations = []
+    for name, data in (("warc", warc), ("metadata", parquet), ("renditions", renditions)):
+        if not data:
+            continue
+        folder = f"representations/{name}"
+        rep_premis = writer.write(
+            f"{folder}/metadata/preservation/premis.xml",
+            premis.representation_premis_xml(data),
+            "application/xml",
+        )
+        rep_mets = writer.write(
+            f"{folder}/METS.xml",
+            mets.representation_mets_xml(header, name, data, rep_premis),
+            "application/xml",
+        )
+        representations.append((name, rep_mets))
     evidence: list[mets.Metadata] = []
     timestamps: dict[str, bytes] = {}
     for manifest in contents.manifests:
@@ -341,14 +365,6 @@ def _build(
         ),
         "application/xml",
     )
-    header = mets.PackageHeader(
-        package_id=package_id,
-        label=f"{account.board}: {account.id} ({account.platform}) {request.since} to {request.until}",
-        created=made_at,
-        organisation=inventory.organisation,
-        board=account.board,
-        submission_agreement=request.submission_agreement,
-    )
     writer.write(
         "METS.xml",
         mets.mets_xml(
@@ -357,7 +373,7 @@ def _build(
             provenance=[mets.Metadata(preservation, "PREMIS"), *evidence],
             documentation=docs,
             schemas=schemas,
-            representations=[("warc", warc), ("metadata", parquet), ("renditions", renditions)],
+            representations=representations,
         ),
         "application/xml",
     )

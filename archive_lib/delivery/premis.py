@@ -117,6 +117,21 @@ def premis_xml(
     return data + b"\n"
 
 
+def representation_premis_xml(files: Iterable[PackageFile]) -> bytes:
+    """The PREMIS document of one representation: its files with their fixity."""
+    ET.register_namespace("premis", NAMESPACE)
+    ET.register_namespace("xsi", XSI)
+    root = ET.Element(
+        f"{_P}premis",
+        {"version": "3.0", f"{{{XSI}}}schemaLocation": f"{NAMESPACE} ../../../../schemas/{SCHEMA_FILE}"},
+    )
+    for entry in files:
+        _object(root, entry)
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
+
+
 def _capture_events(contents: AccountContents, by_source: Mapping[str, str], agents: Agents) -> list[_Event]:
     rows = {str(r["run_id"]): r for r in contents.runs_rows}
     manifests = {m.run_id: m for m in contents.manifests}

@@ -11,8 +11,9 @@ through a urllib opener installed before the import; any other URL is refused, s
 leaves the machine.
 
 Besides the validator's own results (structure, METS schema, the CSIP and SIP Schematron rules),
-the package's ``METS.xml``, PREMIS and descriptive metadata are checked against the schemas the
-package itself carries in ``schemas/`` (lxml, offline), as an e-archive would.
+the package's ``METS.xml`` files (the root's and each representation's), PREMIS and descriptive
+metadata are checked against the schemas the package itself carries in ``schemas/`` (lxml,
+offline), as an e-archive would.
 """
 
 from __future__ import annotations
@@ -108,7 +109,11 @@ def _own_schemas(root: pathlib.Path) -> list[str]:
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     schema = etree.XMLSchema(etree.fromstring(driver.encode(), parser))
     problems = []
-    for name in ("METS.xml", "metadata/preservation/premis.xml", "metadata/descriptive/description.xml"):
+    names = ["METS.xml", "metadata/preservation/premis.xml", "metadata/descriptive/description.xml"]
+    for representation in sorted((root / "representations").iterdir()):
+        folder = representation.relative_to(root).as_posix()
+        names += [f"{folder}/METS.xml", f"{folder}/metadata/preservation/premis.xml"]
+    for name in names:
         document = etree.parse(str(root / name), parser)
         if not schema.validate(document):
             problems.extend(f"{name}:{e.line}: {e.message}" for e in schema.error_log)
