@@ -204,16 +204,13 @@ class _Checker:
 
     def _warc(self, exp: Expected) -> WarcCheck:
         """Every record of the WARC file and what its digests said, from the pool when it read
-        the file, else read here; the findings recorded. Raises the store's errors."""
-        found = None
-        for key, check in self.checks:  # the pool answers in the order of the WARC files verified
-            if key == exp.key:
-                found = check
-                break
-        if found is None:
-            found = check_warc(lambda: self.store.open(exp.key))
-        self.index[exp.key] = {record.offset: record for record in found.records}
-        for record in found.records:
+        the file, else read here; the findings recorded as the records come. Raises the store's
+        errors (what was read before them stays recorded)."""
+        index: dict[int, WarcRecord] = {}
+        self.index[exp.key] = index
+
+        def take(record: WarcRecord) -> None:
+            index[record.offset] = record
             self.records += 1
             if record.digest_passed is False or record.digest_problems:
                 self.problem(
@@ -226,6 +223,17 @@ class _Checker:
                 self.problem(
                     "warc_digest_mismatch", exp, f"record {record.record_id} has no WARC-Block-Digest"
                 )
+
+        found = None
+        for key, check in self.checks:  # the pool answers in the order of the WARC files verified
+            if key == exp.key:
+                found = check
+                break
+        if found is None:
+            found = check_warc(lambda: self.store.open(exp.key), take)
+        else:
+            for record in found.records:
+                take(record)
         if found.stopped is not None:
             self.problem(
                 "warc_unreadable", exp, f"reading stopped after {len(found.records)} records: {found.stopped}"

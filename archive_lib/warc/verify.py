@@ -69,13 +69,19 @@ class WarcCheck:
     stopped: str | None = None
 
 
-def check_warc(open_stream: Callable[[], AbstractContextManager[BinaryIO]]) -> WarcCheck:
+def check_warc(
+    open_stream: Callable[[], AbstractContextManager[BinaryIO]],
+    on_record: Callable[[WarcRecord], None] | None = None,
+) -> WarcCheck:
     """Read the WARC file ``open_stream`` opens (once, or twice when warcio must decide).
 
     The fast pass (:func:`verify_warc`) answers for a file whose digests all hold; any other file
     is read again by warcio, record by record, as it always was: a damaged record is reported
     with warcio's words, and reading stops at the first damage warcio cannot read past. What
     ``open_stream`` and the final read raise (the store's errors) is raised.
+
+    ``on_record`` is given every record as it is known, so a caller keeps what was read before
+    an error the store raises.
     """
     try:
         with open_stream() as stream:
@@ -83,13 +89,19 @@ def check_warc(open_stream: Callable[[], AbstractContextManager[BinaryIO]]) -> W
     except Exception:  # a read that fails is read again by the reference path, which decides
         fast = None
     if fast is not None:
+        if on_record is not None:
+            for record in fast.records:
+                on_record(record)
         return WarcCheck(fast.size, fast.sha256, fast.records)
     with open_stream() as stream:
         reader = HashingReader(stream)
         records: list[WarcRecord] = []
         stopped = None
         try:
-            records.extend(iter_records(reader, check_digests=True))
+            for record in iter_records(reader, check_digests=True):
+                records.append(record)
+                if on_record is not None:
+                    on_record(record)
         except Exception as exc:  # warcio and zlib raise many types for a damaged file
             stopped = f"{type(exc).__name__}: {printable(exc)}"
         reader.drain()
