@@ -28,7 +28,9 @@ COMMANDS = [
     "export",
     "reindex",
     "audit",
+    "deliver",
 ]
+DELIVER = ["deliver", "--board", "KS", "--since", "2026-01-01", "--until", "2026-01-31", "--out", "sip"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -64,9 +66,10 @@ def test_store_and_inventory_default_to_the_environment(monkeypatch: pytest.Monk
         ["search"],
         ["reindex"],
         ["audit"],
+        DELIVER,
     ):
         assert parser.parse_args(command).store == "file:///srv/arkiv", command
-    for command in (["capture"], ["audit"], ["check-inventory"]):
+    for command in (["capture"], ["audit"], ["check-inventory"], DELIVER):
         assert parser.parse_args(command).inventory == "/etc/arkiv/inventory.yaml", command
     assert parser.parse_args(["runs", "--store", "file:///other"]).store == "file:///other"
     assert parser.parse_args(["check-inventory", "other.yaml"]).inventory == "other.yaml"
@@ -90,6 +93,7 @@ def test_without_the_environment_there_is_no_default(monkeypatch: pytest.MonkeyP
         (["tables", "--engine", "duckdb"], "archivectl: no store: give --store or set ARCHIVE_STORE"),
         (["reindex"], "archivectl: no store: give --store or set ARCHIVE_STORE"),
         (["audit"], "archivectl: no store: give --store or set ARCHIVE_STORE"),
+        (DELIVER, "archivectl: no store: give --store or set ARCHIVE_STORE"),
     ],
 )
 def test_a_missing_setting_exits_2_naming_it(
