@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock smoke bench-night
+.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock smoke bench-night eark-venv
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,19 @@ demo: install
 system-deps:
 	scripts/system-deps.sh
 
-test: install system-deps
+test: install system-deps eark-venv
 	$(PY) -m pytest
+
+# eark-validator, which the delivery tests run on every SIP, pins its own lxml: it gets an
+# environment of its own, pinned in tests/eark/requirements.txt.
+EARK_VENV := .venv-eark
+
+eark-venv: $(EARK_VENV)/.installed
+
+$(EARK_VENV)/.installed: tests/eark/requirements.txt $(VENV)/.installed
+	$(PYTHON) -m venv $(EARK_VENV)
+	$(UV) pip install --quiet --python $(EARK_VENV)/bin/python -r tests/eark/requirements.txt
+	touch $@
 
 lint: install
 	$(VENV)/bin/ruff check archive_lib dags plugins tests bench scripts

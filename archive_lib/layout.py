@@ -11,6 +11,7 @@
     leases/{account_id}/{YYYY-MM-DD}/{slot}.json                  an account's write lease, by time slot
     push/deliveries/{account_id}/{YYYY-MM-DD}/{source}-{key}.json  a pushed delivery stored once
     push/cursors/jetstream/{time_us, 20 digits}.json              where Jetstream resumes
+    deliveries/{YYYY}/{MM}/{DD}/{delivery_id}.json                 the record of each E-ARK SIP delivered
 
 ``n`` numbers a run's WARC files and items parts, each from 1, in five digits and more past
 99,999: a run stores an items part at every checkpoint, so its parts roll as they fill, as its
@@ -36,6 +37,7 @@ AUDIT = "audit"
 LEASES = "leases"  # leases/{account_id}/{YYYY-MM-DD}/{slot}.json: an account's write lease
 PUSH_DELIVERIES = "push/deliveries"
 JETSTREAM_CURSORS = "push/cursors/jetstream/"
+DELIVERIES = "deliveries"
 _STAMP = "%Y%m%dT%H%M%S"
 _LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
@@ -126,6 +128,14 @@ def jetstream_cursor_of(key: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def delivery_record_key(made_at: dt.datetime, delivery_id: str) -> str:
+    """The record of the delivery ``delivery_id`` (one SIP), filed under the (UTC) day it was made."""
+    return f"{DELIVERIES}/{made_at.astimezone(dt.UTC):%Y/%m/%d}/{delivery_id}.json"
+
+
+_DELIVERY_RECORD = re.compile(
+    rf"^{DELIVERIES}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/\d{{8}}T\d{{6}}Z_[0-9a-f]{{8}}\.json$"
+)
 _EXPORT_LOG = re.compile(
     rf"^{EXPORTS}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/\d{{8}}T\d{{6}}Z_[0-9a-f]{{8}}\.json$"
 )
@@ -151,6 +161,17 @@ def lease_slot(key: str) -> tuple[str, dt.date] | None:
 def export_log_day(key: str) -> dt.date | None:
     """The day of an export log entry's key (as :func:`export_log_key` names it), else ``None``."""
     match = _EXPORT_LOG.match(key)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+def delivery_record_day(key: str) -> dt.date | None:
+    """The day of a delivery record's key (as :func:`delivery_record_key` names it), else ``None``."""
+    match = _DELIVERY_RECORD.match(key)
     if not match:
         return None
     try:

@@ -72,6 +72,9 @@ class ObjectRetention:
 #: The export log is kept permanently: it documents what the authority handed out.
 EXPORT_LOG = ObjectRetention("export-log", None)
 
+#: The record of every delivery to the e-archive is kept permanently: it documents what left.
+DELIVERY_LOG = ObjectRetention("delivery-log", None)
+
 
 def add_years(day: dt.date, years: int) -> dt.date:
     """``day`` moved ``years`` years on; 29 February becomes 1 March in a common year."""

@@ -325,6 +325,11 @@ def _audit(store_url: str, inventory: pathlib.Path, night: dt.date) -> None:
         f"  the same from the command line: .venv/bin/archivectl audit --store {store_url} "
         f"--inventory {inventory.relative_to(REPO)} --since {period.since} --full --out audit.html"
     )
+    print(
+        f"Deliver to the e-archive (E-ARK SIP): .venv/bin/archivectl deliver --store {store_url} "
+        f"--inventory {inventory.relative_to(REPO)} --board Kommunstyrelsen --since {night} --until {night} "
+        "--submission-agreement 'KS 2026/1' --out .demo/delivery"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ COMMANDS = [
     "reindex",
     "audit",
     "verify",
+    "deliver",
     "dispose",
     "hold",
     "mark",
@@ -38,6 +39,7 @@ COMMANDS = [
     "remind",
     "listen",
 ]
+DELIVER = ["deliver", "--board", "KS", "--since", "2026-01-01", "--until", "2026-01-31", "--out", "sip"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -88,6 +90,7 @@ def test_store_and_inventory_default_to_the_environment(monkeypatch: pytest.Monk
         ["dispose", "--decision", "KS 2026/123"],
         ["hold", "list"],
         ["hold", "release", "hold-20261203-4f2a1c", "--reason", "Klar"],
+        DELIVER,
     ):
         assert parser.parse_args(command).store == "file:///srv/arkiv", command
     for command in (
@@ -96,6 +99,7 @@ def test_store_and_inventory_default_to_the_environment(monkeypatch: pytest.Monk
         ["check-inventory"],
         ["listen"],
         ["dispose", "--decision", "KS 2026/123"],
+        DELIVER,
     ):
         assert parser.parse_args(command).inventory == "/etc/arkiv/inventory.yaml", command
     item = ["--item", "1", "--ground", "OSL 26 kap. 1 §", "--reference", "KS 1"]
@@ -130,6 +134,7 @@ def test_without_the_environment_there_is_no_default(monkeypatch: pytest.MonkeyP
         (["tables", "--engine", "duckdb"], "archivectl: no store: give --store or set ARCHIVE_STORE"),
         (["reindex"], "archivectl: no store: give --store or set ARCHIVE_STORE"),
         (["audit"], "archivectl: no store: give --store or set ARCHIVE_STORE"),
+        (DELIVER, "archivectl: no store: give --store or set ARCHIVE_STORE"),
     ],
 )
 def test_a_missing_setting_exits_2_naming_it(

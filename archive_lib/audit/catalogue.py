@@ -14,7 +14,9 @@ Two kinds of object are written outside any run, and are known by their keys alo
   presence is checked;
 * batches of the event log (``events/{stream}/…``, :mod:`archive_lib.metadata.events`): kind
   ``events``, kept permanently in class ``events``, tagged ``kind=events`` and the stream;
-* disposal intents and protocols (``disposals/…``, kind ``disposal``), kept permanently.
+* disposal intents and protocols (``disposals/…``, kind ``disposal``), kept permanently;
+* delivery records (``deliveries/…``): kind ``delivery``, kept permanently in class
+  ``delivery-log`` (:data:`archive_lib.retention_classes.DELIVERY_LOG`), tagged ``kind=delivery``.
 
 Objects a manifest lists that a disposal by decision removed are expected gone, not missing.
 
@@ -38,11 +40,11 @@ from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
 from archive_lib.evidence.keys import is_key_file
 from archive_lib.evidence.signing import SIG, document_of
-from archive_lib.layout import audit_report_night, export_log_day, lease_slot, run_id_of
+from archive_lib.layout import audit_report_night, delivery_record_day, export_log_day, lease_slot, run_id_of
 from archive_lib.metadata.disposals import PROTOCOL_RETENTION, is_disposal_key
 from archive_lib.metadata.events import EVENT_RETENTION, parse_batch_key
 from archive_lib.metadata.manifest import kind_of
-from archive_lib.retention_classes import EXPORT_LOG
+from archive_lib.retention_classes import DELIVERY_LOG, EXPORT_LOG
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,8 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
 
 
 def _outside_runs(key: str) -> Expected | None:
-    """What an export log entry, an audit report, a write-lease slot, an event batch or a piece
-    of evidence should be; ``None`` for any other key."""
+    """What an export log entry, an audit report, a write-lease slot, an event batch, a delivery
+    record or a piece of evidence should be; ``None`` for any other key."""
     document = document_of(key)
     if document is not None:
         kind = "signature" if key.endswith(SIG) else "timestamp"
@@ -210,6 +212,17 @@ def _outside_runs(key: str) -> Expected | None:
             retention_class=EVENT_RETENTION.retention_class,
             retain_until=EVENT_RETENTION.retain_until,
             tags={"kind": "events", "stream": batch[0]},
+        )
+    day = delivery_record_day(key)
+    if day is not None:
+        return Expected(
+            key,
+            "delivery",
+            key,
+            day,
+            retention_class=DELIVERY_LOG.retention_class,
+            retain_until=DELIVERY_LOG.retain_until,
+            tags={"kind": "delivery"},
         )
     return None
 

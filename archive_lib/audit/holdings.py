@@ -76,7 +76,9 @@ def scan(store: ObjectStore, since: dt.date, until: dt.date) -> Holdings:
     holdings = Holdings(keys=list(store.list("")))
     holdings.disposed = disposal_state(store)
     for key in holdings.keys:
-        if key.startswith((f"{layout.AUDIT}/", f"{layout.EXPORTS}/", *NEVER_DISPOSED)):
+        if key.startswith(
+            (f"{layout.AUDIT}/", f"{layout.EXPORTS}/", f"{layout.DELIVERIES}/", *NEVER_DISPOSED)
+        ):
             continue  # written outside any run
         if document_of(key) is not None or is_key_file(key):
             continue  # a signature, a timestamp or a public key: evidence, not a run's object

@@ -29,6 +29,7 @@ from archive_lib.cli import (
     access_log,
     audit,
     capture,
+    deliver,
     disposal,
     inventory,
     listen,
@@ -48,7 +49,7 @@ from archive_lib.logs import configure
 from archive_lib.metadata.access import flush_access
 
 #: The command groups, in the order ``archivectl --help`` lists their commands.
-GROUPS: tuple[Any, ...] = (capture, inventory, runs, pools, tables, registrar, audit, verify)
+GROUPS: tuple[Any, ...] = (capture, inventory, runs, pools, tables, registrar, audit, verify, deliver)
 #: The records' lifecycle: disposal and legal holds, secrecy markings, moderation notes, the access log.
 GROUPS += (disposal, secrecy, moderation, access_log)
 #: Within minutes and within the day: the push listener and the answer reminders.

@@ -358,6 +358,10 @@ class FileStore:
 
     # -- paths -------------------------------------------------------------------------------
 
+    def local_path(self, key: str) -> pathlib.Path:
+        """Where the object ``key`` is kept on this machine (for readers in other processes)."""
+        return self._path(key)
+
     def _path(self, key: str) -> pathlib.Path:
         check_key(key)
         return self.root / key

@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archive_lib.errors import ArchiveError
 from archive_lib.models import WarcPointer
 
@@ -76,6 +74,10 @@ def iter_records(stream: Stream, *, check_digests: bool = False) -> Iterator[War
     recomputed as it is read. A damaged file raises whatever warcio or zlib raise, after the
     records before the damage were yielded.
     """
+    # Imported here: warcio brings fsspec, which costs a worker of the fixity pool (that reads the
+    # archive's own files without warcio) more to start than it takes to verify a file.
+    from warcio.archiveiterator import ArchiveIterator
+
     iterator = ArchiveIterator(stream, check_digests=check_digests)
     for record in iterator:
         iterator.read_to_end()
@@ -141,6 +143,8 @@ def warcinfo_bytes(source: RangeSource, key: str, size: int) -> bytes:
 def warcinfo_fields(source: RangeSource, key: str, size: int) -> dict[str, str]:
     """The fields of the warcinfo record that starts the WARC file ``key`` (software, run id,
     run kind ...), as written by :class:`~archive_lib.warc.writer.WarcRecorder`."""
+    from warcio.archiveiterator import ArchiveIterator
+
     data = warcinfo_bytes(source, key, size)
     fields: dict[str, str] = {}
     for record in ArchiveIterator(io.BytesIO(data)):
@@ -173,6 +177,8 @@ def _first_member_end(data: bytes) -> int | None:
 def record_payload(member: bytes, limit: int = 64 << 20) -> bytes:
     """The decoded payload (the HTTP body, for a response) of one record as stored (a gzip
     member, as :func:`record_bytes` returns it), read up to ``limit`` bytes."""
+    from warcio.archiveiterator import ArchiveIterator
+
     for record in ArchiveIterator(io.BytesIO(member)):
         return bytes(record.content_stream().read(limit))
     return b""
