@@ -85,3 +85,33 @@ def test_events_are_written_in_batches(tmp_path: pathlib.Path) -> None:
     assert [e.user for e in read_access(store, user="olle")] == ["olle"]
     with pytest.raises(ValueError, match="unknown access action"):
         log.record("peek", "eva")
+
+
+def test_holds_and_disposals_add_access_events(
+    archive: RegistrarArchive, registrar_archive: RegistrarArchive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from archive_lib.cli.main import main
+
+    store = FileStore(archive.store_url)
+    where = ["--store", archive.store_url, "--inventory", str(registrar_archive.folder / "inventory.yaml")]
+    steps = [
+        (["hold", "place", "--item", archive.ids["answer"], "--reason", "Överklagande", "--reference",
+          "KS 2026/7", "--index", str(archive.folder / "index"), *where], {0}),
+        (["hold", "list", *where], {0}),
+        # Nothing is due under the decision yet: refused (exit 1), and the attempt is still logged.
+        (["dispose", "--decision", "KS 2026/123", "--dry-run", *where], {0, 1}),
+    ]  # fmt: skip
+    for args, codes in steps:
+        before = len(list(read_access(store)))
+        try:
+            code = main(args)
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        err = capsys.readouterr().err
+        assert code in codes, (args, err)
+        added = list(read_access(store))[before:]
+        assert [e.action for e in added] == [args[0]], args
+    place, listing, dispose = list(read_access(store))[-3:]
+    assert place.items == [archive.ids["answer"]] and place.purpose == "Överklagande"
+    assert place.query["reference"] == "KS 2026/7" and listing.query == {"list": "all"}
+    assert dispose.query == {"decision": "KS 2026/123", "dry_run": True}

@@ -13,8 +13,9 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from archive_lib.airflow_glue.capture import open_archive_store, open_inventory
-from archive_lib.errors import LifecycleRefusedError
+from archive_lib.airflow_glue.capture import SETTINGS, open_archive_store, open_inventory
+from archive_lib.airflow_glue.signing import archive_signer
+from archive_lib.errors import ConfigError, LifecycleRefusedError
 from archive_lib.lifecycle.dispose import dispose
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ def dispose_task() -> dict[str, Any]:
     actor = getattr(dag_run, "triggering_user_name", None) or "airflow"
     store, inventory = open_archive_store(), open_inventory()
     try:
-        result = dispose(store, inventory, decision, actor=str(actor))
+        signer = archive_signer(SETTINGS)
+    except ConfigError as exc:
+        raise AirflowFailException(str(exc)) from exc
+    try:
+        result = dispose(store, inventory, decision, actor=str(actor), signer=signer)
     except LifecycleRefusedError as exc:
         raise AirflowFailException(str(exc)) from exc
     log.info(

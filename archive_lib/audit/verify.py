@@ -41,6 +41,7 @@ from archive_lib.evidence.keys import is_key_file
 from archive_lib.evidence.signing import SIG, document_of
 from archive_lib.evidence.timestamps import TrustAnchors
 from archive_lib.layout import MANIFESTS, audit_report_night, export_log_day
+from archive_lib.metadata.disposals import is_disposal_key
 from archive_lib.storage.base import ObjectStore, iter_chunks
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def verify_store(
             if document not in everything:
                 result.problems.append(Finding("evidence_orphan", key, f"no {document} beside it"))
             continue
-        if key + SIG in everything or always_signed(key):
+        if key + SIG in everything or always_signed(key) or is_disposal_key(key):
             documents.append(key)
         else:
             objects.append(key)
@@ -139,6 +140,8 @@ def verify_store(
         result.notes.extend(checked.notes)
         if not checked.signed:
             continue
+        if is_disposal_key(key):
+            continue  # a disposal's intent and protocol list what went: those objects are gone
         for entry in _listed(checked.document):
             listed += 1
             covered.setdefault(entry["key"], key)
@@ -215,5 +218,3 @@ def _digest(store: ObjectStore, key: str) -> tuple[int, str]:
             digest.update(chunk)
             size += len(chunk)
     return size, digest.hexdigest()
-
-

@@ -50,6 +50,7 @@ def register(sub: Any) -> None:
 
 def deliver_command(args: argparse.Namespace) -> int:
     from archive_lib.delivery import DeliveryRequest, deliver
+    from archive_lib.evidence.config import signer_from_settings
     from archive_lib.inventory import load_inventory
     from archive_lib.storage import open_store
 
@@ -65,8 +66,9 @@ def deliver_command(args: argparse.Namespace) -> int:
         zip=args.zip,
         all_classes=args.all_classes,
     )
+    signer = signer_from_settings(ENVIRONMENT)  # an unusable key is refused before anything is written
     inventory = load_inventory(inventory_path)
-    outcome = deliver(open_store(store_url), inventory, request)
+    outcome = deliver(open_store(store_url), inventory, request, signer=signer)
     if args.format == "json":
         document = {
             "packages": [

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from archive_lib.cli.args import EXIT_FAILED, EXIT_OK, add_verbosity, date_arg, required
 from archive_lib.errors import ConfigError
 from archive_lib.inert import json_text, terminal_text
+from archive_lib.metadata.access import record_access
 from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE
 
 if TYPE_CHECKING:
@@ -100,19 +101,25 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def run_dispose(args: argparse.Namespace) -> int:
+    from archive_lib.evidence.config import signer_from_settings
     from archive_lib.inventory import load_inventory
     from archive_lib.lifecycle.dispose import dispose
 
+    signer = signer_from_settings(ENVIRONMENT)  # an unusable key is refused before anything goes
     inventory = load_inventory(
         required(args.inventory, "no inventory: give --inventory or set ARCHIVE_INVENTORY")
     )
+    store = _store(args)
+    # The attempt is logged, whatever comes of it: a refused disposal was still asked for.
+    record_access(store, "dispose", _actor(args), query={"decision": args.decision, "dry_run": args.dry_run})
     result = dispose(
-        _store(args),
+        store,
         inventory,
         args.decision,
         actor=_actor(args),
         dry_run=args.dry_run,
         after_delete=_crash_hook(),
+        signer=signer,
     )
     if args.format == "json":
         print(json_text(result.to_json()))
@@ -176,6 +183,14 @@ def run_hold_place(args: argparse.Namespace) -> int:
     else:
         raise ConfigError("say what to hold: --item, --thread, --query or --account")
     hold = holds.place_hold(store, scope, reason=args.reason, reference=args.reference, actor=_actor(args))
+    record_access(
+        store,
+        "hold",
+        _actor(args),
+        items=args.items or (),
+        query={"place": hold.id, "scope": hold.scope.describe(), "reference": args.reference},
+        purpose=args.reason,
+    )
     if args.format == "json":
         print(json_text(hold.to_json()))
     else:
@@ -186,7 +201,9 @@ def run_hold_place(args: argparse.Namespace) -> int:
 def run_hold_release(args: argparse.Namespace) -> int:
     from archive_lib.lifecycle.holds import release_hold
 
-    hold, lifted = release_hold(_store(args), args.hold_id, reason=args.reason, actor=_actor(args))
+    store = _store(args)
+    hold, lifted = release_hold(store, args.hold_id, reason=args.reason, actor=_actor(args))
+    record_access(store, "hold", _actor(args), query={"release": hold.id}, purpose=args.reason)
     if args.format == "json":
         print(json_text({**hold.to_json(), "lifted": lifted}))
     else:
@@ -197,7 +214,9 @@ def run_hold_release(args: argparse.Namespace) -> int:
 def run_hold_list(args: argparse.Namespace) -> int:
     from archive_lib.lifecycle.holds import list_holds
 
-    found = list_holds(_store(args), active_only=args.active)
+    store = _store(args)
+    found = list_holds(store, active_only=args.active)
+    record_access(store, "hold", _actor(args), query={"list": "active" if args.active else "all"})
     if args.format == "json":
         print(json_text([hold.to_json() for hold in found]))
         return EXIT_OK

@@ -4,9 +4,8 @@ Written as ``metadata/descriptive/description.xml`` in the archive's own small v
 (namespace :data:`NAMESPACE`, schema ``schemas/social-records-description.xsd`` in the
 package), all taken from the inventory and the nights delivered.
 
-Items under secrecy marking (*sekretessmarkering*) are flagged here, one ``secrecyMarked``
-element per item id. The marking itself is not yet kept by the archive: :func:`marked_items` is
-the hook that will answer from it, and answers the empty set until then.
+Items under secrecy marking (*sekretessmarkering*, :mod:`archive_lib.metadata.markings`) are
+flagged here, one ``secrecyMarked`` element per item id.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterable
 
+from archive_lib.metadata.markings import active_markings
 from archive_lib.models import Account, Inventory
 from archive_lib.storage.base import ObjectStore
 
@@ -24,13 +24,11 @@ _E = f"{{{NAMESPACE}}}"
 
 
 def marked_items(store: ObjectStore, account_id: str, item_ids: Collection[str]) -> frozenset[str]:
-    """The ids among ``item_ids`` of ``account_id`` that are under secrecy marking.
-
-    The hook for the secrecy marking of the lifecycle work: until the archive keeps markings,
-    no item is marked and this returns the empty set.
-    """
-    del store, account_id, item_ids
-    return frozenset()
+    """The ids among ``item_ids`` of ``account_id`` under an active secrecy marking."""
+    wanted = set(item_ids)
+    return frozenset(
+        item for (account, item) in active_markings(store) if account == account_id and item in wanted
+    )
 
 
 def description_xml(

@@ -30,6 +30,7 @@ from archive_lib.delivery.contents import AccountContents, account_contents
 from archive_lib.delivery.files import CHUNK, PackageFile, PackageWriter, fsync_tree
 from archive_lib.delivery.record import record_delivery
 from archive_lib.errors import ConfigError
+from archive_lib.evidence.signing import Signer
 from archive_lib.inert import safe_name
 from archive_lib.layout import ItemsPart
 from archive_lib.metadata.parts import account_parts, read_part
@@ -136,8 +137,10 @@ def deliver(
     request: DeliveryRequest,
     *,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    signer: Signer | None = None,
 ) -> Delivery:
-    """Write one SIP per selected account into ``request.out`` and record each in the store."""
+    """Write one SIP per selected account into ``request.out`` and record each in the store
+    (signed by ``signer`` when there is one)."""
     accounts, skipped = select_accounts(inventory, request)
     try:
         request.out.mkdir(parents=True, exist_ok=True)
@@ -149,7 +152,7 @@ def deliver(
         if contents.empty:
             outcome.skipped.append((account.id, f"nothing captured from {request.since} to {request.until}"))
             continue
-        outcome.packages.append(_deliver_account(store, inventory, contents, request, now))
+        outcome.packages.append(_deliver_account(store, inventory, contents, request, now, signer))
     return outcome
 
 
@@ -159,6 +162,7 @@ def _deliver_account(
     contents: AccountContents,
     request: DeliveryRequest,
     now: Callable[[], dt.datetime],
+    signer: Signer | None,
 ) -> DeliveryResult:
     made_at = now().astimezone(dt.UTC).replace(microsecond=0)
     delivery_id = f"{made_at:%Y%m%dT%H%M%SZ}_{secrets.token_hex(4)}"
@@ -206,7 +210,7 @@ def _deliver_account(
             if f.source_key
         ],
     }
-    key = record_delivery(store, made_at, delivery_id, record)
+    key = record_delivery(store, made_at, delivery_id, record, signer)
     log.info("delivered %s as %s, recorded as %s", account.id, path, key, extra={"account_id": account.id})
     return DeliveryResult(
         package_id,

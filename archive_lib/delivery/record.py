@@ -6,16 +6,16 @@ tag ``kind=delivery``): who made it and when, the account, the board and the per
 submission agreement, the package's id and the SHA-256 of its ``METS.xml`` (and of its zip),
 and every stored object it holds with its SHA-256.
 
-Every record is written by :func:`_put_record`, the one place to make it a signed document
-like a run's manifest.
+Every record is written by :func:`_put_record`, signed (and timestamped) like a run's manifest
+when the archive has a signing key (:mod:`archive_lib.evidence`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
+from archive_lib.evidence.signing import Signer, put_signed
 from archive_lib.layout import delivery_record_key
 from archive_lib.retention_classes import DELIVERY_LOG
 from archive_lib.storage.base import ObjectStore
@@ -25,17 +25,19 @@ KIND = "delivery"
 
 
 def record_delivery(
-    store: ObjectStore, made_at: dt.datetime, delivery_id: str, record: dict[str, Any]
+    store: ObjectStore,
+    made_at: dt.datetime,
+    delivery_id: str,
+    record: dict[str, Any],
+    signer: Signer | None = None,
 ) -> str:
-    """Keep ``record`` of the delivery ``delivery_id`` in the store; its key."""
+    """Keep ``record`` of the delivery ``delivery_id`` in the store, signed (and timestamped) by
+    ``signer`` like a run's manifest when there is one; its key."""
     key = delivery_record_key(made_at, delivery_id)
-    data = (
-        json.dumps({"record_version": RECORD_VERSION, **record}, ensure_ascii=False, indent=2) + "\n"
-    ).encode()
-    _put_record(store, key, data)
+    _put_record(store, key, {"record_version": RECORD_VERSION, **record}, signer)
     return key
 
 
-def _put_record(store: ObjectStore, key: str, data: bytes) -> None:
+def _put_record(store: ObjectStore, key: str, document: dict[str, Any], signer: Signer | None) -> None:
     """Write one delivery record, create-only, kept permanently."""
-    store.put(key, data, retention=DELIVERY_LOG, tags={"kind": KIND})
+    put_signed(store, key, document, retention=DELIVERY_LOG, tags={"kind": KIND}, signer=signer)

@@ -32,6 +32,7 @@ from typing import Any
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.clock import stockholm_date
 from archive_lib.errors import LifecycleRefusedError, ObjectNotFoundError, ObjectProtectedError
+from archive_lib.evidence.signing import SIG, TSR, Signer
 from archive_lib.metadata import disposals
 from archive_lib.metadata.events import Event, append
 from archive_lib.metadata.holds import ROW_COLUMNS, Hold, active_holds, holding, row_objects
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 #: Called after each object disposed of, with how many went so far (a test's crash point).
 AfterDelete = Callable[[int], None]
 # Objects of a run in the order they go: records first, the run's own account of them last.
-_ORDER = {"warc": 0, "items": 1, "other": 2, "runs": 3, "manifest": 4}
+_ORDER = {"warc": 0, "items": 1, "other": 2, "runs": 3, "manifest": 4, "evidence": 5}
 
 
 @dataclass
@@ -91,8 +92,12 @@ def dispose(
     dry_run: bool = False,
     now: dt.datetime | None = None,
     after_delete: AfterDelete | None = None,
+    signer: Signer | None = None,
 ) -> DisposalResult:
     """Carry out (or with ``dry_run`` only plan) the disposal decision ``decision_id``.
+
+    ``signer`` signs (and timestamps) the intent and the protocol, as every document the
+    archive keeps as evidence (:mod:`archive_lib.evidence`); None stores them unsigned.
 
     Raises :class:`~archive_lib.errors.LifecycleRefusedError`, deleting nothing, when no class
     with ``keep_years`` names the decision, when the store cannot dispose of objects, or when
@@ -106,7 +111,9 @@ def dispose(
     if not dry_run:
         for intent_key in disposals.pending_intents(store):
             log.warning("completing the disposal cut short: %s", intent_key, extra={"key": intent_key})
-            completed.append(_execute(store, intent_key, actor=actor, now=now, after_delete=after_delete))
+            completed.append(
+                _execute(store, intent_key, actor=actor, now=now, after_delete=after_delete, signer=signer)
+            )
     plan = _plan(store, classes, now)
     result = DisposalResult(decision_id, dry_run, refused=plan.refused)
     result.completed = [c.protocol_key for c in completed if c.protocol_key]
@@ -142,9 +149,9 @@ def dispose(
         "objects": plan.objects,
         "refused": plan.refused,
     }
-    disposals.write_document(store, intent_key, intent)  # durable before the first delete
+    disposals.write_document(store, intent_key, intent, signer)  # durable before the first delete
     log.info("disposal %s: intent stored, %d objects to go", protocol_id, len(plan.objects))
-    done = _execute(store, intent_key, actor=actor, now=now, after_delete=after_delete)
+    done = _execute(store, intent_key, actor=actor, now=now, after_delete=after_delete, signer=signer)
     done.completed = result.completed
     return done
 
@@ -203,11 +210,14 @@ def _plan_run(
     run_id = str(manifest["run_id"])
     listed = [(str(o["key"]), str(o.get("kind") or kind_of(str(o["key"])))) for o in manifest["objects"]]
     listed.append((manifest_key, "manifest"))
+    # The manifest's signature and timestamp go with it (when it has them): they prove nothing
+    # about bytes that are gone, and the protocol records what went.
+    listed.extend((manifest_key + suffix, "evidence") for suffix in (SIG, TSR))
     listed.sort(key=lambda pair: (_ORDER.get(pair[1], 2), pair[0]))
     held, items = _held(store, [k for k, kind in listed if kind == "items"], holds)
     kept = False
     for key, kind in listed:
-        if kind in ("runs", "manifest") and kept:
+        if kind in ("runs", "manifest", "evidence") and kept:
             plan.refused.append({"key": key, "reason": f"kept while run {run_id} keeps objects that stay"})
             continue
         try:
@@ -282,7 +292,13 @@ def _store_reason(stored: Any, now: dt.datetime) -> str | None:
 
 
 def _execute(
-    store: ObjectStore, intent_key: str, *, actor: str, now: dt.datetime, after_delete: AfterDelete | None
+    store: ObjectStore,
+    intent_key: str,
+    *,
+    actor: str,
+    now: dt.datetime,
+    after_delete: AfterDelete | None,
+    signer: Signer | None = None,
 ) -> DisposalResult:
     """Delete what the intent lists, then store the protocol; safe to run again on the same intent."""
     assert isinstance(store, DisposingStore)
@@ -312,7 +328,7 @@ def _execute(
         "item_digests": digests,
     }
     key = str(intent["protocol_key"])
-    _put_protocol(store, key, protocol)
+    _put_protocol(store, key, protocol, signer)
     append(
         store,
         [
@@ -342,9 +358,9 @@ def _execute(
     )
 
 
-def _put_protocol(store: ObjectStore, key: str, protocol: Mapping[str, Any]) -> None:
-    """Store the completed protocol: the one place a gallringsprotokoll is written."""
-    disposals.write_document(store, key, protocol)
+def _put_protocol(store: ObjectStore, key: str, protocol: Mapping[str, Any], signer: Signer | None) -> None:
+    """Store the completed protocol, signed: the one place a gallringsprotokoll is written."""
+    disposals.write_document(store, key, protocol, signer)
 
 
 def _items(objects: Sequence[Mapping[str, Any]]) -> int:

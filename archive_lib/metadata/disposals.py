@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive_lib.errors import ObjectNotFoundError, StoreError
+from archive_lib.evidence.signing import Signer, put_signed
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage.base import DISPOSALS, MAX_INTENT, ObjectStore
 
@@ -67,8 +68,16 @@ def item_digest(item_id: str) -> str:
     return hashlib.sha256(item_id.encode()).hexdigest()[:32]
 
 
-def write_document(store: ObjectStore, key: str, document: Mapping[str, Any]) -> None:
-    """Store an intent or a protocol once (a repeat of the same bytes is harmless)."""
+def write_document(
+    store: ObjectStore, key: str, document: Mapping[str, Any], signer: Signer | None = None
+) -> None:
+    """Store an intent or a protocol once, signed (and timestamped) by ``signer`` when there is one
+    (:func:`archive_lib.evidence.signing.put_signed`); unsigned, a repeat of the same bytes is harmless."""
+    if signer is not None:
+        put_signed(
+            store, key, document, retention=PROTOCOL_RETENTION, tags={"kind": "disposal"}, signer=signer
+        )
+        return
     data = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode() + b"\n"
     store.put(key, data, retention=PROTOCOL_RETENTION, tags={"kind": "disposal"})
 
