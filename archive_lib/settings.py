@@ -34,6 +34,8 @@ STORE = Setting("ARCHIVE_STORE", "archive_store")
 INVENTORY = Setting("ARCHIVE_INVENTORY", "archive_inventory")
 AUDIT_NIGHTS = Setting("ARCHIVE_AUDIT_NIGHTS", "archive_audit_nights")
 AUDIT_PERIOD_DAYS = Setting("ARCHIVE_AUDIT_PERIOD_DAYS", "archive_audit_period_days")
+#: The language of renditions and reports for people: ``sv`` (the default) or ``en``.
+LANGUAGE = Setting("ARCHIVE_LANGUAGE", "archive_language")
 
 
 class Settings:

@@ -6,6 +6,10 @@ user, and every route requires it (the Airflow plugin passes Airflow's own). Eve
 archived is rendered escaped; pages load nothing from elsewhere, run no scripts, and carry a
 strict Content-Security-Policy.
 
+Pages (and the release packages made here) speak the language the browser asks for first among
+Swedish and English (``Accept-Language``), Swedish when it asks for neither; archived text is
+shown as it is.
+
 Item ids are whatever platforms chose: a Bluesky id is an ``at://did:plc:…/…`` URI, and an id
 may hold ``..``, ``%``, spaces or any letter. A path segment cannot carry every such id (a
 ``/`` splits it; browsers and proxies resolve ``..`` and ``%2e%2e`` segments before we see
@@ -31,6 +35,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from archive_lib.errors import ArchiveError, ConfigError
+from archive_lib.language import Language, from_accept_language
 from archive_lib.registry.export import ExportRequest, make_export
 from archive_lib.registry.render import render, stylesheet
 from archive_lib.registry.thread import ItemNotFoundError, load_thread
@@ -61,6 +66,7 @@ def create_app(
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Vary"] = "Accept-Language"
         return response
 
     @app.get("/static/style.css")
@@ -100,7 +106,7 @@ def create_app(
         user: Any = Depends(current_user),  # noqa: B008
     ) -> FileResponse:
         _same_origin(request)
-        return _export_download(index(), purpose, reference, _name(user), _ids(item))
+        return _export_download(index(), purpose, reference, _name(user), _ids(item), _words(request))
 
     return app
 
@@ -129,10 +135,15 @@ class _Indexes:
             return self._indexes[url]
 
 
+def _words(request: Request) -> Language:
+    return from_accept_language(request.headers.get("accept-language"))
+
+
 def _page(request: Request, user: Any, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     base = request.scope.get("root_path", "").rstrip("/")
-    html = render(template, base=base, user=_name(user), **context)
-    return HTMLResponse(html, status_code=status)
+    words = _words(request)
+    html = render(template, words, base=base, user=_name(user), **context)
+    return HTMLResponse(html, status_code=status, headers={"Content-Language": words.code})
 
 
 def _search_page(request: Request, user: Any, index: Callable[[], SearchIndex]) -> HTMLResponse:
@@ -176,7 +187,12 @@ def _ids(items: list[str]) -> tuple[str, ...]:
 
 
 def _export_download(
-    built: SearchIndex, purpose: str, reference: str, made_by: str, item_ids: tuple[str, ...]
+    built: SearchIndex,
+    purpose: str,
+    reference: str,
+    made_by: str,
+    item_ids: tuple[str, ...],
+    words: Language,
 ) -> FileResponse:
     try:
         exported = make_export(
@@ -184,6 +200,7 @@ def _export_download(
             built,
             ExportRequest(purpose, reference, made_by, item_ids=item_ids),
             pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
+            words=words,
         )
     except ItemNotFoundError as e:
         raise HTTPException(404, str(e)) from e
