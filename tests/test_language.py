@@ -29,11 +29,15 @@ from babel.messages.pofile import read_po
 from hypothesis import given
 from hypothesis import strategies as st
 
+from archive_lib.audit.html import render_html
+from archive_lib.audit.report import KINDS, AuditReport, Period, Problem
+from archive_lib.cli.main import main
 from archive_lib.clock import STOCKHOLM, in_stockholm
 from archive_lib.errors import ConfigError
 from archive_lib.language import (
     DOMAIN,
     MAX_HEADER,
+    N_,
     SUPPORTED,
     from_accept_language,
     from_setting,
@@ -340,3 +344,139 @@ def test_pdf_rendition_words_come_from_the_catalogue(
     english, _ = thread_pdf(thread, font, header="Export", made_at=made, words=language("en"))
     assert b"/Lang (sv)" in swedish and b"/Lang (en)" in english
     assert io.BytesIO(swedish).read(5) == b"%PDF-"
+
+
+# -- the audit report ------------------------------------------------------------------------------
+
+
+def _report_with_every_problem() -> AuditReport:
+    """A report holding one problem of every kind, a gallring candidate, a comment count gap and a
+    failing token: every table the HTML report can show."""
+    night = dt.date(2026, 11, 21)
+    generated = dt.datetime(2026, 11, 27, 11, 0, tzinfo=dt.UTC)
+    period = Period(night, night, generated, generated, generated)
+    missing = Problem.said(
+        "night_missing",
+        N_("no run of %(account)s for the night of %(night)s"),
+        {"account": "ks-mastodon", "night": night},
+        account_id="ks-mastodon",
+        run_date=night,
+    )
+    others = [
+        Problem(kind, "as the store said it", key="warc/x.warc.gz")
+        for kind in KINDS
+        if kind != "night_missing"
+    ]
+    return AuditReport(
+        period=period,
+        generated_at=generated,
+        store_url="file:///arkiv",
+        inventory_path="/etc/arkiv/forteckning.yaml",
+        organisation="Kristianstads kommun",
+        accounts=[{"id": "ks-mastodon", "board": "Kommunstyrelsen"}],
+        nights={"ks-mastodon": {night.isoformat(): "missing"}},
+        night_details={"ks-mastodon": {night.isoformat(): {"detail": "no run"}}},
+        problems=[missing, *others],
+        fixity={
+            "mode": "sample",
+            "period_days": 90,
+            "slice": 3,
+            "objects_total": 12345,
+            "objects_verified": 140,
+            "share_verified": 140 / 12345,
+            "bytes_read": 5 * 2**20,
+            "bytes_in_manifests": 7 * 2**30,
+            "warc_records_checked": 1000,
+            "pointers_checked": 900,
+            "protection_checked": 140,
+        },
+        retention={
+            "classes": {
+                "bevaras": {
+                    "permanent": True,
+                    "keep_years": None,
+                    "decision": None,
+                    "objects": 10,
+                    "bytes": 10,
+                    "expired": 0,
+                },
+                "gallras-efter-2-ar": {
+                    "permanent": False,
+                    "keep_years": 2,
+                    "decision": "KS 2026/123",
+                    "objects": 3,
+                    "bytes": 2048,
+                    "expired": 1,
+                },
+            },
+            "candidates": [
+                {
+                    "key": "warc/a.warc.gz",
+                    "retention_class": "gallras-efter-2-ar",
+                    "retain_until": "2026-11-01",
+                    "decision": "KS 2026/123",
+                }
+            ],
+            "candidates_total": 1,
+        },
+        comment_counts=[
+            {
+                "account_id": "ks-mastodon",
+                "run_date": "2026-11-21",
+                "post_id": "1",
+                "reported": 5,
+                "captured": 3,
+                "explanation": None,
+            }
+        ],
+        credentials={
+            "ks-mastodon": {
+                "latest_status": "expired",
+                "latest_night": "2026-11-21",
+                "failures_in_a_row": 2,
+                "expires_at": None,
+            }
+        },
+        response_times={},
+        response_boards={},
+        response_items={},
+    )
+
+
+def test_the_audit_report_speaks_swedish_and_quotes_what_it_found() -> None:
+    report = _report_with_every_problem()
+    missing = report.problems[0]
+    assert missing.detail == "no run of ks-mastodon for the night of 2026-11-21"  # JSON and logs: English
+    assert report.to_json()["problems"][0]["detail"] == missing.detail
+    with untranslated() as missed:
+        page = render_html(report)
+    assert missed == []  # every heading, column, kind's meaning and detail template is in the catalogue
+    assert "ingen körning av ks-mastodon för natten 2026-11-21" in page
+    assert "skapad 2026-11-27 kl. 12.00 (svensk tid)" in page
+    assert "12\u00a0345" in page and "7,0\u00a0GiB" in page and "1,1\u00a0%" in page  # Swedish numbers
+    assert "Kandidater för gallring (1)" in page and "2 år" in page and "misslyckanden i rad" in page
+    assert "as the store said it" in page  # what the checks found is quoted as it is
+    english = render_html(report, language("en"))
+    assert "no run of ks-mastodon for the night of 2026-11-21" in english and "12,345" in english
+    assert "generated 27 Nov 2026, 12:00 (Stockholm)" in english
+
+
+def test_a_bad_language_setting_is_refused_before_anything_is_made(
+    registrar_archive: RegistrarArchive,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "p.zip"
+    export = ["export", "--store", registrar_archive.store_url, "--index", str(tmp_path / "index")]
+    export += ["--purpose", "Begäran", "--reference", "KS 2026/1", "--out", str(out), "--item", "1"]
+    monkeypatch.setenv("ARCHIVE_LANGUAGE", "de")
+    assert main(export) == 2
+    assert "language 'de' is not available: choose sv or en" in capsys.readouterr().err
+    inventory = str(registrar_archive.folder / "inventory.yaml")
+    assert main(["audit", "--store", registrar_archive.store_url, "--inventory", inventory]) == 2
+    assert "language 'de'" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "index").exists()
+    with pytest.raises(SystemExit) as usage:  # the option itself offers only sv and en
+        main([*export, "--language", "fi"])
+    assert usage.value.code == 2

@@ -26,6 +26,7 @@ from typing import Any
 from archive_lib.audit.holdings import Holdings, night_of
 from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
+from archive_lib.language import N_
 from archive_lib.layout import audit_report_night, export_log_day, run_id_of
 from archive_lib.metadata.manifest import kind_of
 from archive_lib.retention_classes import EXPORT_LOG
@@ -60,9 +61,10 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
     for key in sorted(set(expected) - stored):
         exp = expected.pop(key)
         problems.append(
-            Problem(
+            Problem.said(
                 "object_missing",
-                f"the manifest of run {exp.unit} lists {key}, which the store does not hold",
+                N_("the manifest of run %(run)s lists %(key)s, which the store does not hold"),
+                {"run": exp.unit, "key": key},
                 account_id=exp.account_id,
                 run_date=exp.night,
                 key=key,
@@ -133,9 +135,10 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
     if key in holdings.unreadable_manifests:
         return None
     problems.append(
-        Problem(
+        Problem.said(
             "object_not_in_manifest",
-            f"{key} is in the store but no manifest lists it (written outside the archive?)",
+            N_("%(key)s is in the store but no manifest lists it (written outside the archive?)"),
+            {"key": key},
             account_id=run_id_account(owner) if owner else None,
             run_date=night_of(key),
             key=key,

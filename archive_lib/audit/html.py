@@ -301,7 +301,7 @@ def _problems(report: AuditReport, t: Language) -> str:
                 f'<tr><td><span class="badge bad">{esc(p.kind)}</span><div class="small muted">'
                 f"{t.html(meaning) if meaning else ''}</div>"
                 f"</td><td>{esc(p.account_id or '')}</td><td class='nw'>{esc(p.run_date or '')}</td>"
-                f'<td class="key">{esc(p.key or "")}</td><td>{isolate(p.detail)}</td></tr>'
+                f'<td class="key">{esc(p.key or "")}</td><td>{isolate(p.detail_in(t))}</td></tr>'
             )
         out.append("</table>")
         out.append(_more(len(problems), t))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive_lib import PRODUCT, __version__
-from archive_lib.language import N_
+from archive_lib.language import N_, Language
 
 REPORT_VERSION = 1
 
@@ -52,13 +52,42 @@ KINDS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding that needs someone to act on it."""
+    """One finding that needs someone to act on it.
+
+    ``detail`` is in English, as the JSON report and the logs have it. A problem made with
+    :meth:`said` also keeps the words of its detail (``template``, marked for the catalogues) and
+    the values put in them, so the HTML report can say it in its own language (:meth:`detail_in`);
+    a detail that quotes what the store or a platform said is kept as it is."""
 
     kind: str
     detail: str
     account_id: str | None = None
     run_date: dt.date | None = None
     key: str | None = None
+    template: str | None = field(default=None, compare=False)
+    values: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def said(
+        cls,
+        kind: str,
+        template: str,
+        values: dict[str, object],
+        *,
+        account_id: str | None = None,
+        run_date: dt.date | None = None,
+        key: str | None = None,
+    ) -> Problem:
+        """A problem whose detail is ``template`` (English, ``%(name)s`` placeholders, marked with
+        ``N_``) filled with ``values``."""
+        shown = tuple((name, str(value)) for name, value in values.items())
+        return cls(kind, template % dict(shown), account_id, run_date, key, template, shown)
+
+    def detail_in(self, words: Language) -> str:
+        """The detail in ``words``' language (the English detail when it has no template)."""
+        if self.template is None:
+            return self.detail
+        return words.gettext(self.template, **dict(self.values))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
