@@ -455,6 +455,7 @@ def test_the_audit_report_speaks_swedish_and_quotes_what_it_found() -> None:
     assert "skapad 2026-11-27 kl. 12.00 (svensk tid)" in page
     assert "12\u00a0345" in page and "7,0\u00a0GiB" in page and "1,1\u00a0%" in page  # Swedish numbers
     assert "Kandidater för gallring (1)" in page and "2 år" in page and "misslyckanden i rad" in page
+    assert ">har gått ut</span>" in page  # the token's status, "expired" in the runs table
     assert "as the store said it" in page  # what the checks found is quoted as it is
     english = render_html(report, language("en"))
     assert "no run of ks-mastodon for the night of 2026-11-21" in english and "12,345" in english

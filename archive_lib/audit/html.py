@@ -111,6 +111,15 @@ def render_html(report: AuditReport, words: Language | None = None) -> str:
 
 # -- pieces --------------------------------------------------------------------------------
 
+#: A token's status as the runs table records it (README, "runs"), for people.
+CREDENTIAL_LABELS = {
+    "ok": N_("works"),
+    "expired": N_("expired"),
+    "refused": N_("refused"),
+    "missing": N_("missing"),
+    "none": N_("none configured"),
+    "unchecked": N_("not checked"),
+}
 STATUS_LABELS = {
     "ok": N_("captured"),
     "failed": N_("failed"),
@@ -428,12 +437,18 @@ def _counts_and_credentials(report: AuditReport, t: Language) -> str:
             out.append(
                 f"<tr><td>{esc(account_id)}</td><td>{esc(c['latest_night'])}</td>"
                 f'<td><span class="badge {"bad" if bad else "grey"}">'
-                f"{esc(c['latest_status'] or t.gettext('unknown'))}</span></td>"
+                f"{esc(_credential(c['latest_status'], t))}</span></td>"
                 f"<td class='num'>{c['failures_in_a_row']}</td><td>{esc(expires)}</td></tr>"
             )
         out.append("</table>")
     out.append("</section>")
     return "".join(out)
+
+
+def _credential(status: str | None, t: Language) -> str:
+    if status in CREDENTIAL_LABELS:
+        return t.gettext(CREDENTIAL_LABELS[status])
+    return status or t.gettext("unknown")
 
 
 def _footer(report: AuditReport, t: Language) -> str:
