@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock smoke bench-night eark-venv
+.PHONY: install system-deps demo test lint bench bench-search bench-fixity clean-demo lock smoke bench-night eark-venv translations
 
 install: $(VENV)/.installed
 
@@ -64,3 +64,16 @@ clean-demo:
 # Re-pin every dependency after editing pyproject.toml.
 lock: install
 	$(UV) pip compile --python-version 3.11 pyproject.toml --extra dev -o requirements.lock
+
+# The catalogues of the archive's words (README "Language"): extract every marked string from the
+# code and templates into the template (.pot), merge it into the sv and en catalogues (.po, what a
+# translator edits), and compile them (.mo, shipped beside them in the package).
+LOCALE := archive_lib/locale
+translations: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k html --no-location --sort-output --project social-records-archive \
+		--copyright-holder social-records-archive -o $(LOCALE)/archive.pot .
+	$(VENV)/bin/pybabel -q update --init-missing --ignore-obsolete --ignore-pot-creation-date \
+		-D archive -i $(LOCALE)/archive.pot -d $(LOCALE) -l sv
+	$(VENV)/bin/pybabel -q update --init-missing --ignore-obsolete --ignore-pot-creation-date \
+		-D archive -i $(LOCALE)/archive.pot -d $(LOCALE) -l en
+	$(VENV)/bin/pybabel compile --statistics -D archive -d $(LOCALE)

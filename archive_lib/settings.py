@@ -46,6 +46,9 @@ SIGNING_CONNECTION = Setting("ARCHIVE_SIGNING_CONNECTION", "archive_signing_conn
 TSA_URL = Setting("ARCHIVE_TSA_URL", "archive_tsa_url")  # space-separated, tried in order
 TSA_CA = Setting("ARCHIVE_TSA_CA", "archive_tsa_ca")  # a PEM CA bundle path
 
+#: The language of renditions and reports for people: ``sv`` (the default) or ``en``.
+LANGUAGE = Setting("ARCHIVE_LANGUAGE", "archive_language")
+
 
 class Settings:
     """Settings from ``environ`` (the process environment by default), else from ``variables``."""

@@ -23,6 +23,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
+# Renditions and reports speak the default language (Swedish) unless a test asks for another.
+os.environ.pop("ARCHIVE_LANGUAGE", None)
 
 # Property-based tests run the same examples on every machine and never fail on timing: a
 # suite that passes once passes again (no deadline, no random seed).

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import json
 import pathlib
+import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -15,6 +16,7 @@ import pytest
 from archive_lib.audit.fixity import in_slice
 from archive_lib.audit.html import render_html
 from archive_lib.errors import MissingTokenError, StoreError
+from archive_lib.language import language
 from archive_lib.models import Account
 from archive_lib.retention_classes import ObjectRetention
 from archive_lib.storage import FileStore
@@ -22,6 +24,7 @@ from archive_lib.storage.base import StoredObject
 from tests.audit_world import AuditWorld, kinds, problems_of
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import PROCESS_TIMEOUT, archivectl, audit_command, gzip_members, read_items
+from tests.test_language import untranslated
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 NIGHT_1 = dt.date(2026, 11, 20)
@@ -299,7 +302,18 @@ def test_html_report_is_self_contained_and_escapes_archived_text(
     for account_id in ("ks-mastodon", "bibliotek-mastodon"):
         world.capture(night, account_id)
     report = world.audit(night - dt.timedelta(days=45), night)
-    page = render_html(report)
+    with untranslated() as missed:
+        page = render_html(report)  # Swedish by default
+    assert missed == []  # every word of the report is in the Swedish catalogue
+
+    assert '<html lang="sv">' in page and "Arkivrevision · " in page
+    assert "Svar inom 24 vardagstimmar" in page and "Oförändrat innehåll" in page
+    assert re.search(r"skapad \d{4}-\d{2}-\d{2} kl\. \d{2}\.\d{2} \(svensk tid\)", page)
+    for english in ("Archive audit", "Answers within", "nights captured", "Retention"):
+        assert english not in page, english
+    english_page = render_html(report, language("en"))
+    assert '<html lang="en">' in english_page and "Answers within 24 weekday hours" in english_page
+    assert "Arkivrevision" not in english_page
 
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the hostile comment, shown as text

@@ -256,7 +256,7 @@ def test_audit_report_isolates_and_escapes_archived_text(
         "2026-11-20",
     )
     ids = hostile_archive.ids
-    on_terminal, _ = run([*base, "--format", "html"], codes=(0, 1))
+    on_terminal, _ = run([*base, "--format", "html", "--language", "en"], codes=(0, 1))
     as_json, _ = run([*base, "--format", "json"], codes=(0, 1))
     run([*base, "--out", str(tmp_path / "report.html")], codes=(0, 1))
     report = (tmp_path / "report.html").read_bytes().decode("utf-8")
@@ -264,10 +264,12 @@ def test_audit_report_isolates_and_escapes_archived_text(
     for output in (on_terminal, as_json):
         assert not RAW.findall(output)
     assert "\\x1b]0;pwned\\x07" in on_terminal  # shown, not obeyed
+    assert '<html lang="en">' in on_terminal and "Late, unanswered and pending" in on_terminal
     late: dict[str, Any] = json.loads(as_json)["response_items"]["ks-mastodon"]
     assert late[ids["escape"]]["text"] == HOSTILE_TEXTS["escape"]  # the JSON keeps it exactly
     # The file is the exact document; platform text and ids in it are isolated.
     assert f"<bdi>{HOSTILE_TEXTS['escape']}</bdi>" in report
-    assert f"item <bdi>{ids['fake_deleted']}</bdi>" in report
-    assert f"item <bdi>{ids['bluesky_reply']}</bdi>" in report
+    # In Swedish, the report's default: "handling" is its word for an item.
+    assert f"handling <bdi>{ids['fake_deleted']}</bdi>" in report
+    assert f"handling <bdi>{ids['bluesky_reply']}</bdi>" in report
     assert report.count("Tack!\x1b[1G\x1b[2K") == report.count("<bdi>Tack!\x1b[1G\x1b[2K") == 1

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import pathlib
+import re
 import subprocess
 import sys
 import zipfile
@@ -340,7 +341,11 @@ def test_export_package_verifies_and_is_logged(
     assert table.num_rows == len(rows) == 3
     # The thread rendition: whole thread, markup escaped, nothing loaded from elsewhere.
     assert "&lt;script&gt;" in html and "<script" not in html
-    assert "Simskolan börjar den 12 januari." in html and "deleted" in html
+    assert "Simskolan börjar den 12 januari." in html
+    # In Swedish by default (no ARCHIVE_LANGUAGE): the archive's words, not the archived text.
+    assert manifest["language"] == "sv" and '<html lang="sv">' in html
+    assert '<span class="marker deleted">raderad</span>' in html and "Utlämnande " in html
+    assert re.search(r"skapad \d{4}-\d{2}-\d{2} kl\. \d{2}\.\d{2}", html), html
     assert "http://" not in html.split("<body>")[0] and "src=" not in html
 
     logged = [e for e in read_log(store) if e["export_id"] == manifest["export_id"]]

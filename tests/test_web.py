@@ -15,6 +15,7 @@ import pathlib
 import re
 import secrets
 import shutil
+import struct
 import subprocess
 import sys
 import urllib.error
@@ -23,6 +24,7 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -130,6 +132,24 @@ def test_anonymous_requests_are_refused(server: Server) -> None:
     assert "default-src 'none'" in headers["content-security-policy"]
 
 
+def test_the_page_speaks_the_language_the_browser_asks_for(server: Server) -> None:
+    def page(accept: str | None) -> tuple[dict[str, str], str]:
+        asked = {"Accept-Language": accept} if accept else {}
+        status, headers, body = _request(
+            server.base + "/registry/?q=badhus", token=server.token, headers=asked
+        )
+        assert status == 200
+        return {k.lower(): v for k, v in headers.items()}, body.decode()
+
+    for accept in (None, "sv-SE,sv;q=0.9,en;q=0.8", "de-DE,de;q=0.9"):  # Swedish unless English is asked
+        headers, body = page(accept)
+        assert headers["content-language"] == "sv" and "Accept-Language" in headers["vary"]
+        assert '<html lang="sv">' in body and "3 träffar; de 3 nyaste visas." in body, accept
+    headers, body = page("en-GB,en;q=0.9,sv;q=0.5")
+    assert headers["content-language"] == "en" and '<html lang="en">' in body
+    assert "3 items match; newest 3 shown." in body and "<mark>Badhuset</mark> stänger för renovering" in body
+
+
 def test_the_plugin_is_in_airflows_menu(server: Server) -> None:
     status, _, body = _request(server.base + "/api/v2/plugins", token=server.token)
     assert status == 200
@@ -168,7 +188,9 @@ def test_a_script_in_a_comment_is_shown_as_text_in_a_browser(
             executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True, timeout=EVENT_TIMEOUT * 1000
         )
         try:
-            context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {server.token}"})
+            context = browser.new_context(
+                locale="sv-SE", extra_http_headers={"Authorization": f"Bearer {server.token}"}
+            )
             # Every wait below is for an event (load, a URL); the timeout only ends a broken one.
             context.set_default_timeout(EVENT_TIMEOUT * 1000)
             page = context.new_page()
@@ -178,9 +200,9 @@ def test_a_script_in_a_comment_is_shown_as_text_in_a_browser(
             page.on("request", lambda request: requests.append(request.url))
 
             page.goto(f"{server.base}/registry/?q=titta")
-            assert "1 items match" in page.inner_text("body")
+            assert "1 träff; 1 visas." in page.inner_text("body")  # a Swedish browser: Swedish words
             assert SCRIPT_TEXT in page.inner_text("table")
-            page.click("text=thread")
+            page.click("text=tråd")
             # The click only starts the navigation: wait until the thread page itself has loaded
             # (the search page is loaded already, so waiting for "a load state" would not wait).
             page.wait_for_url(re.compile(r"/registry/thread\?item="))
@@ -269,3 +291,78 @@ def test_the_thread_view_joins_moderation_notes(
         "moderation: deleted by <bdi>Eva Moderator</bdi>, 2026-11-20 15:30, ground <bdi>BBS-lagen 5 §</bdi>"
         in page
     )
+
+
+def test_screenshots_of_the_swedish_web_view(
+    server: Server, registrar_archive: RegistrarArchive, tmp_path: pathlib.Path
+) -> None:
+    """Search results and a thread as a Swedish registrar's browser shows them, saved as PNG
+    (in the test's temporary folder) for a person to look at; laid out without overflow."""
+    from playwright.sync_api import sync_playwright
+
+    assert pathlib.Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True, timeout=EVENT_TIMEOUT * 1000
+        )
+        try:
+            context = browser.new_context(
+                locale="sv-SE",
+                viewport={"width": 1280, "height": 900},
+                extra_http_headers={"Authorization": f"Bearer {server.token}"},
+            )
+            context.set_default_timeout(EVENT_TIMEOUT * 1000)
+            page = context.new_page()
+
+            page.goto(f"{server.base}/registry/?q=badhus")
+            assert page.get_attribute("html", "lang") == "sv" and page.title() == "Sök i arkivet"
+            body = page.inner_text("body")
+            assert "3 träffar; de 3 nyaste visas." in body and "Lämna ut dessa handlingar" in body
+            first_row = page.locator("table tr").nth(1)
+            when = first_row.locator("td").first
+            assert SWEDISH_STAMP.fullmatch(when.inner_text().strip())
+            assert when.evaluate(LINES) == 1  # a date and time on one line, never broken
+            assert "insamlad 2026-11-2" in first_row.inner_text()
+            _assert_swedish_and_laid_out(page)
+            results = _screenshot(page, tmp_path / "sok-badhus.png")
+
+            page.locator("tr", has_text="Tack för beskedet").get_by_role("link", name="tråd").click()
+            page.wait_for_url(re.compile(r"/registry/thread\?item="))
+            body = page.inner_text("body")
+            assert page.inner_text("h1").startswith("Tråd ")
+            assert "Badhuset stänger för renovering från måndag." in body  # archived text as it was
+            assert "skapad 2026-11-10 kl. 09.00" in body  # 08:00 UTC, in Stockholm time
+            assert "redigerad" in body and "raderad" in body and "alla insamlade versioner" in body
+            _assert_swedish_and_laid_out(page)
+            thread = _screenshot(page, tmp_path / "trad.png")
+            assert results != thread
+        finally:
+            browser.close()
+
+
+#: How many lines the text of an element takes on screen.
+LINES = """(el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return range.getClientRects().length;
+}"""
+SWEDISH_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} kl\. \d{2}\.\d{2}")
+#: Words of the English interface that a Swedish page must not show.
+ENGLISH = ("items match", "Search the archive", "captured", "created", "thread", "nights seen", "Release")
+
+
+def _assert_swedish_and_laid_out(page: Any) -> None:
+    text = page.inner_text("body")
+    found = [w for w in ENGLISH if re.search(rf"\b{w}\b", text)]
+    assert not found, found
+    # Nothing wider than the window: no line of the interface runs off the page.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _screenshot(page: Any, path: pathlib.Path) -> bytes:
+    page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    assert width == 1280 and height >= 300, (width, height)
+    return data

@@ -34,7 +34,7 @@ def get(server: Server, path: str) -> str:
 
 
 def thread_links(page: str) -> list[str]:
-    return [html.unescape(h) for h in re.findall(r'<a href="([^"]*/thread[^"]*)">thread</a>', page)]
+    return [html.unescape(h) for h in re.findall(r'<a href="([^"]*/thread[^"]*)">tråd</a>', page)]
 
 
 def assert_isolated(page: str, text: str) -> None:
@@ -81,8 +81,8 @@ def test_result_links_open_every_thread(server: Server, registrar_archive: Regis
             *("bluesky_post", "bluesky_reply", "youtube_traversal", "youtube_odd", "youtube_comment"),
         )
     }
-    assert "Thread <bdi>../../etc/passwd</bdi>" in opened[TRAVERSAL_ID]
-    assert f"Thread <bdi>{html.escape(ODD_ID)}</bdi>" in opened[ODD_ID]
+    assert "Tråd <bdi>../../etc/passwd</bdi>" in opened[TRAVERSAL_ID]  # Swedish: no Accept-Language
+    assert f"Tråd <bdi>{html.escape(ODD_ID)}</bdi>" in opened[ODD_ID]
 
 
 def test_author_names_are_isolated_in_results_and_threads(server: Server) -> None:
@@ -122,7 +122,10 @@ def test_in_a_browser_hostile_ids_open_and_a_spoofed_name_reorders_nothing(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         try:
-            context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {server.token}"})
+            # An English browser gets the English interface (and the same protections).
+            context = browser.new_context(
+                locale="en-GB", extra_http_headers={"Authorization": f"Bearer {server.token}"}
+            )
             page = context.new_page()
 
             page.goto(f"{server.base}/registry/?account=ks-bluesky")

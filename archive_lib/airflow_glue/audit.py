@@ -24,8 +24,9 @@ from archive_lib.clock import SystemClock
 from archive_lib.errors import ConfigError
 from archive_lib.evidence.config import trust_anchors
 from archive_lib.evidence.signing import timestamp_missing
+from archive_lib.language import from_setting
 from archive_lib.layout import AUDIT, EXPORTS
-from archive_lib.settings import AUDIT_NIGHTS, AUDIT_PERIOD_DAYS, TSA_URL, Setting
+from archive_lib.settings import AUDIT_NIGHTS, AUDIT_PERIOD_DAYS, LANGUAGE, TSA_URL, Setting
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ def audit_task() -> dict[str, Any]:
     """Audit the nights up to this run's night, store the report, fail when problems were found."""
     nights = _number(AUDIT_NIGHTS, DEFAULT_NIGHTS)
     period_days = _number(AUDIT_PERIOD_DAYS, DEFAULT_PERIOD_DAYS)
+    try:
+        words = from_setting(SETTINGS.get(LANGUAGE))
+    except ConfigError as exc:
+        raise AirflowFailException(str(exc)) from None
     inventory = open_inventory()
     store = open_archive_store()
     clock = SystemClock()
@@ -62,7 +67,7 @@ def audit_task() -> dict[str, Any]:
         prefixes = [f"{AUDIT}/{d:%Y-%m-%d}/" for d in days] + [f"{EXPORTS}/{d:%Y/%m/%d}/" for d in days]
         timestamp_missing(store, prefixes, signer.tsa)
     report = run_audit(store, inventory, period, options=options, clock=clock)
-    keys = store_report(store, inventory, report, signer)
+    keys = store_report(store, inventory, report, signer, words)
     log.info("%s; report stored as %s", report.summary(), ", ".join(keys))
     if not report.clean:
         raise AirflowFailException(f"{report.summary()}. Report: {keys[-1]} in {store.url}")

@@ -40,6 +40,7 @@ from archive_lib.audit.report import Problem
 from archive_lib.clock import run_id_account
 from archive_lib.evidence.keys import is_key_file
 from archive_lib.evidence.signing import SIG, document_of
+from archive_lib.language import N_
 from archive_lib.layout import audit_report_night, delivery_record_day, export_log_day, lease_slot, run_id_of
 from archive_lib.metadata.disposals import PROTOCOL_RETENTION, is_disposal_key
 from archive_lib.metadata.events import EVENT_RETENTION, parse_batch_key
@@ -78,9 +79,10 @@ def catalogue(holdings: Holdings) -> tuple[list[Expected], list[Problem]]:
         if key in holdings.disposed.objects:
             continue  # disposed of by decision: expected gone (the audit lists the protocols)
         problems.append(
-            Problem(
+            Problem.said(
                 "object_missing",
-                f"the manifest of run {exp.unit} lists {key}, which the store does not hold",
+                N_("the manifest of run %(run)s lists %(key)s, which the store does not hold"),
+                {"run": exp.unit, "key": key},
                 account_id=exp.account_id,
                 run_date=exp.night,
                 key=key,
@@ -151,9 +153,10 @@ def _unlisted(key: str, holdings: Holdings, problems: list[Problem]) -> Expected
     if key in holdings.unreadable_manifests:
         return None
     problems.append(
-        Problem(
+        Problem.said(
             "object_not_in_manifest",
-            f"{key} is in the store but no manifest lists it (written outside the archive?)",
+            N_("%(key)s is in the store but no manifest lists it (written outside the archive?)"),
+            {"key": key},
             account_id=run_id_account(owner) if owner else None,
             run_date=night_of(key),
             key=key,

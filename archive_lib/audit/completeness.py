@@ -29,6 +29,7 @@ from typing import Any
 from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.report import Period, Problem
 from archive_lib.clock import run_id_account, stockholm_date
+from archive_lib.language import N_
 from archive_lib.models import Account, Inventory
 
 CREDENTIAL_FAILURES = frozenset({"expired", "refused", "missing"})
@@ -92,10 +93,18 @@ def check_completeness(
         first = holdings.first_night(account.id)
         if account.id not in captured:
             out.problems.append(
-                Problem(
+                Problem.said(
                     "account_never_captured",
-                    f"{account.id} ({account.board}) is active in the inventory but the store holds "
-                    f"no run of it; responsible: {account.responsible or 'NOT NAMED'}",
+                    N_(
+                        "%(account)s (%(board)s) is active in the inventory but the store holds no run "
+                        "of it; responsible: %(responsible)s"
+                    )
+                    if account.responsible
+                    else N_(
+                        "%(account)s (%(board)s) is active in the inventory but the store holds no run "
+                        "of it; no responsible person is named"
+                    ),
+                    {"account": account.id, "board": account.board, "responsible": account.responsible},
                     account_id=account.id,
                 )
             )
@@ -107,9 +116,10 @@ def check_completeness(
     known = {a.id for a in inventory.accounts}
     for account_id in sorted(captured - known):
         out.problems.append(
-            Problem(
+            Problem.said(
                 "account_not_in_inventory",
-                f"the store holds runs of {account_id}, which the inventory does not list",
+                N_("the store holds runs of %(account)s, which the inventory does not list"),
+                {"account": account_id},
                 account_id=account_id,
             )
         )
@@ -142,9 +152,10 @@ def _nights(
             out.problems.append(Problem("night_failed", detail, account_id=account.id, run_date=night))
         elif status == "missing" and captured:
             out.problems.append(
-                Problem(
+                Problem.said(
                     "night_missing",
-                    f"no run of {account.id} for the night of {night}",
+                    N_("no run of %(account)s for the night of %(night)s"),
+                    {"account": account.id, "night": night},
                     account_id=account.id,
                     run_date=night,
                 )
@@ -164,17 +175,19 @@ def _kind(run_id: str, holdings: Holdings) -> str:
 def _people(account: Account, out: Completeness) -> None:
     if not account.responsible:
         out.problems.append(
-            Problem(
+            Problem.said(
                 "account_without_responsible",
-                f"{account.id} ({account.board}) names no responsible person (inventory line {account.line})",
+                N_("%(account)s (%(board)s) names no responsible person (inventory line %(line)s)"),
+                {"account": account.id, "board": account.board, "line": account.line},
                 account_id=account.id,
             )
         )
     if not account.substitute:
         out.problems.append(
-            Problem(
+            Problem.said(
                 "account_without_substitute",
-                f"{account.id} ({account.board}) names no substitute (inventory line {account.line})",
+                N_("%(account)s (%(board)s) names no substitute (inventory line %(line)s)"),
+                {"account": account.id, "board": account.board, "line": account.line},
                 account_id=account.id,
             )
         )
@@ -239,20 +252,35 @@ def _credentials(account: Account, rows: list[dict[str, Any]], period: Period, o
     if streak:
         since = ordered[-streak]["run_date"]
         out.problems.append(
-            Problem(
+            Problem.said(
                 "credential_failures",
-                f"the token of {account.id} failed {streak} night(s) in a row since {since} "
-                f"({latest.get('credential_status')}); tell {account.responsible or 'the responsible person'}"
-                f" and {account.substitute or 'the substitute'}",
+                N_(
+                    "the token of %(account)s failed %(nights)s night(s) in a row since %(since)s "
+                    "(%(status)s); tell %(responsible)s and %(substitute)s"
+                )
+                if account.responsible and account.substitute
+                else N_(
+                    "the token of %(account)s failed %(nights)s night(s) in a row since %(since)s "
+                    "(%(status)s); the inventory names no responsible person or no substitute to tell"
+                ),
+                {
+                    "account": account.id,
+                    "nights": streak,
+                    "since": since,
+                    "status": latest.get("credential_status"),
+                    "responsible": account.responsible,
+                    "substitute": account.substitute,
+                },
                 account_id=account.id,
                 run_date=latest["run_date"],
             )
         )
     elif expires is not None and expires - period.as_of < EXPIRY_WARNING:
         out.problems.append(
-            Problem(
+            Problem.said(
                 "credential_expiring",
-                f"the token of {account.id} expires {expires:%Y-%m-%d %H:%M} UTC",
+                N_("the token of %(account)s expires %(expires)s UTC"),
+                {"account": account.id, "expires": f"{expires:%Y-%m-%d %H:%M}"},
                 account_id=account.id,
             )
         )
@@ -294,10 +322,13 @@ def _comment_counts(
         out.comment_counts.append(entry)
         if difference > 0 and not entry["explanation"]:
             out.problems.append(
-                Problem(
+                Problem.said(
                     "comment_count_gap",
-                    f"thread {post_id}: the platform counts {entry['reported']} comments, the archive "
-                    f"holds {held}, and no known limit of the API explains the difference",
+                    N_(
+                        "thread %(thread)s: the platform counts %(reported)s comments, the archive holds "
+                        "%(held)s, and no known limit of the API explains the difference"
+                    ),
+                    {"thread": post_id, "reported": entry["reported"], "held": held},
                     account_id=account.id,
                     run_date=row["run_date"],
                 )
@@ -322,10 +353,13 @@ def _runs_without_manifest(holdings: Holdings, out: Completeness) -> None:
         if run_id in holdings.manifest_keys:
             continue
         out.problems.append(
-            Problem(
+            Problem.said(
                 "run_without_manifest",
-                f"run {run_id} stored {len(keys)} object(s) but no manifest; the next run of the "
-                "account completes it (an interrupted night)",
+                N_(
+                    "run %(run)s stored %(objects)s object(s) but no manifest; the next run of the "
+                    "account completes it (an interrupted night)"
+                ),
+                {"run": run_id, "objects": len(keys)},
                 account_id=run_id_account(run_id),
                 run_date=holdings.run_nights.get(run_id),
                 key=sorted(keys)[0],

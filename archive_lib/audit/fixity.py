@@ -43,6 +43,7 @@ from archive_lib.audit.holdings import Holdings
 from archive_lib.audit.protection import protection_findings
 from archive_lib.audit.report import Problem
 from archive_lib.errors import ObjectNotFoundError, StoreError
+from archive_lib.language import N_
 from archive_lib.metadata.parquet import parquet_rows, read_parquet_bytes
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_of
 from archive_lib.models import WarcPointer
@@ -139,10 +140,13 @@ def _overwritten(store: ObjectStore, entries: list[Expected], problems: list[Pro
         if versions > 1:
             found.add(exp.key)
             problems.append(
-                Problem(
+                Problem.said(
                     "object_overwritten",
-                    f"{versions} versions: bytes were put over the archived object (the archive writes a "
-                    "key once; the original is kept as an older, locked version)",
+                    N_(
+                        "%(versions)s versions: bytes were put over the archived object (the archive "
+                        "writes a key once; the original is kept as an older, locked version)"
+                    ),
+                    {"versions": versions},
                     account_id=exp.account_id,
                     run_date=exp.night,
                     key=exp.key,

@@ -5,6 +5,11 @@ items' own public pages. Every string that comes from the archive or the invento
 platform-supplied ids and text are also isolated in ``<bdi>`` (:func:`archive_lib.inert.isolate`)
 so right-to-left text cannot reorder the report around them; links are only made from
 ``http``/``https`` addresses.
+
+The report's own words are in the language asked for (Swedish by default, see
+:mod:`archive_lib.language`), dates and numbers in its style, times in Stockholm time. What the
+archive holds and what the checks found (problem details, platform messages) are quoted as they
+are, as in the JSON form.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from collections import Counter
 from typing import Any
 
 from archive_lib.audit.html_answers import responses
-from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, size
+from archive_lib.audit.html_parts import DASH, MAX_ROWS, esc, head, size
 from archive_lib.audit.moderation import moderation_html
 from archive_lib.audit.report import KINDS, AuditReport
 from archive_lib.audit.workdays import holiday_name
-from archive_lib.clock import STOCKHOLM
 from archive_lib.inert import isolate
+from archive_lib.language import N_, Language, language
 
 STATUS_COLOURS = {
     "ok": "#2f9e5b",
@@ -82,27 +87,31 @@ footer{color:var(--muted);font-size:12.5px;padding:0 40px 40px;max-width:1480px}
 """
 
 
-def render_html(report: AuditReport) -> str:
-    """The whole report as one HTML document."""
+def render_html(report: AuditReport, words: Language | None = None) -> str:
+    """The whole report as one HTML document, in ``words``' language (Swedish by default)."""
+    t = words or language()
     data = report.to_json()
+    title = t.html(
+        "Archive audit %(since)s to %(until)s", since=report.period.since, until=report.period.until
+    )
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{t.code}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Archive audit {esc(report.period.since)} \u2013 {esc(report.period.until)}</title>",
+        f"<title>{title}</title>",
         f"<style>{CSS}</style></head><body>",
-        _header(report),
+        _header(report, t),
         "<main>",
-        _tiles(report, data),
-        _calendar(report),
-        _problems(report),
-        responses(report),
-        _fixity(data["fixity"]),
-        _retention(data["retention"]),
-        _counts_and_credentials(report),
-        moderation_html(data["moderation"]),
+        _tiles(report, data, t),
+        _calendar(report, t),
+        _problems(report, t),
+        responses(report, t),
+        _fixity(data["fixity"], t),
+        _retention(data["retention"], t),
+        _counts_and_credentials(report, t),
+        moderation_html(data["moderation"], t),
         "</main>",
-        _footer(report),
+        _footer(report, t),
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -110,22 +119,44 @@ def render_html(report: AuditReport) -> str:
 
 # -- pieces --------------------------------------------------------------------------------
 
+#: A token's status as the runs table records it (README, "runs"), for people.
+CREDENTIAL_LABELS = {
+    "ok": N_("works"),
+    "expired": N_("expired"),
+    "refused": N_("refused"),
+    "missing": N_("missing"),
+    "none": N_("none configured"),
+    "unchecked": N_("not checked"),
+}
+STATUS_LABELS = {
+    "ok": N_("captured"),
+    "failed": N_("failed"),
+    "missing": N_("no run"),
+    "disposed": N_("disposed of by decision"),
+    "none": N_("not counted (inactive, or before the first capture)"),
+}
 
-def _header(report: AuditReport) -> str:
+
+def _header(report: AuditReport, t: Language) -> str:
     if report.clean:
-        badge = '<span class="badge ok">no problems found</span>'
+        badge = '<span class="badge ok">' + t.html("no problems found") + "</span>"
     else:
-        badge = f'<span class="badge bad">{len(report.problems)} problems found</span>'
-    generated = report.generated_at.astimezone(STOCKHOLM)
-    return (
-        f"<header><h1>Archive audit · {esc(report.organisation)} {badge}</h1>"
-        f'<div class="sub">Nights {esc(report.period.since)} to {esc(report.period.until)} · '
-        f"generated {generated:%Y-%m-%d %H:%M} (Stockholm) · store {esc(report.store_url)} · "
-        f"inventory {esc(report.inventory_path)}</div></header>"
+        found = t.ngettext("%(num)s problem found", "%(num)s problems found", len(report.problems))
+        badge = f'<span class="badge bad">{esc(found)}</span>'
+    title = t.html("Archive audit · %(organisation)s", organisation=report.organisation)
+    sub = t.html(
+        "Nights %(since)s to %(until)s · generated %(when)s (Stockholm) · store %(store)s · "
+        "inventory %(inventory)s",
+        since=report.period.since,
+        until=report.period.until,
+        when=t.stamp(report.generated_at),
+        store=report.store_url,
+        inventory=report.inventory_path,
     )
+    return f'<header><h1>{title} {badge}</h1><div class="sub">{sub}</div></header>'
 
 
-def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
+def _tiles(report: AuditReport, data: dict[str, Any], t: Language) -> str:
     statuses = Counter(s for nights in report.nights.values() for s in nights.values())
     fixity = data["fixity"]
     within, decided, medians = 0, 0, []
@@ -134,18 +165,26 @@ def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
         within += counts["within_24h"]
         decided += counts["within_24h"] + counts["late"] + counts["unanswered"]
         medians.extend(figures["answered_weekday_hours"])
-    share = f"{within / decided:.0%}" if decided else DASH
+    share = t.percent(within / decided) if decided else DASH
     tiles = [
-        ("ok", statuses["ok"], "nights captured"),
-        ("bad" if statuses["failed"] else "ok", statuses["failed"], "nights failed"),
-        ("bad" if statuses["missing"] else "ok", statuses["missing"], "nights missing"),
-        ("bad" if report.problems else "ok", len(report.problems), "problems"),
+        ("ok", statuses["ok"], t.gettext("nights captured")),
+        ("bad" if statuses["failed"] else "ok", statuses["failed"], t.gettext("nights failed")),
+        ("bad" if statuses["missing"] else "ok", statuses["missing"], t.gettext("nights missing")),
+        ("bad" if report.problems else "ok", len(report.problems), t.gettext("problems")),
         (
             "ok",
-            f"{fixity['objects_verified']:,}",
-            f"of {fixity['objects_total']:,} objects verified ({fixity['mode']})",
+            t.number(fixity["objects_verified"]),
+            t.gettext(
+                "of %(total)s objects verified (%(mode)s)",
+                total=t.number(fixity["objects_total"]),
+                mode=t.gettext("full") if fixity["mode"] == "full" else t.gettext("sample"),
+            ),
         ),
-        ("warn" if decided and within / decided < 0.9 else "ok", share, "comments answered within 24 h"),
+        (
+            "warn" if decided and within / decided < 0.9 else "ok",
+            share,
+            t.gettext("comments answered within 24 h"),
+        ),
     ]
     cells = "".join(
         f'<div class="tile {cls}"><div class="n">{esc(n)}</div><div class="l">{esc(label)}</div></div>'
@@ -154,30 +193,29 @@ def _tiles(report: AuditReport, data: dict[str, Any]) -> str:
     return f'<div class="tiles">{cells}</div>'
 
 
-def _calendar(report: AuditReport) -> str:
+def _calendar(report: AuditReport, t: Language) -> str:
     nights, hidden = _calendar_nights(report)
     legend = "".join(
-        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{label}</span>'
-        for s, label in (
-            ("ok", "captured"),
-            ("failed", "failed"),
-            ("missing", "no run"),
-            ("disposed", "disposed of by decision"),
-            ("none", "not counted (inactive, or before the first capture)"),
-        )
+        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{t.html(label)}</span>'
+        for s, label in STATUS_LABELS.items()
     )
-    rows = "".join(_account_row(report, account, nights) for account in report.accounts)
-    return (
-        "<section><h2>Nights</h2>"
-        '<p class="lead">Every inventoried account, every night of the period. Hover a square for '
-        "the run and the reason."
-        + (
-            f" The {hidden} nights before, when no account had been captured yet, are not shown."
-            if hidden
-            else ""
+    rows = "".join(_account_row(report, account, nights, t) for account in report.accounts)
+    lead = t.html(
+        "Every inventoried account, every night of the period. Hover a square for the run and the reason."
+    )
+    if hidden:
+        lead += " " + esc(
+            t.ngettext(
+                "The %(num)s night before, when no account had been captured yet, is not shown.",
+                "The %(num)s nights before, when no account had been captured yet, are not shown.",
+                hidden,
+            )
         )
-        + "</p>"
-        f'<div class="scroll"><table class="cal">{_month_row(nights)}{_day_row(nights)}{rows}'
+    heading = t.html("Nights")
+    return (
+        f"<section><h2>{heading}</h2>"
+        f'<p class="lead">{lead}</p>'
+        f'<div class="scroll"><table class="cal">{_month_row(nights, t)}{_day_row(nights, t)}{rows}'
         f'</table></div><div class="legend">{legend}</div></section>'
     )
 
@@ -194,11 +232,11 @@ def _calendar_nights(report: AuditReport) -> tuple[list[dt.date], int]:
     return [n for n in nights if n >= start], (start - nights[0]).days
 
 
-def _month_row(nights: list[dt.date]) -> str:
+def _month_row(nights: list[dt.date], t: Language) -> str:
     cells = ['<tr><th class="acct"></th>']
     span, current = 0, None
     for night in [*nights, None]:
-        label = f"{night:%B %Y}" if night else None
+        label = t.month(night) if night else None
         if label != current and current is not None:
             cells.append(f'<th class="month" colspan="{span}">{esc(current if span > 3 else "")}</th>')
             span = 0
@@ -208,26 +246,31 @@ def _month_row(nights: list[dt.date]) -> str:
     return "".join(cells)
 
 
-def _day_row(nights: list[dt.date]) -> str:
+def _day_row(nights: list[dt.date], t: Language) -> str:
     cells = ['<tr><th class="acct"></th>']
     for night in nights:
         hol = holiday_name(night)
         cls = "hol" if hol else "we" if night.weekday() >= 5 else ""
-        title = f"{night:%A %Y-%m-%d}" + (f", {hol}" if hol else "")
+        title = f"{t.weekday(night)} {night.isoformat()}" + (f", {hol}" if hol else "")
         cells.append(f'<th class="day {cls}" title="{esc(title)}">{night.day}</th>')
     cells.append("</tr>")
     return "".join(cells)
 
 
-def _account_row(report: AuditReport, account: dict[str, Any], nights: list[dt.date]) -> str:
+def _account_row(report: AuditReport, account: dict[str, Any], nights: list[dt.date], t: Language) -> str:
     statuses = report.nights.get(account["id"], {})
     details = report.night_details.get(account["id"], {})
     cells = []
     for night in nights:
         status = statuses.get(night.isoformat())
-        detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night)
+        detail = details.get(night.isoformat(), {}).get("detail") or _no_status(account, night, t)
         colour = STATUS_COLOURS[status or "none"]
-        title = f"{account['id']} {night}: {status or 'not counted'} \u2013 {detail}"
+        shown = (
+            t.gettext(STATUS_LABELS[status])
+            if status in STATUS_LABELS
+            else status or t.gettext("not counted")
+        )
+        title = f"{account['id']} {night}: {shown} \u2013 {detail}"
         cells.append(f'<td><span class="cell" style="background:{colour}" title="{esc(title)}"></span></td>')
     return (
         f'<tr><th class="acct">{esc(account["id"])}<small>{esc(account["board"])}</small></th>'
@@ -236,100 +279,117 @@ def _account_row(report: AuditReport, account: dict[str, Any], nights: list[dt.d
     )
 
 
-def _no_status(account: dict[str, Any], night: dt.date) -> str:
+def _no_status(account: dict[str, Any], night: dt.date, t: Language) -> str:
     if account.get("active_from") and night.isoformat() < account["active_from"]:
-        return "before active_from"
+        return t.gettext("before active_from")
     if account.get("active_to") and night.isoformat() > account["active_to"]:
-        return "after active_to"
+        return t.gettext("after active_to")
     if account.get("first_night") and night.isoformat() < account["first_night"]:
-        return "before the archive's first capture (which took the whole history)"
+        return t.gettext("before the archive's first capture (which took the whole history)")
     return ""
 
 
-def _problems(report: AuditReport) -> str:
+def _problems(report: AuditReport, t: Language) -> str:
+    heading = "<section><h2>" + t.html("Problems") + "</h2>"
     if report.clean:
         return (
-            '<section><h2>Problems</h2><p class="empty">✓ No problems found: every night captured, '
-            "every verified byte unchanged, every object protected.</p></section>"
+            f'{heading}<p class="empty">✓ '
+            + t.html(
+                "No problems found: every night captured, every verified byte unchanged, "
+                "every object protected."
+            )
+            + "</p></section>"
         )
-    out = [
-        "<section><h2>Problems</h2>"
-        f'<p class="lead">{len(report.problems)} findings that need someone to act. The JSON form '
-        "lists the same.</p>"
-    ]
-    titles = {
-        "completeness": "Completeness",
-        "fixity": "Fixity and protection",
-        "lifecycle": "Disposals and holds",
+    lead = t.ngettext(
+        "%(num)s finding that needs someone to act. The JSON form lists the same.",
+        "%(num)s findings that need someone to act. The JSON form lists the same.",
+        len(report.problems),
+    )
+    out = [f'{heading}<p class="lead">{esc(lead)}</p>']
+    headings = {
+        "completeness": N_("Completeness"),
+        "fixity": N_("Fixity and protection"),
+        "lifecycle": N_("Disposals and holds"),
     }
-    for section, title in titles.items():
+    for section, name in headings.items():
         problems = [p for p in report.problems if KINDS.get(p.kind, ("fixity", ""))[0] == section]
         if not problems:
             continue
-        out.append(f"<h3>{title}</h3>")
-        out.append(
-            "<table><tr><th>what</th><th>account</th><th>night</th><th>object</th><th>detail</th></tr>"
-        )
+        out.append(f"<h3>{t.html(name)}</h3>")
+        out.append("<table>" + head(t, N_("what"), N_("account"), N_("night"), N_("object"), N_("detail")))
         for p in problems[:MAX_ROWS]:
             meaning = KINDS.get(p.kind, ("", p.kind))[1]
             out.append(
                 f'<tr><td><span class="badge bad">{esc(p.kind)}</span><div class="small muted">'
-                f"{esc(meaning)}</div>"
+                f"{t.html(meaning) if meaning else ''}</div>"
                 f"</td><td>{esc(p.account_id or '')}</td><td class='nw'>{esc(p.run_date or '')}</td>"
-                f'<td class="key">{esc(p.key or "")}</td><td>{isolate(p.detail)}</td></tr>'
+                f'<td class="key">{esc(p.key or "")}</td><td>{isolate(p.detail_in(t))}</td></tr>'
             )
         out.append("</table>")
-        if len(problems) > MAX_ROWS:
-            out.append(f'<p class="muted">… and {len(problems) - MAX_ROWS} more in the JSON report.</p>')
+        out.append(_more(len(problems), t))
     out.append("</section>")
     return "".join(out)
 
 
-def _fixity(fixity: dict[str, Any]) -> str:
-    mode = (
-        "every object (full)"
-        if fixity["mode"] == "full"
-        else f"tonight's slice of a {fixity['period_days']}-day rotation (slice {fixity['slice']}), the "
-        "period's last night and every object no manifest accounts for"
-    )
+def _more(rows: int, t: Language) -> str:
+    """The line saying how many rows a table left out, if any."""
+    if rows <= MAX_ROWS:
+        return ""
+    more = t.gettext("… and %(more)s more in the JSON report.", more=t.number(rows - MAX_ROWS))
+    return f'<p class="muted">{esc(more)}</p>'
+
+
+def _fixity(fixity: dict[str, Any], t: Language) -> str:
+    if fixity["mode"] == "full":
+        mode = t.gettext("every object (full)")
+    else:
+        mode = t.gettext(
+            "tonight's slice of a %(days)s-day rotation (slice %(slice)s), the period's last night "
+            "and every object no manifest accounts for",
+            days=fixity["period_days"],
+            slice=fixity["slice"],
+        )
+    share = t.percent(fixity["share_verified"], decimals=1)
     rows = [
-        ("objects in the store", f"{fixity['objects_total']:,}"),
-        (
-            "objects verified by this audit",
-            f"{fixity['objects_verified']:,} ({fixity['share_verified']:.1%})",
-        ),
-        ("bytes read and re-hashed", size(fixity["bytes_read"])),
-        ("bytes listed in manifests", size(fixity["bytes_in_manifests"])),
-        ("WARC records with digests checked", f"{fixity['warc_records_checked']:,}"),
-        ("Parquet WARC pointers resolved", f"{fixity['pointers_checked']:,}"),
-        ("objects whose lock, retention and tags were checked", f"{fixity['protection_checked']:,}"),
+        (N_("objects in the store"), t.number(fixity["objects_total"])),
+        (N_("objects verified by this audit"), f"{t.number(fixity['objects_verified'])} ({share})"),
+        (N_("bytes read and re-hashed"), size(fixity["bytes_read"], t)),
+        (N_("bytes listed in manifests"), size(fixity["bytes_in_manifests"], t)),
+        (N_("WARC records with digests checked"), t.number(fixity["warc_records_checked"])),
+        (N_("Parquet WARC pointers resolved"), t.number(fixity["pointers_checked"])),
+        (N_("objects whose lock, retention and tags were checked"), t.number(fixity["protection_checked"])),
     ]
-    body = "".join(f"<tr><td>{esc(a)}</td><td class='num'>{esc(b)}</td></tr>" for a, b in rows)
+    body = "".join(f"<tr><td>{t.html(a)}</td><td class='num'>{esc(b)}</td></tr>" for a, b in rows)
+    lead = t.html("SHA-256 recomputed and compared with the manifests; verified: %(mode)s.", mode=mode)
+    heading = t.html("Fixity")
     return (
-        "<section><h2>Fixity</h2>"
-        f'<p class="lead">SHA-256 recomputed and compared with the manifests; verified: {esc(mode)}.</p>'
+        f"<section><h2>{heading}</h2>"
+        f'<p class="lead">{lead}</p>'
         f'<table style="max-width:640px">{body}</table></section>'
     )
 
 
-def _retention(retention: dict[str, Any]) -> str:
+def _retention(retention: dict[str, Any], t: Language) -> str:
     rows = []
     for name, c in retention["classes"].items():
-        rule = (
-            "permanent (bevaras)"
-            if c["permanent"]
-            else f"{c['keep_years']} years"
-            if c["keep_years"]
-            else "unknown"
-        )
+        if c["permanent"]:
+            rule = t.gettext("permanent (bevaras)")
+        elif c["keep_years"]:
+            rule = t.ngettext("%(num)s year", "%(num)s years", c["keep_years"])
+        else:
+            rule = t.gettext("unknown")
         rows.append(
             f"<tr><td>{esc(name)}</td><td>{esc(rule)}</td><td>{esc(c['decision'] or '')}</td>"
-            f"<td class='num'>{c['objects']:,}</td><td class='num'>{size(c['bytes'])}</td>"
-            f"<td class='num'>{c['expired']:,}</td></tr>"
+            f"<td class='num'>{esc(t.number(c['objects']))}</td>"
+            f"<td class='num'>{esc(size(c['bytes'], t))}</td>"
+            f"<td class='num'>{esc(t.number(c['expired']))}</td></tr>"
         )
+    numeric = (N_("objects"), N_("size"), N_("may be culled"))
     table = (
-        "<table><tr><th>class</th><th>keep</th><th>decision</th><th class='num'>objects</th>"
-        f"<th class='num'>size</th><th class='num'>may be culled</th></tr>{''.join(rows)}</table>"
+        "<table>"
+        + head(t, N_("class"), N_("keep"), N_("decision"), *numeric, numeric=numeric)
+        + "".join(rows)
+        + "</table>"
     )
     candidates = retention["candidates"]
     listed = ""
@@ -339,63 +399,73 @@ def _retention(retention: dict[str, Any]) -> str:
             f"<td>{esc(c['retain_until'])}</td><td>{esc(c['decision'] or '')}</td></tr>"
             for c in candidates[:MAX_ROWS]
         )
+        count = t.html("Candidates for gallring (%(count)s)", count=t.number(retention["candidates_total"]))
         listed = (
-            f"<h3>Candidates for gallring ({retention['candidates_total']:,})</h3>"
-            "<table><tr><th>object</th><th>class</th><th>retain until</th><th>decision</th></tr>"
-            f"{items}</table>"
+            f"<h3>{count}</h3><table>"
+            + head(t, N_("object"), N_("class"), N_("retain until"), N_("decision"))
+            + f"{items}</table>"
         )
-    return (
-        "<section><h2>Retention</h2>"
-        '<p class="lead">Objects per retention class. Objects whose retention has run out are listed as '
-        "candidates for gallring; the audit never deletes anything.</p>"
-        f"{table}{listed}</section>"
+    lead = t.html(
+        "Objects per retention class. Objects whose retention has run out are listed as candidates "
+        "for gallring; the audit never deletes anything."
     )
+    heading = t.html("Retention")
+    return f'<section><h2>{heading}</h2><p class="lead">{lead}</p>{table}{listed}</section>'
 
 
-def _counts_and_credentials(report: AuditReport) -> str:
-    out = ["<section><h2>Platform counts and tokens</h2>"]
+def _counts_and_credentials(report: AuditReport, t: Language) -> str:
+    out = ["<section><h2>" + t.html("Platform counts and tokens") + "</h2>"]
     if report.comment_counts:
-        out.append(
-            "<h3>Comments the platform counts vs. comments archived</h3><table><tr><th>account</th>"
-            "<th>night</th>"
-            "<th>thread</th><th class='num'>platform</th><th class='num'>archived</th><th>"
-            "explanation</th></tr>"
+        numeric = (N_("platform"), N_("archived"))
+        heads = head(
+            t, N_("account"), N_("night"), N_("thread"), *numeric, N_("explanation"), numeric=numeric
         )
+        out.append(
+            "<h3>" + t.html("Comments the platform counts vs. comments archived") + f"</h3><table>{heads}"
+        )
+        unexplained = t.gettext("not explained by a known API limit")
         for c in report.comment_counts[:MAX_ROWS]:
             out.append(
                 f"<tr><td>{esc(c['account_id'])}</td><td class='nw'>{esc(c['run_date'])}</td>"
                 f"<td class='key' style='max-width:260px'>{isolate(c['post_id'])}</td>"
                 f"<td class='num'>{c['reported']}</td><td class='num'>{c['captured']}</td>"
-                f"<td class='small'>{esc(c['explanation'] or 'not explained by a known API limit')}</td></tr>"
+                f"<td class='small'>{esc(c['explanation'] or unexplained)}</td></tr>"
             )
         out.append("</table>")
     else:
-        out.append(
-            '<p class="lead">No differences between the comment counts platforms report and the comments '
-            "archived, where a platform reports a count per thread (Mastodon does not).</p>"
+        lead = t.html(
+            "No differences between the comment counts platforms report and the comments archived, "
+            "where a platform reports a count per thread (Mastodon does not)."
         )
+        out.append(f'<p class="lead">{lead}</p>')
     if report.credentials:
-        out.append(
-            "<h3>Tokens</h3><table><tr><th>account</th><th>last night</th><th>status</th>"
-            "<th class='num'>failures in a row</th><th>expires</th></tr>"
+        failures = N_("failures in a row")
+        heads = head(
+            t, N_("account"), N_("last night"), N_("status"), failures, N_("expires"), numeric=(failures,)
         )
+        out.append("<h3>" + t.html("Tokens") + f"</h3><table>{heads}")
         for account_id, c in report.credentials.items():
             bad = c["failures_in_a_row"] > 0
+            expires = t.stamp(c["expires_at"]) if c["expires_at"] else DASH
             out.append(
                 f"<tr><td>{esc(account_id)}</td><td>{esc(c['latest_night'])}</td>"
                 f'<td><span class="badge {"bad" if bad else "grey"}">'
-                f"{esc(c['latest_status'] or 'unknown')}</span></td>"
-                f"<td class='num'>{c['failures_in_a_row']}</td><td>{esc(c['expires_at'] or DASH)}</td></tr>"
+                f"{esc(_credential(c['latest_status'], t))}</span></td>"
+                f"<td class='num'>{c['failures_in_a_row']}</td><td>{esc(expires)}</td></tr>"
             )
         out.append("</table>")
     out.append("</section>")
     return "".join(out)
 
 
-def _footer(report: AuditReport) -> str:
+def _credential(status: str | None, t: Language) -> str:
+    if status in CREDENTIAL_LABELS:
+        return t.gettext(CREDENTIAL_LABELS[status])
+    return status or t.gettext("unknown")
+
+
+def _footer(report: AuditReport, t: Language) -> str:
     notes = "".join(f"<div>{esc(n)}</div>" for n in report.notes)
     data = report.to_json()
-    return (
-        f"<footer>{notes}<div>{esc(data['software'])} · report version {data['report_version']}</div>"
-        "</footer>"
-    )
+    version = t.html("report version %(version)s", version=data["report_version"])
+    return f"<footer>{notes}<div>{esc(data['software'])} · {version}</div></footer>"

@@ -14,9 +14,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from archive_lib.audit.html_parts import MAX_ROWS, esc
+from archive_lib.audit.html_parts import MAX_ROWS, esc, head
 from archive_lib.audit.report import Period
 from archive_lib.clock import stockholm_date
+from archive_lib.language import N_, Language
 from archive_lib.metadata.moderation import ModerationNote, captured_action
 
 
@@ -79,8 +80,8 @@ def _first_seen(versions: Sequence[Mapping[str, Any]], seen: str) -> Mapping[str
     return ordered[-1]
 
 
-def moderation_html(summary: Mapping[str, Any]) -> str:
-    """The summary as a section of the HTML report."""
+def moderation_html(summary: Mapping[str, Any], t: Language) -> str:
+    """The summary as a section of the HTML report, in ``t``'s language."""
     rows = "".join(
         f"<tr><td>{esc(m['account_id'])}</td><td>{esc(m['month'])}</td><td class='num'>{m['hidden']}</td>"
         f"<td class='num'>{m['deleted']}</td><td class='num'>{m['noted']}</td>"
@@ -92,21 +93,22 @@ def moderation_html(summary: Mapping[str, Any]) -> str:
         f"<td>{esc(u['night'])}</td></tr>"
         for u in summary.get("unnoted", ())[:MAX_ROWS]
     )
-    out = [
-        "<section><h2>Moderation</h2>",
-        '<p class="lead">Comments seen hidden or deleted per account and month, joined to the moderation '
-        "notes (<code>archivectl moderation note</code>). Flagged: hidden or deleted without a note.</p>",
-    ]
+    lead = t.html(
+        "Comments seen hidden or deleted per account and month, joined to the moderation notes "
+        "(archivectl moderation note). Flagged: hidden or deleted without a note."
+    )
+    out = [f"<section><h2>{t.html('Moderation')}</h2>", f'<p class="lead">{lead}</p>']
     if rows:
+        numeric = (N_("hidden"), N_("deleted"), N_("with a note"), N_("without"), N_("notes"))
         out.append(
-            "<table><tr><th>account</th><th>month</th><th class='num'>hidden</th><th class='num'>deleted</th>"
-            "<th class='num'>with a note</th><th class='num'>without</th><th class='num'>notes</th></tr>"
-            f"{rows}</table>"
+            "<table>" + head(t, N_("account"), N_("month"), *numeric, numeric=numeric) + f"{rows}</table>"
         )
     if flagged:
+        title = t.html("Without a moderation note (%(num)s)", num=len(summary["unnoted"]))
         out.append(
-            f"<h3>Without a moderation note ({len(summary['unnoted']):,})</h3><table><tr><th>account</th>"
-            f"<th>comment</th><th>seen</th><th>night</th></tr>{flagged}</table>"
+            f"<h3>{title}</h3><table>"
+            + head(t, N_("account"), N_("comment"), N_("seen"), N_("night"))
+            + f"{flagged}</table>"
         )
     out.append("</section>")
     return "".join(out)

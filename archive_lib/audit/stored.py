@@ -14,6 +14,7 @@ import secrets
 from archive_lib.audit.html import render_html
 from archive_lib.audit.report import AuditReport
 from archive_lib.evidence.signing import Signer, put_signed
+from archive_lib.language import Language
 from archive_lib.layout import audit_report_key
 from archive_lib.models import Inventory
 from archive_lib.retention_classes import ObjectRetention
@@ -23,13 +24,18 @@ TAGS = {"kind": "audit"}
 
 
 def store_report(
-    store: ObjectStore, inventory: Inventory, report: AuditReport, signer: Signer | None
+    store: ObjectStore,
+    inventory: Inventory,
+    report: AuditReport,
+    signer: Signer | None,
+    words: Language | None = None,
 ) -> list[str]:
-    """Write the HTML and the (signed) JSON report under ``audit/{night}/``; their keys, JSON last."""
+    """Write the HTML (in ``words``' language, Swedish by default) and the (signed) JSON report
+    under ``audit/{night}/``; their keys, JSON last."""
     # A random suffix, as in run ids: two audits in one second must not want the same key.
     suffix = secrets.token_hex(2)
     retention = report_retention(inventory, report.period.until)
-    html = render_html(report).encode()
+    html = render_html(report, words).encode()
     html_key = audit_report_key(report.period.until, report.generated_at, suffix, "html")
     store.put(html_key, html, retention=retention, tags=TAGS)
     document = {

@@ -24,7 +24,8 @@ from archive_lib.errors import ConfigError
 from archive_lib.evidence.config import trust_anchors
 from archive_lib.inert import json_text, terminal_text
 from archive_lib.inventory import load_inventory
-from archive_lib.settings import ENVIRONMENT, INVENTORY, STORE, TSA_URL
+from archive_lib.language import SUPPORTED, from_setting
+from archive_lib.settings import ENVIRONMENT, INVENTORY, LANGUAGE, STORE, TSA_URL
 from archive_lib.storage import open_store
 
 EXIT_CLEAN, EXIT_PROBLEMS = 0, 1
@@ -51,6 +52,11 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--out", help="write the report to this file (default: standard output)")
     parser.add_argument(
+        "--language",
+        choices=SUPPORTED,
+        help="language of the HTML report (default: $ARCHIVE_LANGUAGE, else sv)",
+    )
+    parser.add_argument(
         "--full", action="store_true", help="verify every object, not tonight's rotating sample"
     )
     parser.add_argument(
@@ -71,6 +77,7 @@ def audit_command(args: argparse.Namespace) -> int:
     if args.period_days < 1:
         raise ConfigError("--period-days must be at least 1")
     fmt = args.format or ("html" if args.out and args.out.endswith((".html", ".htm")) else "json")
+    words = from_setting(args.language or ENVIRONMENT.get(LANGUAGE))
     clock = SystemClock()
     period = audit_period(args.since, args.until, clock.now())
     inventory = load_inventory(args.inventory)
@@ -87,7 +94,7 @@ def audit_command(args: argparse.Namespace) -> int:
         ),
         clock=clock,
     )
-    text = render_html(report) if fmt == "html" else json_text(report.to_json()) + "\n"
+    text = render_html(report, words) if fmt == "html" else json_text(report.to_json()) + "\n"
     if args.out:
         path = pathlib.Path(args.out)
         try:

@@ -20,7 +20,7 @@ from archive_lib.cli.args import add_verbosity, date_arg
 from archive_lib.errors import ConfigError
 from archive_lib.inert import CsvWriter, json_text, terminal_text
 from archive_lib.metadata.schema import POINTER_COLUMNS
-from archive_lib.settings import ENVIRONMENT, STORE
+from archive_lib.settings import ENVIRONMENT, LANGUAGE, STORE
 
 if TYPE_CHECKING:  # the engines load only when a registrar's command runs (capture starts faster)
     from archive_lib.registry.thread import Thread
@@ -89,6 +89,11 @@ def register(sub: Any) -> None:
     export.add_argument("--reference", required=True, help="the request's reference (diarienummer)")
     export.add_argument("--out", required=True, type=pathlib.Path, metavar="FILE.zip")
     export.add_argument("--by", default=None, help="who makes the export (default: the login name)")
+    export.add_argument(
+        "--language",
+        choices=("sv", "en"),
+        help="language of the HTML and PDF renditions (default: $ARCHIVE_LANGUAGE, else sv)",
+    )
     export.add_argument("--format", choices=("table", "json"), default="table")
     export.add_argument(
         "--unmasked",
@@ -281,9 +286,11 @@ def print_thread(thread: Thread) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     from archive_lib.evidence.config import signer_from_settings
+    from archive_lib.language import from_setting
     from archive_lib.metadata.access import os_user, record_access
     from archive_lib.registry.export import ExportRequest, make_export
 
+    words = from_setting(args.language or ENVIRONMENT.get(LANGUAGE))  # a bad setting is refused first
     has_query = bool(
         args.query
         or args.account
@@ -309,7 +316,9 @@ def run_export(args: argparse.Namespace) -> int:
         unmasked=args.reason if args.unmasked else None,
     )
     index = _index(args)
-    result = make_export(index.store, index, request, args.out, signer=signer_from_settings(ENVIRONMENT))
+    result = make_export(
+        index.store, index, request, args.out, signer=signer_from_settings(ENVIRONMENT), words=words
+    )
     purpose = args.purpose if not args.unmasked else f"{args.purpose}; unmasked: {args.reason}"
     record_access(
         index.store,

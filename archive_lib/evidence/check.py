@@ -24,6 +24,7 @@ from archive_lib.errors import ObjectNotFoundError
 from archive_lib.evidence.keys import KEYS, key_id_of, key_pem_key, load_public_key, signature_holds
 from archive_lib.evidence.signing import KEY_ID_FIELD, SIG, SIGNED_AT_FIELD, TSR
 from archive_lib.evidence.timestamps import TimestampRefused, TrustAnchors, check_token, decode, gen_time
+from archive_lib.language import N_
 from archive_lib.storage.base import ObjectStore
 
 #: The default tolerance between ``signed_at`` and the timestamp's ``genTime``.
@@ -32,14 +33,14 @@ _MAX_KEY_PEM = 64 * 1024
 _MAX_TSR = 1024 * 1024
 
 KINDS: dict[str, str] = {
-    "unsigned": "a document the archive signs has no .sig",
-    "signature_malformed": "the .sig is not 64 bytes",
-    "signature_unknown_key": "the document names no key, or a key that is not under keys/",
-    "signature_invalid": "the signature does not hold for the document's bytes (changed bytes?)",
-    "key_invalid": "a file under keys/ is not the Ed25519 public key its name says",
-    "untimestamped": "a signature without its RFC 3161 timestamp (.tsr)",
-    "timestamp_invalid": "the .tsr is not a granted timestamp of this signature, or does not verify",
-    "timestamp_before_signing": "the timestamp's time is before the document says it was signed",
+    "unsigned": N_("a document the archive signs has no .sig"),
+    "signature_malformed": N_("the .sig is not 64 bytes"),
+    "signature_unknown_key": N_("the document names no key, or a key that is not under keys/"),
+    "signature_invalid": N_("the signature does not hold for the document's bytes (changed bytes?)"),
+    "key_invalid": N_("a file under keys/ is not the Ed25519 public key its name says"),
+    "untimestamped": N_("a signature without its RFC 3161 timestamp (.tsr)"),
+    "timestamp_invalid": N_("the .tsr is not a granted timestamp of this signature, or does not verify"),
+    "timestamp_before_signing": N_("the timestamp's time is before the document says it was signed"),
 }
 
 

@@ -10,7 +10,8 @@
 * ``records.warc.gz``: exactly the source records, copied byte for byte from the stored WARC
   files (each stored record is its own gzip member, found by its pointer): the response of every
   version, the media files they point to, and the ``warcinfo`` record of each source file;
-* ``manifest.json``: who, when, why, what was asked, the SHA-256 of every file in the zip and
+* ``manifest.json`` (its keys are the same in every language; ``language`` names the renditions'):
+  who, when, why, what was asked, the SHA-256 of every file in the zip and
   of every source object in the store, and where each copied record came from.
 
 Items under secrecy (:mod:`archive_lib.metadata.markings`) are masked by default: in every
@@ -21,6 +22,10 @@ the records their rows point to, and any other record whose payload names a mark
 (a page of the platform's API holds many items; such a record is listed under ``withheld``);
 and the manifest lists them under ``masked``. ``ExportRequest.unmasked`` (with its reason)
 releases them as they are, for internal use; the manifest and the export log say so.
+
+The renditions speak the language asked for (Swedish by default, see :mod:`archive_lib.language`);
+the data files (CSV headers, Parquet columns, JSON keys) keep the archive's own names in every
+language, and archived text is never changed.
 
 Each export is logged in the archive itself, append-only: one new create-only object
 ``exports/{YYYY}/{MM}/{DD}/{export_id}.json`` (see :func:`log_key`) with who, when, the query
@@ -51,6 +56,7 @@ from archive_lib import PRODUCT, __version__, layout
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.evidence.signing import Signer, put_signed
 from archive_lib.inert import CsvWriter, safe_name
+from archive_lib.language import Language, language
 from archive_lib.metadata.markings import Marking, active_markings, mask_notice
 from archive_lib.metadata.schema import ITEMS_SCHEMA, item_time, pointer_of
 from archive_lib.models import WarcPointer
@@ -123,9 +129,11 @@ def make_export(
     *,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     signer: Signer | None = None,
+    words: Language | None = None,
 ) -> ExportResult:
     """Write the release package of ``request`` to ``out`` and log it in the store, signed by
-    ``signer`` (unsigned when None)."""
+    ``signer`` (unsigned when None); its renditions in ``words``' language (Swedish by default)."""
+    words = words or language()
     if out.exists():
         raise ConfigError(f"{out} exists already: choose a new file name")
     index.refresh()
@@ -135,9 +143,8 @@ def make_export(
     wanted = {(h["account_id"], h["item_id"]) for h in hits}
     markings = {} if request.unmasked is not None else active_markings(store)
     threads, rows, masked, withheld = _threads_and_rows(store, index, hits, wanted, markings)
-    files, held = _thread_pages(threads, request, export_id, made_at)
-    title = f"Export {export_id} · reference {request.reference}"
-    pdf = _thread_pdfs(threads, held, files, title, request, made_at)
+    files, held = _thread_pages(threads, request, export_id, made_at, words)
+    pdf = _thread_pdfs(threads, held, files, export_id, request, made_at, words)
     files["items.csv"] = _csv(rows)
     files["items.parquet"] = _parquet(rows)
     needles = _needles(masked)
@@ -155,6 +162,7 @@ def make_export(
         "item_ids": list(request.item_ids),
         "store": store.url,
         "software": f"{PRODUCT}/{__version__}",
+        "language": words.code,
         "matched_total": total,
         "items": len(wanted),
         "rows": len(rows),
@@ -242,7 +250,7 @@ def _pointers(row: dict[str, Any]) -> set[tuple[str, int]]:
 
 
 def _thread_pages(
-    threads: list[Thread], request: ExportRequest, export_id: str, made_at: dt.datetime
+    threads: list[Thread], request: ExportRequest, export_id: str, made_at: dt.datetime, words: Language
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """Each thread as a self-contained HTML file, and the manifest's entry saying which file holds it."""
     files: dict[str, bytes] = {}
@@ -252,12 +260,13 @@ def _thread_pages(
         held.append({"account_id": thread.account_id, "post_id": thread.post_id, "files": [f"{name}.html"]})
         files[f"{name}.html"] = render(
             "export_thread.html",
+            words,
             thread=thread,
             css=stylesheet(),
             depth_css=DEPTH_CSS,
             export_id=export_id,
             reference=request.reference,
-            made_at=made_at.isoformat(),
+            made_at=made_at,
             made_by=request.made_by,
         ).encode()
     return files, held
@@ -267,9 +276,10 @@ def _thread_pdfs(
     threads: list[Thread],
     held: list[dict[str, Any]],
     files: dict[str, bytes],
-    title: str,
+    export_id: str,
     request: ExportRequest,
     made_at: dt.datetime,
+    words: Language,
 ) -> dict[str, Any]:
     """Add a PDF of each thread beside its HTML file (when a font is found); what the manifest says of it."""
     font = find_font()
@@ -281,9 +291,15 @@ def _thread_pdfs(
     if font is None:
         log.warning("no TrueType font for PDF renditions (set %s): the package has HTML only", ENV_FONT)
         return pdf
-    header = f"{title} · made {made_at.isoformat()} by {request.made_by}"
+    header = words.gettext(
+        "Export %(export)s · reference %(reference)s · made %(when)s by %(by)s",
+        export=export_id,
+        reference=request.reference,
+        when=words.stamp(made_at),
+        by=request.made_by,
+    )
     for thread, entry in zip(threads, held, strict=True):
-        data, missing = thread_pdf(thread, font, header=header, made_at=made_at)
+        data, missing = thread_pdf(thread, font, header=header, made_at=made_at, words=words)
         pdf_name = entry["files"][0].removesuffix(".html") + ".pdf"
         files[pdf_name] = data
         entry["files"].append(pdf_name)

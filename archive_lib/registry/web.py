@@ -6,6 +6,10 @@ user, and every route requires it (the Airflow plugin passes Airflow's own). Eve
 archived is rendered escaped; pages load nothing from elsewhere, run no scripts, and carry a
 strict Content-Security-Policy.
 
+Pages (and the release packages made here) speak the language the browser asks for first among
+Swedish and English (``Accept-Language``), Swedish when it asks for neither; archived text is
+shown as it is.
+
 Item ids are whatever platforms chose: a Bluesky id is an ``at://did:plc:…/…`` URI, and an id
 may hold ``..``, ``%``, spaces or any letter. A path segment cannot carry every such id (a
 ``/`` splits it; browsers and proxies resolve ``..`` and ``%2e%2e`` segments before we see
@@ -40,6 +44,7 @@ from starlette.responses import FileResponse
 from archive_lib.clock import local_day_end, local_day_start
 from archive_lib.errors import ArchiveError, ConfigError
 from archive_lib.evidence.signing import Signer
+from archive_lib.language import Language, from_accept_language
 from archive_lib.metadata.access import flush_access, read_access, record_access
 from archive_lib.metadata.markings import active_markings, mark, secrecy_of, unmark
 from archive_lib.registry.export import ExportRequest, make_export
@@ -86,6 +91,7 @@ def create_app(
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Vary"] = "Accept-Language"
         # The access events the request recorded are in the store before the answer goes out.
         await run_in_threadpool(flush_access)
         return response
@@ -127,7 +133,7 @@ def create_app(
         user: Any = Depends(registrar),  # noqa: B008
     ) -> FileResponse:
         _same_origin(request)
-        return _export_download(index(), purpose, reference, _name(user), _ids(item), signer)
+        return _export_download(index(), purpose, reference, _name(user), _ids(item), signer, _words(request))
 
     @app.post("/mark")
     def mark_item(
@@ -269,11 +275,16 @@ class _Indexes:
             return self._indexes[url]
 
 
+def _words(request: Request) -> Language:
+    return from_accept_language(request.headers.get("accept-language"))
+
+
 def _page(request: Request, user: Any, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     base = request.scope.get("root_path", "").rstrip("/")
     role = getattr(request.state, "role", None)
-    html = render(template, base=base, user=_name(user), role=role, **context)
-    return HTMLResponse(html, status_code=status)
+    words = _words(request)
+    html = render(template, words, base=base, user=_name(user), role=role, **context)
+    return HTMLResponse(html, status_code=status, headers={"Content-Language": words.code})
 
 
 def _search_page(request: Request, user: Any, index: Callable[[], SearchIndex]) -> HTMLResponse:
@@ -337,6 +348,7 @@ def _export_download(
     made_by: str,
     item_ids: tuple[str, ...],
     signer: Callable[[], Signer | None],
+    words: Language,
 ) -> FileResponse:
     try:
         exported = make_export(
@@ -345,6 +357,7 @@ def _export_download(
             ExportRequest(purpose, reference, made_by, item_ids=item_ids),
             pathlib.Path(tempfile.mkdtemp(prefix="archive-export-")) / "package.zip",
             signer=signer(),
+            words=words,
         )
     except ItemNotFoundError as e:
         raise HTTPException(404, str(e)) from e
