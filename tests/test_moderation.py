@@ -12,6 +12,7 @@ import pytest
 from archive_lib.audit.html import render_html
 from archive_lib.audit.run import audit_period, run_audit
 from archive_lib.inventory import load_inventory
+from archive_lib.language import language
 from archive_lib.storage import FileStore
 from tests.lifecycle_helpers import json_of, run
 from tests.registrar_fixtures import NIGHT_1, NIGHT_2, RegistrarArchive
@@ -27,7 +28,9 @@ def summary(archive: RegistrarArchive, registrar_archive: RegistrarArchive) -> d
     )
     data = report.to_json()
     json.dumps(data)  # the JSON report holds it as plain data
-    html = render_html(report)
+    html = render_html(report, language("en"))
+    swedish = render_html(report)  # the default
+    assert ("Utan moderationsanteckning (1)" in swedish) == bool(data["moderation"]["unnoted"])
     assert "<h2>Moderation</h2>" in html
     assert ("Without a moderation note (1)" in html) == bool(data["moderation"]["unnoted"])
     return data["moderation"]  # type: ignore[no-any-return]

@@ -146,6 +146,7 @@ def test_masked_release_and_the_event_log_on_s3(
     from tests.fakes.mastodon import FakeMastodon
     from tests.helpers import FakeClock, write_inventory
     from tests.registrar_fixtures import NIGHT_1, NOW
+    from tests.signing import signer_for_tests
 
     store = S3Store(f"s3://{locked_bucket}/archive")
     secret = "Min son Kalle Andersson går i klass 3B."
@@ -157,7 +158,13 @@ def test_masked_release_and_the_event_log_on_s3(
         inventory = load_inventory(
             write_inventory(tmp_path, fake.base_url, [{"id": "ks", "handle": "kristianstad"}])
         )
-        night = capture_night(inventory, store, NIGHT_1, clock=FakeClock(fake), options=CaptureOptions())
+        night = capture_night(
+            inventory,
+            store,
+            NIGHT_1,
+            clock=FakeClock(fake),
+            options=CaptureOptions(signer=signer_for_tests()),
+        )
     assert night.results[0].status == "ok"
     archive = RegistrarArchive(store.url, tmp_path, {})
     args = ["--item", str(reply["id"]), "--ground", GROUND, "--reference", "BUN 2026/3"]

@@ -53,6 +53,11 @@ class Server:
     tokens: dict[str, str] = field(default_factory=dict)  # every user's, by name
 
 
+def _english(url: str, **kw: Any) -> tuple[int, dict[str, str], bytes]:
+    """A request from an English-speaking browser (the view speaks Swedish by default)."""
+    return _request(url, **{**kw, "headers": {"Accept-Language": "en", **(kw.get("headers") or {})}})
+
+
 def _request(
     url: str, *, token: str | None = None, data: bytes | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
@@ -228,35 +233,35 @@ def test_marking_and_the_access_log_by_role(server: Server, registrar_archive: R
     registrar, archivist, viewer = (server.tokens[u] for u in ("registrar", "archivist", "viewer"))
     ground = "OSL 26 kap. 1 §"
     # A viewer is signed in to Airflow but is neither registrar nor archivist.
-    assert _request(server.base + "/registry/?q=badhus", token=viewer)[0] == 403
+    assert _english(server.base + "/registry/?q=badhus", token=viewer)[0] == 403
     form = urllib.parse.urlencode(
         {"item": item, "account": "ks-mastodon", "ground": ground, "reference": "KS 2026/91"}
     ).encode()
-    assert _request(server.base + "/registry/mark", token=viewer, data=form)[0] == 403
-    status, _, body = _request(server.base + "/registry/mark", token=registrar, data=form)
+    assert _english(server.base + "/registry/mark", token=viewer, data=form)[0] == 403
+    status, _, body = _english(server.base + "/registry/mark", token=registrar, data=form)
     # Answered by the thread page, after the redirect.
     assert status == 200 and f"secrecy: <bdi>{ground}</bdi>" in body.decode()
     assert "Lift the secrecy marking" not in body.decode()  # a registrar may not unmark
     store = FileStore(server.store_url)
     assert active_markings(store)[("ks-mastodon", item)].marked_by == "registrar"
-    assert _request(server.base + "/registry/mark", token=registrar, data=form)[0] == 409  # marked already
-    status, _, body = _request(server.base + "/registry/?q=badhus", token=registrar)
+    assert _english(server.base + "/registry/mark", token=registrar, data=form)[0] == 409  # marked already
+    status, _, body = _english(server.base + "/registry/?q=badhus", token=registrar)
     assert status == 200 and f"secrecy: <bdi>{ground}</bdi>" in body.decode()
 
     unmark = urllib.parse.urlencode({"item": item, "account": "ks-mastodon", "reason": "Prövat"}).encode()
-    assert _request(server.base + "/registry/unmark", token=registrar, data=unmark)[0] == 403
-    assert _request(server.base + "/registry/access-log", token=registrar)[0] == 403
+    assert _english(server.base + "/registry/unmark", token=registrar, data=unmark)[0] == 403
+    assert _english(server.base + "/registry/access-log", token=registrar)[0] == 403
     elsewhere = {"Origin": "http://evil.example"}
     assert (
-        _request(server.base + "/registry/unmark", token=archivist, data=unmark, headers=elsewhere)[0] == 403
+        _english(server.base + "/registry/unmark", token=archivist, data=unmark, headers=elsewhere)[0] == 403
     )
-    status, _, body = _request(server.base + "/registry/unmark", token=archivist, data=unmark)
+    status, _, body = _english(server.base + "/registry/unmark", token=archivist, data=unmark)
     assert (
         status == 200 and "secrecy:" not in body.decode() and "Mark this item under secrecy" in body.decode()
     )
     assert ("ks-mastodon", item) not in active_markings(store)
 
-    status, _, body = _request(server.base + "/registry/access-log?who=registrar", token=archivist)
+    status, _, body = _english(server.base + "/registry/access-log?who=registrar", token=archivist)
     page = body.decode()
     assert status == 200 and "Access log" in page and ">mark<" in page and ">search<" in page
     acts = [(e.user, e.action) for e in read_access(store)]
@@ -279,12 +284,12 @@ def test_the_thread_view_joins_moderation_notes(
 
     doomed = registrar_archive.ids["doomed"]
     query = urllib.parse.urlencode({"item": doomed, "account": "ks-mastodon"})
-    status, _, body = _request(f"{server.base}/registry/thread?{query}", token=server.token)
+    status, _, body = _english(f"{server.base}/registry/thread?{query}", token=server.token)
     assert status == 200 and "deleted with no moderation note" in body.decode()
     note = ["moderation", "note", "--item", doomed, "--action", "deleted", "--by", "Eva Moderator"]
     note += ["--ground", "BBS-lagen 5 §", "--at", "2026-11-20T15:30+01:00"]
     assert main([*note, "--store", server.store_url, "--index", str(tmp_path / "index")]) == 0
-    status, _, body = _request(f"{server.base}/registry/thread?{query}", token=server.token)
+    status, _, body = _english(f"{server.base}/registry/thread?{query}", token=server.token)
     page = body.decode()
     assert status == 200 and "deleted with no moderation note" not in page
     assert (

@@ -13,6 +13,11 @@ certificate chains, the TSA's CA bundle. Nothing is fetched and nothing is writt
   by the run's manifest, an audit report's HTML by its JSON report;
 * a document's ``.sig`` and ``.tsr`` are its evidence, and the public keys under ``keys/`` are the
   trust roots (compare their ids with the ones the archive publishes);
+* disposal intents and protocols (``disposals/…``) are signed documents whose listed objects are
+  expected gone: they list what a decision disposed of;
+* batches of the event log (``events/…``: holds, markings, notes, access) and Jetstream cursors
+  are append-only state written outside runs, not signed one by one: they are counted in a note,
+  and the audit checks them as permanent, locked objects;
 * anything else is ``not_covered``.
 
 For each signed document: the signature over the exact stored bytes with the key the document
@@ -40,8 +45,9 @@ from archive_lib.evidence.check import TOLERANCE, Finding, KeyRing, check_docume
 from archive_lib.evidence.keys import is_key_file
 from archive_lib.evidence.signing import SIG, document_of
 from archive_lib.evidence.timestamps import TrustAnchors
-from archive_lib.layout import MANIFESTS, audit_report_night, export_log_day
+from archive_lib.layout import MANIFESTS, audit_report_night, export_log_day, jetstream_cursor_of
 from archive_lib.metadata.disposals import is_disposal_key
+from archive_lib.metadata.events import parse_batch_key
 from archive_lib.storage.base import ObjectStore, iter_chunks
 
 log = logging.getLogger(__name__)
@@ -146,9 +152,24 @@ def verify_store(
             listed += 1
             covered.setdefault(entry["key"], key)
             _check_listed(store, key, entry, everything, result)
+    unsigned_state = 0
     for key in objects:
-        if key not in covered:
-            result.problems.append(Finding("not_covered", key, "no signed document lists this object"))
+        if key in covered:
+            continue
+        if parse_batch_key(key) is not None or jetstream_cursor_of(key) is not None:
+            unsigned_state += 1  # append-only state the archive writes outside runs (module docstring)
+            continue
+        result.problems.append(Finding("not_covered", key, "no signed document lists this object"))
+    if unsigned_state:
+        result.notes.append(
+            Finding(
+                "state_unsigned",
+                "events/",
+                f"{unsigned_state} event batches and stream cursors (events/, push/cursors/) are not"
+                " signed: they are append-only, written once under the store's protection, and checked"
+                " by the audit",
+            )
+        )
     result.problems.extend(keys.findings)
     result.counts = {
         "documents": len(documents),

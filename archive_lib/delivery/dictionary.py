@@ -58,7 +58,7 @@ RUNS_COLUMNS: dict[str, str] = {
     "run_date": "the night captured",
     "started_at": "when the run started, UTC",
     "finished_at": "when the run ended, UTC",
-    "status": "ok or failed",
+    "status": "ok or failed; skipped for a hot pass skipped for its platform's budget",
     "error": "why it failed",
     "warnings": "what the platform would not show, and what was read leniently",
     "notes": "outcomes that are neither failures nor gaps",
@@ -74,6 +74,8 @@ RUNS_COLUMNS: dict[str, str] = {
     "software": "the software and its version",
     "retention_class": "the retention class of the run's objects",
     "retain_until": "the first day the run's objects may be culled; empty for permanent classes",
+    "kind": "nightly, recent (hot pass), targeted (named threads) or push (stored by listen); empty: nightly",
+    "api_usage_percent": "the share of the platform's rate-limit budget in use at the run's end (Graph)",
 }
 
 TABLES: dict[str, tuple[pa.Schema, dict[str, str]]] = {

@@ -73,6 +73,7 @@ def environment(code: str = DEFAULT) -> jinja2.Environment:
     env.filters["label"] = lambda code: label(words, code)
     env.filters["bdi"] = lambda value: markupsafe.Markup(isolate(value))  # noqa: S704 (isolate escapes)
     env.globals["lang"] = words.code
+    env.globals["role"] = None  # the web view passes the signed-in user's role; renditions have none
     return env
 
 
