@@ -248,11 +248,13 @@ def _web_pages(archive: RegistrarArchive, index: SearchIndex, code: str) -> tupl
     results = index.search(SearchQuery("badhus"))
     for hit in results.hits:
         hit["parts"] = _marked(hit["snippet"], hit["highlights"])
+        hit["secrecy"] = None  # the web view joins the markings (none here)
     form = dict.fromkeys(("q", "board", "account", "author", "type", "event", "since", "until"), "")
     words = language(code)
     page = render("web_search.html", words, base="", user="Rita", form=form, results=results, error=None)
     thread = load_thread(index.store, index, archive.ids["edited"])
-    return page, render("web_thread.html", words, base="", user="Rita", thread=thread)
+    focus = next(item for _, item in thread.items() if item.item_id == thread.focus)
+    return page, render("web_thread.html", words, base="", user="Rita", thread=thread, focus=focus)
 
 
 @pytest.fixture

@@ -293,7 +293,7 @@ def test_the_thread_view_joins_moderation_notes(
     page = body.decode()
     assert status == 200 and "deleted with no moderation note" not in page
     assert (
-        "moderation: deleted by <bdi>Eva Moderator</bdi>, 2026-11-20 15:30, ground <bdi>BBS-lagen 5 §</bdi>"
+        "moderation: deleted by <bdi>Eva Moderator</bdi>, 20 Nov 2026, 15:30, ground <bdi>BBS-lagen 5 §</bdi>"
         in page
     )
 
