@@ -66,16 +66,19 @@ class LifecycleWorld:
         return set(self.store.list(""))
 
     def run_objects(self, account_id: str) -> dict[str, dict[str, Any]]:
-        """Every object the runs of ``account_id`` wrote, manifests included, by key."""
+        """Every object the runs of ``account_id`` wrote, manifests (with their signatures and
+        timestamps) included, by key."""
         found: dict[str, dict[str, Any]] = {}
         for key in self.store.list("manifests/"):
-            if f"/{account_id}_" not in key:
+            if f"/{account_id}_" not in key or not key.endswith(".json"):
                 continue
             manifest = read_manifest(self.store, key)
             for obj in manifest["objects"]:
                 found[obj["key"]] = obj
-            stored = self.store.stat(key)
-            found[key] = {"key": key, "size": stored.size, "sha256": stored.sha256}
+            for evidence in (key, f"{key}.sig", f"{key}.tsr"):  # the manifest, its signature and timestamp
+                if self.store.exists(evidence):
+                    stored = self.store.stat(evidence)
+                    found[evidence] = {"key": evidence, "size": stored.size, "sha256": stored.sha256}
         return found
 
 

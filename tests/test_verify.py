@@ -104,7 +104,7 @@ def test_verify_finds_a_manifest_whose_bytes_were_changed(
     assert ("signature_invalid", archive.manifest) in _problems(report)
     # What it listed is no longer vouched for.
     assert {k for kind, k in _problems(report) if kind == "not_covered"} == {
-        k for k in archive.store.list("") if k.startswith(("warc/", "metadata/"))
+        k for k in archive.store.list("") if k.startswith(("warc/", "metadata/", "leases/"))
     }
 
 

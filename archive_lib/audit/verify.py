@@ -45,7 +45,14 @@ from archive_lib.evidence.check import TOLERANCE, Finding, KeyRing, check_docume
 from archive_lib.evidence.keys import is_key_file
 from archive_lib.evidence.signing import SIG, document_of
 from archive_lib.evidence.timestamps import TrustAnchors
-from archive_lib.layout import MANIFESTS, audit_report_night, export_log_day, jetstream_cursor_of
+from archive_lib.layout import (
+    MANIFESTS,
+    audit_report_night,
+    delivery_record_day,
+    export_log_day,
+    jetstream_cursor_of,
+    lease_slot,
+)
 from archive_lib.metadata.disposals import is_disposal_key
 from archive_lib.metadata.events import parse_batch_key
 from archive_lib.storage.base import ObjectStore, iter_chunks
@@ -88,7 +95,14 @@ class Verification:
 def day_of(key: str) -> dt.date | None:
     """The night or day in an object's key; a ``.sig``/``.tsr`` has its document's."""
     key = document_of(key) or key
-    return night_of(key) or export_log_day(key) or audit_report_night(key)
+    lease = lease_slot(key)
+    return (
+        night_of(key)
+        or export_log_day(key)
+        or audit_report_night(key)
+        or delivery_record_day(key)
+        or (lease[1] if lease else None)
+    )
 
 
 def always_signed(key: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from archive_lib.cli.args import EXIT_OK, add_verbosity, required
 from archive_lib.errors import ConfigError
+from archive_lib.evidence.config import signer_from_settings
 from archive_lib.inventory import load_inventory
 from archive_lib.logs import SECRETS
 from archive_lib.push.service import ListenOptions, ListenService
@@ -77,8 +78,9 @@ def run_listen(args: argparse.Namespace) -> int:
     for account in inventory.accounts:
         if account.token_env:
             SECRETS.add(env.get(account.token_env))
+    signer = signer_from_settings(ENVIRONMENT)  # an unusable key is refused before listening
     try:
-        service = ListenService(inventory, store, options, capture=capture)
+        service = ListenService(inventory, store, options, capture=capture, signer=signer)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
     stop = threading.Event()

@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 #: Called after each object disposed of, with how many went so far (a test's crash point).
 AfterDelete = Callable[[int], None]
 # Objects of a run in the order they go: records first, the run's own account of them last.
-_ORDER = {"warc": 0, "items": 1, "other": 2, "runs": 3, "manifest": 4, "evidence": 5}
+_ORDER = {"warc": 0, "items": 1, "other": 2, "lease": 3, "runs": 3, "manifest": 4, "evidence": 5}
+# What a run keeps as long as any of its records stays (its account of itself, not records).
+_BOOKKEEPING = frozenset({"lease", "runs", "manifest", "evidence"})
 
 
 @dataclass
@@ -217,7 +219,9 @@ def _plan_run(
     held, items = _held(store, [k for k, kind in listed if kind == "items"], holds)
     kept = False
     for key, kind in listed:
-        if kind in ("runs", "manifest", "evidence") and kept:
+        if kind == "evidence" and not store.exists(key):
+            continue  # an unsigned manifest has neither signature nor timestamp
+        if kind in _BOOKKEEPING and kept:
             plan.refused.append({"key": key, "reason": f"kept while run {run_id} keeps objects that stay"})
             continue
         try:

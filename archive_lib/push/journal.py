@@ -39,6 +39,7 @@ from typing import Any
 from archive_lib import PRODUCT, __version__, layout
 from archive_lib.capture.versions import Versioner
 from archive_lib.clock import Clock, IdFactory, stockholm_date
+from archive_lib.evidence.signing import Signer
 from archive_lib.metadata.manifest import build_manifest, object_tags, put_once, write_manifest
 from archive_lib.metadata.parquet import to_parquet_bytes
 from archive_lib.metadata.schema import RUNS_SCHEMA
@@ -74,10 +75,12 @@ class PushJournal:
         secrets: Iterable[str] = (),
         operator: str | None = None,
         on_stored: Callable[[Received], None] | None = None,
+        signer: Signer | None = None,
     ) -> None:
         if not 0 < flush_seconds <= MAX_FLUSH_SECONDS:
             raise ValueError(f"flush_seconds must be above 0 and at most {MAX_FLUSH_SECONDS}")
         self.store = store
+        self.signer = signer  # signs (and timestamps) each push run's manifest, as a night's
         self.clock = clock
         self.ids = ids or IdFactory()
         self.flush_seconds = flush_seconds
@@ -356,7 +359,7 @@ class PushJournal:
             retention=retention,
         )
         manifest["kind"] = "push"
-        write_manifest(self.store, manifest, account, retention)
+        write_manifest(self.store, manifest, account, retention, self.signer)
         log.info(
             "%s: stored %d pushed things (%d item versions) as run %s",
             account.id,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from archive_lib.capture.tokens import env_tokens
 from archive_lib.clock import Clock, IdFactory, SystemClock
 from archive_lib.errors import ArchiveError
+from archive_lib.evidence.signing import Signer
 from archive_lib.models import Account, Inventory
 from archive_lib.push.jetstream import Jetstream
 from archive_lib.push.journal import PushJournal
@@ -63,6 +64,7 @@ class ListenService:
         tokens: Callable[[Account], str | None] = env_tokens,
         clock: Clock | None = None,
         ids: IdFactory | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.inventory = inventory
         self.store = store
@@ -81,6 +83,7 @@ class ListenService:
             secrets=secrets,
             operator=inventory.organisation,
             on_stored=self._queue_threads,
+            signer=signer,
         )
         self.deliveries = MetaDeliveries(inventory.accounts)
         self.server = ListenServer(

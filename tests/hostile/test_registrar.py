@@ -22,6 +22,7 @@ import threading
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin
 
 import pytest
@@ -108,8 +109,18 @@ def test_package_file_names_are_safe_and_unique(registrar: Registrar) -> None:
 # -- the web view -----------------------------------------------------------------------------
 
 
-def _registrar_user() -> str:
-    return "registrar"
+@dataclass(frozen=True)
+class _Registrar:
+    """A signed-in user with Airflow's role USER, which makes a registrar by default."""
+
+    role: str = "User"
+
+    def get_name(self) -> str:
+        return "registrar"
+
+
+def _registrar_user() -> _Registrar:
+    return _Registrar()
 
 
 @pytest.fixture(scope="module")
