@@ -23,7 +23,7 @@ import tantivy
 
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_columns, pointer_of
 from archive_lib.search.items import content_versions, item_state
-from archive_lib.search.swedish import SWEDISH, words
+from archive_lib.search.swedish import SWEDISH, WORD, distinct_words
 
 SNIPPET_CHARS = 240
 
@@ -55,6 +55,13 @@ _PAYLOAD_COLUMNS = (
     *POINTER_COLUMNS,
     "source_url",
     "retention_class",
+)
+
+#: The columns of an items row that make its document.
+ROW_COLUMNS = tuple(
+    dict.fromkeys(
+        (*_PAYLOAD_COLUMNS, "text", "content_warning", "poll_options", "media", "observed_at", "edited_at")
+    )
 )
 
 
@@ -92,7 +99,11 @@ def schema() -> tantivy.Schema:
 class ItemDocument:
     """Everything the index keeps about one item while versions of it are being added."""
 
-    def __init__(self, payload: dict[str, Any] | None = None, texts: Sequence[str] = ()) -> None:
+    def __init__(
+        self, payload: dict[str, Any] | None = None, texts: Sequence[str] = (), *, stored: bool = False
+    ) -> None:
+        #: Whether the index holds a document of this item (read back from it).
+        self.stored = stored
         self.payload = payload or {}
         self.versions: dict[int, dict[str, Any]] = {
             int(v["version"]): v for v in self.payload.get("versions", [])
@@ -157,15 +168,10 @@ def word_forms(texts: Sequence[str]) -> tuple[list[str], list[str]]:
     """The base forms of every word of ``texts``, and the parts of their compounds (each once)."""
     forms: dict[str, None] = {}
     parts: dict[str, None] = {}
-    seen: set[str] = set()
-    for text in texts:
-        for _, _, word in words(text):
-            if word in seen:
-                continue
-            seen.add(word)
-            forms.update(dict.fromkeys(SWEDISH.forms(word)))
-            for part in SWEDISH.parts(word):
-                parts.update(dict.fromkeys(SWEDISH.forms(part)))
+    for word in {w for text in texts for w in distinct_words(text)}:
+        word_forms_of, part_forms = SWEDISH.terms(word)
+        forms.update(dict.fromkeys(word_forms_of))
+        parts.update(dict.fromkeys(part_forms))
     return list(forms), [p for p in parts if p not in forms]
 
 
@@ -228,7 +234,7 @@ def snippet_of(
     if it is short enough), and the character ranges of the matching words in it."""
     latest = texts[0] if texts else ""
     for text in texts if matches is not None else ():
-        found = [(start, end) for start, end, word in words(text) if matches(word)]  # type: ignore[misc]
+        found = [(m.start(), m.end()) for m in WORD.finditer(text) if matches(m.group().lower())]  # type: ignore[misc]
         if not found:
             continue
         if len(text) <= SNIPPET_CHARS:

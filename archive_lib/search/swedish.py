@@ -33,9 +33,9 @@ import msgpack
 import tantivy
 
 #: A word: a run of letters and digits (as Tantivy's simple tokenizer cuts text).
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 #: Tantivy's ``remove_long`` limit: longer words are not indexed.
-MAX_WORD_BYTES = 80
+MAXWORD_BYTES = 80
 #: The shortest part of a compound (two-letter words such as *ka* and *is* split too much).
 MIN_PART = 3
 #: The least common word the compound lexicon keeps (wordfreq's Zipf scale: 3 is once per
@@ -45,9 +45,9 @@ MIN_ZIPF = 1.5
 #: and *vecka* are; rare words ending in *-a* are mostly verbs, which do not).
 MIN_LINKED_ZIPF = 4.0
 #: Distinct words whose forms are kept between calls.
-CACHE_WORDS = 65_536
+CACHEWORDS = 65_536
 #: Words that are never the head of a compound: pronouns, prepositions, conjunctions, auxiliaries.
-_FUNCTION_WORDS = frozenset(
+_FUNCTIONWORDS = frozenset(
     [
         "alla",
         "allt",
@@ -197,10 +197,19 @@ _NOUN_ENDINGS = frozenset(
 
 def words(text: str) -> Iterator[tuple[int, int, str]]:
     """The words of ``text``: (start, end) character offsets and the word lower-cased."""
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         word = match.group().lower()
-        if len(word.encode()) < MAX_WORD_BYTES:
+        if len(word.encode()) < MAXWORD_BYTES:
             yield match.start(), match.end(), word
+
+
+def distinct_words(text: str) -> set[str]:
+    """The words of ``text`` as :func:`words` gives them, each once, without their places."""
+    return {
+        w
+        for w in WORD.findall(text.lower())
+        if len(w) < MAXWORD_BYTES // 4 or len(w.encode()) < MAXWORD_BYTES
+    }
 
 
 class Swedish:
@@ -214,10 +223,17 @@ class Swedish:
             .filter(tantivy.Filter.stemmer("swedish"))
             .build()
         )
-        self.forms = lru_cache(maxsize=CACHE_WORDS)(self._forms)
-        self.parts = lru_cache(maxsize=CACHE_WORDS)(self._parts)
+        self.forms = lru_cache(maxsize=CACHEWORDS)(self._forms)
+        self.parts = lru_cache(maxsize=CACHEWORDS)(self._parts)
+        self.terms = lru_cache(maxsize=CACHEWORDS)(self._terms)
 
     # -- what the index and the queries use ---------------------------------------------------
+
+    def _terms(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What the index holds for ``word``: its forms, and the forms of its compound parts."""
+        return self.forms(word), tuple(
+            dict.fromkeys(f for part in self.parts(word) for f in self.forms(part))
+        )
 
     def _forms(self, word: str) -> tuple[str, ...]:
         """``word`` (lower case) and its base forms: its lemma, and its Snowball stem where the
@@ -238,7 +254,7 @@ class Swedish:
         found: dict[str, None] = {}
         for written, part in best:
             for form in (written, part):
-                if self._zipf(form) and form not in _FUNCTION_WORDS:
+                if self._zipf(form) and form not in _FUNCTIONWORDS:
                     found[form] = None
         found.pop(word, None)
         found.pop(base, None)
@@ -287,11 +303,11 @@ class Swedish:
 
     def _head(self, letters: str) -> tuple[str, str, float] | None:
         """The last part of a compound: a word (in any form) of its own."""
-        if len(letters) < MIN_PART or letters in _FUNCTION_WORDS:
+        if len(letters) < MIN_PART or letters in _FUNCTIONWORDS:
             return None
         base = self.lemma(letters)
         zipf = self._zipf(letters) or self._zipf(base)
-        if not zipf or base in _FUNCTION_WORDS:
+        if not zipf or base in _FUNCTIONWORDS:
             return None
         return letters, base, zipf
 
@@ -299,7 +315,7 @@ class Swedish:
         """A first part: a word, or one with its final -a or -e dropped (*gat-lampa*,
         *pojk-vän*), maybe with a linking letter."""
         best = None
-        if letters in _FUNCTION_WORDS:  # för|skola is a derivation, not a compound
+        if letters in _FUNCTIONWORDS:  # för|skola is a derivation, not a compound
             return None
         for link in _LINKS:
             if link and not letters.endswith(link):
@@ -311,7 +327,7 @@ class Swedish:
                 zipf = self._zipf(base)
                 if link in ("o", "u") and zipf < MIN_LINKED_ZIPF:
                     continue
-                if zipf and base not in _FUNCTION_WORDS and (best is None or zipf > best[2]):
+                if zipf and base not in _FUNCTIONWORDS and (best is None or zipf > best[2]):
                     best = (letters, base, zipf)
         return best
 
@@ -331,7 +347,7 @@ class Swedish:
             from simplemma.strategies.default import DefaultStrategy
 
             self._lemmatizer = Lemmatizer(
-                cache_max_size=CACHE_WORDS, lemmatization_strategy=DefaultStrategy(low_memory=True)
+                cache_max_size=CACHEWORDS, lemmatization_strategy=DefaultStrategy(low_memory=True)
             )
             self._lexicon = _word_list()
             self._loaded = True

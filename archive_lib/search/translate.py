@@ -166,7 +166,15 @@ def _matcher(clauses: Sequence[Clause]) -> Callable[[str], bool]:
         elif written:
             forms.update(SWEDISH.forms(written[0]))
 
+    known: dict[str, bool] = {}
+
     def matches(word: str) -> bool:
+        found = known.get(word)
+        if found is None:
+            found = known[word] = word_matches(word)
+        return found
+
+    def word_matches(word: str) -> bool:
         if word in exact or any(word.startswith(p) for p in prefixes):
             return True
         if not forms:
