@@ -188,3 +188,28 @@ def test_an_index_made_by_the_earlier_analysis_is_built_again(store_url: str, tm
     again = SearchIndex(open_store(store_url), tmp_path).refresh()
     assert again.rebuilt and again.items_written == len(TEXTS)
     assert SearchIndex(open_store(store_url), tmp_path).refresh().rebuilt is False
+
+
+def test_a_part_larger_than_a_batch_is_committed_in_several(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archive_lib.search.index as index_module
+
+    monkeypatch.setattr(index_module, "_BATCH_ITEMS", 2)
+    rows = [_row(item_id, text, n) for n, (item_id, text) in enumerate(TEXTS)]
+    edit = {**_row("1", "Cykeln är hämtad.", 0), "version": 2, "event": "edited"}
+    rows.append(edit)  # item 1's second version comes after two batches were committed
+    created = [r["created_at"] for r in rows]
+    path = tmp_path / "store" / layout.items_key("kommun-mastodon", NIGHT, RUN, 1, min(created), max(created))
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=ITEMS_SCHEMA), path)
+    index = SearchIndex(open_store((tmp_path / "store").as_uri()), tmp_path / "index")
+    report = index.refresh()
+    assert report.rows == len(rows)
+    assert ids(index, "busshållplats") == ["1"] and ids(index, "hämta") == ["1"]  # both versions
+    hit = index.search(SearchQuery("hämta")).hits[0]
+    assert hit["versions"] == 2 and hit["text"] == "Cykeln är hämtad."
+    assert json.loads((index.path / _STATE).read_text())["parts"] == [
+        path.relative_to(tmp_path / "store").as_posix()
+    ]
+    assert index.search(SearchQuery()).total == len(TEXTS)
