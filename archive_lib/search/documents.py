@@ -234,7 +234,11 @@ def snippet_of(
     if it is short enough), and the character ranges of the matching words in it."""
     latest = texts[0] if texts else ""
     for text in texts if matches is not None else ():
-        found = [(m.start(), m.end()) for m in WORD.finditer(text) if matches(m.group().lower())]  # type: ignore[misc]
+        lowered = text.lower()
+        if len(lowered) == len(text):  # the same places (a few letters grow when lower-cased)
+            found = [(m.start(), m.end()) for m in WORD.finditer(lowered) if matches(m.group())]  # type: ignore[misc]
+        else:
+            found = [(m.start(), m.end()) for m in WORD.finditer(text) if matches(m.group().lower())]  # type: ignore[misc]
         if not found:
             continue
         if len(text) <= SNIPPET_CHARS:

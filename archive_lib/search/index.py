@@ -234,7 +234,7 @@ class SearchIndex:
         index = self._open()
         searcher = index.searcher()
         built = self._builder.build(query)
-        if built.whole is None:
+        if built.whole is None or not any(searcher.doc_freq("parts", t) for t in built.part_terms):
             result = searcher.search(built.full, query.limit, count=True, order_by_field="created_at")
             total = int(getattr(result, "count", 0) or 0)  # not in tantivy's type stubs
             addresses = [address for _, address in result.hits]

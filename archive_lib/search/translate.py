@@ -35,6 +35,9 @@ class BuiltQuery:
     full: tantivy.Query
     whole: tantivy.Query | None
     matches: Callable[[str], bool] | None
+    #: The forms of the query's words, as compound parts would hold them (if no item holds
+    #: any, ``whole`` and ``full`` find the same items).
+    part_terms: tuple[str, ...] = ()
 
 
 class QueryBuilder:
@@ -50,7 +53,13 @@ class QueryBuilder:
         has_words = any(c.kind == "word" and not c.negated for c in query.clauses)
         whole = self._query(query, self._text_query(query.clauses, compounds=False)) if has_words else None
         positive = [c for c in query.clauses if not c.negated]
-        return BuiltQuery(full, whole, _matcher(positive) if positive else None)
+        part_terms = tuple(
+            form
+            for c in positive
+            if c.kind == "word" and len(written := self._analyzers["words"].analyze(c.text)) == 1
+            for form in SWEDISH.forms(written[0])
+        )
+        return BuiltQuery(full, whole, _matcher(positive) if positive else None, part_terms)
 
     def any_word(self, word: str) -> tantivy.Query:
         """Items holding ``word`` in any form or as a part of a compound."""
