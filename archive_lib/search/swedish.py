@@ -35,7 +35,7 @@ import tantivy
 #: A word: a run of letters and digits (as Tantivy's simple tokenizer cuts text).
 WORD = re.compile(r"[^\W_]+")
 #: Tantivy's ``remove_long`` limit: longer words are not indexed.
-MAXWORD_BYTES = 80
+MAX_WORD_BYTES = 80
 #: The shortest part of a compound (two-letter words such as *ka* and *is* split too much).
 MIN_PART = 3
 #: The least common word the compound lexicon keeps (wordfreq's Zipf scale: 3 is once per
@@ -44,10 +44,12 @@ MIN_ZIPF = 1.5
 #: How common a word must be to take *-o-* or *-u-* as a compound's first part (*gata*, *kyrka*
 #: and *vecka* are; rare words ending in *-a* are mostly verbs, which do not).
 MIN_LINKED_ZIPF = 4.0
-#: Distinct words whose forms are kept between calls.
-CACHEWORDS = 65_536
+#: Distinct words whose index terms are kept between calls (a few hundred bytes each; the
+#: forms and parts of single words, and the dictionary's lemmas, keep fewer).
+CACHE_WORDS = 65_536
+_CACHE_SMALL = 8_192
 #: Words that are never the head of a compound: pronouns, prepositions, conjunctions, auxiliaries.
-_FUNCTIONWORDS = frozenset(
+_FUNCTION_WORDS = frozenset(
     [
         "alla",
         "allt",
@@ -199,7 +201,7 @@ def words(text: str) -> Iterator[tuple[int, int, str]]:
     """The words of ``text``: (start, end) character offsets and the word lower-cased."""
     for match in WORD.finditer(text):
         word = match.group().lower()
-        if len(word.encode()) < MAXWORD_BYTES:
+        if len(word.encode()) < MAX_WORD_BYTES:
             yield match.start(), match.end(), word
 
 
@@ -208,7 +210,7 @@ def distinct_words(text: str) -> set[str]:
     return {
         w
         for w in WORD.findall(text.lower())
-        if len(w) < MAXWORD_BYTES // 4 or len(w.encode()) < MAXWORD_BYTES
+        if len(w) < MAX_WORD_BYTES // 4 or len(w.encode()) < MAX_WORD_BYTES
     }
 
 
@@ -223,9 +225,9 @@ class Swedish:
             .filter(tantivy.Filter.stemmer("swedish"))
             .build()
         )
-        self.forms = lru_cache(maxsize=CACHEWORDS)(self._forms)
-        self.parts = lru_cache(maxsize=CACHEWORDS)(self._parts)
-        self.terms = lru_cache(maxsize=CACHEWORDS)(self._terms)
+        self.forms = lru_cache(maxsize=_CACHE_SMALL)(self._forms)
+        self.parts = lru_cache(maxsize=_CACHE_SMALL)(self._parts)
+        self.terms = lru_cache(maxsize=CACHE_WORDS)(self._terms)
 
     # -- what the index and the queries use ---------------------------------------------------
 
@@ -254,7 +256,7 @@ class Swedish:
         found: dict[str, None] = {}
         for written, part in best:
             for form in (written, part):
-                if self._zipf(form) and form not in _FUNCTIONWORDS:
+                if self._zipf(form) and form not in _FUNCTION_WORDS:
                     found[form] = None
         found.pop(word, None)
         found.pop(base, None)
@@ -303,11 +305,11 @@ class Swedish:
 
     def _head(self, letters: str) -> tuple[str, str, float] | None:
         """The last part of a compound: a word (in any form) of its own."""
-        if len(letters) < MIN_PART or letters in _FUNCTIONWORDS:
+        if len(letters) < MIN_PART or letters in _FUNCTION_WORDS:
             return None
         base = self.lemma(letters)
         zipf = self._zipf(letters) or self._zipf(base)
-        if not zipf or base in _FUNCTIONWORDS:
+        if not zipf or base in _FUNCTION_WORDS:
             return None
         return letters, base, zipf
 
@@ -315,7 +317,7 @@ class Swedish:
         """A first part: a word, or one with its final -a or -e dropped (*gat-lampa*,
         *pojk-vän*), maybe with a linking letter."""
         best = None
-        if letters in _FUNCTIONWORDS:  # för|skola is a derivation, not a compound
+        if letters in _FUNCTION_WORDS:  # för|skola is a derivation, not a compound
             return None
         for link in _LINKS:
             if link and not letters.endswith(link):
@@ -327,7 +329,7 @@ class Swedish:
                 zipf = self._zipf(base)
                 if link in ("o", "u") and zipf < MIN_LINKED_ZIPF:
                     continue
-                if zipf and base not in _FUNCTIONWORDS and (best is None or zipf > best[2]):
+                if zipf and base not in _FUNCTION_WORDS and (best is None or zipf > best[2]):
                     best = (letters, base, zipf)
         return best
 
@@ -347,7 +349,7 @@ class Swedish:
             from simplemma.strategies.default import DefaultStrategy
 
             self._lemmatizer = Lemmatizer(
-                cache_max_size=CACHEWORDS, lemmatization_strategy=DefaultStrategy(low_memory=True)
+                cache_max_size=_CACHE_SMALL, lemmatization_strategy=DefaultStrategy(low_memory=True)
             )
             self._lexicon = _word_list()
             self._loaded = True
