@@ -197,6 +197,9 @@ def run_search(args: argparse.Namespace) -> int:
         query=query.describe(),
         purpose=args.purpose,
     )
+    if results.suggestions and args.format != "table":
+        # Standard output stays the results alone (an empty list or table); the nearest words go beside it.
+        print(json_text({"suggestions": results.suggestions}, indent=None), file=sys.stderr)
     if args.format == "json":
         print(json_text([{k: h[k] for k in SEARCH_COLUMNS} for h in results.hits]))
     elif args.format == "csv":
@@ -206,6 +209,8 @@ def run_search(args: argparse.Namespace) -> int:
             writer.writerow([";".join(hit[c]) if c == "nights" else hit[c] for c in SEARCH_COLUMNS])
     else:
         print(f"{results.total} items match; newest {len(results.hits)} shown")
+        if results.suggestions:
+            _say(f"did you mean {' or '.join(results.suggestions)}? (the search above is unchanged)")
         for hit in results.hits:
             marker = "" if hit["event"] == "new" else f" [{hit['event'].upper()}]"
             if hit["secrecy"]:

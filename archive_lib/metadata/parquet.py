@@ -7,7 +7,7 @@ Every Parquet file the archive reads is read here, so the one caution pyarrow ne
 from __future__ import annotations
 
 import io
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -64,3 +64,18 @@ def parquet_rows(
         table = table.filter(pc.is_in(table[column], value_set=wanted))
     rows: list[dict[str, Any]] = table.to_pylist()
     return rows
+
+
+def iter_parquet_rows(
+    data: bytes, columns: Iterable[str] | None = None, *, batch_rows: int = 1_000
+) -> Iterator[dict[str, Any]]:
+    """The rows of a Parquet file held in memory, as :func:`parquet_rows` gives them, made into
+    Python objects ``batch_rows`` at a time (a reader that keeps only what it needs of each
+    row holds one batch, not the file)."""
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    wanted = None
+    if columns is not None:
+        present = set(parquet.schema_arrow.names)
+        wanted = [c for c in columns if c in present]
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted, use_threads=False):
+        yield from batch.to_pylist()

@@ -2,9 +2,13 @@
 
 Every distinct text the item ever had is indexed (a word removed by a later edit still finds
 it), with its content warning, poll options and image descriptions; the stored payload is the
-item's newest version with its provenance and a summary of every version. Analyzers: ``sv``
-(lower case, then the Swedish Snowball stemmer: å, ä and ö stay letters of their own),
-``words`` (lower case, no stemming: prefixes and authors), ``lower`` (whole value, lower case:
+item's newest version with its provenance and a summary of every version.
+
+Fields of the text: ``text`` and ``extra`` hold the words as written, lower-cased, with their
+positions (phrases, prefixes, snippets); ``forms`` holds every word's base forms and ``parts``
+the parts of its compounds, as :mod:`archive_lib.search.swedish` finds them (a word query).
+Analyzers: ``words`` (lower case, no stemming: å, ä and ö stay letters of their own),
+``terms`` (the forms this module computed, as they are), ``lower`` (whole value, lower case:
 exact filters).
 """
 
@@ -12,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import tantivy
 
 from archive_lib.metadata.schema import POINTER_COLUMNS, pointer_columns, pointer_of
 from archive_lib.search.items import content_versions, item_state
+from archive_lib.search.swedish import SWEDISH, WORD, distinct_words
 
 SNIPPET_CHARS = 240
 
@@ -52,12 +57,17 @@ _PAYLOAD_COLUMNS = (
     "retention_class",
 )
 
+#: The columns of an items row that make its document.
+ROW_COLUMNS = tuple(
+    dict.fromkeys(
+        (*_PAYLOAD_COLUMNS, "text", "content_warning", "poll_options", "media", "observed_at", "edited_at")
+    )
+)
+
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
-    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(80))
     return {
-        # Stemming before any folding: the Swedish Snowball rules need å, ä and ö.
-        "sv": words.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("swedish")).build(),
+        "terms": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build(),
         "words": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(80))
         .filter(tantivy.Filter.lowercase())
@@ -76,9 +86,11 @@ def schema() -> tantivy.Schema:
     for name in ("account_id", "board", "platform", "item_type", "state"):
         sb.add_text_field(name, tokenizer_name="lower")
     sb.add_text_field("author", tokenizer_name="words")
-    sb.add_text_field("text", stored=True, tokenizer_name="sv")
-    sb.add_text_field("text_words", tokenizer_name="words")
-    sb.add_text_field("extra", tokenizer_name="sv")
+    sb.add_text_field("text", stored=True, tokenizer_name="words")
+    sb.add_text_field("extra", tokenizer_name="words")
+    # Only which items hold a form: results are ordered by date, not scored.
+    sb.add_text_field("forms", tokenizer_name="terms", index_option="basic")
+    sb.add_text_field("parts", tokenizer_name="terms", index_option="basic")
     sb.add_date_field("created_at", indexed=True, fast=True)
     sb.add_bytes_field("payload", stored=True, indexed=False)
     return sb.build()
@@ -87,7 +99,11 @@ def schema() -> tantivy.Schema:
 class ItemDocument:
     """Everything the index keeps about one item while versions of it are being added."""
 
-    def __init__(self, payload: dict[str, Any] | None = None, texts: Sequence[str] = ()) -> None:
+    def __init__(
+        self, payload: dict[str, Any] | None = None, texts: Sequence[str] = (), *, stored: bool = False
+    ) -> None:
+        #: Whether the index holds a document of this item (read back from it).
+        self.stored = stored
         self.payload = payload or {}
         self.versions: dict[int, dict[str, Any]] = {
             int(v["version"]): v for v in self.payload.get("versions", [])
@@ -137,13 +153,26 @@ class ItemDocument:
         doc.add_text("author", f"{p['author_name'] or ''} {p['author_handle'] or ''}")
         for text in texts:
             doc.add_text("text", text)
-            doc.add_text("text_words", text)
         for extra in self.extra:
             doc.add_text("extra", extra)
+        forms, parts = word_forms([*texts, *self.extra])
+        doc.add_text("forms", " ".join(forms))
+        doc.add_text("parts", " ".join(parts))
         if p["created_at"]:  # an item the platform did not date has no date to filter on
             doc.add_date("created_at", index_date(dt.datetime.fromisoformat(p["created_at"])))
         doc.add_bytes("payload", json.dumps(p, ensure_ascii=False).encode())
         return doc
+
+
+def word_forms(texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The base forms of every word of ``texts``, and the parts of their compounds (each once)."""
+    forms: dict[str, None] = {}
+    parts: dict[str, None] = {}
+    for word in {w for text in texts for w in distinct_words(text)}:
+        word_forms_of, part_forms = SWEDISH.terms(word)
+        forms.update(dict.fromkeys(word_forms_of))
+        parts.update(dict.fromkeys(part_forms))
+    return list(forms), [p for p in parts if p not in forms]
 
 
 #: The dates Tantivy can hold (nanoseconds in 64 bits); platforms send any year from 1 to 9999.
@@ -164,22 +193,12 @@ def item_key(row: Mapping[str, Any]) -> str:
 
 
 def hit_dict(
-    payload: dict[str, Any], texts: Sequence[str], snippets: tantivy.SnippetGenerator | None, doc: Any
+    payload: dict[str, Any], texts: Sequence[str], matches: Callable[[str], bool] | None
 ) -> dict[str, Any]:
     """A search result: the item's latest version, its state, a snippet (with the character
-    ranges of the matching words in ``highlights``) and its provenance."""
-    snippet, marks = (texts[0] if texts else "")[:SNIPPET_CHARS], []
-    if snippets is not None:
-        found = snippets.snippet_from_doc(doc)
-        if found.fragment():
-            raw = found.fragment().encode()
-            snippet = found.fragment()
-            # Tantivy reports byte offsets; the web view needs character offsets.
-            marks = [(len(raw[: h.start].decode()), len(raw[: h.end].decode())) for h in found.highlighted()]
-            latest = texts[0] if texts else ""
-            at = latest.find(snippet)
-            if at >= 0 and len(latest) <= SNIPPET_CHARS:  # short: the whole text, not a fragment of it
-                snippet, marks = latest, [(start + at, end + at) for start, end in marks]
+    ranges of the matching words in ``highlights``; ``matches`` tells a matching word, lower
+    case) and its provenance."""
+    snippet, marks = snippet_of(texts, matches)
     p = payload
     return {
         "item_id": p["item_id"],
@@ -206,6 +225,31 @@ def hit_dict(
         "source_url": p["source_url"],
         "items_part": p["items_part"],
     }
+
+
+def snippet_of(
+    texts: Sequence[str], matches: Callable[[str], bool] | None
+) -> tuple[str, list[tuple[int, int]]]:
+    """At most :data:`SNIPPET_CHARS` of the newest text holding a matching word (the whole text
+    if it is short enough), and the character ranges of the matching words in it."""
+    latest = texts[0] if texts else ""
+    for text in texts if matches is not None else ():
+        lowered = text.lower()
+        if len(lowered) == len(text):  # the same places (a few letters grow when lower-cased)
+            found = [(m.start(), m.end()) for m in WORD.finditer(lowered) if matches(m.group())]  # type: ignore[misc]
+        else:
+            found = [(m.start(), m.end()) for m in WORD.finditer(text) if matches(m.group().lower())]  # type: ignore[misc]
+        if not found:
+            continue
+        if len(text) <= SNIPPET_CHARS:
+            return text, found
+        start = max(0, found[0][0] - SNIPPET_CHARS // 6)
+        if start:  # begin at a word
+            space = text.find(" ", start, found[0][0])
+            start = space + 1 if space >= 0 else found[0][0]
+        end = start + SNIPPET_CHARS
+        return text[start:end], [(a - start, min(b, end) - start) for a, b in found if a < end]
+    return latest[:SNIPPET_CHARS], []
 
 
 def _iso(value: Any) -> str | None:
