@@ -8,9 +8,9 @@ import datetime as dt
 import json
 import pathlib
 import subprocess
+from types import SimpleNamespace
 from typing import Any
 
-import jinja2
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -166,17 +166,25 @@ def test_the_command_line_suggests(store_url: str, tmp_path: pathlib.Path) -> No
 
 
 def test_the_web_template_shows_suggestions_as_links() -> None:
-    templates = pathlib.Path(__file__).parents[1] / "archive_lib" / "registry" / "templates"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True)
-    env.filters.update(stamp=str, bdi=str)
-    page = env.get_template("web_search.html").render(
-        base="/registry",
-        form={"q": "hässlehomsvägen", "board": "Kommunstyrelsen"},
-        results={"total": 0, "hits": [], "suggestions": ["Hässleholmsvägen", "<b>x</b>"]},
-        error=None,
-    )
-    assert 'Did you mean <a href="/registry/?q=H%C3%A4ssleholmsv%C3%A4gen&amp;board=Kommunstyrelsen">' in page
-    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    from archive_lib.language import language
+    from archive_lib.registry.render import render
+
+    form = dict.fromkeys(("q", "board", "account", "author", "type", "event", "since", "until"), "")
+    form.update(q="hässlehomsvägen", board="Kommunstyrelsen")
+    results = SimpleNamespace(total=0, hits=[], suggestions=["Hässleholmsvägen", "<b>x</b>"])
+    link = '<a href="/registry/?q=H%C3%A4ssleholmsv%C3%A4gen&amp;board=Kommunstyrelsen'
+    for code, asked in (("sv", "Menade du "), ("en", "Did you mean ")):
+        page = render(
+            "web_search.html",
+            language(code),
+            base="/registry",
+            user="Rita",
+            form=form,
+            results=results,
+            error=None,
+        )
+        assert asked + link in page, code
+        assert "&lt;b&gt;x&lt;/b&gt;" in page
 
 
 def test_an_index_made_by_the_earlier_analysis_is_built_again(store_url: str, tmp_path: pathlib.Path) -> None:
