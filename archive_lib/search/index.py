@@ -40,7 +40,7 @@ import tantivy
 
 from archive_lib import layout
 from archive_lib.errors import ConfigError
-from archive_lib.metadata.keyparts import KeyParts
+from archive_lib.metadata.keyparts import KeySet
 from archive_lib.metadata.parts import part_order, store_parts, stream_part
 from archive_lib.search.documents import ROW_COLUMNS, ItemDocument, analyzers, hit_dict, item_key, schema
 from archive_lib.search.query import SearchQuery
@@ -181,10 +181,10 @@ class SearchIndex:
         # Memory stays flat in the archive's size: one part's rows (made into Python objects a
         # thousand at a time) and one batch of documents at a time, a one-thread writer of
         # bounded heap, and, of the items already written when the index started empty, only
-        # hashes (one that matches is looked up in the index itself). A commit after each batch,
+        # 32-bit hashes (one that matches is looked up in the index itself). A commit after each batch,
         # so that a later version of an item is merged with its document read back; a part left
         # half-indexed by a crash is indexed again (adding a version twice changes nothing).
-        written = KeyParts()
+        written = KeySet()
         batch: dict[str, ItemDocument] = {}
         batch_parts: list[str] = []
         writer = index.writer(_WRITER_HEAP, _WRITER_THREADS)
@@ -195,13 +195,13 @@ class SearchIndex:
                 item = batch.get(key)
                 if item is None:
                     item = batch[key] = (
-                        self._load(index, key) if not fresh or written.parts(key) else ItemDocument()
+                        self._load(index, key) if not fresh or key in written else ItemDocument()
                     )
                 item.add(row)
                 if len(batch) >= _BATCH_ITEMS:  # parts read whole before this one are now done
                     self._write(index, writer, batch, report)
                     for key in batch:
-                        written.add(key, 0)
+                        written.add(key)
                     state["parts"].extend(batch_parts)
                     self._write_state(state)
                     batch, batch_parts = {}, []
