@@ -18,7 +18,7 @@ from typing import Any
 from archive_lib import layout
 from archive_lib.capture.versions import Versioner
 from archive_lib.connectors.base import content_digest
-from archive_lib.metadata.keyparts import KeyParts
+from archive_lib.metadata.keyparts import KeyParts, KeySet
 from archive_lib.metadata.parts import account_parts
 from archive_lib.metadata.state import KnownItem, KnownState, load_state
 from archive_lib.models import Account, ItemSnapshot, RecordRef
@@ -282,3 +282,15 @@ def test_key_parts_finds_every_part_of_a_key() -> None:
         assert keys.parts(f"item-{n}") >= {n % 7, (n + 1) % 7}
     misses = sum(1 for n in range(5000) if keys.parts(f"other-{n}"))
     assert misses <= 2  # only a 32-bit hash collision names a part for a key never added
+
+
+def test_key_set_holds_every_key_it_was_given() -> None:
+    keys = KeySet()
+    for n in range(5000):
+        keys.add(f"item-{n}")
+        keys.add(f"item-{n}")  # the same key again adds nothing
+    assert len(keys) == 5000
+    assert all(f"item-{n}" in keys for n in range(5000))
+    assert 7 not in keys
+    misses = sum(1 for n in range(5000) if f"other-{n}" in keys)
+    assert misses <= 2  # only a 32-bit hash collision holds a key never added

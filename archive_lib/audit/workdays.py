@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-import holidays
-
 from archive_lib.clock import STOCKHOLM, local_day_end, local_day_start
 
 HOLIDAY_CATEGORIES = ("public", "de_facto")
@@ -27,6 +25,8 @@ HOLIDAY_CATEGORIES = ("public", "de_facto")
 
 @functools.lru_cache(maxsize=64)
 def _holidays(year: int) -> dict[dt.date, str]:
+    import holidays  # on first use: some 10 MiB every archivectl command would hold otherwise
+
     calendar = holidays.country_holidays("SE", years=year, categories=HOLIDAY_CATEGORIES, language="sv")
     return dict(calendar.items())
 

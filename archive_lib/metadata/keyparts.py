@@ -77,6 +77,53 @@ class KeyParts:
         self._tags, self._parts = tags, parts
 
 
+class KeySet:
+    """A set of text keys kept as 32-bit hashes (open addressing, at most half full): 4 to 8
+    bytes a key. Like :class:`KeyParts` it may say it holds a key it was never given (one whose
+    hash agrees), never the other way round."""
+
+    def __init__(self) -> None:
+        self._tags = array("I", [_EMPTY]) * 16
+        self._used = 0
+
+    def __len__(self) -> int:
+        """How many distinct hashes it holds."""
+        return self._used
+
+    def add(self, key: str) -> None:
+        """Hold ``key``."""
+        if self._place(self._tags, _tag(key)):
+            self._used += 1
+            if self._used * 2 > len(self._tags):
+                old, self._tags = self._tags, array("I", [_EMPTY]) * (len(self._tags) * 2)
+                for tag in old:
+                    if tag != _EMPTY:
+                        self._place(self._tags, tag)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        tag, tags = _tag(key), self._tags
+        mask = len(tags) - 1
+        slot = tag & mask
+        while (found := tags[slot]) != _EMPTY:
+            if found == tag:
+                return True
+            slot = (slot + 1) & mask
+        return False
+
+    @staticmethod
+    def _place(tags: array[int], tag: int) -> bool:
+        mask = len(tags) - 1
+        slot = tag & mask
+        while (found := tags[slot]) != _EMPTY:
+            if found == tag:
+                return False
+            slot = (slot + 1) & mask
+        tags[slot] = tag
+        return True
+
+
 def _tag(key: str) -> int:
     # Python's string hash is seeded per process: fine for a map that lives in one process.
     return (hash(key) & _MASK32) or 1

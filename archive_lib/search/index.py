@@ -22,6 +22,8 @@ Where it lives: ``{root}/{sha256(store URL)[:16]}/`` where ``root`` is ``--index
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import fcntl
 import hashlib
 import json
@@ -38,7 +40,7 @@ import tantivy
 
 from archive_lib import layout
 from archive_lib.errors import ConfigError
-from archive_lib.metadata.keyparts import KeyParts
+from archive_lib.metadata.keyparts import KeySet
 from archive_lib.metadata.parts import part_order, store_parts, stream_part
 from archive_lib.search.documents import ROW_COLUMNS, ItemDocument, analyzers, hit_dict, item_key, schema
 from archive_lib.search.query import SearchQuery
@@ -179,10 +181,10 @@ class SearchIndex:
         # Memory stays flat in the archive's size: one part's rows (made into Python objects a
         # thousand at a time) and one batch of documents at a time, a one-thread writer of
         # bounded heap, and, of the items already written when the index started empty, only
-        # hashes (one that matches is looked up in the index itself). A commit after each batch,
+        # 32-bit hashes (one that matches is looked up in the index itself). A commit after each batch,
         # so that a later version of an item is merged with its document read back; a part left
         # half-indexed by a crash is indexed again (adding a version twice changes nothing).
-        written = KeyParts()
+        written = KeySet()
         batch: dict[str, ItemDocument] = {}
         batch_parts: list[str] = []
         writer = index.writer(_WRITER_HEAP, _WRITER_THREADS)
@@ -193,13 +195,13 @@ class SearchIndex:
                 item = batch.get(key)
                 if item is None:
                     item = batch[key] = (
-                        self._load(index, key) if not fresh or written.parts(key) else ItemDocument()
+                        self._load(index, key) if not fresh or key in written else ItemDocument()
                     )
                 item.add(row)
                 if len(batch) >= _BATCH_ITEMS:  # parts read whole before this one are now done
                     self._write(index, writer, batch, report)
                     for key in batch:
-                        written.add(key, 0)
+                        written.add(key)
                     state["parts"].extend(batch_parts)
                     self._write_state(state)
                     batch, batch_parts = {}, []
@@ -234,6 +236,7 @@ class SearchIndex:
         writer.commit()
         index.reload()
         report.items_written += len(batch)
+        _trim_heap()
 
     # -- searching ---------------------------------------------------------------------------
 
@@ -376,6 +379,25 @@ class SearchIndex:
             yield
         finally:
             handle.close()
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing). A commit frees the segment Tantivy built, but glibc keeps most of it, so a long
+    build would hold it all the same (measured with bench/search_bench.py)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Any:
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 def edit_distance(a: str, b: str, most: int) -> int:

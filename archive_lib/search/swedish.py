@@ -21,6 +21,8 @@ Words are letters and digits (as Tantivy's simple tokenizer cuts them), lower-ca
 
 from __future__ import annotations
 
+import array
+import bisect
 import gzip
 import importlib.metadata
 import pathlib
@@ -335,7 +337,7 @@ class Swedish:
 
     def _zipf(self, word: str) -> float:
         """How common ``word`` is in Swedish (Zipf scale), 0 if the word list lacks it."""
-        return self._lexicon.get(word, 0) / 100
+        return self._lexicon.zipf(word)
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -355,15 +357,49 @@ class Swedish:
             self._loaded = True
 
 
-def _word_list() -> dict[str, int]:
-    """wordfreq's large Swedish list as {word: 100 times its Zipf value}, read bucket by bucket.
+class WordList:
+    """Words with how common they are, held compactly: a sorted array of the words' hashes and
+    one beside it of 100 times their Zipf values (10 bytes a word, where a dict of strings
+    takes over a hundred; the list has some 190,000 words).
+
+    A hash is Python's own, of this process: the arrays are made anew in every process. Two
+    words of the list sharing a 64-bit hash, or a word outside it taking the hash of one in it,
+    is a chance of about one in 10^13 per word looked up.
+    """
+
+    def __init__(self, words: Iterator[tuple[str, int]]) -> None:
+        hashes = array.array("q")
+        values = array.array("H")
+        for word, centizipf in words:
+            hashes.append(hash(word))
+            values.append(centizipf)
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self._hashes = array.array("q", (hashes[i] for i in order))
+        self._values = array.array("H", (values[i] for i in order))
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def zipf(self, word: str) -> float:
+        """How common ``word`` is (Zipf scale), 0 if the list lacks it."""
+        key = hash(word)
+        at = bisect.bisect_right(self._hashes, key) - 1  # a word listed twice: its last place
+        if at >= 0 and self._hashes[at] == key:
+            return self._values[at] / 100
+        return 0.0
+
+
+def _word_list() -> WordList:
+    """wordfreq's large Swedish list, read bucket by bucket.
 
     The file is wordfreq's documented ``cB`` format: a msgpack array of a header and then one
     list of words per centibel of frequency, most common first.
     """
-    path = _wordfreq_data() / "large_sv.msgpack.gz"
-    shared: dict[int, int] = {}  # one int object per Zipf value
-    lexicon: dict[str, int] = {}
+    return WordList(_word_buckets(_wordfreq_data() / "large_sv.msgpack.gz"))
+
+
+def _word_buckets(path: pathlib.Path) -> Iterator[tuple[str, int]]:
+    """The words of the list at ``path``, each with 100 times its Zipf value."""
     with gzip.open(path) as stream:
         unpacker = msgpack.Unpacker(stream, raw=False, max_buffer_size=64 * 2**20)
         buckets = unpacker.read_array_header() - 1
@@ -375,11 +411,9 @@ def _word_list() -> dict[str, int]:
             zipf = 900 - centibels
             if zipf < MIN_ZIPF * 100:
                 break
-            value = shared.setdefault(zipf, zipf)
             for word in bucket:
                 if word.isalpha():
-                    lexicon[word] = value
-    return lexicon
+                    yield word, zipf
 
 
 def _wordfreq_data() -> pathlib.Path:

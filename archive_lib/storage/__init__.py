@@ -8,11 +8,14 @@ implement :class:`ObjectStore` in a module of its own and add its scheme to :fun
 from __future__ import annotations
 
 import urllib.parse
+from typing import TYPE_CHECKING, Any
 
 from archive_lib.errors import StoreConfigError
 from archive_lib.storage.base import ObjectStore, StoredObject
 from archive_lib.storage.file import FileStore
-from archive_lib.storage.s3 import S3Store
+
+if TYPE_CHECKING:
+    from archive_lib.storage.s3 import S3Store
 
 __all__ = ["FileStore", "ObjectStore", "S3Store", "StoredObject", "open_store"]
 
@@ -23,7 +26,19 @@ def open_store(url: str) -> ObjectStore:
     if scheme == "file":
         return FileStore(url)
     if scheme == "s3":
+        from archive_lib.storage.s3 import S3Store
+
         return S3Store(url)
     raise StoreConfigError(
         f"unknown object store URL {url!r}: use file:///absolute/path or s3://bucket/prefix"
     )
+
+
+def __getattr__(name: str) -> Any:
+    # boto3 is imported with the S3 store only: some 30 MiB a process with a file store never
+    # needs (the search index build is measured by bench/search_bench.py).
+    if name == "S3Store":
+        from archive_lib.storage.s3 import S3Store
+
+        return S3Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
