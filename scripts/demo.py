@@ -233,10 +233,6 @@ def _verify(store_url: str, key_file: pathlib.Path, ca: pathlib.Path) -> None:
         f"-in {root}/{manifest} -sigfile {root}/{manifest}.sig"
     )
     print(f"    openssl ts -verify -data {root}/{manifest}.sig -in {root}/{manifest}.tsr -CAfile {ca}")
-    print(
-        f"  hand a SIP to the e-archive: .venv/bin/archivectl deliver --store {store_url} "
-        "--inventory .demo/inventory.yaml --account ks-mastodon --since ... --until ... --out sip/"
-    )
 
 
 def _fresh(folder: pathlib.Path) -> None:
@@ -326,7 +322,9 @@ def _audit(store_url: str, inventory: pathlib.Path, night: dt.date) -> None:
         f"--inventory {inventory.relative_to(REPO)} --since {period.since} --full --out audit.html"
     )
     print(
-        f"Deliver to the e-archive (E-ARK SIP): .venv/bin/archivectl deliver --store {store_url} "
+        "Deliver to the e-archive (E-ARK SIP), the record signed with the demo key: "
+        f"ARCHIVE_SIGNING_KEY={(DEMO / 'keys' / 'demo-signing-key.pem').relative_to(REPO)} "
+        f".venv/bin/archivectl deliver --store {store_url} "
         f"--inventory {inventory.relative_to(REPO)} --board Kommunstyrelsen --since {night} --until {night} "
         "--submission-agreement 'KS 2026/1' --out .demo/delivery"
     )
